@@ -1,0 +1,46 @@
+# resolve311 — two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
+
+.PHONY: demo run test lint typecheck bench install clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,spark]'
+	touch $(CORE) $@
+
+install: $(CORE)  ## create .venv and install the app
+
+demo: $(CORE)  ## offline demo: simulator -> pipeline -> dashboard on http://127.0.0.1:8050
+	$(BIN)/resolve311 demo
+
+run: $(CORE)  ## the real thing against the live NYC API, dashboard on http://127.0.0.1:8050
+	$(BIN)/resolve311 up
+
+lint: $(DEV)  ## ruff (lint + format check) and mypy strict on src/
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint  ## lint, types, then every test (unit, integration, Spark, browser)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+bench: $(DEV)  ## benchmarks side by side with the alternatives; writes BENCHMARKS.md
+	$(BIN)/python -m bench
+
+clean:  ## remove the env and local data
+	rm -rf $(VENV) .resolve311 .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""The `resolve311` command line: a thin shell over the library.
+
+Each command group lives in its own module and registers itself on the one
+Typer app; library errors become one-line messages and exit codes here only.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from resolve311.errors import ConfigError, LockBusy, Resolve311Error, SourceUnavailable
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 75  # EX_TEMPFAIL: try again later
+
+app = typer.Typer(
+    name="resolve311",
+    help="Daily review of how well each city agency resolves its 311 service requests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _register_commands() -> None:
+    from resolve311.cli import data_cmds, metrics_cmds, run_cmds, sim_cmds, web_cmds
+
+    for module in (sim_cmds, data_cmds, metrics_cmds, web_cmds, run_cmds):
+        module.register(app)
+
+
+def exit_code_for(exc: Resolve311Error) -> int:
+    if isinstance(exc, SourceUnavailable):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE
+    if isinstance(exc, LockBusy):
+        return EXIT_FAILURE
+    return EXIT_FAILURE
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=True)
+    except Resolve311Error as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exit_code_for(exc))

@@ -1,0 +1,153 @@
+"""One typed settings object.
+
+Precedence, lowest first: defaults < ``resolve311.toml`` (in the working
+directory, or the file named by ``RESOLVE311_CONFIG``) < environment variables
+``RESOLVE311_*`` < command-line flags (passed to :func:`load_settings` as
+overrides). The Socrata app token comes only from the environment variable
+``SOCRATA_APP_TOKEN`` and is never printed: use :meth:`Settings.redacted`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from resolve311.errors import ConfigError
+
+CONFIG_FILE_ENV = "RESOLVE311_CONFIG"
+DEFAULT_CONFIG_FILE = "resolve311.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of resolve311. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="RESOLVE311_", extra="forbid")
+
+    # --- where things live
+    home: Path = Field(Path(".resolve311"), description="Data directory (warehouse, landing log, snapshot).")
+    landing_url: str | None = Field(
+        None,
+        description="Landing log location: a path or fsspec URL (s3://bucket/prefix). Default: HOME/landing.",
+    )
+
+    # --- the source
+    source: str = Field("nyc", description="Source name from the catalog (nyc, chicago, sf, ...).")
+    socrata_url: str = Field("https://data.cityofnewyork.us", description="Base URL of the Socrata portal.")
+    app_token: SecretStr | None = Field(
+        None, description="Socrata app token; only from the SOCRATA_APP_TOKEN environment variable."
+    )
+    soda_version: Literal["2.1", "3"] = Field(
+        "2.1", description="SODA API flavour: 2.1 (GET) or 3 (POST, needs a token)."
+    )
+    page_size: int = Field(50_000, ge=1, description="Rows per page.")
+    request_timeout_s: float = Field(60.0, gt=0, description="Read timeout of one HTTP request, seconds.")
+    retry_budget_s: float = Field(600.0, ge=0, description="Total time one run may spend retrying, seconds.")
+    retry_base_s: float = Field(1.0, ge=0, description="First backoff delay, seconds (doubles, with jitter).")
+    retry_max_s: float = Field(60.0, ge=0, description="Longest single backoff delay, seconds.")
+    overlap_minutes: int = Field(10, ge=0, description="Re-read this far behind the stored watermark.")
+    trailing_days: int = Field(
+        3, ge=0, description="Re-pull requests created in the last N days on every update."
+    )
+    full_replace_ratio: float = Field(
+        0.5,
+        gt=0,
+        description="A run whose changed rows exceed this share of the dataset is reported as a full replace.",
+    )
+
+    # --- metrics
+    recent: Literal["1d", "7d", "28d"] = Field("1d", description="Default recent window shown first.")
+    anomaly_threshold: float = Field(3.5, gt=0, description="|robust score| above which a change is flagged.")
+    min_group_size: int = Field(
+        20, ge=1, description="Groups with fewer requests per window are marked small, not ranked."
+    )
+    engine: Literal["duckdb", "spark"] = Field("duckdb", description="Metric engine.")
+    spark_master: str = Field("local[2]", description="Spark master URL or sc:// Spark Connect URL.")
+
+    # --- running every day
+    schedule: str = Field(
+        "0 6 * * *", description="Cron expression for the daily update, in the city's time zone."
+    )
+    timezone: str = Field("America/New_York", description="The city's time zone.")
+    retry_unavailable_minutes: float = Field(
+        60.0, gt=0, description="Retry period after a source_unavailable run."
+    )
+    history_days: int = Field(730, ge=1, description="Backfill this many days when the warehouse is empty.")
+    history_year_earlier: bool = Field(
+        True, description="Also backfill the same period a year earlier, for baselines."
+    )
+
+    # --- web
+    host: str = Field("127.0.0.1", description="Dashboard bind address.")
+    port: int = Field(8050, ge=0, le=65535, description="Dashboard port.")
+    log_format: Literal["text", "json"] = Field("text", description="Log format: text or json lines.")
+    log_level: str = Field("INFO", description="Log level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    # --- derived paths
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.home / "serving.duckdb"
+
+    @property
+    def landing_location(self) -> str:
+        return self.landing_url or str(self.home / "landing")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "update.lock"
+
+    def token(self) -> str | None:
+        """The app token in clear, for the HTTP header only."""
+        return self.app_token.get_secret_value() if self.app_token else None
+
+    def redacted(self) -> dict[str, Any]:
+        """All settings as plain values, the token replaced by ``***``."""
+        data = self.model_dump(mode="json")
+        if data.get("app_token"):
+            data["app_token"] = "***"
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; ``overrides`` are command-line flags (None values are ignored).
+
+    Raises :class:`ConfigError` with a one-line message on any invalid value.
+    """
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    token = os.environ.get("SOCRATA_APP_TOKEN")
+    if token and "app_token" not in flags:
+        flags["app_token"] = token
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

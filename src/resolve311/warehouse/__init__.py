@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: current state, every version, quarantine, run ledger."""
