@@ -1,38 +1,13 @@
-"""Shared fixtures: real data files, a temporary home, a running simulator."""
+"""Shared fixtures: a temporary home, running simulators."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-REAL_DATA = FIXTURES / "real"
-REAL_FILES = sorted(
-    p for p in REAL_DATA.iterdir() if p.suffix in {".csv", ".json"} and "metadata" not in p.name
-)
-
-
-def wait_for(condition: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05) -> object:
-    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except Exception as exc:  # the condition may raise until ready
-            last_exc = exc
-        else:
-            if value:
-                return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last error: {last_exc!r})")
+from helpers import SimulatorProcess, start_simulator
 
 
 @pytest.fixture

@@ -54,3 +54,14 @@ def main(argv: list[str] | None = None) -> None:
     except Resolve311Error as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exit_code_for(exc))
+
+
+@app.command()
+def version() -> None:
+    """Print the version.
+
+    Example: resolve311 version
+    """
+    from resolve311 import __version__
+
+    typer.echo(__version__)

@@ -1,0 +1,74 @@
+"""Test helpers shared by every test module (importable as ``helpers``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL_DATA = FIXTURES / "real"
+REAL_FILES = sorted(
+    p for p in REAL_DATA.iterdir() if p.suffix in {".csv", ".json"} and "metadata" not in p.name
+)
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05) -> object:
+    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception as exc:  # the condition may raise until ready
+            last_exc = exc
+        else:
+            if value:
+                return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last error: {last_exc!r})")
+
+
+@dataclass
+class SimulatorProcess:
+    url: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_simulator(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+) -> SimulatorProcess:
+    """Start ``resolve311 simulate --port 0 ARGS`` and return once it printed its URL."""
+    cmd = [sys.executable, "-m", "resolve311", "simulate", "--port", "0", *args]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().strip()
+        if line.startswith("http"):
+            return SimulatorProcess(url=line, process=proc)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    err = proc.stderr.read() if proc.stderr else ""
+    raise RuntimeError(f"simulator did not start: {line!r} {err[-2000:]}")
