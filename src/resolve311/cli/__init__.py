@@ -29,6 +29,11 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def _root() -> None:
+    """Daily review of how well each city agency resolves its 311 service requests."""
+
+
 def _register_commands() -> None:
     from resolve311.cli import data_cmds, metrics_cmds, run_cmds, sim_cmds, web_cmds
 
