@@ -151,3 +151,28 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def config_file_path() -> Path:
+    """The TOML file consulted for settings (it need not exist)."""
+    return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+
+
+def setting_origins(**overrides: Any) -> dict[str, str]:
+    """Where each setting's effective value comes from: flag, environment, file or default."""
+    import tomllib
+
+    path = config_file_path()
+    in_file: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+    origins: dict[str, str] = {}
+    for name in Settings.model_fields:
+        env_name = "SOCRATA_APP_TOKEN" if name == "app_token" else f"RESOLVE311_{name.upper()}"
+        if overrides.get(name) is not None:
+            origins[name] = "flag"
+        elif env_name in os.environ:
+            origins[name] = f"environment ({env_name})"
+        elif name in in_file:
+            origins[name] = f"file ({path})"
+        else:
+            origins[name] = "default"
+    return origins

@@ -11,12 +11,10 @@ import sys
 import typer
 from rich.console import Console
 
+from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from resolve311.errors import ConfigError, LockBusy, Resolve311Error, SourceUnavailable
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 75  # EX_TEMPFAIL: try again later
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "app", "main"]
 
 app = typer.Typer(
     name="resolve311",

@@ -1,0 +1,119 @@
+"""``resolve311 demo``: the whole product, offline, against the built-in simulator.
+
+Starts ``resolve311 simulate`` as a child with a calibrated NYC history, mild
+faults and one short outage a few simulated days ahead, then runs the same
+supervisor as ``resolve311 up`` against it while the simulated clock advances
+one day every ``advance_seconds``: a newcomer sees backfill, daily updates, the
+outage banner and the catch-up within minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import httpx
+
+from resolve311.errors import ConfigError
+from resolve311.settings import Settings
+from resolve311.supervisor import Supervisor, child_env
+
+log = logging.getLogger(__name__)
+
+MILD_FAULTS = "503:0.02,429:0.01,202:0.01,reset:0.005,truncate:0.005,empty:0.005,html:0.005"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """Knobs of the demo (the defaults make a populated dashboard within a minute)."""
+
+    today: date
+    history_days: int = 400
+    scale: float = 0.05
+    seed: int = 311
+    advance_seconds: float = 60.0
+    outage_in_days: int = 3
+    outage_days: int = 1
+    faults: str = MILD_FAULTS
+
+
+def simulator_args(options: DemoOptions, data_dir: str) -> list[str]:
+    """Command-line arguments of the demo's simulator."""
+    down_from = options.today + timedelta(days=options.outage_in_days)
+    down_to = down_from + timedelta(days=options.outage_days - 1)
+    return [
+        "simulate",
+        "--port", "0",
+        "--seed", str(options.seed),
+        "--today", options.today.isoformat(),
+        "--history-days", str(options.history_days),
+        "--scale", str(options.scale),
+        "--faults", options.faults,
+        "--down", f"{down_from.isoformat()}..{down_to.isoformat()}",
+        "--stall-seconds", "3",
+        "--data-dir", data_dir,
+    ]  # fmt: skip
+
+
+def demo_settings(base: Settings, url: str, options: DemoOptions) -> Settings:
+    """The demo's settings: its own home, the simulator as source, a fast schedule."""
+    return base.model_copy(
+        update={
+            "home": base.home / "demo",
+            "socrata_url": url,
+            "schedule": f"@every {max(5, int(options.advance_seconds))}s",
+            "history_days": options.history_days,
+            "history_year_earlier": False,
+            "request_timeout_s": 2.0,
+            "retry_budget_s": 10.0,
+            "retry_base_s": 0.2,
+            "retry_max_s": 2.0,
+            "retry_unavailable_minutes": max(0.25, options.advance_seconds / 60 / 2),
+        }
+    )
+
+
+def start_simulator(settings: Settings, options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
+    """Start the simulator child and return it with its base URL."""
+    data_dir = settings.home / "demo" / "simulator"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "resolve311", *simulator_args(options, str(data_dir))]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=child_env(settings))
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("http"):
+        proc.kill()
+        raise ConfigError(f"the simulator did not start (it printed {line!r})")
+    return proc, line
+
+
+def advance_clock(url: str) -> None:
+    """Move the simulator's clock one day forward (a new day of requests and changes)."""
+    try:
+        httpx.post(f"{url}/_sim/advance", params={"days": 1}, timeout=120).raise_for_status()
+    except httpx.HTTPError as exc:
+        log.warning("could not advance the simulator: %s", exc)
+
+
+def run_demo(settings: Settings, options: DemoOptions) -> int:
+    """Run the demo until SIGINT/SIGTERM."""
+    sim, url = start_simulator(settings, options)
+    log.info("simulator on %s", url)
+    try:
+        demo = demo_settings(settings, url, options)
+        supervisor = Supervisor(
+            demo,
+            extra_jobs=[(lambda: advance_clock(url), options.advance_seconds)],
+            today=lambda: options.today,
+        )
+        print(f"resolve311 demo: dashboard on http://{demo.host}:{demo.port}  (Ctrl-C to stop)", flush=True)
+        return supervisor.run()
+    finally:
+        sim.terminate()
+        try:
+            sim.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sim.kill()
