@@ -1,0 +1,124 @@
+-- The serving snapshot (see docs/snapshot.md). Written to a temporary file by
+-- resolve311.metrics.snapshot and renamed into place; readers open it read-only.
+-- Group columns: agency, complaint_type, borough; '*' means "all".
+-- Timestamps: *_at columns are UTC; as_of / created columns are NYC wall clock.
+
+CREATE TABLE meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE status (
+    source              VARCHAR,
+    as_of               TIMESTAMP,  -- local wall clock of the newest created_date
+    last_run_id         VARCHAR,
+    last_run_kind       VARCHAR,
+    last_run_status     VARCHAR,
+    last_run_started_at TIMESTAMP,
+    last_run_ended_at   TIMESTAMP,
+    last_success_at     TIMESTAMP,
+    unavailable_since   TIMESTAMP,  -- NULL when the source is reachable
+    watermark           TIMESTAMP,
+    requests_total      BIGINT,
+    quarantine_total    BIGINT,
+    last_error          VARCHAR
+);
+
+CREATE TABLE runs (
+    run_id           VARCHAR,
+    source           VARCHAR,
+    kind             VARCHAR,
+    started_at       TIMESTAMP,
+    ended_at         TIMESTAMP,
+    status           VARCHAR,
+    rows_new         BIGINT,
+    rows_changed     BIGINT,
+    rows_unchanged   BIGINT,
+    rows_quarantined BIGINT,
+    watermark_before TIMESTAMP,
+    watermark_after  TIMESTAMP,
+    full_replace     BOOLEAN,
+    error            VARCHAR
+);
+
+CREATE TABLE quarantine_summary (
+    reason    VARCHAR,
+    "rows"    BIGINT,
+    last_seen TIMESTAMP
+);
+
+CREATE TABLE agencies (
+    agency         VARCHAR,
+    agency_name    VARCHAR,
+    requests_total BIGINT,
+    first_created  TIMESTAMP,
+    last_created   TIMESTAMP
+);
+
+CREATE TABLE scorecard (
+    agency         VARCHAR NOT NULL,
+    complaint_type VARCHAR NOT NULL,
+    borough        VARCHAR NOT NULL,
+    "window"       VARCHAR NOT NULL,
+    baseline       VARCHAR NOT NULL,
+    metric         VARCHAR NOT NULL,
+    recent         DOUBLE,
+    historical     DOUBLE,
+    diff_abs       DOUBLE,
+    diff_rel       DOUBLE,
+    score          DOUBLE,
+    anomaly        BOOLEAN,
+    small_sample   BOOLEAN,
+    n_recent       BIGINT,
+    n_historical   BIGINT
+);
+
+CREATE TABLE heatmap_when (
+    agency         VARCHAR NOT NULL,
+    complaint_type VARCHAR NOT NULL,
+    borough        VARCHAR NOT NULL,
+    "window"       VARCHAR NOT NULL,
+    baseline       VARCHAR NOT NULL,
+    weekday        INTEGER NOT NULL,  -- 0 = Monday
+    hour           INTEGER NOT NULL,
+    recent         DOUBLE,
+    historical     DOUBLE,
+    difference     DOUBLE
+);
+
+CREATE TABLE heatmap_where (
+    agency         VARCHAR NOT NULL,
+    complaint_type VARCHAR NOT NULL,
+    borough        VARCHAR NOT NULL,
+    "window"       VARCHAR NOT NULL,
+    baseline       VARCHAR NOT NULL,
+    cell_lat       DOUBLE NOT NULL,
+    cell_lon       DOUBLE NOT NULL,
+    recent         DOUBLE,
+    historical     DOUBLE,
+    difference     DOUBLE
+);
+
+CREATE TABLE series (
+    agency         VARCHAR NOT NULL,
+    complaint_type VARCHAR NOT NULL,
+    borough        VARCHAR NOT NULL,
+    period         VARCHAR NOT NULL,  -- 'day' | 'week'
+    date           DATE NOT NULL,
+    created        BIGINT,
+    closed         BIGINT,
+    baseline_low   DOUBLE,
+    baseline_mid   DOUBLE,
+    baseline_high  DOUBLE
+);
+
+CREATE TABLE km_curve (
+    agency         VARCHAR NOT NULL,
+    complaint_type VARCHAR NOT NULL,
+    borough        VARCHAR NOT NULL,
+    "window"       VARCHAR NOT NULL,
+    cohort         VARCHAR NOT NULL,  -- 'recent' | 'historical' (the 8w baseline cohort)
+    t_hours        DOUBLE NOT NULL,
+    survival       DOUBLE,
+    at_risk        BIGINT
+);
