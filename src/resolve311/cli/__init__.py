@@ -6,6 +6,7 @@ Typer app; library errors become one-line messages and exit codes here only.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -32,6 +33,7 @@ def _root() -> None:
     """Daily review of how well each city agency resolves its 311 service requests."""
 
 
+@functools.cache
 def _register_commands() -> None:
     from resolve311.cli import data_cmds, metrics_cmds, run_cmds, sim_cmds, web_cmds
 
