@@ -1,1 +1,1 @@
-"""sources."""
+"""Sources: the catalog of cities and datasets, and mapping their fields onto ours."""
