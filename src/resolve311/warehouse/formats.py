@@ -1,0 +1,182 @@
+"""Read one raw batch or file (SODA JSON, SODA CSV, portal export CSV; gzip or not) into rows.
+
+Every format becomes the same thing: a :class:`pyarrow.Table` whose columns are
+named by SODA field name (display names mapped by name, never by position) and
+whose values are the text as delivered (``None`` for a missing or empty value).
+Unknown columns are kept under their (normalised) names.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from resolve311.errors import ParseError
+from resolve311.schema import field_from_display_name
+
+Format = Literal["json", "csv"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_EXTENSIONS = (".json", ".geojson", ".ndjson", ".jsonl")
+
+
+def decompress(data: bytes) -> bytes:
+    """Undo gzip (recognised by its magic bytes, possibly several members); other data as is."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ParseError(f"corrupt gzip data: {exc}") from None
+
+
+def detect_format(name: str, data: bytes) -> Format:
+    """Guess the format from the file name, else from the first non-blank byte."""
+    lowered = name.lower().removesuffix(".gz")
+    if lowered.endswith(_JSON_EXTENSIONS):
+        return "json"
+    if lowered.endswith((".csv", ".txt")):
+        return "csv"
+    head = decompress(data[:65536] if not data.startswith(GZIP_MAGIC) else data)[:4096]
+    head = head.removeprefix(UTF8_BOM).lstrip()
+    return "json" if head[:1] in (b"[", b"{") else "csv"
+
+
+def read_records(data: bytes, fmt: Format) -> pa.Table:
+    """Parse one batch (bytes, gzip allowed) into a table of text columns named by SODA field."""
+    raw = decompress(data).removeprefix(UTF8_BOM)
+    if fmt == "json":
+        return table_from_rows(_json_rows(raw))
+    if fmt == "csv":
+        return _read_csv(raw)
+    raise ParseError(f"unknown format {fmt!r}")
+
+
+def table_from_rows(rows: Iterable[Mapping[str, object]]) -> pa.Table:
+    """Turn row mappings into a text table; nested values become compact JSON text."""
+    materialised = list(rows)
+    names: dict[str, str] = {}
+    for row in materialised:
+        for key in row:
+            if key not in names:
+                names[key] = field_from_display_name(key)
+    columns = {
+        field: pa.array([_as_text(row.get(key)) for row in materialised], type=pa.string())
+        for key, field in _unique_names(names).items()
+    }
+    if not columns:
+        return pa.table({"unique_key": pa.array([], type=pa.string())})
+    return pa.table(columns)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _unique_names(names: dict[str, str]) -> dict[str, str]:
+    """Map original key -> field name, suffixing clashes (``status``, ``status_2``)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for key, field in names.items():
+        candidate, n = field or "column", 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{field}_{n}"
+        seen.add(candidate)
+        out[key] = candidate
+    return out
+
+
+def _json_rows(raw: bytes) -> list[Mapping[str, object]]:
+    text = raw.strip()
+    if not text:
+        return []
+    try:
+        if text.startswith(b"[") or text.startswith(b"{"):
+            parsed = json.loads(text)
+        else:
+            raise ValueError("not a JSON array or object")
+    except ValueError:
+        parsed = _json_lines(text)
+    return _rows_of(parsed)
+
+
+def _json_lines(text: bytes) -> list[object]:
+    try:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise ParseError(f"not valid JSON: {exc}") from None
+
+
+def _rows_of(parsed: object) -> list[Mapping[str, object]]:
+    """A SODA page is a list of objects; also accept GeoJSON and the no-results error object."""
+    if isinstance(parsed, dict):
+        if parsed.get("type") == "FeatureCollection":
+            return [_feature_row(f) for f in parsed.get("features") or []]
+        if parsed.get("errorCode") == "query.soql.no-results":
+            return []
+        if parsed.get("error") or parsed.get("errorCode"):
+            raise ParseError(f"the batch is an API error: {parsed.get('message') or parsed}")
+        parsed = [parsed]
+    if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
+        raise ParseError("JSON batch is not a list of objects")
+    return parsed
+
+
+def _feature_row(feature: object) -> Mapping[str, object]:
+    if not isinstance(feature, dict):
+        raise ParseError("GeoJSON feature is not an object")
+    props = dict(feature.get("properties") or {})
+    if feature.get("geometry") is not None and "location" not in props:
+        props["location"] = feature["geometry"]
+    return props
+
+
+def _read_csv(raw: bytes) -> pa.Table:
+    if not raw.strip():
+        return table_from_rows([])
+    header = _csv_header(raw)
+    fields = list(
+        _unique_names({f"{i}:{h}": field_from_display_name(h) for i, h in enumerate(header)}).values()
+    )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw),
+            read_options=pacsv.ReadOptions(column_names=fields, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(fields, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise ParseError(f"not a readable CSV: {exc}") from None
+    return table
+
+
+def _csv_header(raw: bytes) -> list[str]:
+    """The first CSV record (header names may be quoted)."""
+    first_line = raw.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"CSV header is not UTF-8: {exc}") from None
+    header = next(csv.reader([text]), [])
+    if not header:
+        raise ParseError("CSV has no header")
+    return header

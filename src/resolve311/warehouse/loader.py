@@ -1,0 +1,167 @@
+"""Load a normalised batch into the warehouse: upsert ``requests``, add versions, quarantine.
+
+Set-based SQL inside the caller's transaction (never BEGIN/COMMIT here), so the
+pipeline commits a load together with its landing checkpoint and watermark.
+
+Newest wins: a row replaces the stored one only when its
+``(source_updated_at NULLS FIRST, batch_seq)`` is greater and its ``row_hash``
+differs; an older version never overwrites a newer one (it is still kept in
+``request_versions``). Replaying a batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from resolve311.warehouse.columns import BATCH_COLUMNS, REQUEST_COLUMNS
+from resolve311.warehouse.normalize import NormalizedBatch
+
+_BATCH_VIEW: Final = "_r311_batch"
+_INCOMING: Final = "_r311_incoming"
+_QUARANTINE_VIEW: Final = "_r311_quarantine"
+#: Dates outside these years (sentinels such as 1900 or 3027) never mark metrics as affected.
+AFFECTED_YEARS: Final[tuple[int, int]] = (1901, 2100)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one :func:`load_batch` did."""
+
+    rows_new: int
+    rows_changed: int
+    rows_unchanged: int  # identical re-deliveries and older versions (rows_stale)
+    rows_quarantined: int
+    affected_dates: frozenset[date]  # local created/closed dates (old and new) of new/changed rows
+    max_source_updated_at: datetime | None
+    rows_stale: int = 0  # older than the stored version: kept in request_versions only
+    rows_duplicate: int = 0  # older copies of a key within the batch, dropped
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, *, batch_seq: int) -> LoadResult:
+    """Apply ``batch`` as landing batch ``batch_seq`` inside the caller's transaction."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    con.register(_BATCH_VIEW, batch.rows)
+    try:
+        _stage(con, batch_seq, loaded_at)
+        counts = _counts(con)
+        affected = _affected_dates(con)
+        _apply_changes(con)
+        _insert_versions(con)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_INCOMING}")
+        con.unregister(_BATCH_VIEW)
+    _insert_quarantine(con, batch, batch_seq, loaded_at)
+    return LoadResult(
+        rows_new=counts.get("new", 0),
+        rows_changed=counts.get("changed", 0),
+        rows_unchanged=counts.get("unchanged", 0) + counts.get("stale", 0),
+        rows_quarantined=len(batch.quarantined),
+        affected_dates=affected,
+        max_source_updated_at=batch.max_source_updated_at,
+        rows_stale=counts.get("stale", 0),
+        rows_duplicate=batch.duplicates,
+    )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, batch_seq: int, loaded_at: datetime) -> None:
+    """Copy the batch with its load columns and how it compares with the stored row."""
+    new_ts = "coalesce(b.source_updated_at, '-infinity'::TIMESTAMP)"
+    old_ts = "coalesce(r.source_updated_at, '-infinity'::TIMESTAMP)"
+    newer = f"({new_ts} > {old_ts} OR ({new_ts} = {old_ts} AND $seq > r.batch_seq))"
+    batch_cols = ", ".join(f"b.{c}" for c in BATCH_COLUMNS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_INCOMING} AS
+        SELECT {batch_cols}, $seq::BIGINT AS batch_seq, $loaded_at::TIMESTAMP AS loaded_at,
+            CASE WHEN r.unique_key IS NULL THEN 'new'
+                 WHEN b.row_hash = r.row_hash THEN 'unchanged'
+                 WHEN {newer} THEN 'changed'
+                 ELSE 'stale' END AS change,
+            r.created_date AS old_created_date, r.closed_date AS old_closed_date
+        FROM {_BATCH_VIEW} b LEFT JOIN requests r ON r.unique_key = b.unique_key
+        """,
+        {"seq": batch_seq, "loaded_at": loaded_at},
+    )
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(f"SELECT change, count(*) FROM {_INCOMING} GROUP BY change").fetchall()
+    return {str(change): int(n) for change, n in rows}
+
+
+def _affected_dates(con: duckdb.DuckDBPyConnection) -> frozenset[date]:
+    low, high = AFFECTED_YEARS
+    rows = con.execute(
+        f"""
+        SELECT DISTINCT d FROM (
+            SELECT unnest([created_date, closed_date, old_created_date, old_closed_date])::DATE AS d
+            FROM {_INCOMING} WHERE change IN ('new', 'changed')
+        ) WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+        """
+    ).fetchall()
+    return frozenset(_as_date(d) for (d,) in rows)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert new keys; overwrite changed ones (only with a newer version)."""
+    columns = ", ".join(REQUEST_COLUMNS)
+    assignments = ", ".join(f"{c} = i.{c}" for c in REQUEST_COLUMNS if c != "unique_key")
+    con.execute(
+        f"UPDATE requests AS r SET {assignments} FROM {_INCOMING} AS i "
+        "WHERE r.unique_key = i.unique_key AND i.change = 'changed'"
+    )
+    con.execute(f"INSERT INTO requests ({columns}) SELECT {columns} FROM {_INCOMING} WHERE change = 'new'")
+
+
+def _insert_versions(con: duckdb.DuckDBPyConnection) -> None:
+    """Every distinct (unique_key, row_hash) seen, once."""
+    columns = ", ".join(REQUEST_COLUMNS)
+    con.execute(
+        f"""
+        INSERT INTO request_versions ({columns})
+        SELECT {columns} FROM {_INCOMING} AS i
+        WHERE NOT EXISTS (
+            SELECT 1 FROM request_versions v WHERE v.unique_key = i.unique_key AND v.row_hash = i.row_hash
+        )
+        """
+    )
+
+
+def _insert_quarantine(
+    con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, batch_seq: int, at: datetime
+) -> None:
+    if not batch.quarantined:
+        return
+    table = pa.table(
+        {
+            "row_number": [q.row_number for q in batch.quarantined],
+            "unique_key": pa.array([q.unique_key for q in batch.quarantined], pa.string()),
+            "reason": [q.reason for q in batch.quarantined],
+            "detail": [q.detail for q in batch.quarantined],
+            "raw": [q.raw for q in batch.quarantined],
+        }
+    )
+    con.register(_QUARANTINE_VIEW, table)
+    try:
+        con.execute(
+            f"""
+            INSERT INTO quarantine (batch_seq, row_number, source, unique_key, reason, detail, raw, quarantined_at)
+            SELECT $seq, q.row_number, $source, q.unique_key, q.reason, q.detail, q.raw, $at
+            FROM {_QUARANTINE_VIEW} q
+            WHERE NOT EXISTS (
+                SELECT 1 FROM quarantine x WHERE x.batch_seq = $seq AND x.row_number = q.row_number
+            )
+            """,
+            {"seq": batch_seq, "source": batch.source, "at": at},
+        )
+    finally:
+        con.unregister(_QUARANTINE_VIEW)

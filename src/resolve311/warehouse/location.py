@@ -1,0 +1,53 @@
+"""SQL expressions that read coordinates out of the five shapes of ``location``.
+
+1. GeoJSON point ``{"type":"Point","coordinates":[lon,lat]}``
+2. legacy object ``{"latitude":"40.6","longitude":"-73.9","human_address":"{...}"}``
+3. SODA CSV cell of three lines ``"\\n,  \\n(40.67, -73.73)"`` (address lines, then ``(lat, lon)``)
+4. WKT ``POINT (lon lat)``
+5. ``(lat, lon)`` in portal exports
+
+The ``latitude``/``longitude`` columns win when both are present; ``location``
+is only the fallback. NYC's bounding box flags coordinates outside the city.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: (south, north, west, east) around the five boroughs, with a small margin.
+NYC_BBOX: Final[tuple[float, float, float, float]] = (40.47, 40.93, -74.28, -73.68)
+
+_NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_WKT_POINT = rf"(?i)^\s*POINT\s*\(\s*{_NUMBER}\s+{_NUMBER}\s*\)"
+_PAREN_PAIR = rf"\(\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\)"
+
+
+def _number(expr: str) -> str:
+    return f"try_cast(nullif({expr}, '') AS DOUBLE)"
+
+
+def location_coordinate_sql(location: str, axis: str) -> str:
+    """Latitude (``axis='lat'``) or longitude (``'lon'``) parsed from a ``location`` text expression."""
+    json_key, geojson_index, wkt_group, paren_group = (
+        ("latitude", 1, 2, 1) if axis == "lat" else ("longitude", 0, 1, 2)
+    )
+    json_value = _number(f"json_extract_string({location}, '$.{json_key}')")
+    geojson_value = _number(f"json_extract_string({location}, '$.coordinates[{geojson_index}]')")
+    wkt_value = _number(f"regexp_extract({location}, '{_WKT_POINT}', {wkt_group})")
+    paren_value = _number(f"regexp_extract({location}, '{_PAREN_PAIR}', {paren_group})")
+    return (
+        f"CASE WHEN {location} IS NULL THEN NULL "
+        f"WHEN starts_with(ltrim({location}), '{{') AND json_valid({location}) "
+        f"THEN coalesce({json_value}, {geojson_value}) "
+        f"WHEN regexp_matches({location}, '{_WKT_POINT}') THEN {wkt_value} "
+        f"ELSE {paren_value} END"
+    )
+
+
+def outside_city_sql(lat: str, lon: str) -> str:
+    """True when both coordinates are present and fall outside :data:`NYC_BBOX`."""
+    south, north, west, east = NYC_BBOX
+    return (
+        f"({lat} IS NOT NULL AND {lon} IS NOT NULL AND NOT "
+        f"({lat} BETWEEN {south} AND {north} AND {lon} BETWEEN {west} AND {east}))"
+    )

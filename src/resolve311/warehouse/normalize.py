@@ -1,0 +1,164 @@
+"""Normalise parsed rows into the ``requests`` shape, setting aside rows that cannot be loaded.
+
+The rules (timestamps, coordinates, flags, quarantine reasons, row_hash) are
+in docs/warehouse.md; the SQL that applies them is in :mod:`normalize_sql`.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from resolve311.errors import ConfigError
+from resolve311.schema import SODA_FIELDS
+from resolve311.warehouse.columns import (
+    BATCH_COLUMNS,
+    DERIVED_ON_IMPORT,
+    KNOWN_INPUT_COLUMNS,
+    SYSTEM_FIELD_COLUMNS,
+)
+from resolve311.warehouse.formats import table_from_rows
+from resolve311.warehouse.normalize_sql import staged_query
+
+Records: TypeAlias = "pa.Table | Iterable[Mapping[str, object]]"
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """A row that could not be loaded, with why."""
+
+    row_number: int  # position in the batch, from 0
+    unique_key: str | None
+    reason: str  # missing_unique_key | missing_created_date | unparseable_created_date
+    detail: str
+    raw: str  # the row as delivered, JSON text (null fields left out)
+
+
+@dataclass(frozen=True)
+class NormalizedBatch:
+    """One batch ready to load: loadable rows (one per key) and quarantined rows."""
+
+    rows: pa.Table  # exactly the columns of ``requests`` except batch_seq/loaded_at
+    quarantined: list[QuarantinedRow]
+    source: str = ""  # logical source the batch belongs to (also for quarantined rows)
+    dataset: str | None = None
+    rows_in: int = 0  # rows in the input
+    duplicates: int = 0  # older copies of a key dropped in favour of the newest in this batch
+    max_source_updated_at: datetime | None = None  # newest :updated_at of any input row
+
+
+def normalize(
+    records: Records,
+    *,
+    source: str,
+    dataset: str | None,
+    tz: str = "America/New_York",
+    field_map: Mapping[str, str] | None = None,
+) -> NormalizedBatch:
+    """Normalise ``records`` (a text table from :func:`read_records`, or row mappings).
+
+    ``field_map`` renames a city's field names onto ours (``{"sr_number": "unique_key"}``).
+    """
+    _check_timezone(tz)
+    table = _text_table(records, field_map or {})
+    table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
+    params = {"tz": tz, "source": source, "dataset": dataset}
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("incoming", table)
+        con.execute("CREATE TEMP TABLE staged AS " + _query_for(table.column_names), params)
+        rows = con.sql(
+            f"SELECT {', '.join(BATCH_COLUMNS)} FROM staged WHERE __reason IS NULL "
+            "QUALIFY row_number() OVER (PARTITION BY unique_key "
+            "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1 ORDER BY __row"
+        ).to_arrow_table()
+        bad = con.execute(
+            "SELECT __row, unique_key, __reason FROM staged WHERE __reason IS NOT NULL ORDER BY __row"
+        ).fetchall()
+        valid, max_updated = _one(
+            con, "SELECT count(*) FILTER (__reason IS NULL), max(source_updated_at) FROM staged"
+        )
+    return NormalizedBatch(
+        rows=rows,
+        quarantined=_quarantined(table, bad),
+        source=source,
+        dataset=dataset,
+        rows_in=table.num_rows,
+        duplicates=int(valid) - rows.num_rows,
+        max_source_updated_at=max_updated,
+    )
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _check_timezone(tz: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {tz!r}") from None
+
+
+def _text_table(records: Records, field_map: Mapping[str, str]) -> pa.Table:
+    """Any input as a table of text columns, renamed by ``field_map``, with every SODA column."""
+    table = records if isinstance(records, pa.Table) else table_from_rows(records)
+    table = table.rename_columns([field_map.get(name, name) for name in table.column_names])
+    columns = {name: _as_text_column(table.column(i)) for i, name in enumerate(table.column_names)}
+    for name in (*SODA_FIELDS, *SYSTEM_FIELD_COLUMNS):
+        columns.setdefault(name, pa.nulls(table.num_rows, type=pa.string()))
+    return pa.table(columns)
+
+
+def _as_text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_null(column.type):
+        return column.cast(pa.string())
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = column.to_pylist()
+        return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
+
+
+def _query_for(column_names: list[str]) -> str:
+    extra = [
+        name
+        for name in column_names
+        if name not in KNOWN_INPUT_COLUMNS
+        and name not in DERIVED_ON_IMPORT
+        and name not in ("extra", "__row")
+    ]
+    return staged_query(extra, "extra" in column_names)
+
+
+_REASON_DETAIL = {
+    "missing_unique_key": "the row has no unique_key",
+    "missing_created_date": "the row has no created_date",
+    "unparseable_created_date": "created_date is not a readable timestamp",
+}
+
+
+def _quarantined(table: pa.Table, bad: list[tuple[Any, ...]]) -> list[QuarantinedRow]:
+    if not bad:
+        return []
+    originals = table.drop_columns(["__row"]).take([row for row, _, _ in bad]).to_pylist()
+    out = []
+    for (row, key, reason), original in zip(bad, originals, strict=True):
+        raw = {k: v for k, v in original.items() if v is not None}
+        detail = _REASON_DETAIL[reason]
+        if reason == "unparseable_created_date":
+            detail += f": {raw.get('created_date')!r}"
+        out.append(QuarantinedRow(row, key, reason, detail, json.dumps(raw, ensure_ascii=False)))
+    return out

@@ -1,0 +1,168 @@
+"""The DuckDB query that normalises a text batch (see docs/warehouse.md for every rule).
+
+The query reads the registered text table ``incoming`` (SODA field names, one
+``__row`` position column) and produces a ``staged`` relation: every
+``requests`` column (except batch_seq/loaded_at) plus ``__row`` and
+``__reason`` (NULL when the row is loadable, else the quarantine reason).
+Parameters: ``$tz``, ``$source``, ``$dataset``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from resolve311.schema import NUMBER_FIELDS, SODA_FIELDS, TIMESTAMP_FIELDS
+from resolve311.warehouse.columns import BATCH_COLUMNS, SYSTEM_FIELD_COLUMNS, quote_ident
+from resolve311.warehouse.location import location_coordinate_sql, outside_city_sql
+from resolve311.warehouse.timestamps import (
+    is_sentinel_sql,
+    utc_from_instant_sql,
+    utc_from_wall_clock_sql,
+    wall_clock_sql,
+)
+
+#: Source fields that make a version: everything except ``location`` (its text
+#: shape differs by format; its content is latitude/longitude).
+HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
+
+_CLOSED_STATUS = "upper(trim(status)) LIKE 'CLOSED%'"
+_NO_STATUS = "(status IS NULL OR upper(trim(status)) IN ('UNSPECIFIED', ''))"
+
+
+def _parsed_select(extra_columns: Sequence[str], has_extra_column: bool) -> str:
+    """Stage 1: text -> typed values; raw text of the created date kept for the reason."""
+    parts = ["__row", "CASE WHEN trim(unique_key) <> '' THEN unique_key END AS unique_key"]
+    for field in SODA_FIELDS[1:]:
+        if field in TIMESTAMP_FIELDS:
+            parts.append(f"{wall_clock_sql(field)} AS {field}")
+            parts.append(f"{field} AS __raw_{field}")
+        elif field in NUMBER_FIELDS:
+            parts.append(f"try_cast(trim({field}) AS DOUBLE) AS __num_{field}")
+            parts.append(f"{field} AS __raw_{field}")
+        else:
+            parts.append(field)
+    for system_field, column in SYSTEM_FIELD_COLUMNS.items():
+        value = quote_ident(system_field)
+        parts.append(value if column == "source_id" else utc_from_instant_sql(value))
+        parts[-1] += f" AS {column}"
+    parts.append(f"{_extra_sql(extra_columns, has_extra_column)} AS extra")
+    return "SELECT " + ",\n  ".join(parts) + "\nFROM incoming"
+
+
+def _extra_sql(extra_columns: Sequence[str], has_extra_column: bool) -> str:
+    """Unknown columns as a JSON object of their non-null text (NULL when none)."""
+    pieces = [f"struct_pack(k := {_sql_text(c)}, v := {quote_ident(c)})" for c in extra_columns]
+    unknown = (
+        "to_json(map_from_entries(list_filter([" + ", ".join(pieces) + "], lambda e: e.v IS NOT NULL)))"
+        if pieces
+        else "'{}'::JSON"
+    )
+    merged = (
+        f"json_merge_patch(CASE WHEN json_valid(extra) THEN extra::JSON ELSE '{{}}'::JSON END, {unknown})"
+        if has_extra_column
+        else unknown
+    )
+    return f"nullif(({merged})::VARCHAR, '{{}}')"
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _located_select() -> str:
+    """Stage 2: coordinates from the columns, else from ``location``; UTC instants."""
+    lat_loc = location_coordinate_sql("location", "lat")
+    lon_loc = location_coordinate_sql("location", "lon")
+    both = "__num_latitude IS NOT NULL AND __num_longitude IS NOT NULL"
+    return (
+        "SELECT *,\n"
+        f"  CASE WHEN {both} THEN __num_latitude ELSE {lat_loc} END AS latitude,\n"
+        f"  CASE WHEN {both} THEN __num_longitude ELSE {lon_loc} END AS longitude,\n"
+        f"  {utc_from_wall_clock_sql('created_date')} AS created_utc,\n"
+        f"  {utc_from_wall_clock_sql('closed_date')} AS closed_utc,\n"
+        f"  {_CLOSED_STATUS} OR ({_NO_STATUS} AND closed_date IS NOT NULL "
+        f"AND NOT {is_sentinel_sql('closed_date')}) AS is_closed\n"
+        "FROM parsed"
+    )
+
+
+def _flag_conditions() -> list[tuple[str, str]]:
+    """(flag, condition) pairs; a row carries every flag whose condition is true."""
+    any_sentinel = " OR ".join(is_sentinel_sql(f) for f in sorted(TIMESTAMP_FIELDS))
+    flags = [
+        ("closed_before_created", "closed_utc < created_utc"),
+        ("sentinel_date", any_sentinel),
+        ("closed_same_second", "closed_date = created_date"),
+        ("closed_at_midnight", "closed_date = date_trunc('day', closed_date)"),
+        ("created_at_midnight", "created_date = date_trunc('day', created_date)"),
+        ("resolution_before_created", "resolution_action_updated_date < created_date"),
+        ("status_closed_no_date", f"{_CLOSED_STATUS} AND closed_date IS NULL"),
+        ("open_with_closed_date", f"NOT {_NO_STATUS} AND NOT ({_CLOSED_STATUS}) AND closed_date IS NOT NULL"),
+        ("unspecified_borough", "borough IS NULL OR upper(trim(borough)) = 'UNSPECIFIED'"),
+        ("outside_city", outside_city_sql("latitude", "longitude")),
+        ("no_coordinates", "latitude IS NULL OR longitude IS NULL"),
+    ]
+    for field in sorted(TIMESTAMP_FIELDS - {"created_date"}):
+        flags.append((f"unparseable_{field}", f"__raw_{field} IS NOT NULL AND {field} IS NULL"))
+    raw_coordinates = "__raw_latitude IS NOT NULL OR __raw_longitude IS NOT NULL"
+    flags.append(
+        (
+            "unparseable_coordinates",
+            f"({raw_coordinates}) AND (__num_latitude IS NULL OR __num_longitude IS NULL)",
+        )
+    )
+    return flags
+
+
+def _dirty_flags_sql() -> str:
+    cases = ", ".join(
+        f"CASE WHEN coalesce({cond}, false) THEN '{flag}' END" for flag, cond in _flag_conditions()
+    )
+    return f"list_filter([{cases}]::VARCHAR[], lambda f: f IS NOT NULL)"
+
+
+def _row_hash_sql() -> str:
+    """md5 over the normalised source fields and ``:updated_at`` (a version as published)."""
+    fields = ", ".join(f"{f} := {f}" for f in HASHED_FIELDS)
+    return f"md5(to_json(struct_pack({fields}, updated_at := source_updated_at))::VARCHAR)"
+
+
+def _reason_sql() -> str:
+    return (
+        "CASE WHEN unique_key IS NULL THEN 'missing_unique_key' "
+        "WHEN __raw_created_date IS NULL OR trim(__raw_created_date) = '' THEN 'missing_created_date' "
+        "WHEN created_date IS NULL THEN 'unparseable_created_date' END"
+    )
+
+
+def _hours_to_close_sql() -> str:
+    return (
+        "CASE WHEN is_closed AND closed_utc >= created_utc "
+        f"AND NOT {is_sentinel_sql('closed_date')} "
+        "THEN date_diff('millisecond', created_utc, closed_utc) / 3600000.0 END"
+    )
+
+
+def staged_query(extra_columns: Sequence[str], has_extra_column: bool) -> str:
+    """The whole normalisation as one query; unknown ``extra_columns`` are folded into ``extra``."""
+    own = {
+        "source": "$source::VARCHAR",
+        "dataset": "$dataset::VARCHAR",
+        "hours_to_close": _hours_to_close_sql(),
+        "dirty_flags": _dirty_flags_sql(),
+        "row_hash": _row_hash_sql(),
+    }
+    select = [own.get(c, c) + (f" AS {c}" if c in own else "") for c in BATCH_COLUMNS]
+    return "\n".join(
+        [
+            "WITH parsed AS (",
+            _parsed_select(extra_columns, has_extra_column),
+            "), located AS (",
+            _located_select(),
+            ")",
+            "SELECT " + ",\n  ".join(select) + f",\n  __row, {_reason_sql()} AS __reason",
+            "FROM located",
+        ]
+    )

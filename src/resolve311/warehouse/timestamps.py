@@ -1,0 +1,58 @@
+"""SQL expressions that read NYC timestamps (vectorised in DuckDB).
+
+Source timestamps are *floating* wall-clock values in the city's time zone,
+either ISO (``2024-04-16T03:03:15.000``, the API) or US style
+(``04/16/2024 03:03:15 AM``, portal exports), sometimes date only. Socrata's
+system fields (``:created_at``, ``:updated_at``) are real UTC instants (``…Z``).
+
+Conversion to UTC uses DuckDB's ICU time zones: an ambiguous wall-clock time
+(the repeated hour when DST ends) is read as its *second* occurrence (standard
+time); a nonexistent one (the skipped hour when DST starts) is shifted forward
+by the gap (02:30 -> 03:30 EDT). Both rules are applied to every column alike,
+so durations across the switch stay within an hour of the truth.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: US-style formats seen in portal exports, tried after ISO 8601.
+US_FORMATS: Final[tuple[str, ...]] = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+)
+
+
+def wall_clock_sql(text: str) -> str:
+    """A TIMESTAMP (no zone) read from the text expression ``text``; NULL when unreadable."""
+    formats = ", ".join(f"'{fmt}'" for fmt in US_FORMATS)
+    trimmed = f"trim({text})"
+    return f"coalesce(try_cast({trimmed} AS TIMESTAMP), try_strptime({trimmed}, [{formats}]))"
+
+
+def utc_from_wall_clock_sql(wall_clock: str, tz_param: str = "$tz") -> str:
+    """The UTC instant (TIMESTAMP holding UTC) of a local wall-clock TIMESTAMP in zone ``tz_param``."""
+    return f"timezone('UTC', timezone({tz_param}, {wall_clock}))"
+
+
+def utc_from_instant_sql(text: str) -> str:
+    """A UTC TIMESTAMP read from an instant such as ``2024-04-16T07:03:15.000Z`` (no zone = UTC)."""
+    return f"timezone('UTC', try_cast(trim({text}) AS TIMESTAMPTZ))"
+
+
+def is_sentinel_sql(ts: str) -> str:
+    """True for placeholder dates: 1900-01-01 (and its 5 h-shifted twin 1899-12-31T19:00), years > 2100."""
+    return f"({ts} IS NOT NULL AND (year({ts}) <= 1900 OR year({ts}) > 2100))"
+
+
+def iso_text_sql(ts: str) -> str:
+    """The wall-clock ISO text the API uses: ``2024-04-16T03:03:15.000``."""
+    return f"strftime({ts}, '%Y-%m-%dT%H:%M:%S.%g')"
+
+
+def iso_utc_text_sql(ts: str) -> str:
+    """UTC ISO text as Socrata writes system fields: ``2024-04-16T07:03:15.000Z``."""
+    return f"strftime({ts}, '%Y-%m-%dT%H:%M:%S.%gZ')"
