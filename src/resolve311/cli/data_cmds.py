@@ -1,9 +1,246 @@
-"""CLI commands: data (placeholder until its issue lands)."""
+"""CLI commands that move data: update, backfill, import, status, export, rebuild."""
 
 from __future__ import annotations
 
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+from resolve311.errors import ConfigError
+from resolve311.extract.runner import RunReport
+from resolve311.settings import Settings, load_settings
+
+EXIT_INTERRUPTED = 130
+
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Source name from the catalog (default: nyc).")
+]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--socrata-url", help="Base URL of the Socrata portal (env RESOLVE311_SOCRATA_URL)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+class ExportTable(StrEnum):
+    requests = "requests"
+    request_versions = "request_versions"
+    quarantine = "quarantine"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _settings(**flags: Any) -> Settings:
+    settings = load_settings(**flags)
+    from resolve311.logs import configure_logging
+
+    token = settings.token()
+    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[token] if token else [])
+    return settings
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"received {signal.Signals(signum).name}")
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C: the batch in flight is rolled back, the ledger says so."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("error: interrupted; the next run continues from the last committed batch", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _finish(report: RunReport, as_json: bool) -> None:
+    """Print the run summary and exit with the run's code."""
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+    else:
+        c = report.counts
+        typer.echo(
+            f"{report.kind} {report.status}: {c.rows_new} new, {c.rows_changed} changed, "
+            f"{c.rows_unchanged} unchanged, {c.rows_quarantined} quarantined in {report.batches} batch(es); "
+            f"watermark {_text(report.watermark_before)} -> {_text(report.watermark_after)}"
+        )
+        for entry in report.files:
+            typer.echo(
+                f"  {entry['file']}: {entry['rows']} rows, {entry['loaded']} loaded, "
+                f"{entry['duplicates']} duplicate, {entry['quarantined']} quarantined"
+            )
+    if report.error:
+        print(f"error: {report.error}", file=sys.stderr)
+    code = {"success": EXIT_OK, "source_unavailable": EXIT_UNAVAILABLE}.get(report.status, EXIT_FAILURE)
+    raise typer.Exit(code)
+
+
+def _text(value: object) -> str:
+    return "none" if value is None else str(value)
+
+
+@contextmanager
+def _progress_bar(description: str) -> Iterator[Any]:
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{description} {label}")
+
+        yield update
+
+
+def update(
+    source: SourceOpt = None,
+    as_json: JsonOpt = False,
+    socrata_url: UrlOpt = None,
+    allow_full_replace: Annotated[
+        bool, typer.Option("--allow-full-replace", help="Re-download even if a full replace is detected.")
+    ] = False,
+) -> None:
+    """Pull what changed since the last run into the warehouse (exit 0 ok, 75 source unavailable, 1 failed).
+
+    Example: resolve311 update --json
+    """
+    from resolve311.pipeline import run_update
+
+    settings = _settings(source=source, socrata_url=socrata_url)
+    with _interruptible():
+        report = run_update(settings, allow_full_replace=allow_full_replace)
+    _finish(report, as_json)
+
+
+def backfill(
+    since: Annotated[str, typer.Option("--since", help="First created date to pull (YYYY-MM-DD).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Created date to stop before (exclusive).")
+    ] = None,
+    source: SourceOpt = None,
+    as_json: JsonOpt = False,
+    socrata_url: UrlOpt = None,
+) -> None:
+    """Pull every request created in a date range through the landing log; rerun to resume.
+
+    Example: resolve311 backfill --since 2024-01-01 --until 2024-07-01
+    """
+    from resolve311.pipeline import run_backfill
+
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    assert start is not None
+    settings = _settings(source=source, socrata_url=socrata_url)
+    with _interruptible(), _progress_bar("backfill") as progress:
+        report = run_backfill(settings, start, end, progress)
+    _finish(report, as_json)
+
+
+def import_files(
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON files (SODA or portal export; .gz too).")],
+    source: SourceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load files through the landing log into the warehouse.
+
+    Example: resolve311 import export-2025-03-24.csv soda-page.json.gz
+    """
+    from resolve311.pipeline import run_import
+
+    settings = _settings(source=source)
+    with _interruptible():
+        report = run_import(settings, files)
+    _finish(report, as_json)
+
+
+def status_cmd(as_json: JsonOpt = False) -> None:
+    """Show data as of, watermarks, the last runs, row and quarantine counts.
+
+    Example: resolve311 status --json
+    """
+    from resolve311.pipeline import status
+
+    summary = status(_settings())
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+        return
+    if summary.get("empty"):
+        typer.echo(f"no data yet in {summary['warehouse']}; run `resolve311 update`")
+        return
+    typer.echo(f"source {summary['source']}: newest request {summary['data_as_of']}")
+    for ds in summary["datasets"]:
+        down = f", unavailable since {ds['unavailable_since']}" if ds["unavailable_since"] else ""
+        typer.echo(
+            f"  {ds['dataset']}: watermark {ds['watermark']}, last success {ds['last_success_at']}{down}"
+        )
+    typer.echo("rows: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()))
+    for run in summary["runs"]:
+        typer.echo(
+            f"  {run['started_at']} {run['kind']:<8} {run['status']:<18} +{run['rows_new']} "
+            f"~{run['rows_changed']} ={run['rows_unchanged']} !{run['rows_quarantined']}"
+            + (f"  {run['error']}" if run["error"] else "")
+        )
+
+
+def export_cmd(
+    table: Annotated[ExportTable, typer.Option("--table", help="Which table.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file.")],
+) -> None:
+    """Write a table's current contents, source columns under their SODA names, then ours.
+
+    Example: resolve311 export --table requests --format parquet --out requests.parquet
+    """
+    from resolve311.pipeline import export
+
+    rows = export(_settings(), table.value, fmt.value, out)
+    typer.echo(f"wrote {rows} rows to {out}")
+
+
+def rebuild_cmd(as_json: JsonOpt = False) -> None:
+    """Rebuild the warehouse's data tables from the landing log alone.
+
+    Example: resolve311 rebuild
+    """
+    from resolve311.pipeline import rebuild
+
+    settings = _settings()
+    with _interruptible(), _progress_bar("rebuild") as progress:
+        report = rebuild(settings, progress)
+    _finish(report, as_json)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("update")(update)
+    app.command("backfill")(backfill)
+    app.command("import")(import_files)
+    app.command("status")(status_cmd)
+    app.command("export")(export_cmd)
+    app.command("rebuild")(rebuild_cmd)

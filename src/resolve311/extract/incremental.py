@@ -1,0 +1,153 @@
+"""Pulling a window of rows page by page, in a total order, trusting no short answer blindly.
+
+A *window* is a SoQL predicate (``:updated_at >= watermark - overlap``, or a
+``created_date`` range). Pages follow ``$order=:updated_at,:id`` and continue
+strictly after the last row received (keyset paging). A page shorter than the
+page size ends the pull only when a ``count(*)`` of the rows after it says 0;
+an empty page contradicted by the count is retried like any transient failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from resolve311.errors import ParseError, TerminalError
+from resolve311.extract import soql
+from resolve311.extract.retry import RetryableError, RetryPolicy, call_with_retry
+from resolve311.extract.socrata import Page, SocrataClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PulledPage:
+    """A confirmed page: its raw body, row count and the :updated_at range it covers."""
+
+    dataset: str
+    body: bytes
+    rows: int
+    first: soql.Cursor
+    last: soql.Cursor
+
+    @property
+    def updated_from(self) -> datetime:
+        return parse_system_time(self.first.updated_at)
+
+    @property
+    def updated_to(self) -> datetime:
+        return parse_system_time(self.last.updated_at)
+
+
+@dataclass(frozen=True)
+class FullReplaceCheck:
+    """How many rows changed since the watermark compared with the whole dataset."""
+
+    changed: int
+    total: int
+    ratio: float
+
+    @property
+    def detected(self) -> bool:
+        return self.total > 0 and self.changed > self.ratio * self.total
+
+
+def parse_system_time(stamp: str) -> datetime:
+    """A Socrata system timestamp (``2024-04-16T07:03:15.000Z``) as a naive UTC datetime."""
+    value = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def cursor_of(row: dict[str, Any]) -> soql.Cursor:
+    """The keyset position of a row (ParseError when the system fields are missing)."""
+    updated, row_id = row.get(":updated_at"), row.get(":id")
+    if not isinstance(updated, str) or not isinstance(row_id, str):
+        raise ParseError("a row came without :updated_at/:id; the source ignored $select=:*,*")
+    return soql.Cursor(updated_at=updated, row_id=row_id)
+
+
+def watermark_floor(watermark: datetime | None, overlap_minutes: int) -> datetime | None:
+    """Where an incremental pull starts: the stored watermark minus the overlap."""
+    return None if watermark is None else watermark - timedelta(minutes=overlap_minutes)
+
+
+class WindowPuller:
+    """Pulls windows of one source portal with retries inside ``policy``'s budget."""
+
+    def __init__(self, client: SocrataClient, policy: RetryPolicy, page_size: int) -> None:
+        self.client = client
+        self.policy = policy
+        self.page_size = page_size
+
+    def count(self, dataset_id: str, where: str | None) -> int:
+        """``count(*)`` over ``where``, retried."""
+        return call_with_retry(
+            lambda: self.client.count(dataset_id, where), self.policy, what=f"count {dataset_id}"
+        )
+
+    def check_full_replace(
+        self, dataset_id: str, changed_where: str | None, ratio: float
+    ) -> FullReplaceCheck:
+        """Compare the rows in the incremental window with the dataset's total."""
+        changed = self.count(dataset_id, changed_where)
+        total = self.count(dataset_id, None) if changed else 0
+        return FullReplaceCheck(changed=changed, total=total, ratio=ratio)
+
+    def latest_update(self, dataset_id: str, where: str | None) -> datetime | None:
+        """The highest ``:updated_at`` in the window (None when it is empty)."""
+        params = {"$select": ":updated_at", "$order": ":updated_at DESC", "$limit": "1"}
+        if where:
+            params["$where"] = where
+
+        def attempt() -> Page:
+            page = self.client.fetch_rows(dataset_id, params)
+            if not page.rows and self.client.count(dataset_id, where) > 0:
+                raise RetryableError("an empty answer, but a count says the window has rows")
+            return page
+
+        page = call_with_retry(attempt, self.policy, what=f"latest {dataset_id}")
+        stamp = page.rows[0].get(":updated_at") if page.rows else None
+        return parse_system_time(stamp) if isinstance(stamp, str) else None
+
+    def pull(
+        self, dataset_id: str, where: str | None, start_after: soql.Cursor | None = None
+    ) -> Iterator[PulledPage]:
+        """Every row of the window, page by page, in ``(:updated_at, :id)`` order."""
+        cursor = start_after
+        while True:
+            page, remaining = call_with_retry(
+                lambda c=cursor: self._confirmed_page(dataset_id, where, c),  # type: ignore[misc]
+                self.policy,
+                what=f"page of {dataset_id}",
+            )
+            if page.rows:
+                first, last = cursor_of(page.rows[0]), cursor_of(page.rows[-1])
+                yield PulledPage(dataset_id, page.body, len(page.rows), first, last)
+                cursor = last
+            if len(page.rows) < self.page_size and remaining == 0:
+                return
+
+    def _confirmed_page(
+        self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
+    ) -> tuple[Page, int | None]:
+        """One page; when short, also the count of rows after it (an empty page must agree)."""
+        params = soql.page_params(soql.and_all([where, soql.after(cursor)]), self.page_size)
+        page = self.client.fetch_rows(dataset_id, params)
+        if len(page.rows) >= self.page_size:
+            return page, None
+        tail = cursor_of(page.rows[-1]) if page.rows else cursor
+        remaining = self.client.count(dataset_id, soql.and_all([where, soql.after(tail)]))
+        if not page.rows and remaining > 0:
+            raise RetryableError(f"an empty page, but a count says {remaining} rows remain")
+        if remaining > 0:
+            log.info("short page of %d rows with %d rows after it; continuing", len(page.rows), remaining)
+        return page, remaining
+
+
+class FullReplaceDetected(TerminalError):
+    """Far more rows changed than usual: the source was probably replaced wholesale."""

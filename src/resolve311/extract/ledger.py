@@ -1,0 +1,136 @@
+"""The run ledger (``runs``) and the incremental state (``source_state``) in the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+BACKFILL_DDL = """
+CREATE TABLE IF NOT EXISTS backfill_chunks (
+    source      VARCHAR NOT NULL,
+    dataset     VARCHAR NOT NULL,
+    chunk       VARCHAR NOT NULL,     -- 'YYYY-MM-DD..YYYY-MM-DD' by created date, end exclusive
+    rows        BIGINT NOT NULL,
+    done_at     TIMESTAMP NOT NULL,   -- UTC
+    PRIMARY KEY (source, dataset, chunk)
+)
+"""
+
+
+def utcnow() -> datetime:
+    """Now as a naive UTC datetime (the warehouse's convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class RunCounts:
+    """Row counts accumulated over a run."""
+
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+
+
+def interrupt_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs still 'running' as 'interrupted' (call while holding the update lock)."""
+    rows = con.execute(
+        "UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?), "
+        "error = coalesce(error, 'the process ended before the run finished') "
+        "WHERE status = 'running' RETURNING run_id",
+        [utcnow()],
+    ).fetchall()
+    return len(rows)
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, source: str, kind: str, started_at: datetime,
+    watermark_before: datetime | None,
+) -> None:  # fmt: skip
+    """Insert the run's ledger row with status 'running'."""
+    con.execute(
+        "INSERT INTO runs (run_id, source, kind, started_at, status, watermark_before) "
+        "VALUES (?, ?, ?, ?, 'running', ?)",
+        [run_id, source, kind, started_at, watermark_before],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, status: str, counts: RunCounts,
+    watermark_after: datetime | None, full_replace: bool, error: str | None,
+) -> None:  # fmt: skip
+    """Close the run's ledger row."""
+    con.execute(
+        "UPDATE runs SET ended_at = ?, status = ?, rows_new = ?, rows_changed = ?, rows_unchanged = ?, "
+        "rows_quarantined = ?, watermark_after = ?, full_replace = ?, error = ? WHERE run_id = ?",
+        [
+            utcnow(), status, counts.rows_new, counts.rows_changed, counts.rows_unchanged,
+            counts.rows_quarantined, watermark_after, full_replace, error, run_id,
+        ],
+    )  # fmt: skip
+
+
+def watermark(con: duckdb.DuckDBPyConnection, source: str, dataset: str | None = None) -> datetime | None:
+    """The dataset's committed watermark, or the highest over the source when ``dataset`` is None."""
+    if dataset is None:
+        row = con.execute("SELECT max(watermark) FROM source_state WHERE source = ?", [source]).fetchone()
+    else:
+        row = con.execute(
+            "SELECT watermark FROM source_state WHERE source = ? AND dataset = ?", [source, dataset]
+        ).fetchone()
+    return row[0] if row else None
+
+
+def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, dataset: str, to: datetime) -> None:
+    """Move the watermark forward to ``to`` (never backward)."""
+    con.execute(
+        "INSERT INTO source_state (source, dataset, watermark) VALUES (?, ?, ?) "
+        "ON CONFLICT (source, dataset) DO UPDATE SET watermark = "
+        "greatest(coalesce(source_state.watermark, excluded.watermark), excluded.watermark)",
+        [source, dataset, to],
+    )
+
+
+def mark_reachable(con: duckdb.DuckDBPyConnection, source: str, datasets: list[str], success: bool) -> None:
+    """Record that the source answered (and, when ``success``, that the run completed)."""
+    now = utcnow()
+    for dataset in datasets:
+        con.execute(
+            "INSERT INTO source_state (source, dataset, last_success_at, unavailable_since) "
+            "VALUES (?, ?, ?, NULL) ON CONFLICT (source, dataset) DO UPDATE SET "
+            "last_success_at = coalesce(excluded.last_success_at, source_state.last_success_at), "
+            "unavailable_since = NULL",
+            [source, dataset, now if success else None],
+        )
+
+
+def mark_unavailable(con: duckdb.DuckDBPyConnection, source: str, datasets: list[str]) -> None:
+    """Record that the source is unavailable (keeping the first moment of the outage)."""
+    now = utcnow()
+    for dataset in datasets:
+        con.execute(
+            "INSERT INTO source_state (source, dataset, unavailable_since) VALUES (?, ?, ?) "
+            "ON CONFLICT (source, dataset) DO UPDATE SET "
+            "unavailable_since = coalesce(source_state.unavailable_since, excluded.unavailable_since)",
+            [source, dataset, now],
+        )
+
+
+def done_chunks(con: duckdb.DuckDBPyConnection, source: str, dataset: str) -> set[str]:
+    """Backfill chunks of this dataset already completed."""
+    con.execute(BACKFILL_DDL)
+    rows = con.execute(
+        "SELECT chunk FROM backfill_chunks WHERE source = ? AND dataset = ?", [source, dataset]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def mark_chunk_done(con: duckdb.DuckDBPyConnection, source: str, dataset: str, chunk: str, rows: int) -> None:
+    """Record a completed backfill chunk."""
+    con.execute(BACKFILL_DDL)
+    con.execute(
+        "INSERT INTO backfill_chunks VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [source, dataset, chunk, rows, utcnow()],
+    )

@@ -1,0 +1,166 @@
+"""The landing log: immutable, sequenced, compressed batches of raw source data.
+
+Layout under the log's root (a local directory or any fsspec URL)::
+
+    <source>/<seq:012d>.<dataset>.<format>.gz     the bytes as received, gzip-compressed
+    <source>/<seq:012d>.manifest.json             written last: a batch exists iff its manifest does
+    _checkpoints/<consumer>.json                  positions of consumers that keep them in the log
+
+Sequence numbers are global to the log and strictly increasing; both files are
+written under a temporary name and renamed; nothing is ever overwritten.
+Appending assumes one writer at a time (the update lock).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import fsspec
+
+from resolve311.errors import LandingError
+
+Format = Literal["json", "csv"]
+SEQ_PATTERN = re.compile(r"^(\d{12})\.")
+
+
+@dataclass(frozen=True)
+class BatchMeta:
+    """What the producer knows about a batch before it is written."""
+
+    source: str
+    dataset: str | None
+    producer: str  # update | backfill | import
+    kind: str  # incremental | trailing | backfill | import
+    format: Format
+    rows: int
+    run_id: str
+    watermark_from: str | None = None  # lowest :updated_at in the batch (UTC ISO)
+    watermark_to: str | None = None  # highest :updated_at in the batch (UTC ISO)
+    advances_watermark: bool = False
+    name: str | None = None  # the imported file's name
+
+
+@dataclass(frozen=True)
+class Manifest(BatchMeta):
+    """A written batch: its metadata plus sequence number, checksum, size, data file and time."""
+
+    seq: int = 0
+    sha256: str = ""
+    bytes: int = 0
+    data_file: str = ""
+    received_at: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        return cls(**json.loads(text))
+
+
+class LandingStore:
+    """Append-only access to the landing log at ``location``."""
+
+    def __init__(self, location: str) -> None:
+        self.fs, self.root = fsspec.core.url_to_fs(location)
+        self.root = self.root.rstrip("/")
+        self._last_seq: int | None = None
+
+    # ------------------------------------------------------------- writing
+    def append(self, data: bytes, meta: BatchMeta) -> Manifest:
+        """Write one batch (data first, manifest last) and return its manifest."""
+        seq = self.last_seq() + 1
+        folder = f"{self.root}/{_safe(meta.source)}"
+        self.fs.makedirs(folder, exist_ok=True)
+        data_file = f"{seq:012d}.{_safe(meta.dataset or meta.producer)}.{meta.format}.gz"
+        manifest = Manifest(
+            **asdict(meta),
+            seq=seq,
+            sha256=hashlib.sha256(data).hexdigest(),
+            bytes=len(data),
+            data_file=data_file,
+            received_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
+        self._write_once(f"{folder}/{data_file}", gzip.compress(data, compresslevel=6))
+        self._write_once(f"{folder}/{seq:012d}.manifest.json", manifest.to_json().encode())
+        self._last_seq = seq
+        return manifest
+
+    def _write_once(self, path: str, payload: bytes) -> None:
+        if self.fs.exists(path):
+            raise LandingError(f"landing batch {path} already exists; refusing to overwrite it")
+        temp = f"{path}.{uuid.uuid4().hex}.tmp"
+        with self.fs.open(temp, "wb") as handle:
+            handle.write(payload)
+        self.fs.mv(temp, path)
+
+    # ------------------------------------------------------------- reading
+    def last_seq(self) -> int:
+        """The highest sequence number used so far (also by unfinished batches); 0 when empty."""
+        if self._last_seq is None:
+            seqs = [_seq_of(path) for path in self._all_files()]
+            self._last_seq = max((s for s in seqs if s is not None), default=0)
+        return self._last_seq
+
+    def manifests(self, after_seq: int = 0) -> list[Manifest]:
+        """Manifests of every complete batch with ``seq > after_seq``, in sequence order."""
+        found: list[tuple[int, str]] = []
+        for path in self._all_files():
+            seq = _seq_of(path)
+            if seq is not None and seq > after_seq and path.endswith(".manifest.json"):
+                found.append((seq, path))
+        return [Manifest.from_json(self.fs.cat_file(path).decode()) for _, path in sorted(found)]
+
+    def read(self, manifest: Manifest) -> bytes:
+        """The batch's bytes as received; LandingError when the checksum does not match."""
+        path = f"{self.root}/{_safe(manifest.source)}/{manifest.data_file}"
+        try:
+            data = gzip.decompress(self.fs.cat_file(path))
+        except (OSError, EOFError) as exc:
+            raise LandingError(f"landing batch {manifest.seq} is unreadable: {exc}") from None
+        if hashlib.sha256(data).hexdigest() != manifest.sha256:
+            raise LandingError(f"landing batch {manifest.seq} does not match its checksum")
+        return data
+
+    def _all_files(self) -> list[str]:
+        if not self.fs.exists(self.root):
+            return []
+        return [str(p) for p in self.fs.glob(f"{self.root}/*/*") if not str(p).endswith(".tmp")]
+
+    # ------------------------------------------------- consumer checkpoints
+    def checkpoint(self, consumer: str) -> int:
+        """The last sequence number ``consumer`` has processed (0 when it never ran)."""
+        path = f"{self.root}/_checkpoints/{_safe(consumer)}.json"
+        if not self.fs.exists(path):
+            return 0
+        return int(json.loads(self.fs.cat_file(path))["last_seq"])
+
+    def save_checkpoint(self, consumer: str, last_seq: int) -> None:
+        """Record ``consumer``'s position (replaced atomically: the one file that is rewritten)."""
+        folder = f"{self.root}/_checkpoints"
+        self.fs.makedirs(folder, exist_ok=True)
+        temp = f"{folder}/{_safe(consumer)}.{uuid.uuid4().hex}.tmp"
+        with self.fs.open(temp, "wb") as handle:
+            handle.write(json.dumps({"last_seq": last_seq}).encode())
+        self.fs.mv(temp, f"{folder}/{_safe(consumer)}.json")
+
+
+def _seq_of(path: str) -> int | None:
+    match = SEQ_PATTERN.match(path.rsplit("/", 1)[-1])
+    return int(match.group(1)) if match else None
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def describe(manifest: Manifest) -> dict[str, Any]:
+    """The manifest as a plain dict (for JSON output)."""
+    return asdict(manifest)

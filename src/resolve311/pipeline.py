@@ -1,0 +1,360 @@
+"""The one place where the stages meet: extract -> landing log -> warehouse load -> metrics.
+
+Every run (update, backfill, import, rebuild) holds the update lock, writes a row
+in the ``runs`` ledger, first loads any landed batch the warehouse has not
+loaded yet, then appends new batches to the landing log and loads each one in a
+single transaction with its checkpoint and watermark. After the run, metrics
+are refreshed for the affected dates and the status is republished, whatever
+the outcome. The guarantees are explained in docs/pipeline.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from resolve311.errors import ConfigError, LockBusy
+from resolve311.extract import ledger, soql
+from resolve311.extract.incremental import (
+    FullReplaceDetected,
+    PulledPage,
+    WindowPuller,
+    watermark_floor,
+)
+from resolve311.extract.retry import RetryPolicy
+from resolve311.extract.runner import Progress, RunContext, RunReport, execute
+from resolve311.extract.socrata import SocrataClient
+from resolve311.landing.consumer import drain
+from resolve311.landing.store import BatchMeta
+from resolve311.settings import Settings
+from resolve311.sources.catalog import Dataset
+from resolve311.warehouse.connection import connect
+
+__all__ = [
+    "RunReport",
+    "export",
+    "rebuild",
+    "run_backfill",
+    "run_import",
+    "run_update",
+    "status",
+]
+
+log = logging.getLogger(__name__)
+
+BACKFILL_CHUNK_DAYS = 7
+ExportTable = Literal["requests", "request_versions", "quarantine"]
+ExportFormat = Literal["csv", "parquet"]
+
+
+# ------------------------------------------------------------------- update
+def run_update(
+    settings: Settings,
+    *,
+    source: str | None = None,
+    allow_full_replace: bool = False,
+    refresh: bool = True,
+) -> RunReport:
+    """One incremental run: changes since the watermark, then the trailing created-date window."""
+
+    def body(run: RunContext) -> None:
+        with _puller(settings) as puller:
+            run.report.watermark_before = ledger.watermark(run.con, run.source.name)
+            for dataset in run.source.datasets:
+                _pull_changes(run, puller, dataset, allow_full_replace)
+            for dataset in run.source.datasets:
+                _pull_trailing(run, puller, dataset)
+
+    return execute(settings, "update", body, source_name=source, refresh=refresh)
+
+
+class _PullerScope:
+    """A client and a puller that close together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = SocrataClient.from_settings(settings)
+        self.puller = WindowPuller(self.client, RetryPolicy.from_settings(settings), settings.page_size)
+
+    def __enter__(self) -> WindowPuller:
+        return self.puller
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
+def _puller(settings: Settings) -> _PullerScope:
+    return _PullerScope(settings)
+
+
+def _dataset_where(run: RunContext, dataset: Dataset) -> str | None:
+    return soql.created_between(run.source.created_field, dataset.created_from, dataset.created_until)
+
+
+def _pull_changes(run: RunContext, puller: WindowPuller, dataset: Dataset, allow_full_replace: bool) -> None:
+    stored = ledger.watermark(run.con, run.source.name, dataset.id)
+    floor = watermark_floor(stored, run.settings.overlap_minutes)
+    in_dataset = _dataset_where(run, dataset)
+    where = soql.and_all([in_dataset, soql.updated_since(floor)])
+    if stored is not None and not allow_full_replace:
+        check = puller.check_full_replace(dataset.id, where, run.settings.full_replace_ratio)
+        if check.detected:
+            run.report.full_replace = True
+            raise FullReplaceDetected(
+                f"{dataset.id}: {check.changed} of {check.total} rows changed since {floor:%Y-%m-%d %H:%M}; "
+                "this looks like a full dataset replace. Rerun with --allow-full-replace to re-download."
+            )
+    log.info("%s: pulling changes since %s", dataset.id, floor or "the beginning")
+    for page in puller.pull(dataset.id, where):
+        _land(run, page, kind="incremental", advances_watermark=True)
+
+
+def trailing_start(run: RunContext) -> date | None:
+    """First created date of the trailing re-pull: newest created date held minus trailing_days."""
+    if run.settings.trailing_days <= 0:
+        return None
+    row = run.con.execute(
+        "SELECT max(created_date) FROM requests WHERE source = ? AND created_date < now() + INTERVAL 1 YEAR",
+        [run.source.name],
+    ).fetchone()
+    newest = row[0] if row else None
+    return None if newest is None else newest.date() - timedelta(days=run.settings.trailing_days)
+
+
+def _pull_trailing(run: RunContext, puller: WindowPuller, dataset: Dataset) -> None:
+    start = trailing_start(run)
+    if start is None or not dataset.overlaps(start, None):
+        return
+    since = max(start, dataset.created_from) if dataset.created_from else start
+    where = soql.created_between(run.source.created_field, since, dataset.created_until)
+    log.info("%s: re-pulling requests created since %s", dataset.id, since)
+    for page in puller.pull(dataset.id, where):
+        _land(run, page, kind="trailing", advances_watermark=False)
+
+
+def _land(run: RunContext, page: PulledPage, *, kind: str, advances_watermark: bool) -> None:
+    meta = BatchMeta(
+        source=run.source.name,
+        dataset=page.dataset,
+        producer=run.report.kind,
+        kind=kind,
+        format="json",
+        rows=page.rows,
+        run_id=run.report.run_id,
+        watermark_from=page.first.updated_at,
+        watermark_to=page.last.updated_at,
+        advances_watermark=advances_watermark,
+    )
+    run.land_and_load(page.body, meta)
+
+
+# ----------------------------------------------------------------- backfill
+def backfill_chunks(
+    since: date, until: date | None, today: date, days: int
+) -> list[tuple[date, date | None]]:
+    """[start, end) created-date chunks covering [since, until); open-ended last chunk if no until."""
+    end = until or today + timedelta(days=2)
+    chunks: list[tuple[date, date | None]] = []
+    start = since
+    while start < end:
+        chunks.append((start, min(start + timedelta(days=days), end)))
+        start += timedelta(days=days)
+    if until is None:
+        chunks.append((max(start, since), None))
+    return chunks
+
+
+def run_backfill(
+    settings: Settings,
+    since: date,
+    until: date | None = None,
+    progress: Progress | None = None,
+    *,
+    source: str | None = None,
+    refresh: bool = True,
+) -> RunReport:
+    """Pull requests created in [since, until) through the landing log; resumable by chunk."""
+    if until is not None and until <= since:
+        raise ConfigError(f"--until ({until}) must be after --since ({since})")
+
+    def body(run: RunContext) -> None:
+        today = ledger.utcnow().date()
+        datasets = [d for d in run.source.datasets if d.overlaps(since, until)]
+        plan = [(d, c) for d in datasets for c in backfill_chunks(since, until, today, BACKFILL_CHUNK_DAYS)]
+        plan = [(d, c) for d, c in plan if d.overlaps(c[0], c[1])]
+        with _puller(settings) as puller:
+            for dataset in datasets:
+                _start_watermark(run, puller, dataset)
+            done = {d.id: ledger.done_chunks(run.con, run.source.name, d.id) for d in datasets}
+            for number, (dataset, chunk) in enumerate(plan, start=1):
+                label = f"{dataset.id} {chunk[0]}..{chunk[1] or ''}"
+                if label.split(" ", 1)[1] not in done[dataset.id]:
+                    _pull_chunk(run, puller, dataset, chunk)
+                if progress:
+                    progress(number, len(plan), label)
+
+    return execute(settings, "backfill", body, source_name=source, refresh=refresh)
+
+
+def _start_watermark(run: RunContext, puller: WindowPuller, dataset: Dataset) -> None:
+    """An empty dataset state starts at the source's newest change: later updates continue there."""
+    if ledger.watermark(run.con, run.source.name, dataset.id) is not None:
+        return
+    newest = puller.latest_update(dataset.id, _dataset_where(run, dataset))
+    if newest is not None:
+        ledger.advance_watermark(run.con, run.source.name, dataset.id, newest)
+
+
+def _pull_chunk(
+    run: RunContext, puller: WindowPuller, dataset: Dataset, chunk: tuple[date, date | None]
+) -> None:
+    start, end = chunk
+    lo = max(start, dataset.created_from) if dataset.created_from else start
+    hi = (
+        min(x for x in (end, dataset.created_until) if x is not None)
+        if (end or dataset.created_until)
+        else None
+    )
+    rows = 0
+    for page in puller.pull(dataset.id, soql.created_between(run.source.created_field, lo, hi)):
+        _land(run, page, kind="backfill", advances_watermark=False)
+        rows += page.rows
+    if end is not None:
+        ledger.mark_chunk_done(run.con, run.source.name, dataset.id, f"{start}..{end}", rows)
+
+
+# ------------------------------------------------------------------- import
+def run_import(settings: Settings, files: Sequence[Path], *, source: str | None = None) -> RunReport:
+    """Load files (SODA JSON/CSV, portal exports; gzip allowed) through the landing log."""
+    missing = [str(p) for p in files if not Path(p).is_file()]
+    if missing:
+        raise ConfigError(f"no such file: {missing[0]}")
+
+    def body(run: RunContext) -> None:
+        from resolve311.warehouse.formats import decompress, detect_format, read_records
+
+        for path in files:
+            data = decompress(Path(path).read_bytes())
+            fmt = detect_format(Path(path).name, data)
+            rows = read_records(data, fmt).num_rows
+            meta = BatchMeta(
+                source=run.source.name, dataset=None, producer="import", kind="import", format=fmt,
+                rows=rows, run_id=run.report.run_id, name=Path(path).name,
+            )  # fmt: skip
+            manifest, result = run.land_and_load(data, meta)
+            run.report.files.append(
+                {
+                    "file": str(path),
+                    "batch_seq": manifest.seq,
+                    "rows": rows,
+                    "loaded": result.rows_new + result.rows_changed + result.rows_unchanged,
+                    "duplicates": result.rows_duplicate,
+                    "quarantined": result.rows_quarantined,
+                }
+            )
+
+    return execute(settings, "import", body, source_name=source)
+
+
+# ------------------------------------------------------------------ rebuild
+REBUILT_TABLES = ("requests", "request_versions", "quarantine", "landing_checkpoint", "source_state")
+
+
+def rebuild(settings: Settings, progress: Progress | None = None) -> RunReport:
+    """Empty the warehouse's data tables and reload them from the landing log alone."""
+
+    def body(run: RunContext) -> None:
+        run.con.begin()
+        for table in REBUILT_TABLES:
+            run.con.execute(f"DELETE FROM {table}")
+        run.con.commit()
+        total = len(run.store.manifests())
+        done = 0
+
+        def loaded(manifest: object, result: object) -> None:
+            nonlocal done
+            run.record(result)  # type: ignore[arg-type]
+            done += 1
+            if progress:
+                progress(done, total, "batches")
+
+        drain(run.con, run.store, run.source_for, loaded)
+
+    return execute(settings, "rebuild", body, drain_first=False, full_refresh=True)
+
+
+# ------------------------------------------------------------ status, export
+def status(settings: Settings, *, runs: int = 5) -> dict[str, Any]:
+    """Data as of, watermarks, the last runs, row and quarantine counts (read-only)."""
+    summary: dict[str, Any] = {"source": settings.source, "warehouse": str(settings.warehouse_path)}
+    if not settings.warehouse_path.exists():
+        return {**summary, "empty": True, "datasets": [], "runs": [], "counts": {}}
+    with _read_only(settings) as con:
+        newest = con.execute("SELECT max(created_date), max(source_updated_at) FROM requests").fetchone()
+        summary["empty"] = False
+        summary["data_as_of"] = _iso(newest[0]) if newest else None
+        summary["newest_change_utc"] = _iso(newest[1]) if newest else None
+        summary["datasets"] = _records(
+            con, "SELECT dataset, watermark, last_success_at, unavailable_since FROM source_state "
+            "WHERE source = ? ORDER BY dataset", [settings.source],
+        )  # fmt: skip
+        summary["runs"] = _records(
+            con, "SELECT run_id, kind, status, started_at, ended_at, rows_new, rows_changed, rows_unchanged, "
+            "rows_quarantined, watermark_before, watermark_after, full_replace, error FROM runs "
+            "ORDER BY started_at DESC LIMIT ?", [runs],
+        )  # fmt: skip
+        summary["counts"] = {
+            table: _scalar(con, f"SELECT count(*) FROM {table}")
+            for table in ("requests", "request_versions", "quarantine")
+        }
+        summary["landing_checkpoint"] = _scalar(
+            con, "SELECT coalesce(max(last_seq), 0) FROM landing_checkpoint"
+        )
+    return summary
+
+
+def export(settings: Settings, table: ExportTable, fmt: ExportFormat, out: Path) -> int:
+    """Write a warehouse table's current contents to ``out``; returns the number of rows."""
+    from resolve311.warehouse.export import export_table
+
+    if not settings.warehouse_path.exists():
+        raise ConfigError(f"no warehouse at {settings.warehouse_path}; run `resolve311 update` first")
+    with _read_only(settings) as con:
+        return export_table(con, table, fmt, out)
+
+
+@contextmanager
+def _read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        con = connect(settings.warehouse_path, read_only=True)
+    except duckdb.IOException as exc:
+        raise LockBusy(f"the warehouse is busy (an update is running?): {exc}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _iso(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    return None if value is None else str(value)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [
+        {n: _iso(v) if isinstance(v, datetime) else v for n, v in zip(names, row, strict=True)}
+        for row in cursor.fetchall()
+    ]
