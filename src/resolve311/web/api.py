@@ -1,0 +1,209 @@
+"""The JSON API under /api: Flask routes on the Dash server, reading only the snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from flask import Blueprint, Response, jsonify, request
+
+from resolve311.errors import SnapshotMissing
+from resolve311.web import jsonable, queries
+from resolve311.web.figures import recent_range
+from resolve311.web.filters import (
+    KINDS,
+    PERIODS,
+    VARIANTS,
+    BadParameter,
+    Filters,
+    Kind,
+    Period,
+    Variant,
+    choice,
+    parse_filters,
+)
+from resolve311.web.openapi import openapi_document
+from resolve311.web.scorecard import HEADLINE, rank_agencies
+from resolve311.web.snapshot import SnapshotReader
+
+GROUP_COLUMNS = ("agency", "complaint_type", "borough", "window", "baseline")
+
+
+class NotFound(Exception):
+    """An unknown agency (or API path): answered with 404."""
+
+
+def _error(status: int, message: str, parameter: str | None = None) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": message}
+    if parameter:
+        body["parameter"] = parameter
+    return jsonify(body), status
+
+
+def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
+    """The /api blueprint bound to one snapshot reader."""
+    api = Blueprint("api", __name__, url_prefix="/api")
+
+    def filters_for(code: str | None = None) -> Filters:
+        f = parse_filters(
+            request.args, default_window=queries.meta(reader).get("default_window", default_window)
+        )
+        if code is None:
+            return f
+        if not queries.agency_exists(reader, code):
+            raise NotFound(f"unknown agency {code[:40]!r}")
+        f = f.with_(agency=code)
+        _check_slices(reader, f)
+        return f
+
+    @api.errorhandler(BadParameter)
+    def bad_parameter(exc: BadParameter) -> tuple[Response, int]:
+        return _error(400, str(exc), exc.param)
+
+    @api.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> tuple[Response, int]:
+        return _error(404, str(exc), "code")
+
+    @api.errorhandler(SnapshotMissing)
+    def missing(exc: SnapshotMissing) -> tuple[Response, int]:
+        return _error(503, "no data yet: the serving snapshot has not been published")
+
+    routes: dict[str, Callable[..., Any]] = {
+        "/openapi.json": lambda: openapi_document(),
+        "/status": lambda: status(reader),
+        "/agencies": lambda: agencies(reader, filters_for()),
+        "/agencies/<code>/scorecard": lambda code: scorecard(reader, filters_for(code)),
+        "/agencies/<code>/heatmap": lambda code: heatmap(reader, filters_for(code)),
+        "/agencies/<code>/series": lambda code: series(reader, filters_for(code)),
+    }
+    for rule, view in routes.items():
+        endpoint = rule.strip("/").replace("/", "_").replace("<", "").replace(">", "").replace(".", "_")
+        api.add_url_rule(rule, endpoint, _as_json(view), methods=["GET"])
+    api.add_url_rule("/<path:rest>", "unknown", _unknown_path)
+    return api
+
+
+def _as_json(view: Callable[..., Any]) -> Callable[..., Response]:
+    def wrapped(**kwargs: Any) -> Response:
+        return jsonify(view(**kwargs))
+
+    return wrapped
+
+
+def _unknown_path(rest: str) -> tuple[Response, int]:
+    return _error(404, "no such API path; see /api/openapi.json")
+
+
+def _check_slices(reader: SnapshotReader, f: Filters) -> None:
+    code = f.agency or "*"
+    if f.complaint_type and f.borough:
+        raise BadParameter("borough", "cannot be combined with complaint_type (choose one breakdown)")
+    if f.complaint_type and f.complaint_type not in queries.slices(reader, code, "complaint_type"):
+        raise BadParameter("complaint_type", f"no breakdown for this complaint type at {code}")
+    if f.borough and f.borough not in queries.slices(reader, code, "borough"):
+        raise BadParameter("borough", f"no breakdown for this borough at {code}")
+
+
+def _filters_json(f: Filters) -> dict[str, Any]:
+    return {
+        "complaint_type": f.complaint_type,
+        "borough": f.borough,
+        "window": f.window,
+        "baseline": f.baseline,
+    }
+
+
+def status(reader: SnapshotReader) -> dict[str, Any]:
+    try:
+        fresh = queries.freshness(reader)
+    except SnapshotMissing:
+        return {"snapshot": False, "as_of": None, "source_state": "unknown", "last_run": None}
+    return {
+        "snapshot": True,
+        "as_of": fresh.as_of,
+        "as_of_date": fresh.as_of_date,
+        "generated_at": fresh.generated_at,
+        "source": fresh.source,
+        "source_state": "unavailable" if fresh.unavailable_since else "available",
+        "unavailable_since": fresh.unavailable_since,
+        "last_success_at": fresh.last_success_at,
+        "watermark": fresh.watermark,
+        "last_error": fresh.last_error,
+        "last_run": {
+            "run_id": fresh.last_run_id,
+            "status": fresh.last_run_status,
+            "started_at": fresh.last_run_started_at,
+            "ended_at": fresh.last_run_ended_at,
+        },
+    }
+
+
+def agencies(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+    info = {r["agency"]: r for r in queries.agencies(reader)}
+    ranked = rank_agencies(queries.overview(reader, f, tuple(m for m, _ in HEADLINE)))
+    listed = [s.agency for s in ranked] + sorted(set(info) - {s.agency for s in ranked})
+    scores = {s.agency: s for s in ranked}
+    out = []
+    for code in listed:
+        s = scores.get(code)
+        base = jsonable.row(info.get(code, {"agency": code}))
+        base.update(
+            movement=jsonable.value(s.movement) if s else None,
+            anomaly=bool(s and s.anomaly),
+            small_sample=bool(s and s.small_sample),
+            headline={
+                m: jsonable.row(r, drop=(*GROUP_COLUMNS, "metric", "agency_name"))
+                for m, r in s.metrics.items()
+            }
+            if s
+            else {},
+        )
+        out.append(base)
+    return {
+        "as_of": queries.meta(reader).get("as_of"),
+        "window": f.window,
+        "baseline": f.baseline,
+        "agencies": out,
+    }
+
+
+def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+    rows = [jsonable.row(r, drop=GROUP_COLUMNS) for r in queries.scorecard(reader, f)]
+    drivers = (
+        [jsonable.row(r) for r in queries.drivers(reader, f)] if not (f.complaint_type or f.borough) else []
+    )
+    return {
+        "agency": f.agency,
+        "agency_name": queries.agency_name(reader, f.agency or "*"),
+        "filters": _filters_json(f),
+        "metrics": rows,
+        "drivers": drivers,
+    }
+
+
+def heatmap(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+    kind = cast(Kind, choice(request.args, "kind", KINDS, "when"))
+    variant = cast(Variant, choice(request.args, "variant", VARIANTS, "recent"))
+    frame = queries.heatmap(reader, f, kind, variant)
+    return {
+        "agency": f.agency,
+        "kind": kind,
+        "variant": variant,
+        "unit": "requests per week" if kind == "when" else "requests per day",
+        "grid_deg": queries.grid_deg(reader) if kind == "where" else None,
+        "filters": _filters_json(f),
+        "cells": jsonable.records(frame),
+    }
+
+
+def series(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+    period = cast(Period, choice(request.args, "period", PERIODS, "day"))
+    recent = recent_range(queries.meta(reader).get("as_of_date"), f.window)
+    return {
+        "agency": f.agency,
+        "period": period,
+        "recent_start": recent[0].isoformat() if recent else None,
+        "recent_end": recent[1].isoformat() if recent else None,
+        "filters": _filters_json(f),
+        "points": jsonable.records(queries.series(reader, f, period)),
+    }

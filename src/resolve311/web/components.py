@@ -1,0 +1,134 @@
+"""Shared page pieces: navigation, freshness banner, KPI cards, badges, empty states.
+
+Data text is always passed as a component child (React renders it as text),
+never as raw HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from resolve311.errors import SnapshotMissing
+from resolve311.web import ids, queries
+from resolve311.web.scorecard import fmt, fmt_rel, number
+from resolve311.web.snapshot import SnapshotReader
+
+
+def show_time(value: str | None, *, utc: bool = False) -> str:
+    """``2026-11-27T23:58:12`` → ``2026-11-27 23:58`` (plus `` UTC`` for UTC instants)."""
+    if not value:
+        return "never"
+    text = value.replace("T", " ").rstrip("Z")[:16]
+    return f"{text} UTC" if utc else text
+
+
+def nav(active: str) -> html.Nav:
+    links = [("Overview", "/"), ("Agency view", "/agency"), ("Health", "/health")]
+    return html.Nav(
+        className="nav",
+        children=[
+            dcc.Link("resolve311", href="/", className="brand"),
+            *[
+                dcc.Link(label, href=href, className="nav-link active" if label == active else "nav-link")
+                for label, href in links
+            ],
+        ],
+    )
+
+
+def freshness_banner(reader: SnapshotReader) -> html.Div:
+    """Data as of, last successful update, and a warning while the source is unavailable."""
+    try:
+        fresh = queries.freshness(reader)
+    except SnapshotMissing:
+        return html.Div(
+            id=ids.BANNER,
+            className="banner banner-empty",
+            children="No data yet: the first update has not published a snapshot.",
+        )
+    parts: list[Any] = [
+        html.Span(["Data as of ", html.Strong(show_time(fresh.as_of))], className="banner-item"),
+        html.Span(
+            ["Last successful update ", html.Strong(show_time(fresh.last_success_at, utc=True))],
+            className="banner-item",
+        ),
+        html.Span(f"Source: {fresh.source or 'unknown'}", className="banner-item muted"),
+    ]
+    if not fresh.unavailable_since:
+        return html.Div(id=ids.BANNER, className="banner", children=parts)
+    warning = html.Div(
+        className="banner-warning",
+        role="alert",
+        children=[
+            html.Strong("Source unavailable "),
+            f"since {show_time(fresh.unavailable_since, utc=True)}: figures below are as of "
+            f"{show_time(fresh.as_of)} and will catch up when it returns.",
+        ],
+    )
+    return html.Div(id=ids.BANNER, className="banner banner-outage", children=[warning, html.Div(parts)])
+
+
+def no_data(message: str = "No data yet.") -> html.Div:
+    return html.Div(
+        className="empty-state",
+        children=[
+            html.H2("No data yet"),
+            html.P(message),
+            html.P("Run `resolve311 update` (or `resolve311 demo`); this page refreshes on the next visit."),
+        ],
+    )
+
+
+def badge(text: str, kind: str, title: str) -> html.Span:
+    return html.Span(text, className=f"badge badge-{kind}", title=title)
+
+
+def kpi_card(label: str, metric: str, row: dict[str, Any] | None) -> html.Div:
+    """Recent, historical and difference of one metric."""
+    row = row or {}
+    diff = number(row.get("diff_abs"))
+    children: list[Any] = [
+        html.Div(label, className="kpi-label"),
+        html.Div(fmt(metric, row.get("recent")), className="kpi-recent", title="recent"),
+        html.Div(["historical ", html.Span(fmt(metric, row.get("historical")), className="historical")]),
+        html.Div(
+            [
+                "difference ",
+                html.Span(
+                    f"{fmt(metric, diff, signed=True)} {fmt_rel(row.get('diff_rel'))}", className="difference"
+                ),
+            ]
+        ),
+    ]
+    if row.get("anomaly"):
+        children.append(badge("anomaly", "anomaly", "robust score beyond the anomaly threshold"))
+    if row.get("small_sample"):
+        children.append(badge("small sample", "small", "too few requests to rank"))
+    return html.Div(className="kpi", children=children)
+
+
+def legend() -> html.Div:
+    return html.Div(
+        className="legend",
+        children=[
+            html.Span("■ recent", className="recent"),
+            html.Span("■ historical", className="historical"),
+            html.Span("■ difference", className="difference"),
+        ],
+    )
+
+
+def radio(id_: str, options: tuple[str, ...], value: str, labels: dict[str, str]) -> dcc.RadioItems:
+    return dcc.RadioItems(
+        id=id_,
+        options=[{"label": labels.get(o, o), "value": o} for o in options],
+        value=value,
+        inline=True,
+        className="radio",
+    )
+
+
+WINDOW_LABELS = {"1d": "last day", "7d": "last 7 days", "28d": "last 28 days"}
+BASELINE_LABELS = {"8w": "vs same weekdays, 8 weeks", "1y": "vs one year earlier"}

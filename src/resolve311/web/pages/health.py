@@ -1,0 +1,83 @@
+"""Health: the run ledger, the watermark, quarantine counts per reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import html
+
+from resolve311.errors import SnapshotMissing
+from resolve311.web import components, ids, jsonable, queries
+from resolve311.web.context import WebContext, page
+
+RUN_COLUMNS = [
+    {"field": "run_id", "headerName": "Run", "minWidth": 120},
+    {"field": "kind", "headerName": "Kind"},
+    {"field": "status", "headerName": "Status", "minWidth": 150},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 170},
+    {"field": "ended_at", "headerName": "Ended (UTC)", "minWidth": 170},
+    {"field": "rows_new", "headerName": "New", "type": "numericColumn"},
+    {"field": "rows_changed", "headerName": "Changed", "type": "numericColumn"},
+    {"field": "rows_quarantined", "headerName": "Quarantined", "type": "numericColumn"},
+    {"field": "watermark_after", "headerName": "Watermark after", "minWidth": 170},
+    {"field": "error", "headerName": "Error", "minWidth": 200},
+]
+
+
+def layout(ctx: WebContext, **query: Any) -> html.Div:
+    try:
+        fresh = queries.freshness(ctx.reader)
+        runs = [jsonable.row(r) for r in queries.runs(ctx.reader)]
+        quarantine = queries.quarantine(ctx.reader)
+        status_rows = ctx.reader.rows("SELECT requests_total, quarantine_total FROM status LIMIT 1")
+    except SnapshotMissing:
+        return page("Health", [components.no_data()], ctx)
+    totals = status_rows[0] if status_rows else {}
+    stats = [
+        ("Watermark (UTC)", components.show_time(fresh.watermark)),
+        ("Last run", f"{fresh.last_run_id or '–'} · {fresh.last_run_status or '–'}"),
+        ("Last success", components.show_time(fresh.last_success_at, utc=True)),
+        ("Requests stored", f"{int(totals.get('requests_total') or 0):,}"),
+        ("Quarantined rows", f"{int(totals.get('quarantine_total') or 0):,}"),
+    ]
+    return page(
+        "Health",
+        [
+            html.H1("Pipeline health"),
+            html.Div(
+                className="stats",
+                children=[
+                    html.Div([html.Span(k, className="muted"), html.B(v)], className="stat") for k, v in stats
+                ],
+            ),
+            html.P(f"Last error: {fresh.last_error}", className="muted") if fresh.last_error else None,
+            html.H2("Run ledger (newest first)"),
+            dag.AgGrid(
+                id=ids.RUNS,
+                rowData=runs,
+                columnDefs=RUN_COLUMNS,
+                defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 90},
+                dashGridOptions={"domLayout": "autoHeight"},
+                style={"height": None},
+            ),
+            html.H2("Quarantine by reason"),
+            html.Div(className="table-wrap", children=_quarantine_table(quarantine)),
+        ],
+        ctx,
+    )
+
+
+def _quarantine_table(rows: list[dict[str, Any]]) -> html.Table:
+    head = html.Tr([html.Th("Reason"), html.Th("Rows"), html.Th("Last seen (UTC)")])
+    body = [
+        html.Tr(
+            [
+                html.Td(str(r["reason"])),
+                html.Td(f"{int(r['rows'] or 0):,}"),
+                html.Td(components.show_time(jsonable.value(r["last_seen"]))),
+            ]
+        )
+        for r in rows
+    ] or [html.Tr(html.Td("Nothing quarantined.", colSpan=3))]
+    return html.Table(id=ids.QUARANTINE, className="scorecard", children=[html.Thead(head), html.Tbody(body)])

@@ -1,0 +1,121 @@
+"""Overview: every agency's scorecard, most moved first; a click opens its view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, dcc, html
+
+from resolve311.errors import SnapshotMissing
+from resolve311.web import components, ids, queries
+from resolve311.web.context import WebContext, page, page_filters
+from resolve311.web.filters import BASELINES, WINDOWS, Filters, parse_filters
+from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
+
+
+def layout(ctx: WebContext, **query: Any) -> html.Div:
+    f, note = page_filters(ctx, query)
+    try:
+        table = scorecard_table(ctx, f)
+    except SnapshotMissing:
+        return page("Overview", [components.no_data()], ctx)
+    return page(
+        "Overview",
+        [
+            dcc.Location(id=ids.OVERVIEW_URL, refresh=False),
+            html.H1("Who is slipping?"),
+            html.P(
+                "Each agency's recent window against its own history, the most moved first. "
+                "Click an agency to open its view.",
+                className="subtitle",
+            ),
+            html.P(note, className="muted") if note else None,
+            html.Div(
+                className="controls",
+                children=[
+                    _control(
+                        "Recent window",
+                        components.radio(ids.OVERVIEW_WINDOW, WINDOWS, f.window, components.WINDOW_LABELS),
+                    ),
+                    _control(
+                        "Compared with",
+                        components.radio(
+                            ids.OVERVIEW_BASELINE, BASELINES, f.baseline, components.BASELINE_LABELS
+                        ),
+                    ),
+                ],
+            ),
+            components.legend(),
+            html.Div(id=ids.OVERVIEW_TABLE, className="table-wrap", children=table),
+        ],
+        ctx,
+    )
+
+
+def _control(label: str, child: Any) -> html.Div:
+    return html.Div(className="control", children=[html.Label(label, className="control-label"), child])
+
+
+def scorecard_table(ctx: WebContext, f: Filters) -> html.Table:
+    ranked = rank_agencies(queries.overview(ctx.reader, f, tuple(m for m, _ in HEADLINE)))
+    head = html.Tr([html.Th("Agency"), *[html.Th(label) for _, label in HEADLINE], html.Th("Moved")])
+    body = [_row(s, f) for s in ranked]
+    if not body:
+        body = [html.Tr(html.Td("No agencies in the snapshot yet.", colSpan=len(HEADLINE) + 2))]
+    return html.Table(className="scorecard", children=[html.Thead(head), html.Tbody(body)])
+
+
+def _row(s: AgencyScore, f: Filters) -> html.Tr:
+    href = "/agency" + f.with_(agency=s.agency).query_string()
+    badges = []
+    if s.anomaly:
+        badges.append(
+            components.badge("anomaly", "anomaly", "a headline metric moved beyond the anomaly threshold")
+        )
+    if s.small_sample:
+        badges.append(components.badge("small sample", "small", "too few requests to rank; listed last"))
+    agency = html.Td(
+        [
+            dcc.Link(s.agency, href=href, className="agency-link"),
+            html.Div(s.agency_name, className="agency-name"),
+            html.Div(badges),
+        ]
+    )
+    cells = [_metric_cell(metric, s.metrics.get(metric)) for metric, _ in HEADLINE]
+    moved = html.Td("–" if s.movement is None else f"{s.movement:.1f}σ", title="largest |robust score|")
+    return html.Tr(
+        [agency, *cells, moved], className="scorecard-row small-row" if s.small_sample else "scorecard-row"
+    )
+
+
+def _metric_cell(metric: str, row: dict[str, Any] | None) -> html.Td:
+    if not row:
+        return html.Td("–")
+    flag = " ⚑" if row.get("anomaly") else ""
+    return html.Td(
+        [
+            html.Div(fmt(metric, row.get("recent")), className="cell-recent", title="recent"),
+            html.Div(fmt(metric, row.get("historical")), className="cell-historical", title="historical"),
+            html.Div(
+                f"{fmt(metric, row.get('diff_abs'), signed=True)} {fmt_rel(row.get('diff_rel'))}{flag}",
+                className="cell-diff",
+                title="difference",
+            ),
+        ]
+    )
+
+
+def register_callbacks(app: Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output(ids.OVERVIEW_TABLE, "children"),
+        Output(ids.OVERVIEW_URL, "search"),
+        Input(ids.OVERVIEW_WINDOW, "value"),
+        Input(ids.OVERVIEW_BASELINE, "value"),
+        prevent_initial_call=True,
+    )
+    def update_overview(window: str, baseline: str) -> tuple[Any, str]:
+        f = parse_filters({"window": window, "baseline": baseline}, default_window=ctx.default_window)
+        try:
+            return scorecard_table(ctx, f), f.query_string()
+        except SnapshotMissing:
+            return components.no_data(), f.query_string()

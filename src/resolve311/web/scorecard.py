@@ -1,0 +1,117 @@
+"""Pure scorecard logic: metric labels, formatting, and ranking agencies by movement."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+Unit = Literal["count", "hours", "share"]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    unit: Unit
+
+
+METRICS: Final[dict[str, MetricInfo]] = {
+    "created_per_day": MetricInfo("Created per day", "count"),
+    "closed_per_day": MetricInfo("Closed per day", "count"),
+    "net_backlog_change_per_day": MetricInfo("Net backlog change per day", "count"),
+    "backlog_end": MetricInfo("Open backlog", "count"),
+    "backlog_age_median_h": MetricInfo("Backlog age, median", "hours"),
+    "backlog_age_p90_h": MetricInfo("Backlog age, p90", "hours"),
+    "ttc_median_h": MetricInfo("Time to close, median", "hours"),
+    "ttc_p90_h": MetricInfo("Time to close, p90", "hours"),
+    "closed_within_1d": MetricInfo("Closed within 1 day", "share"),
+    "closed_within_3d": MetricInfo("Closed within 3 days", "share"),
+    "closed_within_7d": MetricInfo("Closed within 7 days", "share"),
+    "closed_within_30d": MetricInfo("Closed within 30 days", "share"),
+    "km_median_h": MetricInfo("Kaplan–Meier median time open", "hours"),
+    "on_time_share": MetricInfo("Closed on time (SLA)", "share"),
+    "admin_close_share": MetricInfo("Administrative closures", "share"),
+    "dirty_share": MetricInfo("Dirty records", "share"),
+}
+
+#: The overview's columns: volume, closures, backlog, median time to close, cohort timeliness.
+HEADLINE: Final[tuple[tuple[str, str], ...]] = (
+    ("created_per_day", "Volume /day"),
+    ("closed_per_day", "Closures /day"),
+    ("backlog_end", "Backlog"),
+    ("ttc_median_h", "Median time to close"),
+    ("closed_within_7d", "Closed ≤ 7 days"),
+)
+TIMELINESS: Final[tuple[tuple[str, str], ...]] = (
+    ("closed_within_1d", "1 day"),
+    ("closed_within_3d", "3 days"),
+    ("closed_within_7d", "7 days"),
+    ("closed_within_30d", "30 days"),
+)
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for NULL/NaN."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def unit_of(metric: str) -> Unit:
+    info = METRICS.get(metric)
+    return info.unit if info else "count"
+
+
+def fmt(metric: str, value: Any, *, signed: bool = False) -> str:
+    """Human text for a metric value ("1,234", "63%", "5.2 h", "3.1 d"); "–" when NULL."""
+    v = number(value)
+    if v is None:
+        return "–"
+    sign = "+" if signed and v > 0 else ""
+    unit = unit_of(metric)
+    if unit == "share":
+        return f"{sign}{v * 100:.0f}{' pts' if signed else '%'}"
+    if unit == "hours":
+        return f"{sign}{v / 24:.1f} d" if abs(v) >= 48 else f"{sign}{v:.1f} h"
+    return f"{sign}{v:,.0f}" if abs(v) >= 100 else f"{sign}{v:,.1f}"
+
+
+def fmt_rel(value: Any) -> str:
+    v = number(value)
+    return "" if v is None else f"{v * 100:+.0f}%"
+
+
+@dataclass
+class AgencyScore:
+    """One overview row: an agency's headline metrics and how far it moved."""
+
+    agency: str
+    agency_name: str
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    movement: float | None = None
+    anomaly: bool = False
+    small_sample: bool = False
+
+
+def rank_agencies(rows: Iterable[dict[str, Any]]) -> list[AgencyScore]:
+    """Group scorecard rows by agency; sort by the largest |score|, small samples last."""
+    by_agency: dict[str, AgencyScore] = {}
+    for row in rows:
+        code = str(row["agency"])
+        score = by_agency.setdefault(code, AgencyScore(code, str(row.get("agency_name") or code)))
+        score.metrics[str(row["metric"])] = row
+        score.anomaly = score.anomaly or bool(row.get("anomaly"))
+        score.small_sample = score.small_sample or bool(row.get("small_sample"))
+        z = number(row.get("score"))
+        if z is not None and (score.movement is None or abs(z) > score.movement):
+            score.movement = abs(z)
+    return sorted(by_agency.values(), key=_rank_key)
+
+
+def _rank_key(s: AgencyScore) -> tuple[int, float, str]:
+    return (1 if s.small_sample else 0, -(s.movement or 0.0), s.agency)

@@ -1,0 +1,88 @@
+"""Read-only access to the serving snapshot, reopened when a new file is published.
+
+The metrics stage replaces ``serving.duckdb`` with ``os.replace``. Before each
+query the reader compares the file's inode, mtime and size with the open
+connection's and reopens on a change, so a running server follows every
+publish without a restart. Queries are serialised by a lock: they are tiny,
+and DuckDB caches database instances by path, so the old connection must be
+closed before the new file is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from resolve311.errors import SnapshotMissing
+
+Row = dict[str, Any]
+_Stamp = tuple[int, int, int]
+
+
+class SnapshotReader:
+    """Query the snapshot at ``path``; raises :class:`SnapshotMissing` while there is none."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stamp: _Stamp | None = None
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Run ``sql`` and return the rows as dicts."""
+        with self._lock:
+            cur = self._execute(sql, params)
+            names = [d[0] for d in cur.description or ()]
+            return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+    def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """Run ``sql`` and return a DataFrame."""
+        with self._lock:
+            return self._execute(sql, params).df()
+
+    def available(self) -> bool:
+        """True when a snapshot file exists and opens."""
+        try:
+            with self._lock:
+                self._connection()
+        except SnapshotMissing:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._stamp = None, None
+
+    def _execute(self, sql: str, params: Sequence[object]) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._connection().execute(sql, list(params))
+        except duckdb.IOException:
+            self.close()  # the file changed under us mid-swap: reopen once
+            return self._connection().execute(sql, list(params))
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        stamp = self._current_stamp()
+        if self._con is None or stamp != self._stamp:
+            self.close()
+            try:
+                self._con = duckdb.connect(str(self.path), read_only=True)
+            except duckdb.IOException as exc:
+                raise SnapshotMissing(f"cannot open the serving snapshot {self.path}: {exc}") from None
+            self._stamp = stamp
+        return self._con
+
+    def _current_stamp(self) -> _Stamp:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self.close()
+            raise SnapshotMissing(f"no serving snapshot at {self.path} yet") from None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)

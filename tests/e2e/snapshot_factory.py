@@ -1,0 +1,522 @@
+"""Build a synthetic serving snapshot that follows docs/snapshot.md exactly.
+
+Deterministic (seeded) and plausible: several agencies of different sizes, one
+that slipped sharply (anomaly), one too small to rank, complaint types and
+boroughs per agency, every table of the contract. Written under a temporary
+name and renamed into place, like the real publisher does.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+WINDOWS = {"1d": 1, "7d": 7, "28d": 28}
+BASELINES = ("8w", "1y")
+BOROUGHS = {
+    "MANHATTAN": (40.78, -73.97, 0.05),
+    "BROOKLYN": (40.65, -73.95, 0.07),
+    "QUEENS": (40.72, -73.82, 0.09),
+    "BRONX": (40.85, -73.87, 0.05),
+    "STATEN ISLAND": (40.58, -74.14, 0.06),
+}
+GRID_DEG = 0.02
+HOSTILE_TYPE = "<script>window.__xss=1</script>"
+HOSTILE_NAME = '<img src=x onerror="window.__xss=2">Hostile Agency'
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    code: str
+    name: str
+    per_day: float
+    shift: float  # relative change of the recent window
+    ttc_h: float
+    types: tuple[str, ...]
+
+
+DEFAULT_AGENCIES = (
+    AgencySpec(
+        "NYPD",
+        "New York City Police Department",
+        2400,
+        0.04,
+        3.0,
+        ("Noise - Residential", "Illegal Parking", "Blocked Driveway"),
+    ),
+    AgencySpec(
+        "HPD",
+        "Department of Housing Preservation and Development",
+        1400,
+        0.38,
+        120.0,
+        ("HEAT/HOT WATER", "PLUMBING", "UNSANITARY CONDITION"),
+    ),
+    AgencySpec(
+        "DSNY",
+        "Department of Sanitation",
+        700,
+        -0.22,
+        40.0,
+        ("Missed Collection", "Dirty Condition", "Illegal Dumping"),
+    ),
+    AgencySpec(
+        "DOT",
+        "Department of Transportation",
+        550,
+        0.12,
+        70.0,
+        ("Street Condition", "Street Light Condition", "Traffic Signal Condition"),
+    ),
+    AgencySpec(
+        "DEP", "Department of Environmental Protection", 380, -0.06, 90.0, ("Water System", "Noise", "Sewer")
+    ),
+    AgencySpec(
+        "DPR",
+        "Department of Parks and Recreation",
+        260,
+        0.02,
+        150.0,
+        ("Damaged Tree", "Overgrown Tree/Branches", "New Tree Request"),
+    ),
+    AgencySpec(
+        "DOB",
+        "Department of Buildings",
+        180,
+        0.09,
+        300.0,
+        ("General Construction/Plumbing", "Building/Use", "Elevator"),
+    ),
+    AgencySpec("TLC", "Taxi and Limousine Commission", 0.4, 0.5, 200.0, ("For Hire Vehicle Complaint",)),
+)
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    as_of_date: date = date(2026, 11, 27)
+    agencies: tuple[AgencySpec, ...] = DEFAULT_AGENCIES
+    unavailable_since: datetime | None = None
+    hostile_text: bool = False
+    seed: int = 311
+    windows: tuple[str, ...] = field(default=("1d", "7d", "28d"))
+
+
+def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
+    """Write a complete snapshot to ``path`` (temp file + rename) and return it."""
+    spec = spec or SnapshotSpec()
+    if spec.hostile_text:
+        spec = _with_hostile_agency(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    rng = np.random.default_rng(spec.seed)
+    groups = _groups(spec)
+    tables = {
+        "meta": _meta(spec),
+        "status": _status(spec),
+        "runs": _runs(spec),
+        "quarantine_summary": _quarantine(spec),
+        "agencies": _agencies(spec),
+        "scorecard": _scorecard(spec, groups, rng),
+        "heatmap_when": _heatmap_when(spec, groups, rng),
+        "heatmap_where": _heatmap_where(spec, groups, rng),
+        "series": _series(spec, groups, rng),
+        "km_curve": _km(spec, groups),
+    }
+    con = duckdb.connect(str(tmp))
+    try:
+        for name, frame in tables.items():
+            con.register("frame", _typed_nulls(frame))
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.unregister("frame")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _typed_nulls(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give all-NULL columns a real type (timestamps for *_since/*_at, else text)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].isna().all() and out[col].dtype == object:
+            timestamp = col.endswith(("_since", "_at"))
+            out[col] = pd.Series(
+                [pd.NaT if timestamp else None] * len(out), dtype="datetime64[us]" if timestamp else "string"
+            )
+    return out
+
+
+def _with_hostile_agency(spec: SnapshotSpec) -> SnapshotSpec:
+    hostile = AgencySpec("EVIL", HOSTILE_NAME, 90, 0.3, 50.0, (HOSTILE_TYPE, "Plain Type"))
+    return SnapshotSpec(spec.as_of_date, (*spec.agencies, hostile), spec.unavailable_since, False, spec.seed)
+
+
+@dataclass(frozen=True)
+class Group:
+    agency: str
+    complaint_type: str
+    borough: str
+    share: float
+    spec: AgencySpec
+    boroughs: tuple[str, ...]
+
+
+def _groups(spec: SnapshotSpec) -> list[Group]:
+    out: list[Group] = []
+    for a in spec.agencies:
+        out.append(Group(a.code, "*", "*", 1.0, a, tuple(BOROUGHS)))
+        for i, t in enumerate(a.types):
+            out.append(Group(a.code, t, "*", 0.5 / (i + 1), a, tuple(BOROUGHS)))
+        for j, b in enumerate(BOROUGHS):
+            out.append(Group(a.code, "*", b, (0.3, 0.28, 0.24, 0.12, 0.06)[j], a, (b,)))
+    return out
+
+
+def _now(spec: SnapshotSpec) -> datetime:
+    return datetime.combine(spec.as_of_date + timedelta(days=1), datetime.min.time()) + timedelta(hours=11)
+
+
+def _meta(spec: SnapshotSpec) -> pd.DataFrame:
+    rows = {
+        "as_of": f"{spec.as_of_date.isoformat()}T23:58:12",
+        "as_of_date": spec.as_of_date.isoformat(),
+        "generated_at": _now(spec).isoformat() + "Z",
+        "source": "nyc",
+        "windows": ",".join(spec.windows),
+        "default_window": "7d",
+        "grid_deg": str(GRID_DEG),
+        "schema_version": "1",
+    }
+    return pd.DataFrame({"key": list(rows), "value": list(rows.values())})
+
+
+def _status(spec: SnapshotSpec) -> pd.DataFrame:
+    now = _now(spec)
+    down = spec.unavailable_since
+    row = {
+        "source": "nyc",
+        "as_of": f"{spec.as_of_date.isoformat()}T23:58:12",
+        "last_run_id": "run-0042",
+        "last_run_kind": "update",
+        "last_run_status": "source_unavailable" if down else "success",
+        "last_run_started_at": now,
+        "last_run_ended_at": now + timedelta(minutes=2),
+        "last_success_at": (down - timedelta(hours=1)) if down else now + timedelta(minutes=2),
+        "unavailable_since": down,
+        "watermark": now - timedelta(hours=5),
+        "requests_total": sum(int(a.per_day * 1100) for a in spec.agencies),
+        "quarantine_total": 57,
+        "last_error": "HTTP 503 from source" if down else None,
+    }
+    return pd.DataFrame([row])
+
+
+def _runs(spec: SnapshotSpec) -> pd.DataFrame:
+    now = _now(spec)
+    rows = []
+    for i in range(6):
+        start = now - timedelta(days=i)
+        failed = i == 0 and spec.unavailable_since is not None
+        rows.append(
+            {
+                "run_id": f"run-{42 - i:04d}",
+                "source": "nyc",
+                "kind": "backfill" if i == 5 else "update",
+                "started_at": start,
+                "ended_at": start + timedelta(minutes=2),
+                "status": "source_unavailable" if failed else "success",
+                "rows_new": 0 if failed else 9000 - i * 120,
+                "rows_changed": 0 if failed else 3100 + i * 40,
+                "rows_unchanged": 0 if failed else 500,
+                "rows_quarantined": 0 if failed else 7 + i,
+                "watermark_before": start - timedelta(days=1, hours=5),
+                "watermark_after": start - timedelta(hours=5),
+                "full_replace": False,
+                "error": "HTTP 503 from source" if failed else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _quarantine(spec: SnapshotSpec) -> pd.DataFrame:
+    seen = _now(spec)
+    return pd.DataFrame(
+        {
+            "reason": ["closed_before_created", "missing_created_date", "bad_coordinates"],
+            "rows": [41, 3, 13],
+            "last_seen": [seen, seen - timedelta(days=3), seen - timedelta(days=1)],
+        }
+    )
+
+
+def _agencies(spec: SnapshotSpec) -> pd.DataFrame:
+    first = datetime(2010, 1, 1, 0, 5)
+    last = datetime.combine(spec.as_of_date, datetime.min.time()) + timedelta(hours=23, minutes=58)
+    return pd.DataFrame(
+        [
+            {
+                "agency": a.code,
+                "agency_name": a.name,
+                "requests_total": int(a.per_day * 1100),
+                "first_created": first,
+                "last_created": last,
+            }
+            for a in spec.agencies
+        ]
+    )
+
+
+def _metric_values(
+    g: Group, days: int, rng: np.random.Generator
+) -> list[tuple[str, float | None, float | None]]:
+    a = g.spec
+    hist_created = a.per_day * g.share
+    shift = a.shift * (1.4 if g.complaint_type == a.types[0] else 0.7 if g.complaint_type != "*" else 1.0)
+    noise = rng.normal(0, 0.03 / math.sqrt(days))
+    rec_created = hist_created * (1 + shift + noise)
+    slow = 1 + max(shift, 0) * 0.8
+    hist_closed, rec_closed = hist_created * 0.97, hist_created * (0.97 - shift * 0.3)
+    tau_h, tau_r = a.ttc_h, a.ttc_h * slow
+
+    def within(tau: float, hours: float) -> float:
+        return 1 - math.exp(-hours / (tau * 1.44))
+
+    pairs: list[tuple[str, float | None, float | None]] = [
+        ("created_per_day", rec_created, hist_created),
+        ("closed_per_day", rec_closed, hist_closed),
+        ("net_backlog_change_per_day", rec_created - rec_closed, hist_created - hist_closed),
+        ("backlog_end", hist_created * 4 * slow, hist_created * 4),
+        ("backlog_age_median_h", tau_r * 1.5, tau_h * 1.5),
+        ("backlog_age_p90_h", tau_r * 6, tau_h * 6),
+        ("ttc_median_h", tau_r, tau_h),
+        ("ttc_p90_h", tau_r * 3.3, tau_h * 3.3),
+        ("closed_within_1d", within(tau_r, 24), within(tau_h, 24)),
+        ("closed_within_3d", within(tau_r, 72), within(tau_h, 72)),
+        ("closed_within_7d", within(tau_r, 168), within(tau_h, 168)),
+        ("closed_within_30d", None if days == 28 else within(tau_r, 720), within(tau_h, 720)),
+        ("km_median_h", tau_r * 1.05, tau_h * 1.05),
+        ("on_time_share", None, None),
+        ("admin_close_share", 0.04, 0.035),
+        ("dirty_share", 0.012, 0.011),
+    ]
+    return pairs
+
+
+def _scorecard(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for g in groups:
+        for w in spec.windows:
+            days = WINDOWS[w]
+            for b in BASELINES:
+                n_rec = round(g.spec.per_day * g.share * days)
+                n_hist = n_rec * (8 if b == "8w" else 1)
+                small = n_rec < 20 or n_hist < 20
+                for metric, rec, hist in _metric_values(g, days, rng):
+                    diff = None if rec is None or hist is None else rec - hist
+                    rel = None if diff is None or not hist else diff / hist
+                    score = None if rel is None else rel / 0.06 * math.sqrt(days) / 2
+                    rows.append(
+                        {
+                            "agency": g.agency,
+                            "complaint_type": g.complaint_type,
+                            "borough": g.borough,
+                            "window": w,
+                            "baseline": b,
+                            "metric": metric,
+                            "recent": rec,
+                            "historical": hist,
+                            "diff_abs": diff,
+                            "diff_rel": rel,
+                            "score": score,
+                            "anomaly": bool(score is not None and abs(score) > 3.5 and not small),
+                            "small_sample": small,
+                            "n_recent": n_rec,
+                            "n_historical": n_hist,
+                        }
+                    )
+    return _city_rows(pd.DataFrame(rows))
+
+
+def _city_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    agency_level = frame[(frame.complaint_type == "*") & (frame.borough == "*")]
+    keys = ["window", "baseline", "metric"]
+    city = agency_level.groupby(keys, as_index=False)[
+        ["recent", "historical", "n_recent", "n_historical"]
+    ].sum(min_count=1)
+    city = city.assign(agency="*", complaint_type="*", borough="*")
+    city["diff_abs"] = city.recent - city.historical
+    city["diff_rel"] = city.diff_abs / city.historical.replace(0, np.nan)
+    city["score"] = city.diff_rel / 0.06
+    city["anomaly"] = city.score.abs() > 3.5
+    city["small_sample"] = False
+    return pd.concat([frame, city[frame.columns]], ignore_index=True)
+
+
+def _hour_profile(code: str) -> np.ndarray:
+    hours = np.arange(24)
+    peak = 22 if code == "NYPD" else 10
+    prof = np.exp(-(((hours - peak) % 24 - 0) ** 2) / 40) + np.exp(-((hours - 14) ** 2) / 30) + 0.15
+    return prof / prof.sum()
+
+
+def _heatmap_when(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
+    frames = []
+    weekday, hour = np.meshgrid(np.arange(7), np.arange(24), indexing="ij")
+    for g in groups:
+        day_factor = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[:, None]
+        base = g.spec.per_day * g.share * day_factor * _hour_profile(g.agency)[None, :]
+        for w in spec.windows:
+            for b in BASELINES:
+                hot = (hour >= 18) & (weekday < 5) if g.spec.shift > 0.2 else np.zeros_like(hour, dtype=bool)
+                recent = base * (1 + g.spec.shift * np.where(hot, 2.0, 0.4)) * rng.normal(1, 0.05, base.shape)
+                frames.append(
+                    _cells(g, w, b, {"weekday": weekday.ravel(), "hour": hour.ravel()}, recent, base)
+                )
+    return _finish(pd.concat(frames, ignore_index=True))
+
+
+def _where_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lats = np.arange(40.50, 40.92, GRID_DEG) + GRID_DEG / 2
+    lons = np.arange(-74.26, -73.70, GRID_DEG) + GRID_DEG / 2
+    lat, lon = (m.ravel() for m in np.meshgrid(lats, lons, indexing="ij"))
+    owner = np.full(lat.shape, -1)
+    best = np.full(lat.shape, np.inf)
+    for i, (blat, blon, radius) in enumerate(BOROUGHS.values()):
+        dist = np.hypot(lat - blat, (lon - blon) * 0.76) / radius
+        closer = (dist < 1.0) & (dist < best)
+        owner[closer], best[closer] = i, dist[closer]
+    keep = owner >= 0
+    return np.round(lat[keep], 4), np.round(lon[keep], 4), owner[keep]
+
+
+def _heatmap_where(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
+    lat, lon, owner = _where_cells()
+    names = list(BOROUGHS)
+    frames = []
+    for g in groups:
+        mask = np.array([names[o] in g.boroughs for o in owner])
+        weight = rng.gamma(2.0, 1.0, mask.sum())
+        base = g.spec.per_day * g.share * weight / weight.sum()
+        for w in spec.windows:
+            for b in BASELINES:
+                hot = lat[mask] > 40.8 if g.spec.shift > 0.2 else np.zeros(mask.sum(), dtype=bool)
+                recent = base * (1 + g.spec.shift * np.where(hot, 2.5, 0.3)) * rng.normal(1, 0.08, base.shape)
+                frames.append(_cells(g, w, b, {"cell_lat": lat[mask], "cell_lon": lon[mask]}, recent, base))
+    return _finish(pd.concat(frames, ignore_index=True))
+
+
+def _cells(
+    g: Group, w: str, b: str, keys: dict[str, np.ndarray], recent: np.ndarray, hist: np.ndarray
+) -> pd.DataFrame:
+    recent, hist = np.maximum(recent.ravel(), 0), hist.ravel()
+    frame = pd.DataFrame(
+        {
+            "agency": g.agency,
+            "complaint_type": g.complaint_type,
+            "borough": g.borough,
+            "window": w,
+            "baseline": b,
+            **keys,
+        }
+    )
+    return frame.assign(recent=recent, historical=hist, difference=recent - hist)
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("weekday", "hour"):
+        if col in frame:
+            frame[col] = frame[col].astype("int32")
+    return frame
+
+
+def _series(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
+    days = pd.date_range(end=pd.Timestamp(spec.as_of_date), periods=400, freq="D")
+    weeks = pd.date_range(end=pd.Timestamp(spec.as_of_date), periods=156, freq="W-MON")
+    frames = []
+    for g in groups:
+        level = g.spec.per_day * g.share
+        season = 1 + 0.2 * np.sin(2 * np.pi * (days.dayofyear.to_numpy() - 20) / 365)
+        dow = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[days.dayofweek.to_numpy()]
+        expected = level * season * dow
+        created = expected * rng.normal(1, 0.07, len(days))
+        created[-7:] *= 1 + g.spec.shift
+        closed = np.roll(created, 1) * 0.97
+        frames.append(
+            pd.DataFrame(
+                {
+                    "agency": g.agency,
+                    "complaint_type": g.complaint_type,
+                    "borough": g.borough,
+                    "period": "day",
+                    "date": days.date,
+                    "created": created.round(),
+                    "closed": closed.round(),
+                    "baseline_low": expected * 0.86,
+                    "baseline_mid": expected,
+                    "baseline_high": expected * 1.14,
+                }
+            )
+        )
+        wk = (
+            level
+            * 7
+            * (1 + 0.2 * np.sin(2 * np.pi * (weeks.dayofyear.to_numpy() - 20) / 365))
+            * rng.normal(1, 0.05, len(weeks))
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "agency": g.agency,
+                    "complaint_type": g.complaint_type,
+                    "borough": g.borough,
+                    "period": "week",
+                    "date": weeks.date,
+                    "created": wk.round(),
+                    "closed": (wk * 0.97).round(),
+                    "baseline_low": np.nan,
+                    "baseline_mid": np.nan,
+                    "baseline_high": np.nan,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _km(spec: SnapshotSpec, groups: list[Group]) -> pd.DataFrame:
+    steps = np.array([0, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 240, 336, 504, 720], dtype=float)
+    rows = []
+    for g in groups:
+        n = g.spec.per_day * g.share
+        for w in spec.windows:
+            tau_h = g.spec.ttc_h * 1.44
+            tau_r = tau_h * (1 + max(g.spec.shift, 0) * 0.8)
+            limit = 24 * WINDOWS[w]
+            for cohort, tau, size in (
+                ("recent", tau_r, n * WINDOWS[w]),
+                ("historical", tau_h, n * WINDOWS[w] * 8),
+            ):
+                for t in steps:
+                    if cohort == "recent" and t > limit:
+                        break
+                    surv = math.exp(-t / tau)
+                    rows.append(
+                        {
+                            "agency": g.agency,
+                            "complaint_type": g.complaint_type,
+                            "borough": g.borough,
+                            "window": w,
+                            "cohort": cohort,
+                            "t_hours": t,
+                            "survival": surv,
+                            "at_risk": round(size * surv),
+                        }
+                    )
+    return pd.DataFrame(rows)
