@@ -18,6 +18,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+import resolve311.metrics
+
+#: The publisher's DDL: the factory fills exactly the tables and types it defines.
+DDL = Path(resolve311.metrics.__file__).parent / "snapshot_schema.sql"
 WINDOWS = {"1d": 1, "7d": 7, "28d": 28}
 BASELINES = ("8w", "1y")
 BOROUGHS = {
@@ -132,9 +136,10 @@ def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
     }
     con = duckdb.connect(str(tmp))
     try:
+        con.execute(DDL.read_text(encoding="utf-8"))
         for name, frame in tables.items():
             con.register("frame", _typed_nulls(frame))
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
             con.unregister("frame")
     finally:
         con.close()
@@ -443,8 +448,8 @@ def _series(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -
     frames = []
     for g in groups:
         level = g.spec.per_day * g.share
-        season = 1 + 0.2 * np.sin(2 * np.pi * (days.dayofyear.to_numpy() - 20) / 365)
-        dow = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[days.dayofweek.to_numpy()]
+        season = 1 + 0.2 * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 20) / 365)
+        dow = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[days.day_of_week.to_numpy()]
         expected = level * season * dow
         created = expected * rng.normal(1, 0.07, len(days))
         created[-7:] *= 1 + g.spec.shift
@@ -468,7 +473,7 @@ def _series(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -
         wk = (
             level
             * 7
-            * (1 + 0.2 * np.sin(2 * np.pi * (weeks.dayofyear.to_numpy() - 20) / 365))
+            * (1 + 0.2 * np.sin(2 * np.pi * (weeks.day_of_year.to_numpy() - 20) / 365))
             * rng.normal(1, 0.05, len(weeks))
         )
         frames.append(

@@ -45,9 +45,7 @@ def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api")
 
     def filters_for(code: str | None = None) -> Filters:
-        f = parse_filters(
-            request.args, default_window=queries.meta(reader).get("default_window", default_window)
-        )
+        f = parse_filters(request.args, default_window=default_window)
         if code is None:
             return f
         if not queries.agency_exists(reader, code):

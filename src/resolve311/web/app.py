@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import dash
@@ -10,7 +9,7 @@ from dash import Dash, html
 
 from resolve311.settings import Settings
 from resolve311.web.api import create_api
-from resolve311.web.context import WebContext
+from resolve311.web.context import EXTENSION_KEY, WebContext
 from resolve311.web.pages import agency, health, overview
 from resolve311.web.snapshot import SnapshotReader
 
@@ -43,8 +42,9 @@ def create_app(settings: Settings, reader: SnapshotReader | None = None) -> Dash
             name=name,
             title=f"{name} · resolve311",
             order=order,
-            layout=partial(module.layout, ctx),
+            layout=module.layout,
         )
+    app.server.extensions[EXTENSION_KEY] = ctx
     app.layout = html.Div(dash.page_container)
     overview.register_callbacks(app, ctx)
     agency.register_callbacks(app, ctx)

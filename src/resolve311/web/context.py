@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dash import html
+from flask import current_app
 
 from resolve311.web import components
 from resolve311.web.filters import BadParameter, Filters, parse_filters
@@ -17,6 +18,16 @@ from resolve311.web.snapshot import SnapshotReader
 class WebContext:
     reader: SnapshotReader
     default_window: str
+
+
+EXTENSION_KEY = "resolve311"
+
+
+def current() -> WebContext:
+    """The context of the app serving this request (pages look it up, so apps never share state)."""
+    ctx = current_app.extensions[EXTENSION_KEY]
+    assert isinstance(ctx, WebContext)
+    return ctx
 
 
 def first_values(query: Mapping[str, Any]) -> dict[str, str]:

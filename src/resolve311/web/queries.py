@@ -131,7 +131,7 @@ def heatmap(reader: SnapshotReader, f: Filters, kind: Kind, variant: Variant) ->
 
 def series(reader: SnapshotReader, f: Filters, period: Period) -> pd.DataFrame:
     sql = (
-        "SELECT date, created, closed, baseline_low, baseline_mid, baseline_high FROM series "
+        "SELECT CAST(date AS VARCHAR) AS date, created, closed, baseline_low, baseline_mid, baseline_high FROM series "
         f"WHERE {_GROUP} AND period = ? ORDER BY date"
     )
     return reader.frame(sql, [*f.group(), period])
@@ -150,7 +150,7 @@ def runs(reader: SnapshotReader, limit: int = 50) -> list[Row]:
 
 
 def quarantine(reader: SnapshotReader) -> list[Row]:
-    return reader.rows("SELECT reason, rows, last_seen FROM quarantine_summary ORDER BY rows DESC")
+    return reader.rows('SELECT reason, "rows", last_seen FROM quarantine_summary ORDER BY "rows" DESC')
 
 
 def grid_deg(reader: SnapshotReader) -> float:

@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, figures, ids, queries
-from resolve311.web.context import WebContext, first_values, page, page_filters
+from resolve311.web.context import WebContext, current, first_values, page, page_filters
 from resolve311.web.filters import BASELINES, PERIODS, WINDOWS, Filters, Period, parse_filters
 from resolve311.web.views import AgencyView, agency_view, default_agency
 
@@ -25,7 +25,12 @@ DRIVER_COLUMNS = [
 ]
 
 
-def layout(ctx: WebContext, **query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page for a URL's query parameters."""
+    return render(current(), **query)
+
+
+def render(ctx: WebContext, **query: Any) -> html.Div:
     f, note = page_filters(ctx, query)
     period = cast(Period, first_values(query).get("period", "day"))
     period = period if period in PERIODS else "day"

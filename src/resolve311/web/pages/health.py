@@ -9,7 +9,7 @@ from dash import html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, ids, jsonable, queries
-from resolve311.web.context import WebContext, page
+from resolve311.web.context import WebContext, current, page
 
 RUN_COLUMNS = [
     {"field": "run_id", "headerName": "Run", "minWidth": 120},
@@ -25,10 +25,15 @@ RUN_COLUMNS = [
 ]
 
 
-def layout(ctx: WebContext, **query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page for a URL's query parameters."""
+    return render(current(), **query)
+
+
+def render(ctx: WebContext, **query: Any) -> html.Div:
     try:
         fresh = queries.freshness(ctx.reader)
-        runs = [jsonable.row(r) for r in queries.runs(ctx.reader)]
+        runs = [_run_row(r) for r in queries.runs(ctx.reader)]
         quarantine = queries.quarantine(ctx.reader)
         status_rows = ctx.reader.rows("SELECT requests_total, quarantine_total FROM status LIMIT 1")
     except SnapshotMissing:
@@ -66,6 +71,17 @@ def layout(ctx: WebContext, **query: Any) -> html.Div:
         ],
         ctx,
     )
+
+
+TIME_COLUMNS = ("started_at", "ended_at", "watermark_before", "watermark_after")
+
+
+def _run_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = jsonable.row(row)
+    for col in TIME_COLUMNS:
+        if out.get(col):
+            out[col] = components.show_time(str(out[col]))
+    return out
 
 
 def _quarantine_table(rows: list[dict[str, Any]]) -> html.Table:

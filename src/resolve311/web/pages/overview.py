@@ -8,12 +8,17 @@ from dash import Dash, Input, Output, dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, ids, queries
-from resolve311.web.context import WebContext, page, page_filters
+from resolve311.web.context import WebContext, current, page, page_filters
 from resolve311.web.filters import BASELINES, WINDOWS, Filters, parse_filters
 from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
 
 
-def layout(ctx: WebContext, **query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page for a URL's query parameters."""
+    return render(current(), **query)
+
+
+def render(ctx: WebContext, **query: Any) -> html.Div:
     f, note = page_filters(ctx, query)
     try:
         table = scorecard_table(ctx, f)
