@@ -82,8 +82,8 @@ def _located_select() -> str:
         f"  CASE WHEN {both} THEN __num_longitude ELSE {lon_loc} END AS longitude,\n"
         f"  {utc_from_wall_clock_sql('created_date')} AS created_utc,\n"
         f"  {utc_from_wall_clock_sql('closed_date')} AS closed_utc,\n"
-        f"  {_CLOSED_STATUS} OR ({_NO_STATUS} AND closed_date IS NOT NULL "
-        f"AND NOT {is_sentinel_sql('closed_date')}) AS is_closed\n"
+        f"  coalesce({_CLOSED_STATUS} OR ({_NO_STATUS} AND closed_date IS NOT NULL "
+        f"AND NOT {is_sentinel_sql('closed_date')}), false) AS is_closed\n"
         "FROM parsed"
     )
 

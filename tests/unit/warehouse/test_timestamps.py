@@ -1,0 +1,114 @@
+"""Wall-clock timestamps: both source formats, date-only values, DST, UTC system fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from resolve311.warehouse.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-04-16T03:03:15.000", "2024-04-16T03:03:15", "04/16/2024 03:03:15 AM", " 04/16/2024 03:03:15 AM "],
+)
+def test_api_and_export_formats_read_the_same_wall_clock(
+    text: str, make_row: Any, normalize_one: Any
+) -> None:
+    row = normalize_one(make_row(created_date=text))
+    assert row["created_date"] == datetime(2024, 4, 16, 3, 3, 15)
+    assert row["created_utc"] == datetime(2024, 4, 16, 7, 3, 15)  # EDT = UTC-4
+
+
+def test_pm_and_noon_and_midnight_in_export_format(make_row: Any) -> None:
+    rows = normalize(
+        [
+            make_row(unique_key="1", created_date="04/16/2024 12:03:15 PM"),
+            make_row(unique_key="2", created_date="04/16/2024 12:00:00 AM"),
+            make_row(unique_key="3", created_date="04/16/2024 11:59:59 PM"),
+        ],
+        source="nyc",
+        dataset=None,
+    ).rows
+    assert rows.column("created_date").to_pylist() == [
+        datetime(2024, 4, 16, 12, 3, 15),
+        datetime(2024, 4, 16, 0, 0, 0),
+        datetime(2024, 4, 16, 23, 59, 59),
+    ]
+
+
+@pytest.mark.parametrize("text", ["2012-11-20", "11/20/2012", "2012-11-20T00:00:00.000"])
+def test_date_only_values_are_midnight_and_flagged(text: str, make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(created_date=text))
+    assert row["created_date"] == datetime(2012, 11, 20)
+    assert row["created_utc"] == datetime(2012, 11, 20, 5)  # EST = UTC-5
+    assert "created_at_midnight" in row["dirty_flags"]
+
+
+def test_winter_time_is_utc_minus_five(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(created_date="2024-01-15T10:00:00.000"))
+    assert row["created_utc"] == datetime(2024, 1, 15, 15, 0)
+
+
+def test_fall_back_ambiguous_hour_reads_as_standard_time(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(created_date="2024-11-03T01:30:00.000"))
+    assert row["created_date"] == datetime(2024, 11, 3, 1, 30)
+    assert row["created_utc"] == datetime(2024, 11, 3, 6, 30)  # 01:30 EST
+
+
+def test_spring_forward_missing_hour_shifts_forward(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(created_date="2024-03-10T02:30:00.000"))
+    assert row["created_utc"] == datetime(2024, 3, 10, 7, 30)  # = 03:30 EDT
+
+
+@pytest.mark.parametrize(
+    ("created", "closed", "hours"),
+    [
+        ("2024-03-10T01:30:00.000", "2024-03-10T03:30:00.000", 1.0),  # 2 wall-clock hours, 1 real
+        ("2024-11-03T00:30:00.000", "2024-11-03T02:30:00.000", 3.0),  # 2 wall-clock hours, 3 real
+        ("2024-03-09T12:00:00.000", "2024-03-11T12:00:00.000", 47.0),
+        ("2024-11-02T12:00:00.000", "2024-11-04T12:00:00.000", 49.0),
+    ],
+)
+def test_hours_to_close_across_dst_comes_from_utc_instants(
+    created: str, closed: str, hours: float, make_row: Any, normalize_one: Any
+) -> None:
+    row = normalize_one(make_row(created_date=created, closed_date=closed, status="Closed"))
+    assert row["hours_to_close"] == pytest.approx(hours)
+
+
+def test_durations_through_the_gap_are_never_negative(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(
+        make_row(
+            created_date="2024-03-10T01:59:59.000", closed_date="2024-03-10T02:00:00.000", status="Closed"
+        )
+    )
+    assert row["hours_to_close"] >= 0
+
+
+def test_system_fields_are_utc_instants_not_wall_clock(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(
+        make_row(**{":created_at": "2024-04-16T07:03:15.000Z", ":updated_at": "2024-04-17T01:02:03.456Z"})
+    )
+    assert row["source_created_at"] == datetime(2024, 4, 16, 7, 3, 15)
+    assert row["source_updated_at"] == datetime(2024, 4, 17, 1, 2, 3, 456000)
+    assert row["source_id"] == "row-abc"
+
+
+def test_other_time_zone_is_honoured(make_row: Any) -> None:
+    batch = normalize(
+        [make_row(created_date="2024-04-16T03:00:00.000")],
+        source="chicago",
+        dataset=None,
+        tz="America/Chicago",
+    )
+    assert batch.rows.column("created_utc").to_pylist() == [datetime(2024, 4, 16, 8, 0)]
+
+
+def test_unknown_time_zone_is_a_config_error(make_row: Any) -> None:
+    from resolve311.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="time zone"):
+        normalize([make_row()], source="nyc", dataset=None, tz="Mars/Olympus")
