@@ -165,7 +165,7 @@ def backfill_chunks(
         chunks.append((start, min(start + timedelta(days=days), end)))
         start += timedelta(days=days)
     if until is None:
-        chunks.append((max(start, since), None))
+        chunks.append((max(end, since), None))
     return chunks
 
 

@@ -1,0 +1,88 @@
+"""The landing log: write-once batches, monotonic sequence, checksums, consumer checkpoints."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from resolve311.errors import LandingError
+from resolve311.landing.store import BatchMeta, LandingStore
+
+
+def meta(rows: int = 2, dataset: str | None = "erm2-nwe9", source: str = "nyc") -> BatchMeta:
+    return BatchMeta(
+        source=source, dataset=dataset, producer="update", kind="incremental", format="json",
+        rows=rows, run_id="r1", watermark_from="2024-01-01T00:00:00.000Z",
+        watermark_to="2024-01-02T00:00:00.000Z", advances_watermark=True,
+    )  # fmt: skip
+
+
+def test_a_batch_is_stored_compressed_with_a_manifest(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    body = b'[{"unique_key": "1"}, {"unique_key": "2"}]'
+    manifest = store.append(body, meta())
+    assert manifest.seq == 1
+    data_file = tmp_path / "nyc" / manifest.data_file
+    assert gzip.decompress(data_file.read_bytes()) == body
+    on_disk = json.loads((tmp_path / "nyc" / "000000000001.manifest.json").read_text())
+    assert on_disk["rows"] == 2
+    assert on_disk["sha256"] == manifest.sha256
+    assert on_disk["watermark_to"] == "2024-01-02T00:00:00.000Z"
+    assert store.read(manifest) == body
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_sequence_numbers_increase_across_sources_and_reopenings(tmp_path: Path) -> None:
+    first = LandingStore(str(tmp_path))
+    a = first.append(b"[]", meta(0))
+    b = first.append(b"[]", meta(0, source="chicago", dataset="v6vf-nfxy"))
+    c = LandingStore(str(tmp_path)).append(b"[]", meta(0, dataset=None))
+    assert (a.seq, b.seq, c.seq) == (1, 2, 3)
+    assert [m.seq for m in LandingStore(str(tmp_path)).manifests()] == [1, 2, 3]
+    assert [m.seq for m in LandingStore(str(tmp_path)).manifests(after_seq=1)] == [2, 3]
+
+
+def test_an_unfinished_batch_is_invisible_and_its_number_never_reused(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    store.append(b"[]", meta(0))
+    (tmp_path / "nyc" / "000000000002.erm2-nwe9.json.gz").write_bytes(
+        gzip.compress(b"[]")
+    )  # crash before manifest
+    fresh = LandingStore(str(tmp_path))
+    assert [m.seq for m in fresh.manifests()] == [1]
+    assert fresh.append(b"[]", meta(0)).seq == 3
+
+
+def test_a_batch_is_never_overwritten(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    store.append(b"[1]", meta(1))
+    stale = LandingStore(str(tmp_path))
+    stale._last_seq = 0  # a second writer that did not see batch 1
+    with pytest.raises(LandingError, match="refusing to overwrite"):
+        stale.append(b"[2]", meta(1))
+    assert store.read(store.manifests()[0]) == b"[1]"
+
+
+def test_a_corrupted_batch_is_detected(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    manifest = store.append(b"[1]", meta(1))
+    (tmp_path / "nyc" / manifest.data_file).write_bytes(gzip.compress(b"[2]"))
+    with pytest.raises(LandingError, match="checksum"):
+        store.read(manifest)
+
+
+def test_consumers_keep_their_own_checkpoints(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    assert store.checkpoint("archive") == 0
+    store.save_checkpoint("archive", 5)
+    store.save_checkpoint("archive", 7)
+    store.save_checkpoint("other", 1)
+    assert (LandingStore(str(tmp_path)).checkpoint("archive"), store.checkpoint("other")) == (7, 1)
+
+
+def test_any_fsspec_url_works() -> None:
+    store = LandingStore("memory://landing-test")
+    manifest = store.append(b"[]", meta(0))
+    assert LandingStore("memory://landing-test").manifests()[0].seq == manifest.seq
+    assert store.read(manifest) == b"[]"
