@@ -1,9 +1,86 @@
-"""CLI commands: sim (placeholder until its issue lands)."""
+"""CLI command: ``resolve311 simulate`` (the SODA-compatible simulator)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from resolve311.errors import ConfigError
+
+
+def _parse_date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"bad {flag} {value!r}: expected an ISO date like 2024-04-16") from None
+
+
+def simulate(
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.", min=0, max=65535)] = 0,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same data and faults.")] = 311,
+    today: Annotated[
+        str | None, typer.Option(help="Simulated today (ISO date); default the real date.")
+    ] = None,
+    history_days: Annotated[int, typer.Option(help="Days of data before today.", min=0)] = 60,
+    scale: Annotated[float, typer.Option(help="Volume multiplier; 1.0 = NYC (~9,500/day).", min=0.0)] = 1.0,
+    faults: Annotated[
+        str | None, typer.Option(help='Fault probabilities, e.g. "503:0.05,429:0.02,timeout:0.01".')
+    ] = None,
+    down: Annotated[
+        str | None, typer.Option(help="Simulated dates FROM..TO when every data request gets 503.")
+    ] = None,
+    replay: Annotated[
+        list[Path] | None, typer.Option(help="Serve these real files instead of generated data (repeatable).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where to keep the data; default a temporary directory.")
+    ] = None,
+    stall_seconds: Annotated[float, typer.Option(help="How long a 'timeout' fault stalls.", min=0.0)] = 30.0,
+    retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.", min=0)] = 1,
+    more_files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="More replay files: --replay A.csv B.json C.csv.", show_default=False),
+    ] = None,
+) -> None:
+    """Serve realistic NYC 311 data through a SODA-compatible API on 127.0.0.1.
+
+    Prints the base URL as the first line, then serves until SIGTERM/Ctrl-C.
+    Docs: docs/simulator.md.
+
+    Example: resolve311 simulate --port 0 --scale 0.05 --history-days 30 --faults "503:0.05,429:0.02"
+    """
+    from resolve311.simulator.config import SimConfig, parse_down, parse_faults
+    from resolve311.simulator.runner import serve_forever
+
+    if more_files and not replay:
+        raise ConfigError("unexpected arguments: files are only accepted after --replay")
+    replay = [*(replay or []), *(more_files or [])]
+    for path in replay:
+        if not path.is_file():
+            raise ConfigError(f"replay file not found: {path}")
+    config = SimConfig(
+        seed=seed,
+        today=_parse_date(today, "--today"),
+        history_days=history_days,
+        scale=scale,
+        faults=parse_faults(faults),
+        down=parse_down(down),
+        replay=tuple(replay),
+        data_dir=data_dir,
+        stall_seconds=stall_seconds,
+        retry_after_seconds=retry_after,
+        host=host,
+        port=port,
+    )
+    serve_forever(config)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command(name="simulate")(simulate)
