@@ -1,9 +1,71 @@
-"""CLI commands: metrics (placeholder until its issue lands)."""
+"""CLI commands: metrics (refresh + publish the snapshot) and import-sla."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("metrics")(metrics)
+    app.command("import-sla")(import_sla)
+
+
+def metrics(
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute every day, not only the affected ones.")
+    ] = False,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Metric engine: duckdb (default) or spark.")
+    ] = None,
+    recent: Annotated[
+        str | None, typer.Option("--recent", help="Window the dashboard shows first: 1d, 7d or 28d.")
+    ] = None,
+) -> None:
+    """Recompute the metrics and publish the serving snapshot.
+
+    Example: resolve311 metrics --full --engine spark
+    """
+    from resolve311.metrics.engines import check_engine
+    from resolve311.metrics.refresh import refresh_metrics
+    from resolve311.settings import load_settings
+
+    if engine is not None:
+        check_engine(engine)
+    settings = load_settings(recent=recent)
+    report = refresh_metrics(settings, full=full, engine=engine)
+    if report.as_of is None:
+        typer.echo(f"no requests yet; published an empty snapshot to {report.snapshot_path}")
+        return
+    typer.echo(
+        f"{report.mode} refresh on {report.engine}: as of {report.as_of:%Y-%m-%d %H:%M} "
+        f"(last complete day {report.as_of_date}), {report.days_recomputed} day(s) recomputed, "
+        f"{report.rows.get('scorecard', 0)} scorecard rows, {report.seconds:.1f}s -> {report.snapshot_path}"
+    )
+
+
+def import_sla(
+    file: Annotated[
+        Path, typer.Argument(help="SLA file in the shape of NYC dataset cs9t-e3x8 (JSON or CSV).")
+    ],
+) -> None:
+    """Load service-level targets per complaint type (replaces the loaded ones).
+
+    Example: resolve311 import-sla cs9t-e3x8.json
+    """
+    from resolve311.errors import ConfigError
+    from resolve311.metrics.sla import import_sla as run_import
+    from resolve311.settings import load_settings
+    from resolve311.warehouse.connection import open_warehouse
+
+    if not file.is_file():
+        raise ConfigError(f"no such file: {file}")
+    settings = load_settings()
+    with open_warehouse(settings.warehouse_path) as con:
+        result = run_import(con, file)
+    typer.echo(
+        f"{result.targets} target(s) loaded from {result.rows_read} row(s) ({result.skipped} without a target)"
+    )

@@ -1,0 +1,189 @@
+"""Run the metric definitions for every window on one engine and shape the serving tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from resolve311.metrics import backlog, definitions, km
+from resolve311.metrics.definitions import GROUP_COLS, WindowParams
+from resolve311.metrics.scoring import ScoreParams, bucket_table, scorecard, unit_table
+from resolve311.metrics.windows import (
+    WINDOW_DAYS,
+    WINDOWS,
+    Moment,
+    bucket_of_unit,
+    dnum,
+    unit_end,
+    unit_moments,
+    units_of_bucket,
+)
+
+G = list(GROUP_COLS)
+TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The engine-side relations the definitions read."""
+
+    requests: ir.Table
+    versions: ir.Table
+    sla: ir.Table | None
+
+
+@dataclass(frozen=True)
+class Context:
+    as_of_date: date
+    as_of_ms: int
+    history_start: date
+    tz: str
+    grid_deg: float
+    anomaly_threshold: float
+    min_group_size: int
+
+
+@dataclass
+class WindowTables:
+    scorecard: pd.DataFrame
+    heatmap_when: pd.DataFrame
+    heatmap_where: pd.DataFrame
+    km_curve: pd.DataFrame
+
+
+def covered_units(ctx: Context, days: int) -> tuple[int, ...]:
+    """Units whose first day is on or after the start of the stored history."""
+    out = []
+    for unit in (0, *range(1, 10)):
+        first = unit_end(ctx.as_of_date, days, unit).toordinal() - days + 1
+        if unit == 0 or first >= ctx.history_start.toordinal():
+            out.append(unit)
+    return tuple(out)
+
+
+def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
+    """Every window's scorecard, heat maps and KM curves, stacked."""
+    moments = unit_moments(ctx.as_of_date, ctx.tz)
+    rows = backlog.backlog_rows(inputs.versions, [m.ms for m in moments])
+    per_moment = backlog.backlog_stats(rows).to_pandas()
+    pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(_moment_buckets(ctx, moments))).to_pandas()
+    out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
+    for window in WINDOWS:
+        wm = [m for m in moments if m.window == window]
+        backlog_frames = _backlog_frames(
+            per_moment, pooled, window, wm, covered_units(ctx, WINDOW_DAYS[window])
+        )
+        tables = compute_window(inputs, ctx, window, backlog_frames)
+        for name in out:
+            out[name].append(getattr(tables, name))
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+
+
+def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
+    rows = [
+        (m.ms, m.window, bucket_of_unit(m.unit))
+        for m in moments
+        if m.unit in covered_units(ctx, WINDOW_DAYS[m.window])
+    ]
+    return pd.DataFrame(rows, columns=["moment_ms", "window", "bucket"]).astype({"moment_ms": "int64"})
+
+
+def compute_window(
+    inputs: Inputs,
+    ctx: Context,
+    window: str,
+    backlog_frames: tuple[pd.DataFrame, pd.DataFrame],
+) -> WindowTables:
+    days = WINDOW_DAYS[window]
+    p = WindowParams(window, days, dnum(ctx.as_of_date), ctx.as_of_ms)
+    covered = covered_units(ctx, days)
+    created = definitions.created_in_units(inputs.requests, p)
+    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
+    cu = definitions.created_unit_counts(created, p).to_pandas()
+    ku = definitions.closed_unit_stats(closed).to_pandas()
+    kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
+    kb = kb[[*G, "bucket", "ttc_median_h", "ttc_p90_h"]]
+    bu, bb = backlog_frames
+    steps_unit, steps_bucket = _km_steps(definitions.km_counts(created, p).to_pandas(), covered)
+    kmu = km.km_median(steps_unit, [*G, "unit"])
+    kmb = km.km_median(steps_bucket, [*G, "bucket"])
+    units = unit_table([cu, ku, bu, kmu], covered)
+    buckets = bucket_table(units, [kb, bb, kmb])
+    sp = ScoreParams(window, days, covered, inputs.sla is not None, ctx.anomaly_threshold, ctx.min_group_size)
+    return WindowTables(
+        scorecard=scorecard(units, buckets, sp),
+        heatmap_when=_heat_when(definitions.heat_when_counts(created).to_pandas(), window, days, covered),
+        heatmap_where=_heat_where(
+            definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(), window, days, covered, ctx
+        ),
+        km_curve=_km_curve(steps_bucket, window),
+    )
+
+
+def _backlog_frames(
+    per_moment: pd.DataFrame,
+    pooled: pd.DataFrame,
+    window: str,
+    moments: list[Moment],
+    covered: tuple[int, ...],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backlog per unit (size and ages) and the pooled ages per bucket, for one window."""
+    unit_by_ms = pd.DataFrame({"moment_ms": [m.ms for m in moments], "unit": [m.unit for m in moments]})
+    unit_by_ms = unit_by_ms[unit_by_ms["unit"].isin(covered)].astype({"moment_ms": "int64"})
+    bu = per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")
+    bb = pooled[pooled["window"] == window].drop(columns="window")
+    return bu, bb
+
+
+def _km_steps(counts: pd.DataFrame, covered: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counts = counts[counts["unit"].isin(covered)].copy()
+    counts["bucket"] = counts["unit"].map(bucket_of_unit)
+    return km.survival_steps(counts, [*G, "unit"]), km.survival_steps(counts, [*G, "bucket"])
+
+
+def _km_curve(steps_bucket: pd.DataFrame, window: str) -> pd.DataFrame:
+    steps = steps_bucket[steps_bucket["bucket"].isin(["recent", "8w"])]
+    curves = km.km_curves(steps, [*G, "bucket"])
+    curves["cohort"] = curves.pop("bucket").map({"recent": "recent", "8w": "historical"})
+    curves["window"] = window
+    return curves[[*G, "window", "cohort", "t_hours", "survival", "at_risk"]]
+
+
+def _per_bucket_scale(covered: tuple[int, ...], days: float) -> dict[str, float]:
+    """Divisor turning a bucket's count into a per-(days)-rate."""
+    return {b: len([u for u in units_of_bucket(b) if u in covered]) * days for b in ("recent", "8w", "1y")}
+
+
+def _heat(counts: pd.DataFrame, cells: list[str], window: str, scale: dict[str, float]) -> pd.DataFrame:
+    wide = counts.pivot_table(index=[*G, *cells], columns="bucket", values="n", aggfunc="sum", fill_value=0)
+    wide = wide.reset_index()
+    parts = []
+    for baseline in ("8w", "1y"):
+        recent = wide.get("recent", 0)
+        hist = wide.get(baseline, 0)
+        frame = wide[[*G, *cells]].copy()
+        frame["recent"] = recent / scale["recent"]
+        frame["historical"] = hist / scale[baseline] if scale[baseline] else float("nan")
+        frame["difference"] = frame["recent"] - frame["historical"]
+        keep = (frame["recent"] != 0) | (frame["historical"].fillna(0) != 0)
+        parts.append(frame[keep].assign(window=window, baseline=baseline))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _heat_when(counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...]) -> pd.DataFrame:
+    counts = counts.rename(columns={"created_hour": "hour"})
+    frame = _heat(counts, ["weekday", "hour"], window, _per_bucket_scale(covered, days / 7))
+    return frame[[*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]]
+
+
+def _heat_where(
+    counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...], ctx: Context
+) -> pd.DataFrame:
+    frame = _heat(counts, ["cell_i", "cell_j"], window, _per_bucket_scale(covered, days))
+    frame["cell_lat"] = (frame["cell_i"].astype(float) + 0.5) * ctx.grid_deg
+    frame["cell_lon"] = (frame["cell_j"].astype(float) + 0.5) * ctx.grid_deg
+    return frame[[*G, "window", "baseline", "cell_lat", "cell_lon", "recent", "historical", "difference"]]

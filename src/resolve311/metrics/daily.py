@@ -1,0 +1,185 @@
+"""Daily created/closed counts kept in the warehouse for incremental refresh, and the series.
+
+``metric_day_counts`` holds, per source × breakdown group × day, the requests
+created and validly closed that day. A refresh recomputes only the affected days
+(delete + insert in one transaction); the ``series`` table is read from it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from resolve311.metrics.definitions import GROUP_COLS
+from resolve311.metrics.staging import fetch_first
+from resolve311.metrics.windows import EPOCH, dnum
+
+G = list(GROUP_COLS)
+DAY_SERIES_DAYS = 400
+BAND_WEEKS = 8
+
+DERIVED_DDL = """
+CREATE TABLE IF NOT EXISTS metric_day_counts (
+    source VARCHAR NOT NULL, agency VARCHAR NOT NULL, complaint_type VARCHAR NOT NULL,
+    borough VARCHAR NOT NULL, dnum INTEGER NOT NULL, created BIGINT NOT NULL, closed BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metric_refresh_state (
+    source VARCHAR PRIMARY KEY, last_batch_seq BIGINT, as_of TIMESTAMP, refreshed_at TIMESTAMP
+);
+"""
+
+_TOUCHED_DAYS_SQL = """
+WITH touched AS (
+    SELECT DISTINCT unique_key FROM request_versions WHERE source = $source AND batch_seq > $seq
+    UNION SELECT unique_key FROM requests WHERE source = $source AND batch_seq > $seq
+), dates AS (
+    SELECT created_date AS d, closed_date AS c FROM request_versions JOIN touched USING (unique_key)
+    WHERE source = $source
+    UNION ALL
+    SELECT created_date, closed_date FROM requests JOIN touched USING (unique_key) WHERE source = $source
+)
+SELECT DISTINCT CAST(x AS DATE) FROM (SELECT d AS x FROM dates UNION ALL SELECT c FROM dates)
+WHERE x IS NOT NULL
+"""
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    last_batch_seq: int | None
+    as_of: datetime | None
+
+
+def ensure_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create this module's derived warehouse tables if missing (idempotent)."""
+    con.execute(DERIVED_DDL)
+
+
+def read_state(con: duckdb.DuckDBPyConnection, source: str) -> RefreshState | None:
+    row = fetch_first(
+        con, "SELECT last_batch_seq, as_of FROM metric_refresh_state WHERE source = ?", [source]
+    )
+    return None if row is None else RefreshState(row[0], row[1])
+
+
+def write_state(con: duckdb.DuckDBPyConnection, source: str, as_of: datetime | None) -> None:
+    seq = fetch_first(
+        con,
+        "SELECT max(batch_seq) FROM (SELECT batch_seq FROM requests WHERE source = $1"
+        " UNION ALL SELECT batch_seq FROM request_versions WHERE source = $1)",
+        [source],
+    )
+    con.execute(
+        "INSERT OR REPLACE INTO metric_refresh_state VALUES (?, ?, ?, now()::TIMESTAMP)",
+        [source, seq[0] if seq else None, as_of],
+    )
+
+
+def touched_days(con: duckdb.DuckDBPyConnection, source: str, since_seq: int | None) -> set[date]:
+    """Created and closed days of every version of requests that changed after ``since_seq``."""
+    rows = con.execute(_TOUCHED_DAYS_SQL, {"source": source, "seq": -1 if since_seq is None else since_seq})
+    return {r[0] for r in rows.fetchall()}
+
+
+def replace_day_counts(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    created: pd.DataFrame,
+    closed: pd.DataFrame,
+    days: Collection[int] | None,
+) -> int:
+    """Replace the rows of ``days`` (all rows when None) by the new counts; returns rows written."""
+    merged = created.merge(closed, on=[*G, "dnum"], how="outer").fillna({"created": 0, "closed": 0})
+    merged = merged.astype({"created": "int64", "closed": "int64", "dnum": "int32"})
+    merged.insert(0, "source", source)
+    con.execute("BEGIN")
+    try:
+        if days is None:
+            con.execute("DELETE FROM metric_day_counts WHERE source = ?", [source])
+        else:
+            con.execute(
+                "DELETE FROM metric_day_counts WHERE source = ? AND list_contains(?, dnum)",
+                [source, sorted(days)],
+            )
+        con.register("new_day_counts", merged)
+        con.execute("INSERT INTO metric_day_counts BY NAME SELECT * FROM new_day_counts")
+        con.unregister("new_day_counts")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(merged)
+
+
+def week_series(con: duckdb.DuckDBPyConnection, source: str, first: date, last: date) -> pd.DataFrame:
+    """Created/closed per week (weeks start Monday) over the whole stored history."""
+    frame = con.execute(
+        """SELECT agency, complaint_type, borough, dnum - ((dnum + 3) % 7) AS wk,
+                  sum(created)::BIGINT AS created, sum(closed)::BIGINT AS closed
+           FROM metric_day_counts WHERE source = ? AND dnum BETWEEN ? AND ?
+           GROUP BY ALL""",
+        [source, dnum(first), dnum(last)],
+    ).df()
+    frame["period"] = "week"
+    frame["date"] = [EPOCH.fromordinal(EPOCH.toordinal() + int(w)) for w in frame.pop("wk")]
+    for col in ("baseline_low", "baseline_mid", "baseline_high"):
+        frame[col] = np.nan
+    return frame
+
+
+def day_series(con: duckdb.DuckDBPyConnection, source: str, first: date, last: date) -> pd.DataFrame:
+    """Created/closed per day for the last 400 days, with the 8-week same-weekday band of created."""
+    end = dnum(last)
+    start = end - DAY_SERIES_DAYS + 1
+    lookback = max(start - 7 * BAND_WEEKS, dnum(first))
+    counts = con.execute(
+        """SELECT agency, complaint_type, borough, dnum, created, closed FROM metric_day_counts
+           WHERE source = ? AND dnum BETWEEN ? AND ?""",
+        [source, lookback, end],
+    ).df()
+    if counts.empty:
+        return pd.DataFrame(columns=[*G, "period", "date", "created", "closed"])
+    days = np.arange(lookback, end + 1)
+    created = counts.pivot_table(index=G, columns="dnum", values="created", aggfunc="sum")
+    created = created.reindex(columns=days, fill_value=0).fillna(0)
+    closed = counts.pivot_table(index=G, columns="dnum", values="closed", aggfunc="sum")
+    closed = closed.reindex(index=created.index, columns=days, fill_value=0).fillna(0)
+    keep = days >= start
+    band = _band(created.to_numpy(dtype=float), days, dnum(first))
+    out = _long_days(created.index, days[keep], created.to_numpy()[:, keep], closed.to_numpy()[:, keep])
+    for i, col in enumerate(("baseline_low", "baseline_mid", "baseline_high")):
+        out[col] = band[i][:, keep].ravel()
+    return out
+
+
+def _band(created: np.ndarray, days: np.ndarray, first: int) -> list[np.ndarray]:
+    """p10/median/p90 of created on the same weekday 1..8 weeks earlier (days within history only)."""
+    lagged = np.full((BAND_WEEKS, *created.shape), np.nan)
+    for k in range(1, BAND_WEEKS + 1):
+        shift = 7 * k
+        if shift < created.shape[1]:
+            lagged[k - 1, :, shift:] = created[:, :-shift]
+        lagged[k - 1, :, (days - shift) < first] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = np.nanquantile(lagged, [0.1, 0.5, 0.9], axis=0)
+    return [q[i] for i in range(3)]
+
+
+def _long_days(
+    index: pd.Index[Any], days: np.ndarray, created: np.ndarray, closed: np.ndarray
+) -> pd.DataFrame:
+    n_groups, n_days = created.shape
+    keys = index.to_frame(index=False)
+    out = keys.loc[np.repeat(np.arange(n_groups), n_days)].reset_index(drop=True)
+    out["period"] = "day"
+    out["date"] = np.tile([EPOCH.fromordinal(EPOCH.toordinal() + int(d)) for d in days], n_groups)
+    out["created"] = created.ravel().astype("int64")
+    out["closed"] = closed.ravel().astype("int64")
+    return out

@@ -1,0 +1,173 @@
+"""Every metric, defined once as an Ibis expression (runs on DuckDB and on Spark).
+
+Inputs are the narrow relations described in ``staging.py``. Each function
+returns a small grouped result; the pure post-processing (scores, Kaplan–Meier,
+shares) lives in ``scoring.py`` and ``km.py``. Formulas: docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import ibis
+import ibis.expr.types as ir
+
+from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR, YEAR_SHIFT_DAYS, YEAR_UNIT, unit_shift
+
+GROUP_COLS: Final[tuple[str, str, str]] = ("agency", "complaint_type", "borough")
+ALL: Final[str] = "*"
+#: Breakdown levels: which group columns keep their value (the others become '*').
+LEVELS: Final[tuple[tuple[str, ...], ...]] = (
+    (),
+    ("agency",),
+    ("agency", "complaint_type"),
+    ("agency", "borough"),
+)
+WHERE_LEVELS: Final[tuple[tuple[str, ...], ...]] = ((), ("agency",))
+COHORT_DAYS: Final[tuple[int, ...]] = (1, 3, 7, 30)
+ADMIN_CLOSE_HOURS: Final[float] = 10 / 60
+
+
+@dataclass(frozen=True)
+class WindowParams:
+    """One recent window: its length, the last complete day and the data's as-of instant."""
+
+    window: str
+    days: int
+    as_of_dnum: int
+    as_of_ms: int
+
+
+def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Table:
+    """Stack ``t`` once per breakdown level, replacing dropped group columns by '*'."""
+    parts = []
+    for keep in levels:
+        repl = {c: ibis.literal(ALL) for c in GROUP_COLS if c not in keep}
+        parts.append(t.mutate(**repl) if repl else t)
+    return ibis.union(*parts, distinct=False)
+
+
+def unit_of(offset: ir.IntegerValue, days: int) -> ir.IntegerValue:
+    """Unit of a day ``offset`` days before as_of_date (see windows.unit_of_offset)."""
+    shift = unit_shift(days)
+    return ibis.cases(
+        (((offset % shift) < days) & ((offset // shift) <= 8), offset // shift),
+        ((offset >= YEAR_SHIFT_DAYS) & (offset < YEAR_SHIFT_DAYS + days), YEAR_UNIT),
+        else_=ibis.null("int64"),
+    ).cast("int64")
+
+
+def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
+    """'recent' (unit 0), '1y' (unit 9) or '8w' (units 1..8)."""
+    return ibis.cases((unit == 0, "recent"), (unit == YEAR_UNIT, "1y"), else_="8w")
+
+
+def _in_units(t: ir.Table, dnum_col: str, p: WindowParams) -> ir.Table:
+    offset = ibis.literal(p.as_of_dnum) - t[dnum_col]
+    near = t.filter((offset >= 0) & (offset < YEAR_SHIFT_DAYS + p.days))
+    near_offset = ibis.literal(p.as_of_dnum) - near[dnum_col]
+    with_unit = near.mutate(unit=unit_of(near_offset, p.days))
+    return with_unit.filter(with_unit.unit.notnull())
+
+
+def created_in_units(inp: ir.Table, p: WindowParams) -> ir.Table:
+    """Requests created in one of the window's units, with ``unit`` and ``bucket``."""
+    t = _in_units(inp, "created_dnum", p)
+    return t.mutate(bucket=bucket_of(t.unit))
+
+
+def closed_in_units(inp: ir.Table, p: WindowParams, sla: ir.Table | None) -> ir.Table:
+    """Requests validly closed in one of the window's units, with their SLA target if any."""
+    t = _in_units(inp.filter(inp.closed_dnum.notnull()), "closed_dnum", p)
+    t = t.mutate(bucket=bucket_of(t.unit), type_key=t.complaint_type.lower())
+    if sla is None:
+        return t.mutate(target_hours=ibis.null("float64"))
+    exact = sla.filter(sla.sla_agency != ALL).rename(exact_target="target_hours")
+    anyag = sla.filter(sla.sla_agency == ALL).select(any_type="sla_type", any_target="target_hours")
+    t = t.left_join(exact, [t.agency == exact.sla_agency, t.type_key == exact.sla_type]).drop(
+        "sla_agency", "sla_type"
+    )
+    t = t.left_join(anyag, t.type_key == anyag.any_type).drop("any_type")
+    return t.mutate(target_hours=t.exact_target.coalesce(t.any_target)).drop("exact_target", "any_target")
+
+
+def created_unit_counts(created: ir.Table, p: WindowParams) -> ir.Table:
+    """Per group × unit: created, dirty, and the cohort counts (eligible / closed within X days)."""
+    t = at_levels(created)
+    aggs: dict[str, Any] = {"n_created": t.count(), "n_dirty": t.is_dirty.sum()}
+    for days in COHORT_DAYS:
+        eligible = t.created_ms <= p.as_of_ms - days * MS_PER_DAY
+        aggs[f"elig_{days}d"] = eligible.sum()
+        aggs[f"within_{days}d"] = (eligible & t.ttc_h.notnull() & (t.ttc_h <= days * 24)).sum()
+    return t.group_by([*GROUP_COLS, "unit"]).aggregate(**aggs)
+
+
+def closed_unit_stats(closed: ir.Table, by: str = "unit") -> ir.Table:
+    """Per group × unit (or bucket): closes, exact median/p90 hours to close, admin and on-time counts."""
+    t = at_levels(closed)
+    has_target = t.target_hours.notnull()
+    return t.group_by([*GROUP_COLS, by]).aggregate(
+        n_closed=t.count(),
+        ttc_median_h=t.ttc_h.quantile(0.5),
+        ttc_p90_h=t.ttc_h.quantile(0.9),
+        n_admin=(t.ttc_h <= ADMIN_CLOSE_HOURS).sum(),
+        n_with_target=has_target.sum(),
+        n_on_time=(has_target & (t.ttc_h <= t.target_hours)).sum(),
+    )
+
+
+def km_time(hours: ir.FloatingValue) -> ir.FloatingValue:
+    """Kaplan–Meier time grid: 15 min up to 2 days, 1 h up to 30 days, 1 day beyond (rounded up)."""
+    return ibis.cases(
+        (hours <= 48, (hours * 4).ceil() / 4.0),
+        (hours <= 720, hours.ceil() * 1.0),
+        else_=(hours / 24).ceil() * 24.0,
+    )
+
+
+def km_counts(created: ir.Table, p: WindowParams) -> ir.Table:
+    """Per group × unit × time: events (closes) and censored (still open at as-of) counts."""
+    age_h = (ibis.literal(p.as_of_ms) - created.created_ms) / float(MS_PER_HOUR)
+    event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
+    t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
+    t = at_levels(t)
+    return t.group_by([*GROUP_COLS, "unit", "t_hours"]).aggregate(
+        n_event=t.event.sum(), n_censored=(~t.event).sum()
+    )
+
+
+def heat_when_counts(created: ir.Table) -> ir.Table:
+    """Per group × bucket × weekday × hour: requests created."""
+    t = at_levels(created)
+    return t.group_by([*GROUP_COLS, "bucket", "weekday", "created_hour"]).aggregate(n=t.count())
+
+
+def heat_where_counts(created: ir.Table, grid_deg: float) -> ir.Table:
+    """Per group (city, agency) × bucket × grid cell index: requests created with coordinates."""
+    t = created.filter(created.lat.notnull() & created.lon.notnull())
+    t = t.mutate(cell_i=(t.lat / grid_deg).floor(), cell_j=(t.lon / grid_deg).floor())
+    t = at_levels(t, WHERE_LEVELS)
+    return t.group_by([*GROUP_COLS, "bucket", "cell_i", "cell_j"]).aggregate(n=t.count())
+
+
+def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir.Table]:
+    """Created per created day and closed per closed day, per group (optionally only ``dnums``)."""
+    created = inp if dnums is None else inp.filter(inp.created_dnum.isin(list(dnums)))
+    closed = inp.filter(inp.closed_dnum.notnull())
+    if dnums is not None:
+        closed = closed.filter(closed.closed_dnum.isin(list(dnums)))
+    c = at_levels(created.mutate(dnum=created.created_dnum))
+    k = at_levels(closed.mutate(dnum=closed.closed_dnum))
+    return (
+        c.group_by([*GROUP_COLS, "dnum"]).aggregate(created=c.count()),
+        k.group_by([*GROUP_COLS, "dnum"]).aggregate(closed=k.count()),
+    )
+
+
+def agency_totals(inp: ir.Table) -> ir.Table:
+    """Per agency: requests and first/last created day number."""
+    return inp.group_by("agency").aggregate(
+        requests_total=inp.count(), first_dnum=inp.created_dnum.min(), last_dnum=inp.created_dnum.max()
+    )

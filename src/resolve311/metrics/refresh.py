@@ -1,0 +1,183 @@
+"""Refresh the metrics after a load and publish the serving snapshot.
+
+``refresh_metrics`` (called by the pipeline and ``resolve311 metrics``):
+
+1. stage the warehouse as narrow input views;
+2. recompute the daily counts of the affected days only (the days passed in,
+   plus the created/closed days of every version of a request that changed since
+   the last refresh) — or of every day with ``full=True`` or on first use;
+3. recompute the windowed metrics (they read a bounded range of days around the
+   data's as-of, independent of the length of the history);
+4. publish the snapshot (temporary file + ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pandas as pd
+
+from resolve311.metrics import daily, definitions, engines, snapshot, staging
+from resolve311.metrics.compute import Context, Inputs, compute_all
+from resolve311.metrics.staging import fetch_first
+from resolve311.metrics.windows import as_of_date_for, dnum, local_ms
+from resolve311.settings import Settings
+from resolve311.warehouse.connection import open_warehouse
+
+GRID_DEG: Final[float] = 0.01
+
+
+@dataclass
+class RefreshReport:
+    """What one refresh did."""
+
+    mode: str  # 'full' | 'incremental' | 'empty'
+    engine: str
+    as_of: datetime | None
+    as_of_date: date | None
+    days_recomputed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    snapshot_path: Path | None = None
+    seconds: float = 0.0
+
+
+def refresh_metrics(
+    settings: Settings,
+    *,
+    affected_dates: Collection[date] | None = None,
+    full: bool = False,
+    engine: str | None = None,
+) -> RefreshReport:
+    """Recompute the affected days' counts and every windowed metric; publish the snapshot."""
+    started = time.monotonic()
+    engine_name = engines.check_engine(engine or settings.engine)
+    with open_warehouse(settings.warehouse_path) as con:
+        daily.ensure_derived_tables(con)
+        staging.create_input_views(con, settings.source)
+        report = _refresh(con, settings, engine_name, affected_dates, full)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _refresh(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    engine_name: str,
+    affected_dates: Collection[date] | None,
+    full: bool,
+) -> RefreshReport:
+    source = settings.source
+    as_of = _as_of(con, source)
+    state = daily.read_state(con, source)
+    days: set[int] | None = None
+    if not full and state is not None:
+        touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
+        days = {dnum(d) for d in touched}
+    mode = "full" if days is None else "incremental"
+    status = snapshot.read_status_tables(con, source)
+    meta = snapshot.base_meta(settings) | {
+        "generated_at": snapshot.generated_now(),
+        "grid_deg": str(GRID_DEG),
+    }
+    if as_of is None:
+        daily.write_state(con, source, None)
+        snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
+        return RefreshReport("empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path)
+    ctx = _context(con, settings, as_of)
+    with _inputs(con, settings, engine_name) as inputs:
+        if days is None or days:
+            created, closed = (f.to_pandas() for f in definitions.day_counts(inputs.requests, _sorted(days)))
+            daily.replace_day_counts(con, source, created, closed, days)
+        tables = compute_all(inputs, ctx)
+    tables |= _history_tables(con, source, ctx)
+    daily.write_state(con, source, as_of)
+    meta |= {
+        "as_of": as_of.isoformat(),
+        "as_of_date": ctx.as_of_date.isoformat(),
+        "history_start": ctx.history_start.isoformat(),
+        "engine": engine_name,
+        "sla_loaded": str(inputs.sla is not None).lower(),
+    }
+    snapshot.write_snapshot(settings.snapshot_path, {**status, **tables}, meta)
+    n_days = len(days) if days is not None else int(_count(con, source))
+    rows = {name: len(frame) for name, frame in tables.items()}
+    return RefreshReport(mode, engine_name, as_of, ctx.as_of_date, n_days, rows, settings.snapshot_path)
+
+
+def _sorted(days: set[int] | None) -> list[int] | None:
+    return None if days is None else sorted(days)
+
+
+@contextmanager
+def _inputs(con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str) -> Iterator[Inputs]:
+    if engine_name == "duckdb":
+        yield engines.duckdb_inputs(con)
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="resolve311-spark-") as tmp,
+        engines.spark_inputs(con, settings.spark_master, Path(tmp)) as inputs,
+    ):
+        yield inputs
+
+
+def _as_of(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
+    """Newest created_date of the source, ignoring timestamps more than a day in the future."""
+    row = fetch_first(
+        con,
+        "SELECT max(created_date) FROM requests WHERE source = ?"
+        " AND created_utc <= now()::TIMESTAMP + INTERVAL 1 DAY",
+        [source],
+    )
+    return row[0] if row else None
+
+
+def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> Context:
+    row = fetch_first(
+        con,
+        "SELECT coalesce(min(created_date) FILTER (WHERE len(dirty_flags) = 0), min(created_date))"
+        " FROM requests WHERE source = ?",
+        [settings.source],
+    )
+    start = row[0].date() if row and row[0] else as_of.date()
+    return Context(
+        as_of_date=as_of_date_for(as_of),
+        as_of_ms=local_ms(as_of, settings.timezone),
+        history_start=start,
+        tz=settings.timezone,
+        grid_deg=GRID_DEG,
+        anomaly_threshold=settings.anomaly_threshold,
+        min_group_size=settings.min_group_size,
+    )
+
+
+def _history_tables(con: duckdb.DuckDBPyConnection, source: str, ctx: Context) -> dict[str, pd.DataFrame]:
+    last = ctx.as_of_date
+    series = pd.concat(
+        [
+            daily.day_series(con, source, ctx.history_start, last),
+            daily.week_series(con, source, ctx.history_start, last),
+        ],
+        ignore_index=True,
+    )
+    agencies = con.execute(
+        """SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
+                  arg_max(agency_name, created_date) AS agency_name,
+                  count(*) AS requests_total, min(created_date) AS first_created,
+                  max(created_date) AS last_created
+           FROM requests WHERE source = ? GROUP BY 1 ORDER BY 1""",
+        [source],
+    ).df()
+    return {"series": series, "agencies": agencies}
+
+
+def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    row = fetch_first(con, "SELECT count(DISTINCT dnum) FROM metric_day_counts WHERE source = ?", [source])
+    return int(row[0]) if row else 0

@@ -1,0 +1,164 @@
+"""Turn grouped counts into scorecard rows: rates, shares, baselines, robust scores (pure pandas)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS
+from resolve311.metrics.windows import bucket_of_unit
+
+G: Final[list[str]] = list(GROUP_COLS)
+MAD_SCALE: Final[float] = 1.4826
+MIN_SCORE_UNITS: Final[int] = 3
+
+COUNT_COLS: Final[tuple[str, ...]] = (
+    "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end",
+    *(f"elig_{d}d" for d in COHORT_DAYS), *(f"within_{d}d" for d in COHORT_DAYS),
+)  # fmt: skip
+QUANTILE_COLS: Final[tuple[str, ...]] = (
+    "ttc_median_h", "ttc_p90_h", "backlog_age_median_h", "backlog_age_p90_h", "km_median_h",
+)  # fmt: skip
+METRICS: Final[tuple[str, ...]] = (
+    "created_per_day", "closed_per_day", "net_backlog_change_per_day", "backlog_end",
+    "backlog_age_median_h", "backlog_age_p90_h", "ttc_median_h", "ttc_p90_h",
+    *(f"closed_within_{d}d" for d in COHORT_DAYS),
+    "km_median_h", "on_time_share", "admin_close_share", "dirty_share",
+)  # fmt: skip
+SCORECARD_COLUMNS: Final[list[str]] = [
+    *G, "window", "baseline", "metric", "recent", "historical", "diff_abs", "diff_rel",
+    "score", "anomaly", "small_sample", "n_recent", "n_historical",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScoreParams:
+    window: str
+    days: int
+    covered_units: tuple[int, ...]
+    sla_loaded: bool
+    anomaly_threshold: float
+    min_group_size: int
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    out = num.astype(float) / den.astype(float).where(den > 0)
+    return out.astype(float)
+
+
+def metric_values(df: pd.DataFrame, days: int, sla_loaded: bool) -> pd.DataFrame:
+    """Metric columns from summed counts; ``n_units`` says how many windows were summed."""
+    span = days * df["n_units"].astype(float)
+    out = df[[c for c in df.columns if c in (*G, "unit", "bucket")]].copy()
+    out["created_per_day"] = df["n_created"] / span
+    out["closed_per_day"] = df["n_closed"] / span
+    out["net_backlog_change_per_day"] = (df["n_created"] - df["n_closed"]) / span
+    out["backlog_end"] = df["backlog_end"] / df["n_units"].astype(float)
+    for col in QUANTILE_COLS:
+        out[col] = df[col].astype(float)
+    for d in COHORT_DAYS:
+        out[f"closed_within_{d}d"] = _ratio(df[f"within_{d}d"], df[f"elig_{d}d"])
+    out["on_time_share"] = _ratio(df["n_on_time"], df["n_with_target"]) if sla_loaded else np.nan
+    out["admin_close_share"] = _ratio(df["n_admin"], df["n_closed"])
+    out["dirty_share"] = _ratio(df["n_dirty"], df["n_created"])
+    return out
+
+
+def unit_table(frames: Sequence[pd.DataFrame], covered_units: Sequence[int]) -> pd.DataFrame:
+    """One row per group × covered unit, counts zero-filled, quantile columns merged in."""
+    groups = pd.concat([f[G] for f in frames if len(f)], ignore_index=True).drop_duplicates()
+    units = pd.DataFrame({"unit": list(covered_units)})
+    table = groups.merge(units, how="cross")
+    for frame in frames:
+        if len(frame):
+            table = table.merge(frame, on=[*G, "unit"], how="left")
+    for col in COUNT_COLS:
+        table[col] = table[col].fillna(0).astype("int64") if col in table else 0
+    for col in QUANTILE_COLS:
+        if col not in table:
+            table[col] = np.nan
+    table["bucket"] = table["unit"].map(bucket_of_unit)
+    table["n_units"] = 1
+    return table
+
+
+def bucket_table(units: pd.DataFrame, pooled: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Sum unit counts per group × bucket and attach the pooled (not averaged) quantiles."""
+    sums = units.groupby([*G, "bucket"], as_index=False)[list(COUNT_COLS)].sum()
+    n_units = units.groupby([*G, "bucket"], as_index=False).agg(n_units=("unit", "nunique"))
+    table = sums.merge(n_units, on=[*G, "bucket"])
+    for frame in pooled:
+        if len(frame):
+            table = table.merge(frame, on=[*G, "bucket"], how="left")
+    for col in QUANTILE_COLS:
+        if col not in table:
+            table[col] = np.nan
+    return table
+
+
+def _long(values: pd.DataFrame, by: str) -> pd.DataFrame:
+    return values.melt(id_vars=[*G, by], value_vars=list(METRICS), var_name="metric", value_name="value")
+
+
+def robust_scores(unit_values: pd.DataFrame, recent: pd.DataFrame) -> pd.DataFrame:
+    """(recent − median) / (1.4826·MAD) over the 8-week units; NULL with < 3 values or MAD 0."""
+    base = _long(unit_values[unit_values["bucket"] == "8w"], "unit").dropna(subset=["value"])
+    grouped = base.groupby([*G, "metric"])["value"]
+    med = grouped.median().rename("med")
+    base = base.join(med, on=[*G, "metric"])
+    base["dev"] = (base["value"] - base["med"]).abs()
+    stats = pd.concat(
+        [med, base.groupby([*G, "metric"])["dev"].median().rename("mad"), grouped.size().rename("k")], axis=1
+    ).reset_index()
+    out = recent.merge(stats, on=[*G, "metric"], how="left")
+    ok = (out["k"] >= MIN_SCORE_UNITS) & (out["mad"] > 0)
+    out["score"] = ((out["recent"] - out["med"]) / (MAD_SCALE * out["mad"])).where(ok)
+    return out[[*G, "metric", "score"]]
+
+
+def scorecard(units: pd.DataFrame, buckets: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
+    """Scorecard rows for one window, both baselines."""
+    unit_values = metric_values(units, p.days, p.sla_loaded)
+    bucket_values = _long(metric_values(buckets, p.days, p.sla_loaded), "bucket")
+    recent = bucket_values[bucket_values["bucket"] == "recent"].rename(columns={"value": "recent"})
+    recent = recent.drop(columns="bucket")
+    n_by_bucket = buckets.set_index([*G, "bucket"])["n_created"]
+    scores = robust_scores(unit_values, recent)
+    parts = []
+    for baseline in ("8w", "1y"):
+        hist = bucket_values[bucket_values["bucket"] == baseline].drop(columns="bucket")
+        rows = recent.merge(hist.rename(columns={"value": "historical"}), on=[*G, "metric"], how="left")
+        rows["baseline"] = baseline
+        rows["n_recent"] = _lookup(n_by_bucket, rows, "recent").fillna(0).astype("int64")
+        rows["n_historical"] = _lookup(n_by_bucket, rows, baseline).astype("Int64")
+        if baseline == "8w":
+            rows = rows.merge(scores, on=[*G, "metric"], how="left")
+        else:
+            rows["score"] = np.nan
+        parts.append(rows)
+    out = pd.concat(parts, ignore_index=True)
+    return _finish(out, p)
+
+
+def _lookup(series: pd.Series, rows: pd.DataFrame, bucket: str) -> pd.Series:
+    index = pd.MultiIndex.from_arrays([rows[c] for c in G] + [pd.Series([bucket] * len(rows))])
+    return pd.Series(series.reindex(index).to_numpy(), index=rows.index)
+
+
+def _finish(out: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
+    if not p.sla_loaded:
+        out = out[out["metric"] != "on_time_share"]
+    out = out.copy()
+    out["window"] = p.window
+    out["diff_abs"] = out["recent"] - out["historical"]
+    hist = out["historical"].where(out["historical"] != 0)
+    out["diff_rel"] = out["diff_abs"] / hist
+    n_hist = out["n_historical"].fillna(0)
+    out["small_sample"] = (out["n_recent"] < p.min_group_size) | (n_hist < p.min_group_size)
+    flagged = out["score"].abs() > p.anomaly_threshold
+    out["anomaly"] = flagged.fillna(False).astype(bool) & ~out["small_sample"].astype(bool)
+    return out[SCORECARD_COLUMNS].reset_index(drop=True)

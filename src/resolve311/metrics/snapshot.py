@@ -1,0 +1,166 @@
+"""Publish the serving snapshot: a small DuckDB file written aside and renamed into place.
+
+``publish_snapshot`` writes every table (docs/snapshot.md); ``publish_status``
+refreshes only ``meta.generated_at``, ``status``, ``runs`` and
+``quarantine_summary`` and carries the metric tables over from the current file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pandas as pd
+
+from resolve311.settings import Settings
+from resolve311.warehouse.connection import open_warehouse
+
+SCHEMA_VERSION: Final[str] = "1"
+METRIC_TABLES: Final[tuple[str, ...]] = (
+    "agencies", "scorecard", "heatmap_when", "heatmap_where", "series", "km_curve",
+)  # fmt: skip
+STATUS_TABLES: Final[tuple[str, ...]] = ("status", "runs", "quarantine_summary")
+RUNS_KEPT: Final[int] = 500
+
+_STATUS_SQL = """
+WITH last_run AS (
+    SELECT * FROM runs WHERE source = $source ORDER BY started_at DESC, run_id DESC LIMIT 1
+), state AS (
+    SELECT max(last_success_at) AS last_success_at, min(unavailable_since) AS unavailable_since,
+           max(watermark) AS watermark
+    FROM source_state WHERE source = $source
+)
+SELECT $source AS source,
+       (SELECT max(created_date) FROM requests
+         WHERE source = $source AND created_utc <= now()::TIMESTAMP + INTERVAL 1 DAY) AS as_of,
+       r.run_id AS last_run_id, r.kind AS last_run_kind, r.status AS last_run_status,
+       r.started_at AS last_run_started_at, r.ended_at AS last_run_ended_at,
+       coalesce(s.last_success_at, (SELECT max(ended_at) FROM runs
+                                    WHERE source = $source AND status = 'success')) AS last_success_at,
+       s.unavailable_since, s.watermark,
+       (SELECT count(*) FROM requests WHERE source = $source) AS requests_total,
+       (SELECT count(*) FROM quarantine WHERE source = $source) AS quarantine_total,
+       r.error AS last_error
+FROM state s LEFT JOIN last_run r ON true
+"""
+
+
+def schema_sql() -> str:
+    """The snapshot DDL (snapshot_schema.sql)."""
+    return resources.files("resolve311.metrics").joinpath("snapshot_schema.sql").read_text()
+
+
+def read_status_tables(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, pd.DataFrame]:
+    """status, runs (newest 500) and quarantine_summary from the warehouse."""
+    params = {"source": source}
+    return {
+        "status": con.execute(_STATUS_SQL, params).df(),
+        "runs": con.execute(
+            f"SELECT * FROM runs WHERE source = $source ORDER BY started_at DESC LIMIT {RUNS_KEPT}", params
+        ).df(),
+        "quarantine_summary": con.execute(
+            'SELECT reason, count(*) AS "rows", max(quarantined_at) AS last_seen FROM quarantine'
+            " WHERE source = $source GROUP BY reason ORDER BY reason",
+            params,
+        ).df(),
+    }
+
+
+def base_meta(settings: Settings) -> dict[str, str | None]:
+    """Meta keys every snapshot has; refresh adds the data's as-of."""
+    return {
+        "source": settings.source,
+        "windows": "1d,7d,28d",
+        "default_window": settings.recent,
+        "schema_version": SCHEMA_VERSION,
+        "anomaly_threshold": str(settings.anomaly_threshold),
+        "min_group_size": str(settings.min_group_size),
+        "timezone": settings.timezone,
+    }
+
+
+def _temp_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def _insert(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    out.register("frame_in", frame)
+    out.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM frame_in')
+    out.unregister("frame_in")
+
+
+def write_snapshot(
+    target: Path,
+    tables: Mapping[str, pd.DataFrame],
+    meta: Mapping[str, str | None],
+    carry_from: Path | None = None,
+) -> None:
+    """Write a complete snapshot to a temporary sibling, then ``os.replace`` it onto ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(target)
+    tmp.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(tmp)) as out:
+            out.execute(schema_sql())
+            if carry_from is not None:
+                _carry_over(out, carry_from, [t for t in METRIC_TABLES if t not in tables])
+            for name, frame in tables.items():
+                _insert(out, name, frame)
+            out.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [[k, v] for k, v in meta.items()])
+            out.execute("CHECKPOINT")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _carry_over(out: duckdb.DuckDBPyConnection, previous: Path, names: list[str]) -> None:
+    out.execute("ATTACH ? AS prev (READ_ONLY)", [str(previous)])
+    try:
+        have = {
+            r[0]
+            for r in out.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
+            ).fetchall()
+        }
+        for name in names:
+            if name in have:
+                out.execute(f'INSERT INTO main."{name}" BY NAME SELECT * FROM prev."{name}"')
+        if "meta" in have:
+            out.execute("INSERT OR REPLACE INTO main.meta SELECT * FROM prev.meta")
+    finally:
+        out.execute("DETACH prev")
+
+
+def read_meta(path: Path) -> dict[str, str | None]:
+    """The meta table of a published snapshot (empty when there is none)."""
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def generated_now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def publish_status(settings: Settings) -> None:
+    """Republish status, runs and quarantine_summary; carry the metric tables over unchanged.
+
+    Works when the source is down and when no snapshot exists yet (then the metric
+    tables are empty and ``meta`` has only the base keys).
+    """
+    with open_warehouse(settings.warehouse_path) as con:
+        tables = read_status_tables(con, settings.source)
+    previous = settings.snapshot_path if settings.snapshot_path.exists() else None
+    meta: dict[str, str | None] = {} if previous else base_meta(settings)
+    if previous is None:
+        meta.update({"as_of": None, "as_of_date": None, "grid_deg": None})
+    meta["generated_at"] = generated_now()
+    write_snapshot(settings.snapshot_path, tables, meta, carry_from=previous)

@@ -1,0 +1,90 @@
+"""Input views over the warehouse for the metric layer (DuckDB SQL, warehouse side).
+
+The metric definitions (``definitions.py``) read only two narrow relations with
+engine-neutral types (text, integers, doubles, booleans — no timestamps, so no
+time-zone surprises on Spark):
+
+``metric_input``     one row per current request.
+``metric_versions``  one row per stored version (for backlog as of a past moment).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import duckdb
+
+#: NYC bounding box used for the "where" heat map; points outside are dropped.
+NYC_BBOX: Final[tuple[float, float, float, float]] = (40.45, 41.0, -74.3, -73.65)
+
+_GROUP_COLUMNS = """
+    coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
+    coalesce(nullif(trim(complaint_type), ''), 'Unspecified') AS complaint_type,
+    coalesce(nullif(trim(borough), ''), 'Unspecified') AS borough"""
+
+# A close is usable for durations when it has a time, is not before creation and is no sentinel.
+_VALID_CLOSE = "(closed_utc IS NOT NULL AND hours_to_close >= 0 AND year(closed_date) <= 2100)"
+
+INPUT_SQL: Final[str] = f"""
+CREATE OR REPLACE TEMP VIEW metric_input AS
+SELECT {_GROUP_COLUMNS},
+    CAST(date_diff('day', DATE '1970-01-01', CAST(created_date AS DATE)) AS INTEGER) AS created_dnum,
+    CAST(hour(created_date) AS INTEGER) AS created_hour,
+    CAST(isodow(created_date) - 1 AS INTEGER) AS weekday,
+    epoch_ms(created_utc) AS created_ms,
+    CASE WHEN {_VALID_CLOSE}
+         THEN CAST(date_diff('day', DATE '1970-01-01', CAST(closed_date AS DATE)) AS INTEGER) END
+        AS closed_dnum,
+    CASE WHEN {_VALID_CLOSE} THEN hours_to_close END AS ttc_h,
+    len(dirty_flags) > 0 AS is_dirty,
+    CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}
+          AND longitude BETWEEN {NYC_BBOX[2]} AND {NYC_BBOX[3]} THEN latitude END AS lat,
+    CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}
+          AND longitude BETWEEN {NYC_BBOX[2]} AND {NYC_BBOX[3]} THEN longitude END AS lon
+FROM requests
+WHERE source = $source
+"""
+
+VERSIONS_SQL: Final[str] = f"""
+CREATE OR REPLACE TEMP VIEW metric_versions AS
+SELECT unique_key, batch_seq, {_GROUP_COLUMNS},
+    epoch_ms(created_utc) AS created_ms,
+    CASE WHEN {_VALID_CLOSE} THEN epoch_ms(closed_utc) END AS closed_ms,
+    is_closed,
+    -- When this version became known. File imports carry no :updated_at: an open
+    -- version is taken as known from creation, a closed one from its close.
+    coalesce(epoch_ms(source_updated_at),
+             CASE WHEN {_VALID_CLOSE} THEN epoch_ms(closed_utc) END,
+             epoch_ms(created_utc)) AS known_ms
+FROM request_versions
+WHERE source = $source
+"""
+
+SLA_SQL: Final[str] = """
+CREATE OR REPLACE TEMP VIEW metric_sla AS
+SELECT coalesce(nullif(trim(agency), ''), '*') AS sla_agency,
+       lower(trim(complaint_type)) AS sla_type,
+       min(target_hours) AS target_hours
+FROM sla_targets
+GROUP BY ALL
+"""
+
+STAGED_RELATIONS: Final[tuple[str, ...]] = ("metric_input", "metric_versions", "metric_sla")
+
+
+def _inline(sql: str, source: str) -> str:
+    # Views cannot hold prepared parameters; the source name is quoted as a literal.
+    return sql.replace("$source", "'" + source.replace("'", "''") + "'")
+
+
+def create_input_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """(Re)create the temporary input views for ``source`` on ``con``."""
+    for sql in (INPUT_SQL, VERSIONS_SQL):
+        con.execute(_inline(sql, source))
+    con.execute(SLA_SQL)
+
+
+def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...] | None:
+    """First row of a query, consuming the whole result (DuckDB 2 requires it)."""
+    rows = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+    return tuple(rows[0]) if rows else None

@@ -1,0 +1,101 @@
+"""Fixtures for metric tests: a real warehouse file filled row by row."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+import pytest
+
+from resolve311.settings import Settings, load_settings
+from resolve311.warehouse.connection import connect
+
+NYC = ZoneInfo("America/New_York")
+
+
+def utc(local: datetime) -> datetime:
+    """Naive UTC instant of a naive NYC wall-clock time."""
+    return local.replace(tzinfo=NYC).astimezone(UTC).replace(tzinfo=None)
+
+
+class WarehouseBuilder:
+    """Insert requests (current row + a version) straight into a real warehouse file."""
+
+    def __init__(self, path: Path, source: str = "nyc") -> None:
+        self.path = path
+        self.source = source
+        self.con: duckdb.DuckDBPyConnection = connect(path)
+        self.batch_seq = 1
+        self.pending: dict[str, dict[str, object]] = {}
+
+    def add(
+        self,
+        key: str,
+        created: datetime,
+        closed: datetime | None = None,
+        *,
+        agency: str = "NYPD",
+        complaint_type: str = "Noise",
+        borough: str = "BROOKLYN",
+        lat: float | None = None,
+        lon: float | None = None,
+        dirty: Sequence[str] = (),
+        status: str | None = None,
+        updated_at: datetime | None = None,
+        batch_seq: int | None = None,
+    ) -> None:
+        """Buffer the current row of ``key`` (and its version) until :meth:`commit`."""
+        seq = self.batch_seq if batch_seq is None else batch_seq
+        c_utc, k_utc = utc(created), (utc(closed) if closed else None)
+        hours = (k_utc - c_utc).total_seconds() / 3600 if k_utc else None
+        status = status or ("Closed" if closed else "Open")
+        row_hash = hashlib.sha1(
+            f"{key}|{created}|{closed}|{status}|{agency}|{complaint_type}".encode()
+        ).hexdigest()
+        values = {
+            "unique_key": key, "created_date": created, "closed_date": closed, "agency": agency,
+            "agency_name": f"{agency} name", "complaint_type": complaint_type, "borough": borough,
+            "status": status, "latitude": lat, "longitude": lon, "source": self.source,
+            "created_utc": c_utc, "closed_utc": k_utc, "hours_to_close": hours,
+            "is_closed": closed is not None or status.startswith("Closed"), "dirty_flags": list(dirty),
+            "source_updated_at": updated_at, "row_hash": row_hash, "batch_seq": seq,
+            "loaded_at": datetime(2030, 1, 1),
+        }  # fmt: skip
+        self.pending[key] = values
+
+    def commit(self) -> None:
+        """Write the buffered rows: replace current rows, add new versions."""
+        if not self.pending:
+            return
+        frame = pd.DataFrame(list(self.pending.values()))
+        frame["dirty_flags"] = frame["dirty_flags"].map(list)
+        self.pending = {}
+        self.con.register("pending_rows", frame)
+        self.con.execute("DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM pending_rows)")
+        self.con.execute("INSERT INTO requests BY NAME SELECT * FROM pending_rows")
+        self.con.execute("INSERT OR IGNORE INTO request_versions BY NAME SELECT * FROM pending_rows")
+        self.con.unregister("pending_rows")
+
+    def add_sla(self, complaint_type: str, hours: float, agency: str | None = None) -> None:
+        self.con.execute("INSERT INTO sla_targets VALUES (?, ?, ?)", [agency, complaint_type, hours])
+
+    def close(self) -> None:
+        self.commit()
+        self.con.close()
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return load_settings(home=home)
+
+
+@pytest.fixture
+def warehouse(settings: Settings) -> Iterator[WarehouseBuilder]:
+    builder = WarehouseBuilder(settings.warehouse_path)
+    yield builder
+    builder.close()
