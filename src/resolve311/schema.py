@@ -74,6 +74,7 @@ DISPLAY_NAME_OVERRIDES: Final[dict[str, str]] = {
     "y coordinate (state plane)": "y_coordinate_state_plane",
     "problem (formerly complaint type)": "complaint_type",
     "problem detail (formerly descriptor)": "descriptor",
+    "additional details": "descriptor_2",
     "bbl": "bbl",
 }
 
