@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from resolve311.errors import ParseError
@@ -62,27 +64,31 @@ def read_records(data: bytes, fmt: Format) -> pa.Table:
 
 
 def table_from_rows(rows: Iterable[Mapping[str, object]]) -> pa.Table:
-    """Turn row mappings into a text table; nested values become compact JSON text."""
+    """Turn row mappings into a text table; nested values become compact JSON text, "" becomes null."""
     materialised = list(rows)
-    names: dict[str, str] = {}
-    for row in materialised:
-        for key in row:
-            if key not in names:
-                names[key] = field_from_display_name(key)
-    columns = {
-        field: pa.array([_as_text(row.get(key)) for row in materialised], type=pa.string())
-        for key, field in _unique_names(names).items()
-    }
-    if not columns:
+    keys = dict.fromkeys(itertools.chain.from_iterable(materialised))
+    names = _unique_names({key: field_from_display_name(key) for key in keys})
+    if not names:
         return pa.table({"unique_key": pa.array([], type=pa.string())})
-    return pa.table(columns)
+    return pa.table(
+        {field: _text_column([row.get(key) for row in materialised]) for key, field in names.items()}
+    )
+
+
+def _text_column(values: list[object]) -> pa.Array:
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        array = pa.array([_as_text(v) for v in values], type=pa.string())
+    empty = pc.equal(array, "")
+    return pc.if_else(empty, pa.scalar(None, pa.string()), array) if pc.any(empty).as_py() else array
 
 
 def _as_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value if value != "" else None
+        return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -112,14 +112,18 @@ def _as_date(value: Any) -> date:
 
 
 def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
-    """Insert new keys; overwrite changed ones (only with a newer version)."""
+    """Replace changed keys (only ever by a newer version) and insert new ones.
+
+    DELETE + INSERT: several times faster in DuckDB than UPDATE or MERGE on a
+    wide table with a list column, and valid for the same key within one transaction.
+    """
     columns = ", ".join(REQUEST_COLUMNS)
-    assignments = ", ".join(f"{c} = i.{c}" for c in REQUEST_COLUMNS if c != "unique_key")
     con.execute(
-        f"UPDATE requests AS r SET {assignments} FROM {_INCOMING} AS i "
-        "WHERE r.unique_key = i.unique_key AND i.change = 'changed'"
+        f"DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM {_INCOMING} WHERE change = 'changed')"
     )
-    con.execute(f"INSERT INTO requests ({columns}) SELECT {columns} FROM {_INCOMING} WHERE change = 'new'")
+    con.execute(
+        f"INSERT INTO requests ({columns}) SELECT {columns} FROM {_INCOMING} WHERE change IN ('new', 'changed')"
+    )
 
 
 def _insert_versions(con: duckdb.DuckDBPyConnection) -> None:

@@ -72,6 +72,7 @@ def normalize(
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
     params = {"tz": tz, "source": source, "dataset": dataset}
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         con.register("incoming", table)
         con.execute("CREATE TEMP TABLE staged AS " + _query_for(table.column_names), params)

@@ -213,3 +213,15 @@ def test_dirty_rows_of_2012_are_flagged_not_dropped(loaded: duckdb.DuckDBPyConne
 def test_export_statuses_beyond_open_and_closed(loaded: duckdb.DuckDBPyConnection) -> None:
     statuses = {s for (s,) in loaded.execute("SELECT DISTINCT status FROM requests").fetchall()}
     assert {"Started", "In Progress", "Pending", "Assigned"} <= statuses
+
+
+def test_every_display_name_in_the_published_metadata_maps_to_its_field() -> None:
+    """The 2025 portal names (Problem, Problem Detail, Additional Details, ...) map by name."""
+    from resolve311.schema import SODA_FIELDS
+
+    meta = json.loads((REAL_FILES[0].parent / "view-metadata_76ig-c548.json").read_text())
+    columns = [c for c in meta["columns"] if not c["fieldName"].startswith(":@")]
+    header = ",".join(f'"{c["name"]}"' for c in columns).encode() + b"\n"
+    table = read_records(header, "csv")
+    assert table.column_names == [c["fieldName"] for c in columns]
+    assert set(table.column_names) == set(SODA_FIELDS)
