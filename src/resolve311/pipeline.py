@@ -229,7 +229,9 @@ def _pull_chunk(
 
 
 # ------------------------------------------------------------------- import
-def run_import(settings: Settings, files: Sequence[Path], *, source: str | None = None) -> RunReport:
+def run_import(
+    settings: Settings, files: Sequence[Path], *, source: str | None = None, refresh: bool = True
+) -> RunReport:
     """Load files (SODA JSON/CSV, portal exports; gzip allowed) through the landing log."""
     missing = [str(p) for p in files if not Path(p).is_file()]
     if missing:
@@ -258,14 +260,14 @@ def run_import(settings: Settings, files: Sequence[Path], *, source: str | None 
                 }
             )
 
-    return execute(settings, "import", body, source_name=source)
+    return execute(settings, "import", body, source_name=source, refresh=refresh)
 
 
 # ------------------------------------------------------------------ rebuild
 REBUILT_TABLES = ("requests", "request_versions", "quarantine", "landing_checkpoint", "source_state")
 
 
-def rebuild(settings: Settings, progress: Progress | None = None) -> RunReport:
+def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bool = True) -> RunReport:
     """Empty the warehouse's data tables and reload them from the landing log alone."""
 
     def body(run: RunContext) -> None:
@@ -285,7 +287,7 @@ def rebuild(settings: Settings, progress: Progress | None = None) -> RunReport:
 
         drain(run.con, run.store, run.source_for, loaded)
 
-    return execute(settings, "rebuild", body, drain_first=False, full_refresh=True)
+    return execute(settings, "rebuild", body, drain_first=False, full_refresh=True, refresh=refresh)
 
 
 # ------------------------------------------------------------ status, export

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
 from resolve311.errors import ConfigError
-from resolve311.extract.runner import RunReport
 from resolve311.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from resolve311.extract.runner import RunReport
 
 EXIT_INTERRUPTED = 130
 
@@ -32,6 +34,10 @@ UrlOpt = Annotated[
     typer.Option("--socrata-url", help="Base URL of the Socrata portal (env RESOLVE311_SOCRATA_URL)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+NoMetricsOpt = Annotated[
+    bool,
+    typer.Option("--skip-metrics", help="Do not refresh metrics or republish the status after the run."),
+]
 
 
 class ExportTable(StrEnum):
@@ -126,6 +132,7 @@ def update(
     allow_full_replace: Annotated[
         bool, typer.Option("--allow-full-replace", help="Re-download even if a full replace is detected.")
     ] = False,
+    skip_metrics: NoMetricsOpt = False,
 ) -> None:
     """Pull what changed since the last run into the warehouse (exit 0 ok, 75 source unavailable, 1 failed).
 
@@ -135,7 +142,7 @@ def update(
 
     settings = _settings(source=source, socrata_url=socrata_url)
     with _interruptible():
-        report = run_update(settings, allow_full_replace=allow_full_replace)
+        report = run_update(settings, allow_full_replace=allow_full_replace, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
@@ -147,6 +154,7 @@ def backfill(
     source: SourceOpt = None,
     as_json: JsonOpt = False,
     socrata_url: UrlOpt = None,
+    skip_metrics: NoMetricsOpt = False,
 ) -> None:
     """Pull every request created in a date range through the landing log; rerun to resume.
 
@@ -158,7 +166,7 @@ def backfill(
     assert start is not None
     settings = _settings(source=source, socrata_url=socrata_url)
     with _interruptible(), _progress_bar("backfill") as progress:
-        report = run_backfill(settings, start, end, progress)
+        report = run_backfill(settings, start, end, progress, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
@@ -166,6 +174,7 @@ def import_files(
     files: Annotated[list[Path], typer.Argument(help="CSV or JSON files (SODA or portal export; .gz too).")],
     source: SourceOpt = None,
     as_json: JsonOpt = False,
+    skip_metrics: NoMetricsOpt = False,
 ) -> None:
     """Load files through the landing log into the warehouse.
 
@@ -175,7 +184,7 @@ def import_files(
 
     settings = _settings(source=source)
     with _interruptible():
-        report = run_import(settings, files)
+        report = run_import(settings, files, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
@@ -223,7 +232,7 @@ def export_cmd(
     typer.echo(f"wrote {rows} rows to {out}")
 
 
-def rebuild_cmd(as_json: JsonOpt = False) -> None:
+def rebuild_cmd(as_json: JsonOpt = False, skip_metrics: NoMetricsOpt = False) -> None:
     """Rebuild the warehouse's data tables from the landing log alone.
 
     Example: resolve311 rebuild
@@ -232,7 +241,7 @@ def rebuild_cmd(as_json: JsonOpt = False) -> None:
 
     settings = _settings()
     with _interruptible(), _progress_bar("rebuild") as progress:
-        report = rebuild(settings, progress)
+        report = rebuild(settings, progress, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
