@@ -1,0 +1,87 @@
+"""Support for the browser tests: the real server as a subprocess, console capture."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import ConsoleMessage
+
+from helpers import wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTAGE_SINCE = datetime(2026, 11, 28, 9, 0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = {**os.environ, "RESOLVE311_HOME": str(home), "RESOLVE311_CONFIG": str(home / "none.toml")}
+    env.pop("SOCRATA_APP_TOKEN", None)
+    return env
+
+
+def start_server(home: Path) -> Server:
+    """``resolve311 serve --port N`` on a free port; returns once /api/status answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "resolve311", "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(f"http://127.0.0.1:{port}", home, proc)
+
+    def answers() -> bool:
+        assert proc.poll() is None, "server exited"
+        return httpx.get(server.url + "/api/status", timeout=2).status_code == 200
+
+    try:
+        wait_for(answers, timeout=60)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@dataclass
+class Console:
+    """Browser console errors and uncaught page errors seen by one page."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def on_message(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(msg.text)
