@@ -163,7 +163,26 @@ def series_figure(frame: pd.DataFrame, title: str, recent: tuple[date, date] | N
             annotation_font_color=theme.RECENT,
         )
     fig.update_layout(legend={"orientation": "h", "y": -0.18}, hovermode="x unified")
+    _recent_months_view(fig, x)
     return fig
+
+
+def _recent_months_view(fig: go.Figure, x: pd.Series) -> None:
+    """Open on the last four months (the whole history is one click away)."""
+    last = x.max()
+    fig.update_xaxes(
+        range=[last - pd.Timedelta(days=120), last + pd.Timedelta(days=2)],
+        rangeselector={
+            "buttons": [
+                {"count": 1, "label": "1m", "step": "month", "stepmode": "backward"},
+                {"count": 4, "label": "4m", "step": "month", "stepmode": "backward"},
+                {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+                {"step": "all", "label": "all"},
+            ],
+            "x": 0.6,
+            "y": 1.12,
+        },
+    )
 
 
 def recent_range(as_of_date: str | None, window: str) -> tuple[date, date] | None:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from resolve311.errors import ConfigError
 from resolve311.web import figures, queries
+from resolve311.web.components import show_time
 from resolve311.web.filters import Filters, parse_filters
 from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
 from resolve311.web.snapshot import SnapshotReader
@@ -81,11 +82,11 @@ class _Charts:
 def _freshness(reader: SnapshotReader) -> str:
     fresh = queries.freshness(reader)
     line = (
-        f"Data as of <b>{E(fresh.as_of or '–')}</b> · last successful update "
-        f"<b>{E(fresh.last_success_at or 'never')} UTC</b> · source {E(fresh.source or 'unknown')}"
+        f"Data as of <b>{E(show_time(fresh.as_of))}</b> · last successful update "
+        f"<b>{E(show_time(fresh.last_success_at, utc=True))}</b> · source {E(fresh.source or 'unknown')}"
     )
     if fresh.unavailable_since:
-        warn = f"<div class='banner-warning'><b>Source unavailable</b> since {E(fresh.unavailable_since)} UTC.</div>"
+        warn = f"<div class='banner-warning'><b>Source unavailable</b> since {E(show_time(fresh.unavailable_since, utc=True))}.</div>"
         return f"<div class='banner banner-outage'>{warn}<div>{line}</div></div>"
     return f"<div class='banner'>{line}</div>"
 
