@@ -14,6 +14,7 @@ from typing import Final
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from resolve311.metrics.definitions import GROUP_COLS, at_levels
 from resolve311.metrics.windows import MS_PER_HOUR
@@ -30,31 +31,37 @@ def _open_after(v: ir.Table) -> ir.IntegerValue:
     )
 
 
-def open_at(versions: ir.Table, moment_ms: int) -> ir.Table:
-    """Requests open at ``moment_ms``: group columns, ``moment_ms`` and ``age_h``."""
-    m = ibis.literal(moment_ms, "int64")
-    v = versions.filter(versions.created_ms <= m)
-    could_be_open = (
-        v.group_by("unique_key")
-        .aggregate(open_until=_open_after(v).max())
-        .filter(lambda k: k.open_until > m)
-        .select("unique_key")
-    )
-    cand = v.semi_join(could_be_open, "unique_key")
-    known = (cand.known_ms <= m).cast("int64")
-    order = ibis.ifelse(cand.known_ms <= m, cand.known_ms, -cand.known_ms)
-    win = ibis.window(
-        group_by="unique_key", order_by=[ibis.desc(known), ibis.desc(order), ibis.desc(cand.batch_seq)]
-    )
-    chosen = cand.mutate(rn=ibis.row_number().over(win), open_until=_open_after(cand))
-    chosen = chosen.filter((chosen.rn == 0) & (chosen.created_ms <= m) & (chosen.open_until > m))
-    return chosen.select(*GROUP_COLS, moment_ms=m, age_h=(m - chosen.created_ms) / float(MS_PER_HOUR))
-
-
 def backlog_rows(versions: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Open requests at every moment, stacked over all breakdown levels."""
-    parts = [open_at(versions, ms) for ms in sorted(set(moments))]
-    return at_levels(ibis.union(*parts, distinct=False))
+    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level."""
+    wanted = sorted(set(moments))
+    first, last = wanted[0], wanted[-1]
+    v = versions.filter(versions.created_ms <= last)
+    # keys that could be open at some moment: between their creation and their last open version
+    spans = (
+        v.group_by("unique_key")
+        .aggregate(open_until=_open_after(v).max(), first_created=v.created_ms.min())
+        .filter(lambda k: k.open_until > first)
+    )
+    vk = v.inner_join(spans, "unique_key")
+    m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(wanted, dtype="int64")}))
+    vm = vk.cross_join(m_table)
+    m = vm.moment_ms
+    vm = vm.filter((vm.first_created <= m) & (m < vm.open_until) & (vm.created_ms <= m))
+    known = vm.known_ms <= vm.moment_ms
+    win = ibis.window(
+        group_by=["unique_key", "moment_ms"],
+        order_by=[
+            ibis.desc(known.cast("int64")),
+            ibis.desc(ibis.ifelse(known, vm.known_ms, -vm.known_ms)),
+            ibis.desc(vm.batch_seq),
+        ],
+    )
+    chosen = vm.mutate(rn=ibis.row_number().over(win), version_open_until=_open_after(vm))
+    chosen = chosen.filter((chosen.rn == 0) & (chosen.version_open_until > chosen.moment_ms))
+    rows = chosen.select(
+        *GROUP_COLS, "moment_ms", age_h=(chosen.moment_ms - chosen.created_ms) / float(MS_PER_HOUR)
+    )
+    return at_levels(rows)
 
 
 def backlog_stats(rows: ir.Table) -> ir.Table:

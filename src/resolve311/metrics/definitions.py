@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR, YEAR_SHIFT_DAYS, YEAR_UNIT, unit_shift
 
@@ -41,12 +42,11 @@ class WindowParams:
 
 
 def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Table:
-    """Stack ``t`` once per breakdown level, replacing dropped group columns by '*'."""
-    parts = []
-    for keep in levels:
-        repl = {c: ibis.literal(ALL) for c in GROUP_COLS if c not in keep}
-        parts.append(t.mutate(**repl) if repl else t)
-    return ibis.union(*parts, distinct=False)
+    """Repeat each row once per breakdown level, replacing dropped group columns by '*'."""
+    flags = pd.DataFrame({f"keep_{c}": [c in keep for keep in levels] for c in GROUP_COLS})
+    crossed = t.cross_join(ibis.memtable(flags))
+    repl = {c: ibis.ifelse(crossed[f"keep_{c}"], crossed[c], ibis.literal(ALL)) for c in GROUP_COLS}
+    return crossed.mutate(**repl).drop(*flags.columns)
 
 
 def unit_of(offset: ir.IntegerValue, days: int) -> ir.IntegerValue:

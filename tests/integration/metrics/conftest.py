@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -99,3 +100,81 @@ def warehouse(settings: Settings) -> Iterator[WarehouseBuilder]:
     builder = WarehouseBuilder(settings.warehouse_path)
     yield builder
     builder.close()
+
+
+class SnapshotReader:
+    """Read the published snapshot of ``settings``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(sql, list(params)).fetchall()
+
+    def frame(self, table: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').df()
+
+    def score(
+        self,
+        metric: str,
+        *,
+        group: tuple[str, str, str] = ("*", "*", "*"),
+        window: str = "1d",
+        baseline: str = "8w",
+    ) -> dict[str, object]:
+        """One scorecard row as a dict (KeyError when absent)."""
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            frame = con.execute(
+                "SELECT * FROM scorecard WHERE agency = ? AND complaint_type = ? AND borough = ?"
+                ' AND "window" = ? AND baseline = ? AND metric = ?',
+                [*group, window, baseline, metric],
+            ).df()
+        if frame.empty:
+            raise KeyError((metric, group, window, baseline))
+        assert len(frame) == 1
+        return dict(frame.iloc[0])
+
+
+@pytest.fixture
+def snap(settings: Settings) -> SnapshotReader:
+    return SnapshotReader(settings.snapshot_path)
+
+
+@dataclass
+class MetricsEnv:
+    """A home of its own (settings, a warehouse builder, a snapshot reader), shared by a module."""
+
+    settings: Settings
+    warehouse: WarehouseBuilder
+    snap: SnapshotReader
+
+
+def make_env(home: Path, **overrides: object) -> MetricsEnv:
+    settings = load_settings(home=home, **overrides)
+    return MetricsEnv(
+        settings, WarehouseBuilder(settings.warehouse_path), SnapshotReader(settings.snapshot_path)
+    )
+
+
+@pytest.fixture(scope="module")
+def module_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsEnv]:
+    env = make_env(tmp_path_factory.mktemp("metrics") / "home")
+    yield env
+    env.warehouse.close()
+
+
+@pytest.fixture
+def env_factory(tmp_path: Path) -> Iterator[Callable[..., MetricsEnv]]:
+    """Make extra homes in one test (e.g. an incremental and a full-rebuild twin)."""
+    made: list[MetricsEnv] = []
+
+    def factory(name: str, **overrides: object) -> MetricsEnv:
+        env = make_env(tmp_path / name, **overrides)
+        made.append(env)
+        return env
+
+    yield factory
+    for env in made:
+        env.warehouse.close()
