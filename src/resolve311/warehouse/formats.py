@@ -154,12 +154,20 @@ def _feature_row(feature: object) -> Mapping[str, object]:
 def _read_csv(raw: bytes) -> pa.Table:
     if not raw.strip():
         return table_from_rows([])
+    try:
+        return _parse_csv(raw)
+    except UnicodeDecodeError:
+        # Undecodable bytes become U+FFFD; every valid character stays as delivered.
+        return _parse_csv(raw.decode("utf-8", errors="replace").encode("utf-8"))
+
+
+def _parse_csv(raw: bytes) -> pa.Table:
     header = _csv_header(raw)
     fields = list(
         _unique_names({f"{i}:{h}": field_from_display_name(h) for i, h in enumerate(header)}).values()
     )
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             io.BytesIO(raw),
             read_options=pacsv.ReadOptions(column_names=fields, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
@@ -170,19 +178,16 @@ def _read_csv(raw: bytes) -> pa.Table:
                 null_values=[""],
             ),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower():
+            raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, str(exc)) from None
         raise ParseError(f"not a readable CSV: {exc}") from None
-    return table
 
 
 def _csv_header(raw: bytes) -> list[str]:
     """The first CSV record (header names may be quoted)."""
     first_line = raw.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        text = first_line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"CSV header is not UTF-8: {exc}") from None
-    header = next(csv.reader([text]), [])
+    header = next(csv.reader([first_line.decode("utf-8")]), [])
     if not header:
         raise ParseError("CSV has no header")
     return header

@@ -26,11 +26,22 @@ US_FORMATS: Final[tuple[str, ...]] = (
 )
 
 
-def wall_clock_sql(text: str) -> str:
-    """A TIMESTAMP (no zone) read from the text expression ``text``; NULL when unreadable."""
+#: A timestamp that carries its own offset (``...Z``, ``...-05:00``), as Open311 and some cities send.
+_WITH_OFFSET = r"^\s*\d{4}-\d\d-\d\d[T ]\d\d:\d\d.*(Z|[+-]\d\d:?\d\d)\s*$"
+
+
+def wall_clock_sql(text: str, tz_param: str = "$tz") -> str:
+    """A TIMESTAMP (no zone) read from the text expression ``text``; NULL when unreadable.
+
+    A value with an explicit offset is converted to the wall clock of ``tz_param``.
+    """
     formats = ", ".join(f"'{fmt}'" for fmt in US_FORMATS)
     trimmed = f"trim({text})"
-    return f"coalesce(try_cast({trimmed} AS TIMESTAMP), try_strptime({trimmed}, [{formats}]))"
+    return (
+        f"CASE WHEN regexp_matches({trimmed}, '{_WITH_OFFSET}') "
+        f"THEN timezone({tz_param}, try_cast({trimmed} AS TIMESTAMPTZ)) "
+        f"ELSE coalesce(try_cast({trimmed} AS TIMESTAMP), try_strptime({trimmed}, [{formats}])) END"
+    )
 
 
 def utc_from_wall_clock_sql(wall_clock: str, tz_param: str = "$tz") -> str:

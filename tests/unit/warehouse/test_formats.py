@@ -122,3 +122,9 @@ def test_empty_input_gives_an_empty_table() -> None:
 def test_csv_with_ragged_rows_is_a_parse_error() -> None:
     with pytest.raises(ParseError):
         read_records(b"a,b\n1,2,3\n", "csv")
+
+
+def test_csv_with_invalid_utf8_keeps_every_valid_character() -> None:
+    data = "unique_key,descriptor\n1,caf\u00e9 \u00e2\u0080\u0099\n2,".encode() + b"bad \xff byte\n"
+    table = read_records(data, "csv")
+    assert table.column("descriptor").to_pylist() == ["caf\u00e9 \u00e2\u0080\u0099", "bad \ufffd byte"]

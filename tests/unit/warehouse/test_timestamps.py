@@ -112,3 +112,12 @@ def test_unknown_time_zone_is_a_config_error(make_row: Any) -> None:
 
     with pytest.raises(ConfigError, match="time zone"):
         normalize([make_row()], source="nyc", dataset=None, tz="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-04-16T07:03:15Z", "2024-04-16T03:03:15-04:00", "2024-04-16T02:03:15.000-0500"]
+)
+def test_values_with_an_offset_become_local_wall_clock(text: str, make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(created_date=text))
+    assert row["created_date"] == datetime(2024, 4, 16, 3, 3, 15)
+    assert row["created_utc"] == datetime(2024, 4, 16, 7, 3, 15)
