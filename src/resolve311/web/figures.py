@@ -219,7 +219,7 @@ def timeliness_figure(metrics: Mapping[str, Mapping[str, Any]], title: str) -> g
 
 
 def km_figure(frame: pd.DataFrame, title: str) -> go.Figure:
-    """Kaplan–Meier curves: share of requests still open against days since creation."""
+    """Kaplan–Meier curves: share of requests still open against time since creation (log axis)."""
     if frame.empty:
         return empty_figure("No survival data for this view")
     fig = go.Figure(layout=theme.base_layout(title, 300))
@@ -228,15 +228,20 @@ def km_figure(frame: pd.DataFrame, title: str) -> go.Figure:
         if part.empty:
             continue
         fig.add_scatter(
-            x=part["t_hours"] / 24,
+            x=part["t_hours"].clip(lower=0.25),
             y=part["survival"] * 100,
             mode="lines",
             line_shape="hv",
             name=cohort,
             line={"color": colour, "width": 2},
-            hovertemplate="day %{x:.1f}: %{y:.0f}% still open<extra>" + cohort + "</extra>",
+            hovertemplate="after %{x:.0f} h: %{y:.0f}% still open<extra>" + cohort + "</extra>",
         )
-    fig.update_xaxes(title_text="days since created")
+    fig.update_xaxes(
+        title_text="time since created",
+        type="log",
+        tickvals=[1, 6, 24, 72, 168, 720, 2160],
+        ticktext=["1 h", "6 h", "1 d", "3 d", "7 d", "30 d", "90 d"],
+    )
     fig.update_yaxes(title_text="% still open", range=[0, 100], ticksuffix="%")
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return fig

@@ -18,7 +18,7 @@ DRIVER_COLUMNS = [
     {"field": "complaint_type", "headerName": "Complaint type", "flex": 2, "minWidth": 180},
     {"field": "recent", "headerName": "Recent /day", "type": "numericColumn"},
     {"field": "historical", "headerName": "Historical /day", "type": "numericColumn"},
-    {"field": "difference", "headerName": "Difference", "type": "numericColumn", "sort": "desc"},
+    {"field": "difference", "headerName": "Difference", "type": "numericColumn"},
     {"field": "change_pct", "headerName": "Change %", "type": "numericColumn"},
     {"field": "score", "headerName": "Score", "type": "numericColumn"},
     {"field": "flags", "headerName": "Flags"},
