@@ -51,10 +51,23 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+#: The first backfill stage covers the recent windows and the 8-week baseline,
+#: so the dashboard is populated before the long history arrives.
+FIRST_STAGE_DAYS = 63
+
+
 def initial_backfill_since(settings: Settings, today: date) -> date:
     """First created date to backfill into an empty warehouse (history, plus a year for baselines)."""
     days = settings.history_days + (365 if settings.history_year_earlier else 0)
     return today - timedelta(days=days)
+
+
+def backfill_stages(since: date, today: date) -> list[tuple[date, date | None]]:
+    """(since, until-exclusive) ranges, newest first: the recent weeks, then the rest."""
+    boundary = today - timedelta(days=FIRST_STAGE_DAYS)
+    if since >= boundary:
+        return [(since, None)]
+    return [(boundary, None), (since, boundary)]
 
 
 def read_last_success(settings: Settings) -> datetime | None:
@@ -157,8 +170,15 @@ class Supervisor:
             self._cycle_lock.release()
 
     def _backfill_once(self) -> int:
-        since = initial_backfill_since(self.settings, self.today())
-        code = self._run_child("backfill", ["backfill", "--since", since.isoformat()])
+        today = self.today()
+        code = EXIT_OK
+        for since, until in backfill_stages(initial_backfill_since(self.settings, today), today):
+            args = ["backfill", "--since", since.isoformat()]
+            if until is not None:
+                args += ["--until", until.isoformat()]
+            code = self._run_child("backfill", args)
+            if code != EXIT_OK or self._stop.is_set():
+                return code
         if code == EXIT_OK:
             (self.settings.home / BACKFILL_MARKER).write_text(datetime.now(UTC).isoformat())
             self.state.backfilled = True

@@ -56,3 +56,14 @@ def test_bad_schedule_is_config_error(expr: str) -> None:
 def test_retry_backoff_grows_to_the_base_period() -> None:
     delays = [retry_delay(n, 60).total_seconds() / 60 for n in range(0, 6)]
     assert delays == [0, 12, 24, 48, 60, 60]
+
+
+def test_backfill_stages_put_recent_weeks_first() -> None:
+    from datetime import date
+
+    from resolve311.supervisor import backfill_stages
+
+    today = date(2026, 11, 28)
+    stages = backfill_stages(date(2024, 1, 1), today)
+    assert stages == [(date(2026, 9, 26), None), (date(2024, 1, 1), date(2026, 9, 26))]
+    assert backfill_stages(date(2026, 11, 1), today) == [(date(2026, 11, 1), None)]
