@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers import REAL_FILES
-
 from resolve311.landing.store import LandingStore
 
 
@@ -36,7 +35,9 @@ def test_every_real_file_imports_whole(cli: Any, warehouse: Any, home: Path, tmp
         entry = by_name[path.name]
         assert entry["rows"] == true_row_count(path), path.name
         assert entry["loaded"] + entry["duplicates"] + entry["quarantined"] == entry["rows"], path.name
-        in_warehouse = warehouse(f"SELECT count(*) FROM request_versions WHERE batch_seq = {entry['batch_seq']}")
+        in_warehouse = warehouse(
+            f"SELECT count(*) FROM request_versions WHERE batch_seq = {entry['batch_seq']}"
+        )
         quarantined = warehouse(f"SELECT count(*) FROM quarantine WHERE batch_seq = {entry['batch_seq']}")
         assert in_warehouse[0][0] + quarantined[0][0] == entry["rows"] - entry["duplicates"], path.name
 
