@@ -31,9 +31,10 @@ TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
 class Inputs:
     """The engine-side relations the definitions read."""
 
-    requests: ir.Table
+    requests: ir.Table  # rows created or closed within the windows' reach
     versions: ir.Table
     sla: ir.Table | None
+    day_requests: ir.Table  # rows created or closed on a day being recomputed
 
 
 @dataclass(frozen=True)

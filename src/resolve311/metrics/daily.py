@@ -7,7 +7,6 @@ created and validly closed that day. A refresh recomputes only the affected days
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -166,10 +165,20 @@ def _band(created: np.ndarray, days: np.ndarray, first: int) -> list[np.ndarray]
         if shift < created.shape[1]:
             lagged[k - 1, :, shift:] = created[:, :-shift]
         lagged[k - 1, :, (days - shift) < first] = np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanquantile(lagged, [0.1, 0.5, 0.9], axis=0)
-    return [q[i] for i in range(3)]
+    return [nan_quantile_axis0(lagged, q) for q in (0.1, 0.5, 0.9)]
+
+
+def nan_quantile_axis0(values: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolation quantile over axis 0 ignoring NaN (NaN where all are NaN); vectorised."""
+    ordered = np.sort(values, axis=0)  # NaN sort last
+    count = (~np.isnan(values)).sum(axis=0)
+    pos = q * np.maximum(count - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+    lo_v = np.take_along_axis(ordered, lo[None], axis=0)[0]
+    hi_v = np.take_along_axis(ordered, hi[None], axis=0)[0]
+    out = lo_v + (hi_v - lo_v) * (pos - lo)
+    return np.where(count > 0, out, np.nan)
 
 
 def _long_days(

@@ -37,7 +37,12 @@ def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     """Ibis tables over the staged views on the warehouse connection."""
     backend = ibis.duckdb.from_connection(con)
     sla = backend.table("metric_sla") if sla_loaded(con) else None
-    return Inputs(backend.table("metric_input"), backend.table("metric_versions"), sla)
+    return Inputs(
+        backend.table("metric_window_input"),
+        backend.table("metric_versions"),
+        sla,
+        backend.table("metric_day_input"),
+    )
 
 
 def spark_session(master: str) -> Any:
@@ -61,10 +66,16 @@ def spark_session(master: str) -> Any:
 def spark_inputs(con: duckdb.DuckDBPyConnection, master: str, workdir: Path) -> Iterator[Inputs]:
     """Export the staged views to Parquet under ``workdir`` and open them on Spark."""
     backend = ibis.pyspark.connect(spark_session(master))
-    names = ["metric_input", "metric_versions"] + (["metric_sla"] if sla_loaded(con) else [])
+    names = ["metric_window_input", "metric_versions", "metric_day_input"]
+    names += ["metric_sla"] if sla_loaded(con) else []
     tables = {}
     for name in names:
         path = workdir / f"{name}.parquet"
         con.execute(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet)")
         tables[name] = backend.read_parquet(str(path))
-    yield Inputs(tables["metric_input"], tables["metric_versions"], tables.get("metric_sla"))
+    yield Inputs(
+        tables["metric_window_input"],
+        tables["metric_versions"],
+        tables.get("metric_sla"),
+        tables["metric_day_input"],
+    )

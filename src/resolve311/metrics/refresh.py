@@ -28,7 +28,7 @@ import pandas as pd
 from resolve311.metrics import daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.staging import fetch_first
-from resolve311.metrics.windows import as_of_date_for, dnum, local_ms
+from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
@@ -92,9 +92,11 @@ def _refresh(
         snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
         return RefreshReport("empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path)
     ctx = _context(con, settings, as_of)
+    staging.create_work_relations(con, dnum(ctx.as_of_date) - unit_span_days(28), _sorted(days))
     with _inputs(con, settings, engine_name) as inputs:
         if days is None or days:
-            created, closed = (f.to_pandas() for f in definitions.day_counts(inputs.requests, _sorted(days)))
+            counts = definitions.day_counts(inputs.day_requests, _sorted(days))
+            created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
         tables = compute_all(inputs, ctx)
     tables |= _history_tables(con, source, ctx)

@@ -69,7 +69,9 @@ FROM sla_targets
 GROUP BY ALL
 """
 
-STAGED_RELATIONS: Final[tuple[str, ...]] = ("metric_input", "metric_versions", "metric_sla")
+STAGED_RELATIONS: Final[tuple[str, ...]] = (
+    "metric_window_input", "metric_day_input", "metric_versions", "metric_sla",
+)  # fmt: skip
 
 
 def _inline(sql: str, source: str) -> str:
@@ -82,6 +84,24 @@ def create_input_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
     for sql in (INPUT_SQL, VERSIONS_SQL):
         con.execute(_inline(sql, source))
     con.execute(SLA_SQL)
+
+
+def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days: list[int] | None) -> None:
+    """Narrow the input: ``metric_window_input`` (rows created or closed on/after ``first_dnum``,
+    materialised once) and ``metric_day_input`` (rows created or closed on one of ``days``; all rows
+    when ``days`` is None)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE metric_window_input AS SELECT * FROM metric_input"
+        f" WHERE created_dnum >= {int(first_dnum)} OR closed_dnum >= {int(first_dnum)}"
+    )
+    if days is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT * FROM metric_input")
+        return
+    literal = "[" + ", ".join(str(int(d)) for d in days) + "]::INTEGER[]"
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT * FROM metric_input"
+        f" WHERE list_contains({literal}, created_dnum) OR list_contains({literal}, closed_dnum)"
+    )
 
 
 def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...] | None:
