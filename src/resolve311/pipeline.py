@@ -101,7 +101,8 @@ def _pull_changes(run: RunContext, puller: WindowPuller, dataset: Dataset, allow
     floor = watermark_floor(stored, run.settings.overlap_minutes)
     in_dataset = _dataset_where(run, dataset)
     where = soql.and_all([in_dataset, soql.updated_since(floor)])
-    if stored is not None and not allow_full_replace:
+    completed_before = ledger.last_success(run.con, run.source.name, dataset.id) is not None
+    if stored is not None and completed_before and not allow_full_replace:
         check = puller.check_full_replace(dataset.id, where, run.settings.full_replace_ratio)
         if check.detected:
             run.report.full_replace = True

@@ -83,6 +83,14 @@ def watermark(con: duckdb.DuckDBPyConnection, source: str, dataset: str | None =
     return row[0] if row else None
 
 
+def last_success(con: duckdb.DuckDBPyConnection, source: str, dataset: str) -> datetime | None:
+    """When an update of this dataset last completed (None: never, e.g. the first pull is unfinished)."""
+    row = con.execute(
+        "SELECT last_success_at FROM source_state WHERE source = ? AND dataset = ?", [source, dataset]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def advance_watermark(con: duckdb.DuckDBPyConnection, source: str, dataset: str, to: datetime) -> None:
     """Move the watermark forward to ``to`` (never backward)."""
     con.execute(
