@@ -65,22 +65,20 @@ def normalize(
 ) -> NormalizedBatch:
     """Normalise ``records`` (a text table from :func:`read_records`, or row mappings).
 
-    ``field_map`` renames a city's field names onto ours (``{"sr_number": "unique_key"}``).
+    Rows without a key or a readable created date are quarantined; of several rows
+    with one key, the newest is kept. ``field_map`` renames a city's field names
+    onto ours (``{"sr_number": "unique_key"}``).
     """
     _check_timezone(tz)
     table = _text_table(records, field_map or {})
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
-    params = {"tz": tz, "source": source, "dataset": dataset}
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         con.register("incoming", table)
-        con.execute("CREATE TEMP TABLE staged AS " + _query_for(table.column_names), params)
-        rows = con.sql(
-            f"SELECT {', '.join(BATCH_COLUMNS)} FROM staged WHERE __reason IS NULL "
-            "QUALIFY row_number() OVER (PARTITION BY unique_key "
-            "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1 ORDER BY __row"
-        ).to_arrow_table()
+        query = _query_for(table.column_names)
+        con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
+        rows = _newest_per_key(con)
         bad = con.execute(
             "SELECT __row, unique_key, __reason FROM staged WHERE __reason IS NOT NULL ORDER BY __row"
         ).fetchall()
@@ -96,6 +94,15 @@ def normalize(
         duplicates=int(valid) - rows.num_rows,
         max_source_updated_at=max_updated,
     )
+
+
+def _newest_per_key(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Loadable rows, one per key: the newest ``:updated_at``, then the later position."""
+    return con.sql(
+        f"SELECT {', '.join(BATCH_COLUMNS)} FROM staged WHERE __reason IS NULL "
+        "QUALIFY row_number() OVER (PARTITION BY unique_key "
+        "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1 ORDER BY __row"
+    ).to_arrow_table()
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:

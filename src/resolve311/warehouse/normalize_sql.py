@@ -44,8 +44,8 @@ def _parsed_select(extra_columns: Sequence[str], has_extra_column: bool) -> str:
             parts.append(field)
     for system_field, column in SYSTEM_FIELD_COLUMNS.items():
         value = quote_ident(system_field)
-        parts.append(value if column == "source_id" else utc_from_instant_sql(value))
-        parts[-1] += f" AS {column}"
+        parsed = value if column == "source_id" else utc_from_instant_sql(value)
+        parts.append(f"{parsed} AS {column}")
     parts.append(f"{_extra_sql(extra_columns, has_extra_column)} AS extra")
     return "SELECT " + ",\n  ".join(parts) + "\nFROM incoming"
 
@@ -106,13 +106,10 @@ def _flag_conditions() -> list[tuple[str, str]]:
     ]
     for field in sorted(TIMESTAMP_FIELDS - {"created_date"}):
         flags.append((f"unparseable_{field}", f"__raw_{field} IS NOT NULL AND {field} IS NULL"))
-    raw_coordinates = "__raw_latitude IS NOT NULL OR __raw_longitude IS NOT NULL"
-    flags.append(
-        (
-            "unparseable_coordinates",
-            f"({raw_coordinates}) AND (__num_latitude IS NULL OR __num_longitude IS NULL)",
-        )
-    )
+    unreadable = [
+        f"(__raw_{axis} IS NOT NULL AND __num_{axis} IS NULL)" for axis in ("latitude", "longitude")
+    ]
+    flags.append(("unparseable_coordinates", " OR ".join(unreadable)))
     return flags
 
 

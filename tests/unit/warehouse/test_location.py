@@ -76,3 +76,9 @@ def test_coordinates_inside_the_city_are_not_flagged(make_row: Any, normalize_on
     row = normalize_one(make_row())
     assert "outside_city" not in row["dirty_flags"]
     assert "no_coordinates" not in row["dirty_flags"]
+
+
+def test_a_missing_half_is_not_called_unparseable(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(latitude="40.7", longitude=None))
+    assert "unparseable_coordinates" not in row["dirty_flags"]
+    assert "no_coordinates" in row["dirty_flags"]
