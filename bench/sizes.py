@@ -1,0 +1,42 @@
+"""Problem sizes of the default (full) run and of ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Every size knob of the benchmarks."""
+
+    today: str = "2024-06-30"
+    extract_days: int = 30
+    extract_scale: float = 1.0
+    extract_page: int = 50_000
+    fault_scale: float = 0.25
+    fault_page: int = 2_000
+    load_rows: int = 200_000
+    load_page: int = 50_000
+    metrics_days: int = 365
+    metrics_scale: float = 1.0
+    spark: bool = True
+    web_repeats: int = 40
+    web_target_requests: int = 40_000_000
+    direct_repeats: int = 10
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    extract_days=3,
+    extract_scale=0.02,
+    extract_page=200,
+    fault_scale=0.02,
+    fault_page=100,
+    load_rows=2_000,
+    load_page=500,
+    metrics_days=40,
+    metrics_scale=0.02,
+    spark=False,
+    web_repeats=3,
+    direct_repeats=2,
+)
