@@ -300,7 +300,7 @@ class ExprParser:
 
     def call(self, name: str, args: list[Expr]) -> Expr:
         first = args[0]
-        label = f"{name}_{first.name}"
+        label = f"{name}_{first.name.lstrip(':')}"
         if name in _AGGREGATES:
             kind = NUMBER if name in {"count", "sum", "avg"} else first.kind
             return Expr(f"{name}({first.sql})", kind, label, aggregate=True)
