@@ -1,0 +1,99 @@
+"""`resolve311 update` against the simulator: exit codes, outage bookkeeping, one update at a time, SODA 3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers import wait_for
+from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+from resolve311.extract.lock import update_lock
+
+SIM_ARGS = ("--seed", "9", "--today", "2025-05-01", "--history-days", "4", "--scale", "0.01")
+FAST = {"RESOLVE311_RETRY_BASE_S": "0.01", "RESOLVE311_RETRY_MAX_S": "0.05", "RESOLVE311_RETRY_BUDGET_S": "1"}
+
+
+def test_an_outage_exits_75_then_the_next_run_catches_up(
+    cli: Any, warehouse: Any, simulator_factory: Callable[..., Any], oracle: Any, tmp_path: Path
+) -> None:
+    sim = simulator_factory(*SIM_ARGS, "--down", "2025-05-01..2025-05-01", "--data-dir", str(tmp_path / "s"))
+    env = {"RESOLVE311_SOCRATA_URL": sim.url, **FAST}
+    down = cli("update", "--json", "--skip-metrics", env=env)
+    assert down.returncode == EXIT_UNAVAILABLE, down.stderr
+    report = json.loads(down.stdout)
+    assert report["status"] == "source_unavailable"
+    assert "source unavailable" in report["error"]
+    assert warehouse("SELECT count(*) FROM source_state WHERE unavailable_since IS NOT NULL") == [(2,)]
+    assert warehouse("SELECT status, error IS NOT NULL FROM runs") == [("source_unavailable", True)]
+
+    httpx.post(f"{sim.url}/_sim/advance", params={"days": 1}, timeout=60).raise_for_status()
+    back = cli("update", "--json", "--skip-metrics", env=env)
+    assert back.returncode == EXIT_OK, back.stderr
+    assert json.loads(back.stdout)["rows_new"] == len(oracle.rows(sim.url))
+    assert warehouse("SELECT count(*) FROM source_state WHERE unavailable_since IS NOT NULL") == [(0,)]
+    assert warehouse("SELECT count(*) FROM source_state WHERE last_success_at IS NOT NULL") == [(2,)]
+
+
+def test_a_rejected_query_exits_1_with_the_api_message(
+    cli: Any, home: Path, simulator_factory: Any, tmp_path: Path
+) -> None:
+    sim = simulator_factory(*SIM_ARGS, "--data-dir", str(tmp_path / "s"))
+    (home / "sources").mkdir(parents=True)
+    (home / "sources" / "nowhere.toml").write_text('name = "nowhere"\n[[datasets]]\nid = "zzzz-0000"\n')
+    result = cli(
+        "update", "--source", "nowhere", "--skip-metrics", env={"RESOLVE311_SOCRATA_URL": sim.url, **FAST}
+    )
+    assert result.returncode == EXIT_FAILURE
+    assert "Cannot find view with id zzzz-0000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_second_concurrent_update_exits_at_once(
+    cli: Any, home: Path, simulator_factory: Any, tmp_path: Path
+) -> None:
+    """The first update is stuck on a stalled request while holding the lock; the second refuses."""
+    sim = simulator_factory(
+        *SIM_ARGS, "--faults", "timeout:1.0", "--stall-seconds", "120", "--data-dir", str(tmp_path / "s")
+    )
+    env = {**os.environ, "RESOLVE311_SOCRATA_URL": sim.url, "RESOLVE311_REQUEST_TIMEOUT_S": "100"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "resolve311", "update", "--skip-metrics"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        lock = home / "update.lock"
+        wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), timeout=60)
+        second = cli("update", "--skip-metrics", env={"RESOLVE311_SOCRATA_URL": sim.url}, timeout=60)
+        assert second.returncode == EXIT_FAILURE
+        assert f"another update is running (pid {first.pid}" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None  # the first one is untouched
+    finally:
+        first.kill()
+        first.wait()
+    with update_lock(home / "update.lock"):  # released by the OS when the holder died
+        pass
+
+
+@pytest.mark.parametrize("soda_version", ["3"])
+def test_soda3_pulls_the_same_rows(
+    cli: Any, warehouse: Any, simulator_factory: Any, oracle: Any, tmp_path: Path, soda_version: str
+) -> None:
+    sim = simulator_factory(*SIM_ARGS, "--faults", "503:0.1,empty:0.1", "--data-dir", str(tmp_path / "s"))
+    env = {"RESOLVE311_SOCRATA_URL": sim.url, "RESOLVE311_SODA_VERSION": soda_version, "RESOLVE311_PAGE_SIZE": "60",
+           "SOCRATA_APP_TOKEN": "tok-soda3-test", **FAST}  # fmt: skip
+    result = cli("update", "--json", "--skip-metrics", env=env)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert warehouse("SELECT count(*) FROM requests") == [(len(oracle.rows(sim.url)),)]
+    assert (
+        oracle.differences(Path(os.environ["RESOLVE311_HOME"]) / "warehouse.duckdb", oracle.rows(sim.url))
+        == []
+    )
