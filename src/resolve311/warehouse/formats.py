@@ -15,7 +15,7 @@ import itertools
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -128,8 +128,10 @@ def _json_lines(text: bytes) -> list[object]:
 
 
 def _rows_of(parsed: object) -> list[Mapping[str, object]]:
-    """A SODA page is a list of objects; also accept GeoJSON and the no-results error object."""
+    """A SODA page is a list of objects; also accept GeoJSON, legacy rows.json and no-results."""
     if isinstance(parsed, dict):
+        if "meta" in parsed and isinstance(parsed.get("data"), list):
+            return _legacy_rows(parsed)
         if parsed.get("type") == "FeatureCollection":
             return [_feature_row(f) for f in parsed.get("features") or []]
         if parsed.get("errorCode") == "query.soql.no-results":
@@ -140,6 +142,19 @@ def _rows_of(parsed: object) -> list[Mapping[str, object]]:
     if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
         raise ParseError("JSON batch is not a list of objects")
     return parsed
+
+
+def _legacy_rows(parsed: dict[str, Any]) -> list[Mapping[str, object]]:
+    """``/api/views/<id>/rows.json``: positional rows, named by ``meta.view.columns[].fieldName``."""
+    try:
+        columns = parsed["meta"]["view"]["columns"]
+        names = [str(c.get("fieldName") or c["name"]) for c in columns]
+    except (KeyError, TypeError, AttributeError):
+        raise ParseError("rows.json without meta.view.columns") from None
+    rows = parsed["data"]
+    if not all(isinstance(r, list) and len(r) == len(names) for r in rows):
+        raise ParseError(f"rows.json rows do not have the {len(names)} columns of its metadata")
+    return [dict(zip(names, r, strict=True)) for r in rows]
 
 
 def _feature_row(feature: object) -> Mapping[str, object]:

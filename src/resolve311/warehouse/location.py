@@ -6,6 +6,8 @@
 4. WKT ``POINT (lon lat)``
 5. ``(lat, lon)`` in portal exports
 
+and, in legacy ``rows.json`` exports, the array ``[human_address, lat, lon, machine_address, flag]``.
+
 The ``latitude``/``longitude`` columns win when both are present; ``location``
 is only the fallback. NYC's bounding box flags coordinates outside the city.
 """
@@ -28,17 +30,20 @@ def _number(expr: str) -> str:
 
 def location_coordinate_sql(location: str, axis: str) -> str:
     """Latitude (``axis='lat'``) or longitude (``'lon'``) parsed from a ``location`` text expression."""
-    json_key, geojson_index, wkt_group, paren_group = (
-        ("latitude", 1, 2, 1) if axis == "lat" else ("longitude", 0, 1, 2)
+    # per shape, where this axis sits: object key, GeoJSON index, WKT group, (a, b) group, legacy array index
+    json_key, geojson_index, wkt_group, paren_group, array_index = (
+        ("latitude", 1, 2, 1, 1) if axis == "lat" else ("longitude", 0, 1, 2, 2)
     )
     json_value = _number(f"json_extract_string({location}, '$.{json_key}')")
     geojson_value = _number(f"json_extract_string({location}, '$.coordinates[{geojson_index}]')")
     wkt_value = _number(f"regexp_extract({location}, '{_WKT_POINT}', {wkt_group})")
     paren_value = _number(f"regexp_extract({location}, '{_PAREN_PAIR}', {paren_group})")
+    array_value = _number(f"json_extract_string({location}, '$[{array_index}]')")
     return (
         f"CASE WHEN {location} IS NULL THEN NULL "
         f"WHEN starts_with(ltrim({location}), '{{') AND json_valid({location}) "
         f"THEN coalesce({json_value}, {geojson_value}) "
+        f"WHEN starts_with(ltrim({location}), '[') AND json_valid({location}) THEN {array_value} "
         f"WHEN regexp_matches({location}, '{_WKT_POINT}') THEN {wkt_value} "
         f"ELSE {paren_value} END"
     )

@@ -50,8 +50,13 @@ def utc_from_wall_clock_sql(wall_clock: str, tz_param: str = "$tz") -> str:
 
 
 def utc_from_instant_sql(text: str) -> str:
-    """A UTC TIMESTAMP read from an instant such as ``2024-04-16T07:03:15.000Z`` (no zone = UTC)."""
-    return f"timezone('UTC', try_cast(trim({text}) AS TIMESTAMPTZ))"
+    """A UTC TIMESTAMP read from an instant: ``2024-04-16T07:03:15.000Z`` (no zone = UTC) or epoch seconds."""
+    trimmed = f"trim({text})"
+    return (
+        f"CASE WHEN regexp_full_match({trimmed}, '[0-9]{{9,11}}') "
+        f"THEN timezone('UTC', to_timestamp(try_cast({trimmed} AS BIGINT))) "
+        f"ELSE timezone('UTC', try_cast({trimmed} AS TIMESTAMPTZ)) END"
+    )
 
 
 def is_sentinel_sql(ts: str) -> str:

@@ -128,3 +128,30 @@ def test_csv_with_invalid_utf8_keeps_every_valid_character() -> None:
     data = "unique_key,descriptor\n1,caf\u00e9 \u00e2\u0080\u0099\n2,".encode() + b"bad \xff byte\n"
     table = read_records(data, "csv")
     assert table.column("descriptor").to_pylist() == ["caf\u00e9 \u00e2\u0080\u0099", "bad \ufffd byte"]
+
+
+def test_legacy_rows_json_is_read_by_column_metadata() -> None:
+    doc = {
+        "meta": {
+            "view": {
+                "columns": [
+                    {"name": "sid", "fieldName": ":sid"},
+                    {"name": "updated_at", "fieldName": ":updated_at"},
+                    {"name": "Unique Key", "fieldName": "unique_key"},
+                    {"name": "Created Date", "fieldName": "created_date"},
+                ]
+            }
+        },
+        "data": [[1, 1713254400, "42", "2024-04-16T03:03:15"], [2, None, "43", None]],
+    }
+    table = read_records(json.dumps(doc).encode(), "json")
+    assert table.to_pylist() == [
+        {":sid": "1", ":updated_at": "1713254400", "unique_key": "42", "created_date": "2024-04-16T03:03:15"},
+        {":sid": "2", ":updated_at": None, "unique_key": "43", "created_date": None},
+    ]
+
+
+def test_legacy_rows_json_with_ragged_rows_is_a_parse_error() -> None:
+    doc = {"meta": {"view": {"columns": [{"fieldName": "unique_key"}]}}, "data": [["1", "extra"]]}
+    with pytest.raises(ParseError, match="columns"):
+        read_records(json.dumps(doc).encode(), "json")

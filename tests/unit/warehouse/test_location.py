@@ -82,3 +82,9 @@ def test_a_missing_half_is_not_called_unparseable(make_row: Any, normalize_one: 
     row = normalize_one(make_row(latitude="40.7", longitude=None))
     assert "unparseable_coordinates" not in row["dirty_flags"]
     assert "no_coordinates" in row["dirty_flags"]
+
+
+def test_legacy_rows_json_location_array(make_row: Any, normalize_one: Any) -> None:
+    location = ['{"address": "", "city": "", "state": "", "zip": ""}', str(LAT), str(LON), None, False]
+    row = normalize_one(make_row(latitude=None, longitude=None, location=location))
+    assert (row["latitude"], row["longitude"]) == (pytest.approx(LAT), pytest.approx(LON))

@@ -121,3 +121,9 @@ def test_values_with_an_offset_become_local_wall_clock(text: str, make_row: Any,
     row = normalize_one(make_row(created_date=text))
     assert row["created_date"] == datetime(2024, 4, 16, 3, 3, 15)
     assert row["created_utc"] == datetime(2024, 4, 16, 7, 3, 15)
+
+
+def test_system_fields_in_epoch_seconds_as_in_rows_json(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(**{":updated_at": "1713254400", ":created_at": 1713254400}))
+    assert row["source_updated_at"] == datetime(2024, 4, 16, 8, 0)
+    assert row["source_created_at"] == datetime(2024, 4, 16, 8, 0)
