@@ -178,6 +178,7 @@ def run_backfill(
     *,
     source: str | None = None,
     refresh: bool = True,
+    chunk_days: int = BACKFILL_CHUNK_DAYS,
 ) -> RunReport:
     """Pull requests created in [since, until) through the landing log; resumable by chunk."""
     if until is not None and until <= since:
@@ -186,20 +187,24 @@ def run_backfill(
     def body(run: RunContext) -> None:
         today = ledger.utcnow().date()
         datasets = [d for d in run.source.datasets if d.overlaps(since, until)]
-        plan = [(d, c) for d in datasets for c in backfill_chunks(since, until, today, BACKFILL_CHUNK_DAYS)]
+        plan = [(d, c) for d in datasets for c in backfill_chunks(since, until, today, chunk_days)]
         plan = [(d, c) for d, c in plan if d.overlaps(c[0], c[1])]
         with _puller(settings) as puller:
             for dataset in datasets:
                 _start_watermark(run, puller, dataset)
             done = {d.id: ledger.done_chunks(run.con, run.source.name, d.id) for d in datasets}
             for number, (dataset, chunk) in enumerate(plan, start=1):
-                label = f"{dataset.id} {chunk[0]}..{chunk[1] or ''}"
-                if label.split(" ", 1)[1] not in done[dataset.id]:
+                if chunk_key(chunk) not in done[dataset.id]:
                     _pull_chunk(run, puller, dataset, chunk)
                 if progress:
-                    progress(number, len(plan), label)
+                    progress(number, len(plan), f"{dataset.id} {chunk_key(chunk)}")
 
     return execute(settings, "backfill", body, source_name=source, refresh=refresh)
+
+
+def chunk_key(chunk: tuple[date, date | None]) -> str:
+    """How a backfill chunk is named in ``backfill_chunks`` (``2024-01-01..2024-01-08``)."""
+    return f"{chunk[0]}..{chunk[1] or ''}"
 
 
 def _start_watermark(run: RunContext, puller: WindowPuller, dataset: Dataset) -> None:
@@ -226,7 +231,7 @@ def _pull_chunk(
         _land(run, page, kind="backfill", advances_watermark=False)
         rows += page.rows
     if end is not None:
-        ledger.mark_chunk_done(run.con, run.source.name, dataset.id, f"{start}..{end}", rows)
+        ledger.mark_chunk_done(run.con, run.source.name, dataset.id, chunk_key(chunk), rows)
 
 
 # ------------------------------------------------------------------- import

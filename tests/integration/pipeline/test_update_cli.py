@@ -33,6 +33,9 @@ def test_an_outage_exits_75_then_the_next_run_catches_up(
     assert "source unavailable" in report["error"]
     assert warehouse("SELECT count(*) FROM source_state WHERE unavailable_since IS NOT NULL") == [(2,)]
     assert warehouse("SELECT status, error IS NOT NULL FROM runs") == [("source_unavailable", True)]
+    status = json.loads(cli("status", "--json").stdout)
+    assert [d["unavailable_since"] is not None for d in status["datasets"]] == [True, True]
+    assert status["runs"][0]["status"] == "source_unavailable"
 
     httpx.post(f"{sim.url}/_sim/advance", params={"days": 1}, timeout=60).raise_for_status()
     back = cli("update", "--json", "--skip-metrics", env=env)
@@ -40,6 +43,10 @@ def test_an_outage_exits_75_then_the_next_run_catches_up(
     assert json.loads(back.stdout)["rows_new"] == len(oracle.rows(sim.url))
     assert warehouse("SELECT count(*) FROM source_state WHERE unavailable_since IS NOT NULL") == [(0,)]
     assert warehouse("SELECT count(*) FROM source_state WHERE last_success_at IS NOT NULL") == [(2,)]
+    text = cli("status")
+    assert text.returncode == 0
+    assert "requests " + str(len(oracle.rows(sim.url))) in text.stdout
+    assert "unavailable since" not in text.stdout
 
 
 def test_a_rejected_query_exits_1_with_the_api_message(
@@ -97,3 +104,26 @@ def test_soda3_pulls_the_same_rows(
         oracle.differences(Path(os.environ["RESOLVE311_HOME"]) / "warehouse.duckdb", oracle.rows(sim.url))
         == []
     )
+
+
+def test_sigterm_interrupts_cleanly_and_the_ledger_says_so(
+    cli: Any, home: Path, warehouse: Any, simulator_factory: Any, tmp_path: Path
+) -> None:
+    sim = simulator_factory(
+        *SIM_ARGS, "--faults", "timeout:1.0", "--stall-seconds", "120", "--data-dir", str(tmp_path / "s")
+    )
+    env = {**os.environ, "RESOLVE311_SOCRATA_URL": sim.url, "RESOLVE311_REQUEST_TIMEOUT_S": "100"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resolve311", "update", "--skip-metrics"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lock = home / "update.lock"
+    stalled = lambda: httpx.get(f"{sim.url}/_sim/state", timeout=10).json()["faults_injected"].get("timeout")  # noqa: E731
+    wait_for(stalled, timeout=60)  # the run is under way: its first request hangs in the simulator
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err
+    assert warehouse("SELECT status FROM runs") == [("interrupted",)]
+    with update_lock(lock):
+        pass
