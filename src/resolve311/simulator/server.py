@@ -44,6 +44,7 @@ class SimHandler(BaseHTTPRequestHandler):
     """One request. ``server.simulation`` is the shared Simulation."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small header+body writes must not wait for delayed ACKs
     server: SimServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,7 @@ def test_json_values_are_strings_and_nulls_omitted(client: httpx.Client) -> None
 def test_multi_key_order_asc_desc(client: httpx.Client) -> None:
     rows = page(client, **{"$order": "agency ASC, created_date DESC, unique_key", "$limit": "3000"})
     keys = [(r["agency"], r["created_date"]) for r in rows]
-    for (a1, c1), (a2, c2) in zip(keys, keys[1:], strict=False):
+    for (a1, c1), (a2, c2) in itertools.pairwise(keys):
         assert a1 < a2 or (a1 == a2 and c1 >= c2)
 
 
