@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from e2e.snapshot_factory import SnapshotSpec, build_snapshot
-from e2e.support import CHROMIUM, CHROMIUM_ARGS, OUTAGE_SINCE, Console, Server, start_server
+from e2e.support import CHROMIUM, CHROMIUM_ARGS, Console, Server, start_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server over a synthetic snapshot that includes a hostile agency and complaint type."""
     home = tmp_path_factory.mktemp("e2e-home")
@@ -22,17 +22,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def outage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose snapshot says the source has been unavailable since OUTAGE_SINCE."""
-    home = tmp_path_factory.mktemp("e2e-outage")
-    build_snapshot(home / "serving.duckdb", SnapshotSpec(unavailable_since=OUTAGE_SINCE))
-    srv = start_server(home)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("needs /usr/bin/chromium (installed by .ci/run)")

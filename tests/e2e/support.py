@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-OUTAGE_SINCE = datetime(2026, 11, 28, 9, 0)
 
 
 def free_port() -> int:

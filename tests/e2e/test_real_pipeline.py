@@ -17,7 +17,7 @@ from e2e.support import Console, Server, env_for, start_server
 from helpers import SimulatorProcess, start_simulator, wait_for
 from resolve311.web import ids
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e-pipeline")]
 SIMULATOR_ARGS = (
     "--today",
     "2026-11-27",
@@ -98,8 +98,12 @@ def test_banner_shows_the_outage_after_a_simulated_down_day(pipeline: Pipeline, 
     assert pipeline.update() == 75  # source unavailable; status is republished all the same
 
     def banner_text() -> str:
-        page.goto(pipeline.server.url + "/")  # the running server picks up the new snapshot
+        page.goto(pipeline.server.url + "/")  # the running server picks up the republished snapshot
         return page.locator(f"#{ids.BANNER}").inner_text()
 
-    text = str(wait_for(lambda: (t := banner_text()) and "Source unavailable" in t and t, timeout=30))
-    assert "since 20" in text and "Last successful update" in text
+    wait_for(lambda: "Source unavailable" in banner_text(), timeout=30)
+    for path in ("/", "/agency?agency=NYPD", "/health"):
+        page.goto(pipeline.server.url + path)
+        text = page.locator(f"#{ids.BANNER}").inner_text()
+        assert "Source unavailable since 20" in text and "UTC" in text
+        assert "Data as of" in text and "Last successful update" in text

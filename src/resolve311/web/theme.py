@@ -32,11 +32,17 @@ VARIANT_SCALE: Final = {
 }
 
 
+AXIS: Final = {"gridcolor": "#e8ebef", "zeroline": False, "linecolor": "#d0d7de", "automargin": True}
+
+
 def base_layout(title: str, height: int = 320) -> dict[str, object]:
     """Layout keywords every figure shares."""
     return {
         "title": {"text": title, "x": 0.01, "font": {"size": 15, "color": INK}},
-        "template": "plotly_white",
+        "template": "none",  # a named template costs ~40 ms per figure to build; style by hand
+        "xaxis": AXIS,
+        "yaxis": AXIS,
+        "hoverlabel": {"font": {"family": FONT}},
         "height": height,
         "margin": {"l": 56, "r": 16, "t": 44, "b": 44},
         "font": {"family": FONT, "color": INK, "size": 12},

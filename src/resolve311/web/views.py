@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import html
 
 from resolve311.web import components, figures, ids, queries
-from resolve311.web.filters import VARIANTS, Filters, Period
-from resolve311.web.scorecard import HEADLINE, METRICS, number, rank_agencies
+from resolve311.web.filters import KINDS, VARIANTS, Filters, Period
+from resolve311.web.scorecard import HEADLINE, number, rank_agencies
 from resolve311.web.snapshot import SnapshotReader
 
 TITLES = {"recent": "recent", "historical": "historical", "difference": "difference (recent − historical)"}
@@ -73,9 +72,10 @@ _KPI = (
 def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, go.Figure]:
     grid = queries.grid_deg(reader)
     out: dict[str, go.Figure] = {}
+    both = {kind: queries.heatmap_variants(reader, f, kind) for kind in KINDS}
     for variant in VARIANTS:
-        when = queries.heatmap(reader, f, "when", variant)
-        where = queries.heatmap(reader, f, "where", variant)
+        when = both["when"][["weekday", "hour", variant]].rename(columns={variant: "value"})
+        where = both["where"][["cell_lat", "cell_lon", variant]].rename(columns={variant: "value"})
         out[f"when-{variant}"] = figures.when_heatmap(when, variant, f"When — {TITLES[variant]}")
         out[f"where-{variant}"] = figures.where_heatmap(where, variant, f"Where — {TITLES[variant]}", grid)
     return out
@@ -108,12 +108,3 @@ def driver_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _empty(title: str, note: str) -> AgencyView:
     figs = {gid: figures.empty_figure("No data for this view") for gid in ids.GRAPHS}
     return AgencyView(title, note, [], figs, [])
-
-
-def metric_label(metric: str) -> str:
-    info = METRICS.get(metric)
-    return info.label if info else metric
-
-
-def title_block(view: AgencyView) -> list[Any]:
-    return [html.H1(view.title, id=ids.AGENCY_TITLE)]
