@@ -68,8 +68,8 @@ def table_from_rows(rows: Iterable[Mapping[str, object]]) -> pa.Table:
     materialised = list(rows)
     keys = dict.fromkeys(itertools.chain.from_iterable(materialised))
     names = _unique_names({key: field_from_display_name(key) for key in keys})
-    if not names:
-        return pa.table({"unique_key": pa.array([], type=pa.string())})
+    if not names:  # no rows, or only empty objects (each still a row, without a key)
+        return pa.table({"unique_key": pa.nulls(len(materialised), type=pa.string())})
     return pa.table(
         {field: _text_column([row.get(key) for row in materialised]) for key, field in names.items()}
     )

@@ -210,3 +210,9 @@ def test_empty_input_gives_an_empty_batch() -> None:
     assert batch.rows.num_rows == 0
     assert tuple(batch.rows.column_names) == BATCH_COLUMNS
     assert batch.max_source_updated_at is None
+
+
+def test_empty_objects_are_rows_without_a_key() -> None:
+    batch = normalize([{}, {"unique_key": ""}], source="nyc", dataset=None)
+    assert [q.reason for q in batch.quarantined] == ["missing_unique_key", "missing_unique_key"]
+    assert [q.raw for q in batch.quarantined] == ["{}", "{}"]
