@@ -91,11 +91,11 @@ class WindowPuller:
         )
 
     def check_full_replace(
-        self, dataset_id: str, changed_where: str | None, ratio: float
+        self, dataset_id: str, changed_where: str | None, ratio: float, total_where: str | None = None
     ) -> FullReplaceCheck:
-        """Compare the rows in the incremental window with the dataset's total."""
+        """Compare the rows in the incremental window with the total (rows matching ``total_where``)."""
         changed = self.count(dataset_id, changed_where)
-        total = self.count(dataset_id, None) if changed else 0
+        total = self.count(dataset_id, total_where) if changed else 0
         return FullReplaceCheck(changed=changed, total=total, ratio=ratio)
 
     def latest_update(self, dataset_id: str, where: str | None) -> datetime | None:
