@@ -24,8 +24,10 @@ _WKT_POINT = rf"(?i)^\s*POINT\s*\(\s*{_NUMBER}\s+{_NUMBER}\s*\)"
 _PAREN_PAIR = rf"\(\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\)"
 
 
-def _number(expr: str) -> str:
-    return f"try_cast(nullif({expr}, '') AS DOUBLE)"
+def finite_number_sql(text: str) -> str:
+    """A DOUBLE read from a text expression; NULL when unreadable, NaN or infinite."""
+    value = f"try_cast(nullif(trim({text}), '') AS DOUBLE)"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
 
 
 def location_coordinate_sql(location: str, axis: str) -> str:
@@ -34,11 +36,11 @@ def location_coordinate_sql(location: str, axis: str) -> str:
     json_key, geojson_index, wkt_group, paren_group, array_index = (
         ("latitude", 1, 2, 1, 1) if axis == "lat" else ("longitude", 0, 1, 2, 2)
     )
-    json_value = _number(f"json_extract_string({location}, '$.{json_key}')")
-    geojson_value = _number(f"json_extract_string({location}, '$.coordinates[{geojson_index}]')")
-    wkt_value = _number(f"regexp_extract({location}, '{_WKT_POINT}', {wkt_group})")
-    paren_value = _number(f"regexp_extract({location}, '{_PAREN_PAIR}', {paren_group})")
-    array_value = _number(f"json_extract_string({location}, '$[{array_index}]')")
+    json_value = finite_number_sql(f"json_extract_string({location}, '$.{json_key}')")
+    geojson_value = finite_number_sql(f"json_extract_string({location}, '$.coordinates[{geojson_index}]')")
+    wkt_value = finite_number_sql(f"regexp_extract({location}, '{_WKT_POINT}', {wkt_group})")
+    paren_value = finite_number_sql(f"regexp_extract({location}, '{_PAREN_PAIR}', {paren_group})")
+    array_value = finite_number_sql(f"json_extract_string({location}, '$[{array_index}]')")
     return (
         f"CASE WHEN {location} IS NULL THEN NULL "
         f"WHEN starts_with(ltrim({location}), '{{') AND json_valid({location}) "

@@ -14,7 +14,7 @@ from typing import Final
 
 from resolve311.schema import NUMBER_FIELDS, SODA_FIELDS, TIMESTAMP_FIELDS
 from resolve311.warehouse.columns import BATCH_COLUMNS, SYSTEM_FIELD_COLUMNS, quote_ident
-from resolve311.warehouse.location import location_coordinate_sql, outside_city_sql
+from resolve311.warehouse.location import finite_number_sql, location_coordinate_sql, outside_city_sql
 from resolve311.warehouse.timestamps import (
     is_sentinel_sql,
     utc_from_instant_sql,
@@ -38,7 +38,7 @@ def _parsed_select(extra_columns: Sequence[str], has_extra_column: bool) -> str:
             parts.append(f"{wall_clock_sql(field)} AS {field}")
             parts.append(f"{field} AS __raw_{field}")
         elif field in NUMBER_FIELDS:
-            parts.append(f"try_cast(trim({field}) AS DOUBLE) AS __num_{field}")
+            parts.append(f"{finite_number_sql(field)} AS __num_{field}")
             parts.append(f"{field} AS __raw_{field}")
         else:
             parts.append(field)

@@ -88,3 +88,10 @@ def test_legacy_rows_json_location_array(make_row: Any, normalize_one: Any) -> N
     location = ['{"address": "", "city": "", "state": "", "zip": ""}', str(LAT), str(LON), None, False]
     row = normalize_one(make_row(latitude=None, longitude=None, location=location))
     assert (row["latitude"], row["longitude"]) == (pytest.approx(LAT), pytest.approx(LON))
+
+
+@pytest.mark.parametrize("text", ["NaN", "inf", "-Infinity", "1e400"])
+def test_non_finite_coordinates_are_null_and_flagged(text: str, make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(latitude=text, longitude="-73.9", location=None))
+    assert row["latitude"] is None
+    assert {"unparseable_coordinates", "no_coordinates"} <= set(row["dirty_flags"])
