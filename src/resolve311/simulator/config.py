@@ -48,7 +48,7 @@ def parse_faults(spec: str | None) -> tuple[tuple[str, float], ...]:
         if not sep:
             raise ConfigError(f"bad --faults item {part.strip()!r}: expected KIND:PROBABILITY")
         if kind not in FAULT_KINDS and not (kind.isdigit() and len(kind) == 3 and kind.startswith("5")):
-            raise ConfigError(f"unknown fault kind {kind!r}: use a 5xx code, {', '.join(FAULT_KINDS)}")
+            raise ConfigError(f"unknown fault kind {kind!r} (see docs/simulator.md)")
         try:
             probability = float(prob)
         except ValueError:

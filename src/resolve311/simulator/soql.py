@@ -227,7 +227,10 @@ def from_params(params: Mapping[str, str]) -> Query:
             "query.compiler.malformed", f"Unrecognized parameter ${name}", {"parameter": "$" + name}
         )
     filters = {k: v for k, v in params.items() if not k.startswith("$")}
-    return build_query(clauses, filters)
+    query = build_query(clauses, filters)
+    if params.get("$$exclude_system_fields", "").lower() == "false" and "select" not in clauses:
+        query.columns = [*system_columns(), *query.columns]
+    return query
 
 
 _KEYWORDS = {"select", "where", "group", "having", "order", "limit", "offset", "search"}
