@@ -30,7 +30,7 @@ def _row(key: int, hour: int, status: str) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(batches=deliveries)
 def test_final_state_is_the_newest_version_of_each_key(batches: list[list[Any]]) -> None:
     with duckdb.connect() as con:  # a real, in-memory warehouse: fast enough for many examples

@@ -54,7 +54,7 @@ row = st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, junk))
 keyed = st.builds(lambda r, k: {**r, "unique_key": k} if k else r, row, st.sampled_from(["", "1", "2", "3"]))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(rows=st.lists(keyed, max_size=12))
 def test_any_rows_normalise_and_load(rows: list[dict[str, str | None]]) -> None:
     batch = normalize(rows, source="nyc", dataset=None)
