@@ -36,7 +36,7 @@ class LoadResult:
     rows_changed: int
     rows_unchanged: int  # identical re-deliveries and older versions (rows_stale)
     rows_quarantined: int
-    affected_dates: frozenset[date]  # local created/closed dates (old and new) of new/changed rows
+    affected_dates: frozenset[date]  # local created/closed dates (old and new) of new, changed, stale rows
     max_source_updated_at: datetime | None
     rows_stale: int = 0  # older than the stored version: kept in request_versions only
     rows_duplicate: int = 0  # older copies of a key within the batch, dropped
@@ -100,7 +100,7 @@ def _affected_dates(con: duckdb.DuckDBPyConnection) -> frozenset[date]:
         f"""
         SELECT DISTINCT d FROM (
             SELECT unnest([created_date, closed_date, old_created_date, old_closed_date])::DATE AS d
-            FROM {_INCOMING} WHERE change IN ('new', 'changed')
+            FROM {_INCOMING} WHERE change IN ('new', 'changed', 'stale')
         ) WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
         """
     ).fetchall()

@@ -158,3 +158,11 @@ def test_requests_and_versions_hold_the_same_columns(warehouse: Any, load: Any, 
         names = [r[0] for r in warehouse.execute(f"DESCRIBE {table}").fetchall()]
         assert tuple(names) == REQUEST_COLUMNS
     assert _snapshot(warehouse, "requests") == _snapshot(warehouse, "request_versions")
+
+
+def test_a_late_older_version_marks_its_dates_affected(load: Any, make_row: Any) -> None:
+    """It changes no current row, but it adds history (backlog as of past days)."""
+    load([make_row(status="Closed", closed_date="2024-04-18T09:00:00.000", **{":updated_at": T3})], seq=1)
+    late = load([make_row(status="Open", created_date="2024-04-16T03:03:15.000", **{":updated_at": T1})], seq=2)
+    assert late.rows_stale == 1
+    assert date(2024, 4, 16) in late.affected_dates
