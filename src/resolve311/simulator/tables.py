@@ -53,7 +53,9 @@ def _dict(indices: np.ndarray, values: Sequence[str | None], mask: np.ndarray | 
 
 
 def _ts(seconds: np.ndarray) -> pa.Array:
-    return pa.array(seconds, type=pa.timestamp("s"), mask=seconds == NA)
+    """Microsecond timestamps (DuckDB's TIMESTAMP; year 3027 fits, unlike nanoseconds)."""
+    missing = seconds == NA
+    return pa.array(np.where(missing, 0, seconds) * 1_000_000, type=pa.timestamp("us"), mask=missing)
 
 
 def _int_text(values: np.ndarray, mask: np.ndarray) -> pa.Array:
