@@ -18,6 +18,7 @@ import duckdb
 from resolve311.errors import ConfigError
 from resolve311.schema import SODA_FIELDS, TIMESTAMP_FIELDS
 from resolve311.warehouse.columns import quote_ident
+from resolve311.warehouse.loader import without_progress_bar
 from resolve311.warehouse.timestamps import iso_text_sql, iso_utc_text_sql
 
 ExportTable = Literal["requests", "request_versions", "quarantine"]
@@ -67,7 +68,8 @@ def export_table(con: duckdb.DuckDBPyConnection, table: ExportTable, fmt: Export
     options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
     target = str(tmp).replace("'", "''")
     try:
-        row = con.execute(f"COPY ({query}) TO '{target}' ({options})").fetchone()
+        with without_progress_bar(con):
+            row = con.execute(f"COPY ({query}) TO '{target}' ({options})").fetchone()
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

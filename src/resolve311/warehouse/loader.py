@@ -11,6 +11,8 @@ differs; an older version never overwrites a newer one (it is still kept in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -45,17 +47,18 @@ class LoadResult:
 def load_batch(con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, *, batch_seq: int) -> LoadResult:
     """Apply ``batch`` as landing batch ``batch_seq`` inside the caller's transaction."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    con.register(_BATCH_VIEW, batch.rows)
-    try:
-        _stage(con, batch_seq, loaded_at)
-        counts = _counts(con)
-        affected = _affected_dates(con)
-        _apply_changes(con)
-        _insert_versions(con)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {_INCOMING}")
-        con.unregister(_BATCH_VIEW)
-    _insert_quarantine(con, batch, batch_seq, loaded_at)
+    with without_progress_bar(con):
+        con.register(_BATCH_VIEW, batch.rows)
+        try:
+            _stage(con, batch_seq, loaded_at)
+            counts = _counts(con)
+            affected = _affected_dates(con)
+            _apply_changes(con)
+            _insert_versions(con)
+        finally:
+            _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_INCOMING}"))
+            _best_effort(lambda: con.unregister(_BATCH_VIEW))
+        _insert_quarantine(con, batch, batch_seq, loaded_at)
     return LoadResult(
         rows_new=counts.get("new", 0),
         rows_changed=counts.get("changed", 0),
@@ -66,6 +69,25 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, *, batch_
         rows_stale=counts.get("stale", 0),
         rows_duplicate=batch.duplicates,
     )
+
+
+@contextmanager
+def without_progress_bar(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Keep DuckDB's progress bar (printed on stdout for long queries) off, then restore the setting."""
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    before = bool(row[0]) if row else False
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        if before:
+            _best_effort(lambda: con.execute("SET enable_progress_bar = true"))
+
+
+def _best_effort(cleanup: Callable[[], object]) -> None:
+    """Clean-up that must not hide the original error (an aborted transaction refuses statements)."""
+    with suppress(duckdb.Error):
+        cleanup()
 
 
 def _stage(con: duckdb.DuckDBPyConnection, batch_seq: int, loaded_at: datetime) -> None:
@@ -168,4 +190,4 @@ def _insert_quarantine(
             {"seq": batch_seq, "source": batch.source, "at": at},
         )
     finally:
-        con.unregister(_QUARANTINE_VIEW)
+        _best_effort(lambda: con.unregister(_QUARANTINE_VIEW))

@@ -163,6 +163,26 @@ def test_requests_and_versions_hold_the_same_columns(warehouse: Any, load: Any, 
 def test_a_late_older_version_marks_its_dates_affected(load: Any, make_row: Any) -> None:
     """It changes no current row, but it adds history (backlog as of past days)."""
     load([make_row(status="Closed", closed_date="2024-04-18T09:00:00.000", **{":updated_at": T3})], seq=1)
-    late = load([make_row(status="Open", created_date="2024-04-16T03:03:15.000", **{":updated_at": T1})], seq=2)
+    late = load(
+        [make_row(status="Open", created_date="2024-04-16T03:03:15.000", **{":updated_at": T1})], seq=2
+    )
     assert late.rows_stale == 1
     assert date(2024, 4, 16) in late.affected_dates
+
+
+def test_a_failing_load_reports_its_own_error_and_rolls_back(warehouse: Any, make_row: Any) -> None:
+    import pytest
+
+    batch = normalize([make_row()], source="nyc", dataset=None)
+    warehouse.execute("BEGIN")
+    warehouse.execute("DROP TABLE request_versions")  # make the version insert fail
+    with pytest.raises(duckdb.CatalogException, match="request_versions"):
+        load_batch(warehouse, batch, batch_seq=1)
+    warehouse.execute("ROLLBACK")
+    assert _count(warehouse, "requests") == 0
+
+
+def test_the_callers_progress_bar_setting_is_restored(warehouse: Any, make_row: Any) -> None:
+    warehouse.execute("SET enable_progress_bar = true")
+    load_batch(warehouse, normalize([make_row()], source="nyc", dataset=None), batch_seq=1)
+    assert warehouse.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (True,)
