@@ -38,5 +38,6 @@ QUICK = Sizes(
     metrics_scale=0.02,
     spark=False,
     web_repeats=3,
+    web_target_requests=800_000,
     direct_repeats=2,
 )
