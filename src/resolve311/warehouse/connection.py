@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 
 SCHEMA_VERSION = 1
+#: DuckDB prints a progress bar to stdout on long queries: it would corrupt `--json` output.
+QUIET = {"enable_progress_bar": False}
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -24,9 +26,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and on first use create and migrate) the warehouse at ``path``."""
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=QUIET)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=QUIET)
     migrate(con)
     return con
 

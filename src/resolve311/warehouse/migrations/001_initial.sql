@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS requests (
     created_utc                     TIMESTAMP NOT NULL,
     closed_utc                      TIMESTAMP,
     hours_to_close                  DOUBLE,             -- (closed_utc - created_utc) in hours; NULL when open
-    is_closed                       BOOLEAN NOT NULL,   -- closed_date present, or status starts with 'Closed'
+    is_closed                       BOOLEAN NOT NULL,   -- status 'Closed…'; a real closed_date when status is missing/Unspecified (docs/warehouse.md)
     dirty_flags                     VARCHAR[] NOT NULL, -- e.g. ['closed_before_created', 'sentinel_date', 'outside_city']
     source_id                       VARCHAR,            -- Socrata :id
     source_created_at               TIMESTAMP,          -- Socrata :created_at (UTC)
