@@ -10,8 +10,6 @@ from pathlib import Path
 import duckdb
 
 SCHEMA_VERSION = 1
-#: DuckDB prints a progress bar to stdout on long queries: it would corrupt `--json` output.
-QUIET = {"enable_progress_bar": False}
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -26,10 +24,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and on first use create and migrate) the warehouse at ``path``."""
     if read_only:
-        return duckdb.connect(str(path), read_only=True, config=QUIET)
+        return _quiet(duckdb.connect(str(path), read_only=True))
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config=QUIET)
+    con = _quiet(duckdb.connect(str(path)))
     migrate(con)
+    return con
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB prints a progress bar to stdout on long queries: it would corrupt `--json` output."""
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
