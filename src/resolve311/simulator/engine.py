@@ -65,6 +65,12 @@ class Simulation:
             self.today = after
         return self.state()
 
+    def replace_all(self) -> dict[str, Any]:
+        """Simulate a full dataset replace: every ``:updated_at`` moves to today's load."""
+        with self._lock:
+            self.store.bump_all(self.today)
+        return self.state()
+
     def state(self) -> dict[str, Any]:
         """What /_sim/state answers."""
         counts = self.store.counts()

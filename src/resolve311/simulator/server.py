@@ -93,6 +93,8 @@ class SimHandler(BaseHTTPRequestHandler):
                 self._send_json(200, sim.advance(days))
             except (ValueError, Resolve311Error) as exc:
                 self._send_json(400, {"error": True, "message": str(exc)})
+        elif path == "/_sim/replace" and method == "POST":
+            self._send_json(200, sim.replace_all())
         else:
             self._send_json(404, {"error": True, "message": f"no such control endpoint: {method} {path}"})
 

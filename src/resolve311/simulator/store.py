@@ -148,6 +148,13 @@ class Store:
             cur.execute("DROP TABLE changed")
             cur.execute("COMMIT")
 
+    def bump_all(self, today: date) -> None:
+        """A full dataset replace: every row's ``:updated_at`` becomes today's load (plus spread)."""
+        stamp = load_instant(today).isoformat(sep=" ")
+        spread = f"to_milliseconds(CAST(hash(unique_key) % {SPREAD_MS} AS BIGINT))"
+        with self.lock:
+            self.con.execute(f"""UPDATE rows SET ":updated_at" = TIMESTAMP '{stamp}' + {spread}""")
+
     def counts(self) -> dict[str, int]:
         """Rows per dataset id."""
         cur = self.cursor()

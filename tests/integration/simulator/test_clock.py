@@ -89,3 +89,15 @@ def test_advance_is_the_same_as_starting_later(make_sim: Callable[..., str], rea
     later = make_sim(scale=0.02, history_days=4, today=date(2024, 4, 17))
     with httpx.Client(base_url=advanced) as a, httpx.Client(base_url=later) as b:
         assert read_all(a) == read_all(b)
+
+
+def test_full_replace_bumps_every_updated_at(make_sim: Callable[..., str], read_all: ReadAll) -> None:
+    url = make_sim(scale=0.02, history_days=3)
+    with httpx.Client(base_url=url) as client:
+        before = read_all(client)
+        client.post("/_sim/replace")
+        after = {r[":id"]: r for r in read_all(client)}
+    assert len(after) == len(before)
+    assert all(after[r[":id"]][":updated_at"] >= r[":updated_at"] for r in before)
+    assert all(r[":updated_at"].startswith("2024-04-16T1") for r in after.values())
+    assert sum(after[r[":id"]][":updated_at"] != r[":updated_at"] for r in before) > len(before) // 2
