@@ -11,7 +11,7 @@ import pandas as pd
 
 from resolve311.metrics import backlog, definitions, km
 from resolve311.metrics.definitions import GROUP_COLS, WindowParams
-from resolve311.metrics.scoring import ScoreParams, bucket_table, scorecard, unit_table
+from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
     WINDOW_DAYS,
     WINDOWS,
@@ -112,6 +112,8 @@ def compute_window(
     steps_unit, steps_bucket = _km_steps(definitions.km_counts(created, p).to_pandas(), covered)
     kmu = km.km_median(steps_unit, [*G, "unit"])
     kmb = km.km_median(steps_bucket, [*G, "bucket"])
+    if cu.empty and ku.empty and bu.empty:
+        return empty_window_tables()
     units = unit_table([cu, ku, bu, kmu], covered)
     buckets = bucket_table(units, [kb, bb, kmb])
     sp = ScoreParams(window, days, covered, inputs.sla is not None, ctx.anomaly_threshold, ctx.min_group_size)
@@ -122,6 +124,21 @@ def compute_window(
             definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(), window, days, covered, ctx
         ),
         km_curve=_km_curve(steps_bucket, window),
+    )
+
+
+WHEN_COLUMNS = [*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]
+WHERE_COLUMNS = [*G, "window", "baseline", "cell_lat", "cell_lon", "recent", "historical", "difference"]
+KM_COLUMNS = [*G, "window", "cohort", "t_hours", "survival", "at_risk"]
+
+
+def empty_window_tables() -> WindowTables:
+    """A window in which nothing happened in any unit."""
+    return WindowTables(
+        scorecard=pd.DataFrame(columns=SCORECARD_COLUMNS),
+        heatmap_when=pd.DataFrame(columns=WHEN_COLUMNS),
+        heatmap_where=pd.DataFrame(columns=WHERE_COLUMNS),
+        km_curve=pd.DataFrame(columns=KM_COLUMNS),
     )
 
 
@@ -151,7 +168,7 @@ def _km_curve(steps_bucket: pd.DataFrame, window: str) -> pd.DataFrame:
     curves = km.km_curves(steps, [*G, "bucket"])
     curves["cohort"] = curves.pop("bucket").map({"recent": "recent", "8w": "historical"})
     curves["window"] = window
-    return curves[[*G, "window", "cohort", "t_hours", "survival", "at_risk"]]
+    return curves[KM_COLUMNS]
 
 
 def _per_bucket_scale(covered: tuple[int, ...], days: float) -> dict[str, float]:
@@ -176,15 +193,19 @@ def _heat(counts: pd.DataFrame, cells: list[str], window: str, scale: dict[str, 
 
 
 def _heat_when(counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...]) -> pd.DataFrame:
+    if counts.empty:
+        return pd.DataFrame(columns=WHEN_COLUMNS)
     counts = counts.rename(columns={"created_hour": "hour"})
     frame = _heat(counts, ["weekday", "hour"], window, _per_bucket_scale(covered, days / 7))
-    return frame[[*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]]
+    return frame[WHEN_COLUMNS]
 
 
 def _heat_where(
     counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...], ctx: Context
 ) -> pd.DataFrame:
+    if counts.empty:
+        return pd.DataFrame(columns=WHERE_COLUMNS)
     frame = _heat(counts, ["cell_i", "cell_j"], window, _per_bucket_scale(covered, days))
     frame["cell_lat"] = (frame["cell_i"].astype(float) + 0.5) * ctx.grid_deg
     frame["cell_lon"] = (frame["cell_j"].astype(float) + 0.5) * ctx.grid_deg
-    return frame[[*G, "window", "baseline", "cell_lat", "cell_lon", "recent", "historical", "difference"]]
+    return frame[WHERE_COLUMNS]
