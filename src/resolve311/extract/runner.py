@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import duckdb
 
-from resolve311.errors import Resolve311Error, SourceUnavailable
+from resolve311.errors import LockBusy, Resolve311Error, SourceUnavailable
 from resolve311.extract import ledger
 from resolve311.extract.lock import update_lock
 from resolve311.landing.consumer import apply_batch, drain
@@ -138,7 +138,7 @@ def execute(
         run_id=uuid.uuid4().hex[:16], source=source.name, kind=kind, started_at=ledger.utcnow()
     )
     with update_lock(settings.lock_path):
-        con = connect(settings.warehouse_path)
+        con = _open_warehouse(settings)
         try:
             _run_body(settings, source, con, report, body, drain_first)
         finally:
@@ -146,6 +146,15 @@ def execute(
             if report.status != "interrupted" and refresh:
                 _after_run(settings, report, full=full_refresh)
     return report
+
+
+def _open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The warehouse for writing; LockBusy when another process (not an update) holds it."""
+    try:
+        return connect(settings.warehouse_path)
+    except duckdb.IOException as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LockBusy(f"the warehouse is in use by another process: {first_line}") from None
 
 
 def _run_body(

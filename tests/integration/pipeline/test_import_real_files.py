@@ -6,9 +6,12 @@ import csv
 import gzip
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from helpers import REAL_FILES
 from resolve311.landing.store import LandingStore
@@ -20,6 +23,27 @@ def true_row_count(path: Path) -> int:
         return len(json.loads(path.read_bytes()))
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def raw_rows(path: Path) -> list[dict[str, Any]]:
+    """The file's rows as delivered (CSV headers lower-cased to match both naming styles)."""
+    if path.suffix == ".json":
+        return list(json.loads(path.read_bytes()))
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        return [{k.strip().lower(): v for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def location_lat_lon(value: object) -> tuple[float, float] | None:
+    """(lat, lon) from any of the five ``location`` shapes, read independently of the loader."""
+    if isinstance(value, dict):
+        if "coordinates" in value:
+            lon, lat = value["coordinates"]
+            return float(lat), float(lon)
+        return float(value["latitude"]), float(value["longitude"])
+    numbers = [float(x) for x in re.findall(r"-?\d+\.\d+", str(value or ""))]
+    if len(numbers) != 2:
+        return None
+    return (numbers[0], numbers[1]) if numbers[0] > 0 else (numbers[1], numbers[0])
 
 
 def test_every_real_file_imports_whole(cli: Any, warehouse: Any, home: Path, tmp_path: Path) -> None:
@@ -40,6 +64,21 @@ def test_every_real_file_imports_whole(cli: Any, warehouse: Any, home: Path, tmp
         )
         quarantined = warehouse(f"SELECT count(*) FROM quarantine WHERE batch_seq = {entry['batch_seq']}")
         assert in_warehouse[0][0] + quarantined[0][0] == entry["rows"] - entry["duplicates"], path.name
+
+    # spot checks: coordinates from each file's location shape match what was loaded
+    stored = {
+        k: (lat, lon) for k, lat, lon in warehouse("SELECT unique_key, latitude, longitude FROM requests")
+    }
+    for path in REAL_FILES:
+        checked = 0
+        for row in raw_rows(path):
+            expected = location_lat_lon(row.get("location"))
+            key = row.get("unique_key") or row.get("unique key")
+            if expected is None or key not in stored:
+                continue
+            assert stored[key] == pytest.approx(expected, abs=1e-6), (path.name, key)
+            checked += 1
+        assert checked > 0, path.name
 
     # a gzip-compressed copy imports too, and changes nothing (same versions)
     again = cli("import", str(gz), "--json", "--skip-metrics")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import wait_for
+from helpers import REAL_FILES, wait_for
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
 from resolve311.extract.lock import update_lock
 
@@ -127,3 +127,17 @@ def test_sigterm_interrupts_cleanly_and_the_ledger_says_so(
     assert warehouse("SELECT status FROM runs") == [("interrupted",)]
     with update_lock(lock):
         pass
+
+
+def test_a_warehouse_held_by_another_program_is_a_clear_error(cli: Any, home: Path) -> None:
+    import duckdb
+
+    home.mkdir(parents=True, exist_ok=True)
+    holder = duckdb.connect(str(home / "warehouse.duckdb"))  # e.g. someone's notebook
+    try:
+        result = cli("import", "--skip-metrics", str(REAL_FILES[0]))
+    finally:
+        holder.close()
+    assert result.returncode == EXIT_FAILURE
+    assert "the warehouse is in use by another process" in result.stderr
+    assert "Traceback" not in result.stderr
