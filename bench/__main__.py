@@ -6,6 +6,7 @@ Runs the benchmarks side by side with their alternatives and writes the report.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import shutil
 import sys
@@ -20,6 +21,7 @@ from bench.report import Section, document
 from bench.sizes import FULL, QUICK, Sizes
 
 BENCHMARKS = ("extract", "load", "metrics", "web")
+DEFAULT_CACHE = Path.home() / ".cache" / "resolve311-bench"
 Runner = Callable[[Sizes, Path], Section]
 
 
@@ -73,7 +75,7 @@ def run_one(name: str, sizes: Sizes, work: Path) -> Section:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    sizes = QUICK if args.quick else FULL
+    sizes = dataclasses.replace(QUICK if args.quick else FULL, cache=args.cache)
     names = [n for n in BENCHMARKS if not args.only or n in args.only]
     started = datetime.now(UTC)
     work = args.work or Path(tempfile.mkdtemp(prefix="resolve311-bench-"))

@@ -130,7 +130,7 @@ def notes(section: Section) -> list[str]:
             out.append(
                 "Without faults resolve311 pulls, lands and loads at least as fast as the plain clients."
             )
-    complete = [r[0] for r in faulty.rows if r[1] == "success" and r[5] == 0]
+    complete = [str(r[0]) for r in faulty.rows if r[1] == "success" and r[5] == 0]
     broken = [f"{r[0]} ({r[10] or 'incomplete'})" for r in faulty.rows if r[0] not in complete]
     out.append(
         "With faults on, complete pulls: "

@@ -12,15 +12,16 @@ from bench.isolate import Measured, run_isolated
 from bench.metrics_check import pandas_agrees, snapshots_agree
 from bench.report import Section
 from bench.sizes import Sizes
-from bench.warehouse_build import BuiltWarehouse, build, load_next_day
+from bench.warehouse_build import BuiltWarehouse, cached_build, load_next_day
 
 COLUMNS = ("computation", "engine", "what it computes", "seconds", "peak RSS MB", "agreement", "error")
 REFRESH = "bench.metrics_contenders:refresh"
 
 
 def _prepare(sizes: Sizes, work: Path) -> BuiltWarehouse:
-    home = work / "home"
-    return build(home, work, date.fromisoformat(sizes.today), sizes.metrics_days, sizes.metrics_scale)
+    return cached_build(
+        sizes.cache, work, date.fromisoformat(sizes.today), sizes.metrics_days, sizes.metrics_scale
+    )
 
 
 def _export_parquet(home: Path, out: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Sizes:
     web_repeats: int = 40
     web_target_requests: int = 40_000_000
     direct_repeats: int = 10
+    cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
 FULL = Sizes()

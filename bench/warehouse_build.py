@@ -8,6 +8,7 @@ batch for the incremental-refresh measurement.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -101,3 +102,27 @@ def load_next_day(home: Path, next_day: Path) -> int:
         return _load_chunks(pq.read_table(next_day).to_reader(CHUNK_ROWS), warehouse, int(seq))
     finally:
         warehouse.close()
+
+
+def cached_build(cache: Path | None, work: Path, today: date, days: int, scale: float) -> BuiltWarehouse:
+    """:func:`build` once per (today, days, scale) into ``cache``; each run works on a copy in ``work``."""
+    import shutil
+
+    if cache is None:
+        return build(work / "home", work, today, days, scale)
+    entry = cache / f"warehouse-{today}-{days}d-x{scale}"
+    done = entry / "complete.json"
+    if not done.is_file():
+        shutil.rmtree(entry, ignore_errors=True)
+        built = build(entry / "home", entry, today, days, scale)
+        shutil.rmtree(entry / "sim", ignore_errors=True)
+        done.write_text(
+            json.dumps(
+                {"rows": built.rows, "next_day": built.next_day.name, "next_day_rows": built.next_day_rows}
+            )
+        )
+    meta = json.loads(done.read_text())
+    home = work / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(entry / "home" / "warehouse.duckdb", home / "warehouse.duckdb")
+    return BuiltWarehouse(home, meta["rows"], entry / meta["next_day"], meta["next_day_rows"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -69,10 +70,11 @@ def _source_snapshot(sizes: Sizes, work: Path) -> tuple[Path, Path]:
     for name in ("s-full2.duckdb", "s-duckdb.duckdb"):
         if (metrics_home / name).is_file():
             return metrics_home / name, metrics_home / "warehouse.duckdb"
-    from bench.warehouse_build import build
+    from bench.warehouse_build import cached_build
 
-    home = work / "home"
-    build(home, work, date.fromisoformat(sizes.today), sizes.metrics_days, sizes.metrics_scale)
+    home = cached_build(
+        sizes.cache, work, date.fromisoformat(sizes.today), sizes.metrics_days, sizes.metrics_scale
+    ).home
     done = run_isolated(
         "bench.metrics_contenders:refresh",
         {"home": str(home), "engine": "duckdb", "full": True, "keep_as": "s.duckdb"},
@@ -136,10 +138,10 @@ def _dash_rows(client: httpx.Client, table: Table, agency: str, ctype: str, repe
     ]
     for view, path, search in views:
         page = dash.page_call(path, search)
-        times, size = _time(lambda page=page: dash.post(page), repeats)
+        times, size = _time(functools.partial(dash.post, page), repeats)
         _add(table, view, page.label, times, size)
         for call in dash.page_callbacks(dash.post(page)):
-            times, size = _time(lambda call=call: dash.post(call), repeats)
+            times, size = _time(functools.partial(dash.post, call), repeats)
             _add(table, view, call.label, times, size)
 
 

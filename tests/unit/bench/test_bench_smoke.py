@@ -1,0 +1,91 @@
+"""`python -m bench --quick` runs every benchmark end to end and writes each section (no timings checked)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SECTIONS = {
+    "## 1. Extract": "| client | status | rows received |",
+    "## 2. Load": "| contender | format | rows in |",
+    "## 3. Metrics": "| computation | engine | what it computes |",
+    "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("bench")
+    env = {k: v for k, v in os.environ.items() if k != "SOCRATA_APP_TOKEN"}
+    env["RESOLVE311_CONFIG"] = str(tmp / "none.toml")
+    out = tmp / "BENCHMARKS.md"
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--quick",
+        "--no-cache",
+        "--out",
+        str(out),
+        "--work",
+        str(tmp / "work"),
+    ]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out.read_text()
+
+
+@pytest.mark.slow
+def test_header_names_the_machine_and_the_command(quick_report: str) -> None:
+    for item in (
+        "- CPU:",
+        "- RAM:",
+        "- OS:",
+        "- Python:",
+        "- Libraries: duckdb",
+        "- Command: `python -m bench",
+        "- Date:",
+    ):
+        assert item in quick_report
+
+
+@pytest.mark.slow
+def test_every_benchmark_has_its_section_and_table(quick_report: str) -> None:
+    for title, table_header in SECTIONS.items():
+        assert title in quick_report
+        assert table_header in quick_report
+    assert "FAILED" not in quick_report
+
+
+@pytest.mark.slow
+def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> None:
+    faulty = quick_report.split("*Faults on")[1].split("\n\n", 2)[1]
+    ours = next(line for line in faulty.splitlines() if line.startswith("| resolve311 update"))
+    cells = [c.strip() for c in ours.strip("|").split("|")]
+    assert cells[1] == "success" and cells[5] == "0"  # status, missing keys
+
+
+@pytest.mark.slow
+def test_metrics_engines_agree(quick_report: str) -> None:
+    metrics = quick_report.split("## 3. Metrics")[1].split("## 4.")[0]
+    assert "created/day: 0 of" in metrics
+    assert "0 of 0" not in metrics
+    assert "| incremental refresh after 1 new day | DuckDB (Ibis) |" in metrics
+
+
+def test_unknown_benchmark_name_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "nope"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "invalid choice: 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr
