@@ -1,0 +1,54 @@
+"""`resolve311 metrics` and `resolve311 import-sla` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RESOLVE311_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "resolve311", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_import_sla_then_metrics_publishes_on_time_share(home: Path, warehouse) -> None:
+    for day in range(1, 12):
+        warehouse.add(f"k{day}", datetime(2025, 3, day, 9), datetime(2025, 3, day, 10 + day % 4))
+    warehouse.close()
+    done = run(home, "import-sla", str(DATA / "sla_cs9t-e3x8.json"))
+    assert done.returncode == 0, done.stderr
+    assert "3 target(s) loaded from 5 row(s) (1 without a target)" in done.stdout
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        targets = con.execute(
+            "SELECT agency, complaint_type, target_hours FROM sla_targets ORDER BY ALL"
+        ).fetchall()
+    assert ("NYPD", "Noise", 3.0) in targets
+    done = run(home, "metrics", "--full")
+    assert done.returncode == 0, done.stderr
+    assert "full refresh on duckdb" in done.stdout
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        share = con.execute(
+            "SELECT recent FROM scorecard WHERE agency = '*' AND \"window\" = '1d' AND baseline = '8w'"
+            " AND metric = 'on_time_share'"
+        ).fetchall()
+    assert share == [(1.0,)]  # 2025-03-10: closed after 1 h, target 3 h
+
+
+def test_bad_arguments_are_one_line_errors(home: Path) -> None:
+    bad_engine = run(home, "metrics", "--engine", "pandas")
+    assert bad_engine.returncode == 2
+    assert bad_engine.stderr.strip().splitlines() == [
+        "error: unknown metrics engine 'pandas'; use one of: duckdb, spark"
+    ]
+    missing = run(home, "import-sla", str(home / "nope.json"))
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr and "Traceback" not in missing.stderr
