@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -43,6 +43,28 @@ def interrupt_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
         [utcnow()],
     ).fetchall()
     return len(rows)
+
+
+def unrefreshed_since(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Start of the earliest interrupted run since the last run that finished (and refreshed metrics)."""
+    row = con.execute(
+        "SELECT min(started_at) FROM runs WHERE status = 'interrupted' AND started_at > "
+        "coalesce((SELECT max(started_at) FROM runs WHERE status NOT IN ('interrupted', 'running')), "
+        "'-infinity'::TIMESTAMP)"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def dates_loaded_since(con: duckdb.DuckDBPyConnection, since: datetime) -> set[date]:
+    """Local created/closed dates of every version of the requests that got a version since ``since``."""
+    rows = con.execute(
+        "WITH touched AS (SELECT DISTINCT unique_key FROM request_versions WHERE loaded_at >= ?), "
+        "days AS (SELECT created_date::DATE AS d FROM request_versions JOIN touched USING (unique_key) "
+        "UNION SELECT closed_date::DATE FROM request_versions JOIN touched USING (unique_key)) "
+        "SELECT d FROM days WHERE year(d) BETWEEN 1901 AND 2100",
+        [since],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def start_run(

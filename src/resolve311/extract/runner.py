@@ -164,6 +164,9 @@ def _run_body(
     stale = ledger.interrupt_stale_runs(con)
     if stale:
         log.warning("marked %d earlier run(s) as interrupted", stale)
+    unrefreshed = ledger.unrefreshed_since(con)
+    if unrefreshed is not None:  # interrupted runs loaded data but never refreshed its metrics
+        report.affected_dates |= ledger.dates_loaded_since(con, unrefreshed)
     report.watermark_before = ledger.watermark(con, source.name)
     ledger.start_run(
         con, run_id=report.run_id, source=source.name, kind=report.kind,

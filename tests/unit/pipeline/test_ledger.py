@@ -1,7 +1,7 @@
 """The run ledger and incremental state in a real (temporary) warehouse."""
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -62,3 +62,48 @@ def test_backfill_chunks_are_remembered(con: duckdb.DuckDBPyConnection) -> None:
     ledger.mark_chunk_done(con, "nyc", "erm2-nwe9", "2024-01-01..2024-01-08", 10)
     assert ledger.done_chunks(con, "nyc", "erm2-nwe9") == {"2024-01-01..2024-01-08"}
     assert ledger.done_chunks(con, "nyc", "76ig-c548") == set()
+
+
+def test_dates_loaded_by_interrupted_runs_are_found_for_the_next_refresh(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    def run(run_id: str, day: int, status: str) -> None:
+        ledger.start_run(
+            con,
+            run_id=run_id,
+            source="nyc",
+            kind="update",
+            started_at=datetime(2024, 1, day),
+            watermark_before=None,
+        )
+        con.execute("UPDATE runs SET status = ? WHERE run_id = ?", [status, run_id])
+
+    run("a", 1, "success")
+    assert ledger.unrefreshed_since(con) is None
+    run("b", 2, "interrupted")
+    run("c", 3, "interrupted")
+    assert ledger.unrefreshed_since(con) == datetime(2024, 1, 2)
+    columns = [r[0] for r in con.execute("DESCRIBE request_versions").fetchall()]
+    insert = f"INSERT INTO request_versions ({', '.join(columns)}) SELECT " + ", ".join(
+        {"unique_key": "?", "created_date": "?", "closed_date": "?", "loaded_at": "?", "row_hash": "?",
+         "source": "'nyc'", "created_utc": "?", "is_closed": "false", "dirty_flags": "[]", "batch_seq": "1"}.get(c, "NULL")
+        for c in columns
+    )  # fmt: skip
+
+    def version(key: str, created: datetime, closed: datetime | None, loaded: datetime, h: str) -> None:
+        ordered = {
+            "unique_key": key,
+            "created_date": created,
+            "closed_date": closed,
+            "loaded_at": loaded,
+            "row_hash": h,
+            "created_utc": created,
+        }
+        con.execute(insert, [ordered[c] for c in columns if c in ordered])
+
+    version("k1", datetime(2023, 5, 1), None, datetime(2023, 12, 1), "h1")  # old version, closed later
+    version("k1", datetime(2023, 5, 1), datetime(2023, 6, 1), datetime(2024, 1, 2, 1), "h2")
+    version("k2", datetime(2023, 7, 1), None, datetime(2023, 12, 1), "h3")  # untouched
+    assert ledger.dates_loaded_since(con, datetime(2024, 1, 2)) == {date(2023, 5, 1), date(2023, 6, 1)}
+    run("d", 4, "success")
+    assert ledger.unrefreshed_since(con) is None
