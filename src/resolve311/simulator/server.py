@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -82,6 +83,10 @@ class SimHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        except Exception as exc:  # a bug must not kill the server: answer 500 if still possible
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send_json(500, {"code": "internal_error", "error": True, "message": type(exc).__name__})
 
     def _control(self, method: str, path: str, params: dict[str, str]) -> None:
         sim = self.server.simulation
@@ -154,26 +159,20 @@ class SimHandler(BaseHTTPRequestHandler):
             return
         inner = query.sql("rows", predicate)
         lines_sql = json_lines_sql(query, inner) if fmt == "json" else csv_lines_sql(query, inner)
-        cursor = self.server.simulation.store.cursor()
-        try:
-            result = cursor.execute(lines_sql)
-        except duckdb.Error as exc:
-            self._send_error_body(
-                SoqlError("query.soql.invalid", f"Invalid SoQL query: {exc}".splitlines()[0]), v3
-            )
-            return
-        headers = soda2_headers(query)
-        if fmt == "json":
-            self._stream(
-                _json_body(result, fault == "empty"), "application/json;charset=utf-8", headers, fault
-            )
-        else:
-            self._stream(
-                _csv_body(result, csv_header(query), fault == "empty"),
-                "text/csv;charset=utf-8",
-                headers,
-                fault,
-            )
+        with self.server.simulation.store.cursor() as cursor:
+            try:
+                result = cursor.execute(lines_sql)
+            except duckdb.Error as exc:
+                message = f"Invalid SoQL query: {exc}".splitlines()[0]
+                self._send_error_body(SoqlError("query.soql.invalid", message), v3)
+                return
+            headers = soda2_headers(query)
+            if fmt == "json":
+                body = _json_body(result, fault == "empty")
+                self._stream(body, "application/json;charset=utf-8", headers, fault)
+            else:
+                body = _csv_body(result, csv_header(query), fault == "empty")
+                self._stream(body, "text/csv;charset=utf-8", headers, fault)
 
     def _soda3(self, dataset: str) -> None:
         if not self.headers.get("X-App-Token", "").strip():

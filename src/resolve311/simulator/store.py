@@ -157,16 +157,17 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows per dataset id."""
-        cur = self.cursor()
         out = {}
-        for dataset, predicate in DATASETS.items():
-            row = cur.execute(f"SELECT count(*) FROM rows WHERE {predicate}").fetchone()
-            out[dataset] = int(row[0]) if row else 0
+        with self.cursor() as cur:
+            for dataset, predicate in DATASETS.items():
+                row = cur.execute(f"SELECT count(*) FROM rows WHERE {predicate}").fetchone()
+                out[dataset] = int(row[0]) if row else 0
         return out
 
     def rows_updated_at(self) -> datetime | None:
         """Newest ``:updated_at`` (UTC), for metadata and Last-Modified."""
-        row = self.cursor().execute('SELECT max(":updated_at") FROM rows').fetchone()
+        with self.cursor() as cur:
+            row = cur.execute('SELECT max(":updated_at") FROM rows').fetchone()
         value = row[0] if row else None
         return value if isinstance(value, datetime) else None
 
