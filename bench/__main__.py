@@ -35,6 +35,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--work", type=Path, default=None, help="scratch directory (default: a temporary one)"
     )
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE,
+        help="keep the generated metrics warehouse here between runs (building it is not measured)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-cache", dest="cache", action="store_const", const=None, help="build every warehouse afresh"
+    )
     return parser.parse_args(argv)
 
 
