@@ -164,10 +164,3 @@ def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir
         c.group_by([*GROUP_COLS, "dnum"]).aggregate(created=c.count()),
         k.group_by([*GROUP_COLS, "dnum"]).aggregate(closed=k.count()),
     )
-
-
-def agency_totals(inp: ir.Table) -> ir.Table:
-    """Per agency: requests and first/last created day number."""
-    return inp.group_by("agency").aggregate(
-        requests_total=inp.count(), first_dnum=inp.created_dnum.min(), last_dnum=inp.created_dnum.max()
-    )
