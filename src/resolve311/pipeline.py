@@ -31,10 +31,11 @@ from resolve311.extract.retry import RetryPolicy
 from resolve311.extract.runner import Progress, RunContext, RunReport, execute
 from resolve311.extract.socrata import SocrataClient
 from resolve311.landing.consumer import drain
-from resolve311.landing.store import BatchMeta
+from resolve311.landing.store import BatchMeta, Manifest
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset
 from resolve311.warehouse.connection import connect
+from resolve311.warehouse.loader import LoadResult
 
 __all__ = [
     "RunReport",
@@ -65,7 +66,6 @@ def run_update(
 
     def body(run: RunContext) -> None:
         with _puller(settings) as puller:
-            run.report.watermark_before = ledger.watermark(run.con, run.source.name)
             for dataset in run.source.datasets:
                 _pull_changes(run, puller, dataset, allow_full_replace)
             for dataset in run.source.datasets:
@@ -74,22 +74,11 @@ def run_update(
     return execute(settings, "update", body, source_name=source, refresh=refresh)
 
 
-class _PullerScope:
-    """A client and a puller that close together."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.client = SocrataClient.from_settings(settings)
-        self.puller = WindowPuller(self.client, RetryPolicy.from_settings(settings), settings.page_size)
-
-    def __enter__(self) -> WindowPuller:
-        return self.puller
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-
-
-def _puller(settings: Settings) -> _PullerScope:
-    return _PullerScope(settings)
+@contextmanager
+def _puller(settings: Settings) -> Iterator[WindowPuller]:
+    """A window puller over a Socrata client configured from ``settings`` (closed afterwards)."""
+    with SocrataClient.from_settings(settings) as client:
+        yield WindowPuller(client, RetryPolicy.from_settings(settings), settings.page_size)
 
 
 def _dataset_where(run: RunContext, dataset: Dataset) -> str | None:
@@ -284,9 +273,9 @@ def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bo
         total = len(run.store.manifests())
         done = 0
 
-        def loaded(manifest: object, result: object) -> None:
+        def loaded(manifest: Manifest, result: LoadResult) -> None:
             nonlocal done
-            run.record(result)  # type: ignore[arg-type]
+            run.record(result)
             done += 1
             if progress:
                 progress(done, total, "batches")

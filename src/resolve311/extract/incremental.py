@@ -9,6 +9,7 @@ an empty page contradicted by the count is retried like any transient failure.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ class WindowPuller:
         cursor = start_after
         while True:
             page, remaining = call_with_retry(
-                lambda c=cursor: self._confirmed_page(dataset_id, where, c),  # type: ignore[misc]
+                functools.partial(self._confirmed_page, dataset_id, where, cursor),
                 self.policy,
                 what=f"page of {dataset_id}",
             )
