@@ -126,3 +126,14 @@ def test_no_results_error_code_means_an_empty_page() -> None:
 def test_a_count_must_be_one_number(body: list[dict[str, str]]) -> None:
     with pytest.raises(RetryableError):
         client_for(answer(200, body)).count("x", None)
+
+
+def test_retry_after_may_be_an_http_date() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    with pytest.raises(RetryableError) as caught:
+        client_for(answer(429, {}, headers={"Retry-After": when})).fetch_rows("x", {})
+    assert caught.value.retry_after_s is not None
+    assert 100 < caught.value.retry_after_s <= 120
