@@ -134,3 +134,22 @@ def test_missing_file_is_a_one_line_error(cli: Any, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "no such file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_another_city_is_loaded_through_its_field_map(home: Path, tmp_path: Path, warehouse: Any) -> None:
+    from resolve311.pipeline import run_import
+    from resolve311.settings import load_settings
+
+    page = [
+        {"sr_number": "SR24-001", "sr_type": "Pothole in Street", "owner_department": "CDOT",
+         "created_date": "2024-04-16T03:03:15.000", "status": "Open", "zip_code": "60601"},
+        {"sr_type": "No key here", "created_date": "2024-04-16T04:00:00.000"},
+    ]  # fmt: skip
+    path = tmp_path / "chicago.json"
+    path.write_text(json.dumps(page))
+    report = run_import(load_settings(), [path], source="chicago", refresh=False)
+    assert report.status == "success"
+    assert report.files[0]["loaded"] + report.files[0]["quarantined"] == 2
+    rows = warehouse("SELECT unique_key, complaint_type, agency, incident_zip, source FROM requests")
+    assert rows == [("SR24-001", "Pothole in Street", "CDOT", "60601", "chicago")]
+    assert warehouse("SELECT reason FROM quarantine") == [("missing_unique_key",)]
