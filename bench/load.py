@@ -45,7 +45,6 @@ def _day_later(stamp: str) -> str:
 
 
 def _prepare(sizes: Sizes, work: Path) -> dict[str, tuple[list[Path], Path]]:
-    days = math.ceil(sizes.load_rows / (NYC_PER_DAY * 0.9)) + 2
     scale = 1.0 if sizes.load_rows >= 50_000 else 0.05
     days = math.ceil(sizes.load_rows / (NYC_PER_DAY * scale * 0.8)) + 2
     args = ["--today", sizes.today, "--history-days", str(days), "--scale", str(scale)]
