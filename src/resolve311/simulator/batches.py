@@ -8,7 +8,10 @@ Example::
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from resolve311.simulator.tables import requests_table
 from resolve311.simulator.volume import counts_and_key_starts
 
 CHUNK_DAYS = 31
+PARALLEL_ROWS = 1_000_000
 
 
 def generate_tables(seed: int, scale: float, first: date, last: date) -> Iterator[pa.Table]:
@@ -38,14 +42,41 @@ def generate_tables(seed: int, scale: float, first: date, last: date) -> Iterato
         chunk_start = stop
 
 
-def write_parquet(seed: int, scale: float, first: date, last: date, out_dir: Path) -> list[Path]:
-    """Write first..last to ``out_dir/days-<first>-<last>-<n>.parquet`` files; returns their paths."""
+def _chunks(first: date, last: date) -> list[tuple[date, date]]:
+    spans, start = [], first
+    while start <= last:
+        stop = min(start + timedelta(days=CHUNK_DAYS - 1), last)
+        spans.append((start, stop))
+        start = stop + timedelta(days=1)
+    return spans
+
+
+def _write_span(seed: int, scale: float, first: date, last: date, out_dir: Path) -> Path:
+    """Generate one span into ``out_dir/days-<first>-<last>.parquet`` (write to temp, then rename)."""
+    table = pa.concat_tables(generate_tables(seed, scale, first, last))
+    path = out_dir / f"days-{first.isoformat()}-{last.isoformat()}.parquet"
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
+    tmp.replace(path)
+    return path
+
+
+def write_parquet(
+    seed: int, scale: float, first: date, last: date, out_dir: Path, workers: int | None = None
+) -> list[Path]:
+    """Write first..last as one Parquet file per CHUNK_DAYS span; returns their paths.
+
+    ``workers`` processes generate spans in parallel (default: one per core, up
+    to 2, when there are over PARALLEL_ROWS rows; else in this process).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for number, table in enumerate(generate_tables(seed, scale, first, last)):
-        path = out_dir / f"days-{first.isoformat()}-{last.isoformat()}-{number:04d}.parquet"
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
-        tmp.replace(path)
-        paths.append(path)
-    return paths
+    spans = _chunks(first, last)
+    if workers is None:
+        rows = int(counts_and_key_starts(seed, scale, first, last)[0].sum()) if spans else 0
+        workers = min(2, os.cpu_count() or 1) if rows > PARALLEL_ROWS else 1
+    if workers <= 1 or len(spans) <= 1:
+        return [_write_span(seed, scale, a, b, out_dir) for a, b in spans]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_write_span, seed, scale, a, b, out_dir) for a, b in spans]
+        return [f.result() for f in futures]

@@ -127,3 +127,23 @@ def test_dirty_row_rates(
 def test_sentinel_dates_and_mojibake_appear(generated: duckdb.DuckDBPyConnection) -> None:
     assert one(generated, "SELECT count(*) FROM g WHERE year(closed_value) <= 1900") > 0
     assert one(generated, "SELECT count(*) FROM g WHERE close_text LIKE '%\u00e2\u0080\u0099%'") > 0
+
+
+@pytest.mark.parametrize(
+    ("agency", "low_h", "high_h"),
+    [
+        ("NYPD", 0.3, 3.0),
+        ("DEP", 8.0, 48.0),
+        ("DSNY", 36.0, 110.0),
+        ("DOT", 48.0, 200.0),
+        ("HPD", 80.0, 300.0),
+    ],
+)
+def test_time_to_close_medians_by_agency(
+    generated: duckdb.DuckDBPyConnection, agency: str, low_h: float, high_h: float
+) -> None:
+    median = one(
+        generated,
+        f"SELECT median(epoch(close_at) - epoch(created_date)) / 3600 FROM g WHERE agency = '{agency}' AND close_at IS NOT NULL",
+    )
+    assert low_h <= median <= high_h
