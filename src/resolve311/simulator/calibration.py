@@ -154,7 +154,19 @@ PRE_2020_AGENCY_FACTOR: Final[dict[str, float]] = {
 }
 
 #: Agency codes that changed: (new code, old code, first day of the new code).
-AGENCY_RENAMES: Final[tuple[tuple[str, str, str], ...]] = (("DCWP", "DCA", "2019-12-01"),)
+AGENCY_RENAMES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("DCWP", "DCA", "2019-12-01"),
+    ("OTI", "DOITT", "2022-01-01"),
+)
+OLD_AGENCY_NAMES: Final[dict[str, str]] = {
+    "DCA": "Department of Consumer Affairs",
+    "DOITT": "Department of Information Technology and Telecommunications",
+}
+#: Complaint-type labels that changed: (current label, old label, first day of the current one).
+TYPE_RENAMES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("HEAT/HOT WATER", "HEATING", "2014-03-01"),
+    ("PAINT/PLASTER", "PAINT - PLASTER", "2014-03-01"),
+)
 
 #: Relative request rate by hour of day (0–23), one profile per rhythm.
 HOUR_PROFILES: Final[dict[str, tuple[float, ...]]] = {

@@ -18,6 +18,7 @@ from resolve311.simulator.generator import NA, Columns
 from resolve311.simulator.places import Places, load_places
 from resolve311.simulator.vocabulary import Vocabulary, build_vocabulary
 
+Renames = tuple[tuple[str, str, str], ...]
 _ALPHABET = np.frombuffer(b"23456789abcdefghijkmnpqrstuvwxyz", dtype=np.uint8)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -67,16 +68,25 @@ def _join(left: pa.Array, right: pa.Array, mask: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(mask), pa.nulls(len(mask), pa.string()), joined)
 
 
+def _renamed(index: np.ndarray, created: np.ndarray, labels: list[str], renames: Renames) -> np.ndarray:
+    """Indices pointing at a label's old spelling for rows created before the rename (extends ``labels``)."""
+    for new, old, since in renames:
+        labels.append(old)
+        start = (date.fromisoformat(since) - date(1970, 1, 1)).days * 86_400
+        index = np.where((index == labels.index(new)) & (created < start), len(labels) - 1, index)
+    return index
+
+
 def _agency_codes(cols: Columns, voc: Vocabulary) -> tuple[pa.Array, pa.Array]:
     codes = list(voc.agencies)
-    names: list[str | None] = list(voc.agency_names)
-    index = cols["agency"].copy()
-    for new, old, since in cal.AGENCY_RENAMES:
-        codes.append(old)
-        names.append("Department of Consumer Affairs" if old == "DCA" else old)
-        start = (date.fromisoformat(since) - date(1970, 1, 1)).days * 86_400
-        index = np.where((index == codes.index(new)) & (cols["created"] < start), len(codes) - 1, index)
+    index = _renamed(cols["agency"], cols["created"], codes, cal.AGENCY_RENAMES)
+    names = [*voc.agency_names, *(cal.OLD_AGENCY_NAMES[old] for _, old, _ in cal.AGENCY_RENAMES)]
     return _dict(index, list(codes)), _dict(index, names)
+
+
+def _complaint_types(cols: Columns, voc: Vocabulary) -> pa.Array:
+    labels = list(voc.type_names)
+    return _dict(_renamed(cols["type_name"], cols["created"], labels, cal.TYPE_RENAMES), list(labels))
 
 
 def _place_columns(cols: Columns, pl: Places) -> dict[str, pa.Array]:
@@ -152,7 +162,7 @@ def requests_table(cols: Columns) -> pa.Table:
         "created_date": _ts(cols["created"]),
         "agency": agency,
         "agency_name": agency_name,
-        "complaint_type": _dict(cols["type_name"], list(voc.type_names)),
+        "complaint_type": _complaint_types(cols, voc),
         "descriptor": _dict(cols["descriptor"], list(voc.descriptors)),
         "descriptor_2": pa.nulls(n, pa.string()),
         "location_type": _dict(cols["type"], voc.location_types),

@@ -147,3 +147,17 @@ def test_time_to_close_medians_by_agency(
         f"SELECT median(epoch(close_at) - epoch(created_date)) / 3600 FROM g WHERE agency = '{agency}' AND close_at IS NOT NULL",
     )
     assert low_h <= median <= high_h
+
+
+def test_codes_and_labels_change_over_time() -> None:
+    old = days(4, date(2013, 1, 5), date(2013, 1, 6), scale=0.3)
+    new = days(4, date(2024, 1, 5), date(2024, 1, 6), scale=0.3)
+    old_types, new_types = (
+        set(old.column("complaint_type").to_pylist()),
+        set(new.column("complaint_type").to_pylist()),
+    )
+    assert "HEATING" in old_types and "HEAT/HOT WATER" not in old_types
+    assert "HEAT/HOT WATER" in new_types and "HEATING" not in new_types
+    old_agencies = set(old.column("agency").to_pylist())
+    assert "DCA" in old_agencies and "DCWP" not in old_agencies and "DOITT" in old_agencies
+    assert {"DCWP", "OTI"} <= set(new.column("agency").to_pylist())
