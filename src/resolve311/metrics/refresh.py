@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
 
 import duckdb
 import pandas as pd
@@ -31,8 +30,6 @@ from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
-
-GRID_DEG: Final[float] = 0.01
 
 
 @dataclass
@@ -154,7 +151,7 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
         as_of_ms=local_ms(as_of, settings.timezone),
         history_start=start,
         tz=settings.timezone,
-        grid_deg=GRID_DEG,
+        grid_deg=snapshot.GRID_DEG,
         anomaly_threshold=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )

@@ -26,6 +26,8 @@ METRIC_TABLES: Final[tuple[str, ...]] = (
 )  # fmt: skip
 STATUS_TABLES: Final[tuple[str, ...]] = ("status", "runs", "quarantine_summary")
 RUNS_KEPT: Final[int] = 500
+#: Cell size of the "where" heat map, degrees of latitude and longitude.
+GRID_DEG: Final[float] = 0.01
 
 _STATUS_SQL = """
 WITH last_run AS (
@@ -81,6 +83,7 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
         "anomaly_threshold": str(settings.anomaly_threshold),
         "min_group_size": str(settings.min_group_size),
         "timezone": settings.timezone,
+        "grid_deg": str(GRID_DEG),
     }
 
 
@@ -161,6 +164,6 @@ def publish_status(settings: Settings) -> None:
     previous = settings.snapshot_path if settings.snapshot_path.exists() else None
     meta: dict[str, str | None] = {} if previous else base_meta(settings)
     if previous is None:
-        meta.update({"as_of": None, "as_of_date": None, "grid_deg": None})
+        meta.update({"as_of": None, "as_of_date": None})
     meta["generated_at"] = generated_now()
     write_snapshot(settings.snapshot_path, tables, meta, carry_from=previous)

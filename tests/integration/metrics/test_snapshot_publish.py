@@ -76,6 +76,7 @@ def test_publish_status_without_any_snapshot_creates_a_minimal_one(settings: Set
     meta = dict(query(settings.snapshot_path, "SELECT key, value FROM meta"))
     assert set(meta) >= META_KEYS
     assert meta["as_of"] is None
+    assert meta["grid_deg"] == "0.01"
     assert query(settings.snapshot_path, "SELECT last_run_status, last_error FROM status") == [
         ("source_unavailable", "source unavailable after 3 tries")
     ]
