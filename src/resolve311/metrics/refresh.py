@@ -80,10 +80,7 @@ def _refresh(
         days = {dnum(d) for d in touched}
     mode = "full" if days is None else "incremental"
     status = snapshot.read_status_tables(con, source)
-    meta = snapshot.base_meta(settings) | {
-        "generated_at": snapshot.generated_now(),
-        "grid_deg": str(GRID_DEG),
-    }
+    meta = snapshot.base_meta(settings) | {"generated_at": snapshot.generated_now()}
     if as_of is None:
         daily.write_state(con, source, None)
         snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
