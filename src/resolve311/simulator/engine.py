@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from resolve311.simulator.faults import FaultPlan
 from resolve311.simulator.replay import default_replay_today, replay_table
 from resolve311.simulator.store import Store, snapshot_local
 from resolve311.simulator.volume import EPOCH, HORIZON
+
+CLOSE_WAIT_S = 10.0
 
 
 class Simulation:
@@ -35,6 +39,8 @@ class Simulation:
         self.stop_event = threading.Event()
         self.requests_served = 0
         self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._in_flight = 0
 
     @staticmethod
     def _check_dates(first: date, last: date) -> None:
@@ -94,9 +100,23 @@ class Simulation:
         with self._lock:
             self.requests_served += 1
 
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Mark one HTTP request as in flight (close() waits for them)."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
     def close(self) -> None:
         """Stop stalled requests, close the database, remove a temporary data directory."""
         self.stop_event.set()
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=CLOSE_WAIT_S)
         self.store.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)

@@ -59,6 +59,10 @@ class SimHandler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
+        with self.server.simulation.handling():
+            self._route(method)
+
+    def _route(self, method: str) -> None:
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         sim = self.server.simulation
