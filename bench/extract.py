@@ -23,14 +23,18 @@ def _sim_args(sizes: Sizes, scale: float, faults: str | None) -> list[str]:
     return args + (["--faults", faults, "--stall-seconds", "2", "--retry-after", "1"] if faults else [])
 
 
+CLIENTS = ("resolve311 update", "sodapy get_all", "pandas read_csv loop")
+
+
 def _contenders(
-    url: str, work: Path, oracle: Path, page: int, timeout_s: float
+    url: str, home: Path, oracle: Path, page: int, timeout_s: float
 ) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each client's child-process target and arguments (keys: CLIENTS)."""
     common = {"url": url, "oracle": str(oracle)}
     return {
         "resolve311 update": (
             "bench.extract_clients:resolve311_update",
-            common | {"home": str(work / "home"), "timeout_s": timeout_s, "retry_base_s": 0.2},
+            common | {"home": str(home), "timeout_s": timeout_s, "retry_base_s": 0.2},
         ),
         "sodapy get_all": (
             "bench.extract_clients:sodapy_get_all",
@@ -65,10 +69,8 @@ def _clean_run(sizes: Sizes, work: Path, section: Section) -> int:
     with simulator(*_sim_args(sizes, sizes.extract_scale, None)) as url:
         oracle = work / "oracle-clean.txt"
         n = oracle_keys(url, oracle)
-        for name, (target, kwargs) in _contenders(
-            url, work / "clean", oracle, sizes.extract_page, 60
-        ).items():
-            kwargs = kwargs | ({"home": str(work / "clean-home")} if "home" in kwargs else {})
+        contenders = _contenders(url, work / "clean-home", oracle, sizes.extract_page, 60)
+        for name, (target, kwargs) in contenders.items():
             _row(table, name, run_isolated(target, kwargs, env=_page_env(sizes.extract_page)))
     return n
 
@@ -80,14 +82,12 @@ def _faulty_run(sizes: Sizes, work: Path, section: Section) -> int:
     )
     table = section.table(*COLUMNS, caption=caption)
     n = 0
-    names = list(_contenders("", work, work, 0, 0))
-    for index, name in enumerate(names):
+    for index, name in enumerate(CLIENTS):
         with simulator(*_sim_args(sizes, sizes.fault_scale, FAULTS)) as url:
             oracle = work / "oracle-faults.txt"
             n = oracle_keys(url, oracle)
-            target, kwargs = _contenders(url, work, oracle, sizes.fault_page, 1.0)[name]
-            if "home" in kwargs:
-                kwargs = kwargs | {"home": str(work / f"faults-home-{index}")}
+            home = work / f"faults-home-{index}"
+            target, kwargs = _contenders(url, home, oracle, sizes.fault_page, 1.0)[name]
             _row(table, name, run_isolated(target, kwargs, env=_page_env(sizes.fault_page)))
     return n
 

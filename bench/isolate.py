@@ -9,6 +9,7 @@ counts) and keeps one contender's crash from ending the benchmark.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import psutil
 
 RESULT_PREFIX = "BENCH-RESULT "
 SAMPLE_S = 0.05
+NO_CONFIG = "/nonexistent/resolve311.toml"
 
 
 @dataclass
@@ -67,6 +69,7 @@ def run_isolated(
 ) -> Measured:
     """Run ``target`` ("bench.module:function") with JSON ``kwargs`` in a child process."""
     cmd = [sys.executable, "-m", "bench.child", target, json.dumps(kwargs, default=str)]
+    env = _clean_env(env)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         cwd=Path(__file__).resolve().parent.parent,
@@ -83,6 +86,14 @@ def run_isolated(
         sampler.stop.set()
         sampler.join()
     return _parse(out, err, proc.returncode, sampler.peak / 2**20)
+
+
+def _clean_env(env: dict[str, str] | None) -> dict[str, str]:
+    """The environment without a machine's config file or token: runs are reproducible and token-free."""
+    clean = dict(os.environ if env is None else env)
+    clean.pop("SOCRATA_APP_TOKEN", None)
+    clean["RESOLVE311_CONFIG"] = NO_CONFIG
+    return clean
 
 
 def _kill_tree(proc: subprocess.Popen[str]) -> None:
