@@ -114,3 +114,11 @@ def test_unknown_engine_is_a_config_error(settings: Settings) -> None:
 
     with pytest.raises(ConfigError, match="unknown metrics engine"):
         refresh_metrics(settings, engine="pandas")
+
+
+def test_refresh_without_requests_publishes_an_empty_snapshot(settings: Settings, warehouse) -> None:
+    warehouse.close()
+    report = refresh_metrics(settings)
+    assert report.mode == "empty"
+    assert query(settings.snapshot_path, "SELECT count(*) FROM scorecard") == [(0,)]
+    assert dict(query(settings.snapshot_path, "SELECT key, value FROM meta"))["as_of"] is None
