@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(50_000, ge=1, description="Rows per page.")
     request_timeout_s: float = Field(60.0, gt=0, description="Read timeout of one HTTP request, seconds.")
-    retry_budget_s: float = Field(600.0, ge=0, description="Total time one run may spend retrying, seconds.")
+    retry_budget_s: float = Field(
+        600.0,
+        ge=0,
+        description="Longest time one request may keep failing before the run ends as source_unavailable, seconds.",
+    )
     retry_base_s: float = Field(1.0, ge=0, description="First backoff delay, seconds (doubles, with jitter).")
     retry_max_s: float = Field(60.0, ge=0, description="Longest single backoff delay, seconds.")
     overlap_minutes: int = Field(10, ge=0, description="Re-read this far behind the stored watermark.")

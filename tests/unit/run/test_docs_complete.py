@@ -26,8 +26,8 @@ def test_every_setting_is_in_configuration_md() -> None:
 
 def test_every_command_is_documented_with_an_example() -> None:
     text = (DOCS / "configuration.md").read_text()
-    group = get_command(app)
     commands = _commands()
+    group = get_command(app)
     assert {"update", "serve", "simulate", "up", "demo"} <= set(commands)
     missing = [name for name in commands if f"`resolve311 {name}`" not in text]
     assert missing == []
