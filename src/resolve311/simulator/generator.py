@@ -93,7 +93,7 @@ def _what(rng: np.random.Generator, cols: Columns, voc: Vocabulary) -> None:
         voc.descriptor_offset[type_idx] + rng.integers(0, 1 << 30, n) % voc.descriptor_count[type_idx]
     )
     junk = rng.random(n) < cal.DIRTY["junk_type"]
-    junk_names = len(cal.COMPLAINT_TYPES) + rng.integers(0, len(cal.JUNK_TYPES), n)
+    junk_names = len(cal.all_types()) + rng.integers(0, len(cal.JUNK_TYPES), n)
     cols["type_name"] = np.where(junk, junk_names, type_idx)
     cols["agency"] = voc.type_agency[type_idx]
 

@@ -141,7 +141,7 @@ def _address_columns(cols: Columns, pl: Places) -> dict[str, pa.Array]:
 
 def _type_extras(cols: Columns, voc: Vocabulary) -> dict[str, pa.Array]:
     out = {}
-    names = voc.type_names[: len(cal.COMPLAINT_TYPES)]
+    names = voc.type_names[: len(cal.all_types())]
     for column, mapping in TYPE_EXTRAS.items():
         out[column] = _dict(cols["type"], [mapping.get(name) for name in names])
     taxi = _dict(cols["type"], ["x" if n == "Taxi Complaint" else None for n in names])

@@ -48,7 +48,7 @@ def _close_texts(agency: str, long_name: str) -> list[str]:
 @lru_cache(maxsize=1)
 def build_vocabulary() -> Vocabulary:
     """Build the tables from calibration (cached)."""
-    types = cal.COMPLAINT_TYPES
+    types = cal.all_types()
     agencies = list(dict.fromkeys(t.agency for t in types))
     names = [cal.AGENCY_NAMES[a] for a in agencies]
     descriptors: list[str] = []
