@@ -35,7 +35,6 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     app = create_app(settings)
-    typer.echo(f"http://{settings.host}:{settings.port}/", err=True)
     app.run(host=settings.host, port=settings.port, debug=False)
 
 

@@ -243,5 +243,5 @@ def km_figure(frame: pd.DataFrame, title: str) -> go.Figure:
         ticktext=["1 h", "6 h", "1 d", "3 d", "7 d", "30 d", "90 d"],
     )
     fig.update_yaxes(title_text="% still open", range=[0, 100], ticksuffix="%")
-    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(legend={"orientation": "h", "y": -0.32})
     return fig
