@@ -132,40 +132,89 @@ def week_series(con: duckdb.DuckDBPyConnection, source: str, first: date, last: 
     return frame
 
 
-def day_series(con: duckdb.DuckDBPyConnection, source: str, first: date, last: date) -> pd.DataFrame:
-    """Created/closed per day for the last 400 days, with the 8-week same-weekday band of created."""
+@dataclass(frozen=True)
+class DayMatrix:
+    """Created/closed per group (rows) × consecutive day (columns), zero-filled."""
+
+    index: pd.Index[Any]
+    days: np.ndarray
+    created: np.ndarray
+    closed: np.ndarray
+    first: int
+
+
+def day_matrix(con: duckdb.DuckDBPyConnection, source: str, first: date, last: date) -> DayMatrix | None:
+    """The last 400 days plus 8 weeks of look-back (within history); None without data."""
     end = dnum(last)
-    start = end - DAY_SERIES_DAYS + 1
-    lookback = max(start - 7 * BAND_WEEKS, dnum(first))
+    lookback = max(end - DAY_SERIES_DAYS + 1 - 7 * BAND_WEEKS, dnum(first))
     counts = con.execute(
         """SELECT agency, complaint_type, borough, dnum, created, closed FROM metric_day_counts
            WHERE source = ? AND dnum BETWEEN ? AND ?""",
         [source, lookback, end],
     ).df()
     if counts.empty:
-        return pd.DataFrame(columns=[*G, "period", "date", "created", "closed"])
+        return None
     days = np.arange(lookback, end + 1)
     created = counts.pivot_table(index=G, columns="dnum", values="created", aggfunc="sum")
     created = created.reindex(columns=days, fill_value=0).fillna(0)
     closed = counts.pivot_table(index=G, columns="dnum", values="closed", aggfunc="sum")
     closed = closed.reindex(index=created.index, columns=days, fill_value=0).fillna(0)
-    keep = days >= start
-    band = _band(created.to_numpy(dtype=float), days, dnum(first))
-    out = _long_days(created.index, days[keep], created.to_numpy()[:, keep], closed.to_numpy()[:, keep])
+    return DayMatrix(
+        created.index, days, created.to_numpy(dtype=float), closed.to_numpy(dtype=float), dnum(first)
+    )
+
+
+def day_series(matrix: DayMatrix | None) -> pd.DataFrame:
+    """Created/closed per day for the last 400 days, with the 8-week same-weekday band of created."""
+    if matrix is None:
+        return pd.DataFrame(columns=[*G, "period", "date", "created", "closed"])
+    keep = matrix.days > matrix.days[-1] - DAY_SERIES_DAYS
+    lagged = _lagged(matrix)
+    band = [nan_quantile_axis0(lagged, q) for q in (0.1, 0.5, 0.9)]
+    out = _long_days(matrix.index, matrix.days[keep], matrix.created[:, keep], matrix.closed[:, keep])
     for i, col in enumerate(("baseline_low", "baseline_mid", "baseline_high")):
         out[col] = band[i][:, keep].ravel()
     return out
 
 
-def _band(created: np.ndarray, days: np.ndarray, first: int) -> list[np.ndarray]:
-    """p10/median/p90 of created on the same weekday 1..8 weeks earlier (days within history only)."""
+def _lagged(matrix: DayMatrix) -> np.ndarray:
+    """created on the same weekday 1..8 weeks earlier (NaN before the history start)."""
+    created = matrix.created
     lagged = np.full((BAND_WEEKS, *created.shape), np.nan)
     for k in range(1, BAND_WEEKS + 1):
         shift = 7 * k
         if shift < created.shape[1]:
             lagged[k - 1, :, shift:] = created[:, :-shift]
-        lagged[k - 1, :, (days - shift) < first] = np.nan
-    return [nan_quantile_axis0(lagged, q) for q in (0.1, 0.5, 0.9)]
+        lagged[k - 1, :, (matrix.days - shift) < matrix.first] = np.nan
+    return lagged
+
+
+def anomaly_rate(
+    matrix: DayMatrix | None, threshold: float, days_back: int = 365
+) -> tuple[float | None, int]:
+    """How often the flagger fires on history.
+
+    Share of agency-days in the last ``days_back`` days whose created count has
+    |robust score| > ``threshold`` against its own 8 previous same weekdays (at
+    least 3 of them, MAD > 0). Returns (rate, agency-days evaluated).
+    """
+    if matrix is None:
+        return None, 0
+    lagged = _lagged(matrix)
+    med = nan_quantile_axis0(lagged, 0.5)
+    mad = nan_quantile_axis0(np.abs(lagged - med[None]), 0.5)
+    count = (~np.isnan(lagged)).sum(axis=0)
+    keys = matrix.index.to_frame(index=False)
+    agency_rows = (
+        (keys["agency"] != "*") & (keys["complaint_type"] == "*") & (keys["borough"] == "*")
+    ).to_numpy()
+    recent_days = matrix.days > matrix.days[-1] - days_back
+    valid = (count >= 3) & (mad > 0) & agency_rows[:, None] & recent_days[None, :]
+    evaluated = int(valid.sum())
+    if evaluated == 0:
+        return None, 0
+    score = (matrix.created[valid] - med[valid]) / (1.4826 * mad[valid])
+    return float((np.abs(score) > threshold).mean()), evaluated
 
 
 def nan_quantile_axis0(values: np.ndarray, q: float) -> np.ndarray:

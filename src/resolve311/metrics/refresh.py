@@ -93,7 +93,8 @@ def _refresh(
             created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
         tables = compute_all(inputs, ctx)
-    tables |= _history_tables(con, source, ctx)
+    history, history_meta = _history_tables(con, source, ctx)
+    tables |= history
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -101,6 +102,7 @@ def _refresh(
         "history_start": ctx.history_start.isoformat(),
         "engine": engine_name,
         "sla_loaded": str(inputs.sla is not None).lower(),
+        **history_meta,
     }
     snapshot.write_snapshot(settings.snapshot_path, {**status, **tables}, meta)
     n_days = len(days) if days is not None else int(_count(con, source))
@@ -154,15 +156,16 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
     )
 
 
-def _history_tables(con: duckdb.DuckDBPyConnection, source: str, ctx: Context) -> dict[str, pd.DataFrame]:
-    last = ctx.as_of_date
+def _history_tables(
+    con: duckdb.DuckDBPyConnection, source: str, ctx: Context
+) -> tuple[dict[str, pd.DataFrame], dict[str, str | None]]:
+    """series and agencies, and the flagger's false-alarm rate on history (meta)."""
+    matrix = daily.day_matrix(con, source, ctx.history_start, ctx.as_of_date)
     series = pd.concat(
-        [
-            daily.day_series(con, source, ctx.history_start, last),
-            daily.week_series(con, source, ctx.history_start, last),
-        ],
+        [daily.day_series(matrix), daily.week_series(con, source, ctx.history_start, ctx.as_of_date)],
         ignore_index=True,
     )
+    rate, evaluated = daily.anomaly_rate(matrix, ctx.anomaly_threshold)
     agencies = con.execute(
         """SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
                   arg_max(agency_name, created_date) AS agency_name,
@@ -171,7 +174,11 @@ def _history_tables(con: duckdb.DuckDBPyConnection, source: str, ctx: Context) -
            FROM requests WHERE source = ? GROUP BY 1 ORDER BY 1""",
         [source],
     ).df()
-    return {"series": series, "agencies": agencies}
+    meta = {
+        "anomaly_rate_history": None if rate is None else f"{rate:.6f}",
+        "anomaly_rate_agency_days": str(evaluated),
+    }
+    return {"series": series, "agencies": agencies}, meta
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:

@@ -44,3 +44,25 @@ def test_nan_quantile_matches_linear_interpolation() -> None:
     assert nan_quantile_axis0(values, 0.5).tolist()[0] == 2.0
     assert nan_quantile_axis0(values, 0.9).tolist()[0] == pytest.approx(2 + 0.8 * 2)
     assert nan_quantile_axis0(values, 0.1).tolist()[1] == 3.0
+
+
+def test_false_alarm_rate_on_history_counts_agency_days_only() -> None:
+    import numpy as np
+
+    from resolve311.metrics.daily import DayMatrix, anomaly_rate
+
+    index = pd.MultiIndex.from_tuples(
+        [("A", "*", "*"), ("*", "*", "*")], names=["agency", "complaint_type", "borough"]
+    )
+    days = np.arange(100, 170)
+    weekly = np.tile([10.0, 11, 12, 9, 10, 11, 10], 10)  # a weekday pattern that repeats
+    created = np.vstack([weekly, weekly])
+    created[0, -1] = 40.0  # one spike on the agency's last day
+    matrix = DayMatrix(index, days, created, created * 0, first=100)
+    rate, evaluated = anomaly_rate(matrix, threshold=3.5)
+    # same-weekday history is constant (MAD 0) -> no score; make it vary and try again
+    assert (rate, evaluated) == (None, 0)
+    created[0, :-1] += np.tile([0.0, 1.0], 35)[:-1]
+    rate, evaluated = anomaly_rate(DayMatrix(index, days, created, created * 0, first=100), threshold=3.5)
+    assert evaluated > 0
+    assert rate == pytest.approx(1 / evaluated)
