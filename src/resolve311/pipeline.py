@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -36,6 +36,9 @@ from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset
 from resolve311.warehouse.connection import connect
 from resolve311.warehouse.loader import LoadResult
+
+if TYPE_CHECKING:
+    from resolve311.warehouse.formats import Format
 
 __all__ = [
     "RunReport",
@@ -225,37 +228,64 @@ def _pull_chunk(
 
 # ------------------------------------------------------------------- import
 def run_import(
-    settings: Settings, files: Sequence[Path], *, source: str | None = None, refresh: bool = True
+    settings: Settings,
+    files: Sequence[Path],
+    progress: Progress | None = None,
+    *,
+    source: str | None = None,
+    refresh: bool = True,
+    rows_per_part: int = 50_000,
 ) -> RunReport:
-    """Load files (SODA JSON/CSV, portal exports; gzip allowed) through the landing log."""
+    """Load files (SODA JSON/CSV, portal exports; gzip allowed) through the landing log.
+
+    A CSV file is landed in parts of ``rows_per_part`` records (each part is the header plus
+    whole records, byte for byte), so memory stays bounded for multi-GB exports.
+    """
     missing = [str(p) for p in files if not Path(p).is_file()]
     if missing:
         raise ConfigError(f"no such file: {missing[0]}")
 
     def body(run: RunContext) -> None:
-        from resolve311.warehouse.formats import decompress, detect_format, read_records
+        from resolve311.warehouse.formats import read_records
 
-        for path in files:
-            data = decompress(Path(path).read_bytes())
-            fmt = detect_format(Path(path).name, data)
-            rows = read_records(data, fmt).num_rows
-            meta = BatchMeta(
-                source=run.source.name, dataset=None, producer="import", kind="import", format=fmt,
-                rows=rows, run_id=run.report.run_id, name=Path(path).name,
-            )  # fmt: skip
-            manifest, result = run.land_and_load(data, meta)
-            run.report.files.append(
-                {
-                    "file": str(path),
-                    "batch_seq": manifest.seq,
-                    "rows": rows,
-                    "loaded": result.rows_new + result.rows_changed + result.rows_unchanged,
-                    "duplicates": result.rows_duplicate,
-                    "quarantined": result.rows_quarantined,
-                }
-            )
+        for number, path in enumerate(files):
+            totals = {"rows": 0, "loaded": 0, "duplicates": 0, "quarantined": 0, "batches": 0}
+            first_seq: int | None = None
+            for data, fmt in _file_parts(Path(path), rows_per_part):
+                rows = read_records(data, fmt).num_rows
+                meta = BatchMeta(
+                    source=run.source.name, dataset=None, producer="import", kind="import", format=fmt,
+                    rows=rows, run_id=run.report.run_id, name=Path(path).name,
+                )  # fmt: skip
+                manifest, result = run.land_and_load(data, meta)
+                totals["rows"] += rows
+                totals["loaded"] += result.rows_new + result.rows_changed + result.rows_unchanged
+                totals["duplicates"] += result.rows_duplicate
+                totals["quarantined"] += result.rows_quarantined
+                totals["batches"] += 1
+                first_seq = manifest.seq if first_seq is None else first_seq
+                if progress is not None:
+                    progress(number, len(files), f"{Path(path).name}: {totals['rows']:,} rows")
+            run.report.files.append({"file": str(path), "batch_seq": first_seq, **totals})
+        if progress is not None:
+            progress(len(files), len(files), "done")
 
     return execute(settings, "import", body, source_name=source, refresh=refresh)
+
+
+def _file_parts(path: Path, rows_per_part: int) -> Iterator[tuple[bytes, Format]]:
+    """The batches to land for one file: CSV in bounded parts, JSON whole."""
+    from resolve311.warehouse.csv_split import iter_csv_parts, open_maybe_gzip
+    from resolve311.warehouse.formats import decompress, detect_format
+
+    with open_maybe_gzip(path) as stream:
+        fmt = detect_format(path.name, stream.read(65536))
+    if fmt == "json":
+        yield decompress(path.read_bytes()), fmt
+        return
+    with open_maybe_gzip(path) as stream:
+        for part in iter_csv_parts(stream, rows_per_part):
+            yield part, fmt
 
 
 # ------------------------------------------------------------------ rebuild

@@ -183,8 +183,8 @@ def import_files(
     from resolve311.pipeline import run_import
 
     settings = _settings(source=source)
-    with _interruptible():
-        report = run_import(settings, files, refresh=not skip_metrics)
+    with _interruptible(), _progress_bar("import") as progress:
+        report = run_import(settings, files, progress, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
