@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import socket
 import struct
@@ -25,6 +26,7 @@ from resolve311.simulator.soql import Query, from_params, from_query_text, syste
 from resolve311.simulator.soql_parse import SoqlError
 from resolve311.simulator.store import DATASETS
 
+log = logging.getLogger(__name__)
 ORACLE_HEADER = "X-Sim-No-Faults"
 BODY_FAULTS = frozenset({"empty", "reset", "truncate"})
 FETCH_ROWS = 5000
@@ -78,6 +80,7 @@ class SimHandler(BaseHTTPRequestHandler):
             elif method == "POST" and (match := _V3.match(url.path)):
                 self._soda3(match["id"])
             else:
+                self.close_connection = True  # an unread request body must not be taken for the next request
                 self._send_json(
                     404, {"code": "not_found", "error": True, "message": f"Not found: {url.path}"}
                 )
@@ -88,6 +91,7 @@ class SimHandler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception as exc:  # a bug must not kill the server: answer 500 if still possible
+            log.exception("simulator failed on %s %s", method, url.path)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self._send_json(500, {"code": "internal_error", "error": True, "message": type(exc).__name__})
