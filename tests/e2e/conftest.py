@@ -42,7 +42,9 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(20_000)
+    context.route("**/*", console.guard)
     pg.on("console", console.on_message)
     pg.on("pageerror", lambda exc: console.errors.append(f"pageerror: {exc}"))
     yield pg
     context.close()
+    assert console.external == [], "the page tried to load something from outside the server"

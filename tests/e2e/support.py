@@ -8,9 +8,10 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
-from playwright.sync_api import ConsoleMessage
+from playwright.sync_api import ConsoleMessage, Route
 
 from helpers import wait_for
 
@@ -79,7 +80,17 @@ class Console:
     """Browser console errors and uncaught page errors seen by one page."""
 
     errors: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
 
     def on_message(self, msg: ConsoleMessage) -> None:
         if msg.type == "error":
             self.errors.append(msg.text)
+
+    def guard(self, route: Route) -> None:
+        """Let local requests through; record and abort anything else (the app must work offline)."""
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("file:", "data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.external.append(route.request.url)
+            route.abort()
