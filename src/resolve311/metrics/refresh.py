@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import pandas as pd
@@ -30,6 +31,9 @@ from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
+
+#: Above this many affected days, the daily counts are rebuilt in one full pass.
+MAX_INCREMENTAL_DAYS: Final[int] = 120
 
 
 @dataclass
@@ -75,9 +79,11 @@ def _refresh(
     as_of = _as_of(con, source)
     state = daily.read_state(con, source)
     days: set[int] | None = None
-    if not full and state is not None:
+    if not full and state is not None and state.last_batch_seq is not None:
         touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
         days = {dnum(d) for d in touched}
+        if len(days) > MAX_INCREMENTAL_DAYS:
+            days = None  # a backfill-sized change: one full pass is cheaper than a long day list
     mode = "full" if days is None else "incremental"
     status = snapshot.read_status_tables(con, source)
     meta = snapshot.base_meta(settings) | {"generated_at": snapshot.generated_now()}
