@@ -46,21 +46,26 @@ def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
 
 
 def spark_session(master: str) -> Any:
-    """The process's Spark session (created on first use; UTC session time zone)."""
+    """The process's Spark session (created on first use; UTC session time zone).
+
+    ``master`` is a master URL (``local[2]``, ``spark://…``, ``yarn``) or a Spark
+    Connect URL (``sc://…``). Local masters get few shuffle partitions (the inputs
+    are small); clusters keep Spark's defaults.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigError("the spark engine needs pyspark: pip install 'resolve311[spark]'") from exc
     builder: Any = SparkSession.builder
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
-    return (
-        builder.appName("resolve311-metrics")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
+    builder = builder.appName("resolve311-metrics").config("spark.sql.session.timeZone", "UTC")
+    if master.startswith("local"):
+        builder = (
+            builder.config("spark.sql.shuffle.partitions", "2")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+    return builder.getOrCreate()
 
 
 @contextmanager
