@@ -7,7 +7,6 @@ season profiles and time-to-close; daily volume by year; dirty-row rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -141,56 +140,20 @@ COMPLAINT_TYPES: Final[tuple[ComplaintType, ...]] = (
 )
 # fmt: on
 
-#: The long tail: rare real labels (each TAIL_SHARE percent), closing like their agency's typical request.
-TAIL_SHARE: Final = 0.03
+#: The long tail: rare real labels. TAIL_RELABEL of each listed agency's requests
+#: get one of its tail labels instead (an independent draw: nothing else changes).
+TAIL_RELABEL: Final = 0.08
 TAIL_TYPES: Final[dict[str, tuple[str, ...]]] = {
-    "NYPD": (
-        "Drinking",
-        "Noise - House of Worship",
-        "Disorderly Youth",
-        "Urinating in Public",
-        "Animal Abuse",
-        "Derelict Vehicle",
-    ),
-    "DSNY": (
-        "Other Enforcement",
-        "Residential Disposal Complaint",
-        "Commercial Disposal Complaint",
-        "Dead Animal",
-        "Derelict Bicycle",
-        "Obstruction",
-        "Sweeping/Missed-Inadequate",
-    ),
+    "NYPD": ("Drinking", "Noise - House of Worship", "Disorderly Youth", "Urinating in Public", "Animal Abuse", "Derelict Vehicle"),
+    "DSNY": ("Other Enforcement", "Residential Disposal Complaint", "Commercial Disposal Complaint", "Dead Animal", "Derelict Bicycle", "Obstruction", "Sweeping/Missed-Inadequate"),
     "DOT": ("Street Sign - Missing", "Bus Stop Shelter Complaint", "Bike Rack", "Bridge Condition"),
     "DOB": ("Construction", "Plumbing", "Boilers", "Emergency Response Team (ERT)"),
-    "DOHMH": (
-        "Smoking",
-        "Asbestos",
-        "Drinking Water",
-        "Indoor Sewage",
-        "Mobile Food Vendor",
-        "Unsanitary Pigeon Condition",
-    ),
+    "DOHMH": ("Smoking", "Asbestos", "Drinking Water", "Indoor Sewage", "Mobile Food Vendor", "Unsanitary Pigeon Condition"),
     "DEP": ("Hazardous Materials", "Water Quality"),
     "DPR": ("Illegal Tree Damage", "Animal in a Park", "Violation of Park Rules"),
     "TLC": ("Lost Property", "Taxi Report", "For Hire Vehicle Report"),
     "HPD": ("OUTSIDE BUILDING", "ELEVATOR"),
-}
-_TAIL_TTC_H: Final[dict[str, float]] = {
-    "NYPD": 2.0, "DSNY": 72.0, "DOT": 120.0, "DOB": 204.0, "DOHMH": 384.0, "DEP": 16.0, "DPR": 204.0, "TLC": 480.0, "HPD": 168.0,
 }  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def all_types() -> tuple[ComplaintType, ...]:
-    """COMPLAINT_TYPES followed by the tail types."""
-    tail = tuple(
-        ComplaintType(agency, name, TAIL_SHARE, ("N/A",), None, "day", "flat", _TAIL_TTC_H[agency])
-        for agency, names in TAIL_TYPES.items()
-        for name in names
-    )
-    return COMPLAINT_TYPES + tail
-
 
 #: 2010–19 agency shares relative to 2020–24 (REFERENCE §3), applied to dates before 2020.
 PRE_2020_AGENCY_FACTOR: Final[dict[str, float]] = {
@@ -360,22 +323,22 @@ CLOSE_TEXTS: Final[dict[str, tuple[str, ...]]] = {
 
 def type_shares() -> np.ndarray:
     """Share of every complaint type, summing to 1, in COMPLAINT_TYPES order."""
-    shares = np.array([t.share for t in all_types()], dtype=float)
+    shares = np.array([t.share for t in COMPLAINT_TYPES], dtype=float)
     normalised: np.ndarray = shares / shares.sum()
     return normalised
 
 
 def season_matrix() -> np.ndarray:
     """(types, 12) relative monthly rate of every complaint type."""
-    return np.array([SEASON_PROFILES[t.season] for t in all_types()], dtype=float)
+    return np.array([SEASON_PROFILES[t.season] for t in COMPLAINT_TYPES], dtype=float)
 
 
 def hour_cdf_matrix() -> np.ndarray:
     """(types, 24) cumulative hour-of-day distribution of every complaint type."""
-    raw = np.array([HOUR_PROFILES[t.hours] for t in all_types()], dtype=float)
+    raw = np.array([HOUR_PROFILES[t.hours] for t in COMPLAINT_TYPES], dtype=float)
     return np.cumsum(raw / raw.sum(axis=1, keepdims=True), axis=1)
 
 
 def pre_2020_factors() -> np.ndarray:
     """Per-type multiplier giving the 2010–19 agency mix."""
-    return np.array([PRE_2020_AGENCY_FACTOR.get(t.agency, 1.0) for t in all_types()], dtype=float)
+    return np.array([PRE_2020_AGENCY_FACTOR.get(t.agency, 1.0) for t in COMPLAINT_TYPES], dtype=float)

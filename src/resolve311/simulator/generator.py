@@ -93,9 +93,20 @@ def _what(rng: np.random.Generator, cols: Columns, voc: Vocabulary) -> None:
         voc.descriptor_offset[type_idx] + rng.integers(0, 1 << 30, n) % voc.descriptor_count[type_idx]
     )
     junk = rng.random(n) < cal.DIRTY["junk_type"]
-    junk_names = len(cal.all_types()) + rng.integers(0, len(cal.JUNK_TYPES), n)
+    junk_names = voc.junk_offset + rng.integers(0, len(cal.JUNK_TYPES), n)
     cols["type_name"] = np.where(junk, junk_names, type_idx)
     cols["agency"] = voc.type_agency[type_idx]
+
+
+def _long_tail(tail_rng: np.random.Generator, cols: Columns, voc: Vocabulary) -> None:
+    """Relabel TAIL_RELABEL of the requests of agencies with tail labels (own generator)."""
+    agency = cols["agency"]
+    n = len(agency)
+    count = voc.tail_count[agency]
+    relabel = (tail_rng.random(n) < cal.TAIL_RELABEL) & (count > 0) & (cols["type_name"] < voc.junk_offset)
+    pick = voc.tail_offset[agency] + tail_rng.integers(0, 1 << 30, n) % np.maximum(count, 1)
+    cols["type_name"] = np.where(relabel, pick, cols["type_name"])
+    cols["descriptor"] = np.where(relabel, voc.na_descriptor, cols["descriptor"])
 
 
 def _lifecycle(rng: np.random.Generator, cols: Columns, voc: Vocabulary) -> None:
@@ -170,4 +181,5 @@ def generate_day(seed: int, day: date, n: int, key_start: int) -> Columns:
     _what(rng, cols, voc)
     _where(rng, cols, pl, voc)
     _lifecycle(rng, cols, voc)
+    _long_tail(np.random.default_rng([seed, day.toordinal(), 1]), cols, voc)
     return cols

@@ -46,11 +46,15 @@ def socrata_row_ids(keys: np.ndarray) -> pa.Array:
 
 
 def _dict(indices: np.ndarray, values: Sequence[str | None], mask: np.ndarray | None = None) -> pa.Array:
-    """Strings by index; a None value or a True in ``mask`` gives null."""
-    none = np.array([v is None for v in values])
+    """Strings by index; a None value or a True in ``mask`` gives null. The dictionary has no duplicates."""
+    none = np.array([v is None for v in values], dtype=bool)
     null = none[indices] if mask is None else none[indices] | mask
-    dictionary = pa.array([v or "" for v in values], type=pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=null), dictionary)
+    texts = [v or "" for v in values]
+    unique = list(dict.fromkeys(texts))
+    position = {text: i for i, text in enumerate(unique)}
+    remap = np.array([position[t] for t in texts], dtype=np.int32)
+    codes = pa.array(remap[indices] if len(texts) else indices.astype(np.int32), type=pa.int32(), mask=null)
+    return pa.DictionaryArray.from_arrays(codes, pa.array(unique, type=pa.string()))
 
 
 def _ts(seconds: np.ndarray) -> pa.Array:
@@ -141,7 +145,7 @@ def _address_columns(cols: Columns, pl: Places) -> dict[str, pa.Array]:
 
 def _type_extras(cols: Columns, voc: Vocabulary) -> dict[str, pa.Array]:
     out = {}
-    names = voc.type_names[: len(cal.all_types())]
+    names = voc.type_names[: len(cal.COMPLAINT_TYPES)]
     for column, mapping in TYPE_EXTRAS.items():
         out[column] = _dict(cols["type"], [mapping.get(name) for name in names])
     taxi = _dict(cols["type"], ["x" if n == "Taxi Complaint" else None for n in names])

@@ -18,11 +18,15 @@ class Vocabulary:
 
     agencies: list[str]
     agency_names: list[str]
-    type_names: list[str]  # complaint types, then JUNK_TYPES
-    type_agency: np.ndarray  # agency index of each (real) type
+    type_names: list[str]  # complaint types, then the tail labels, then JUNK_TYPES
+    type_agency: np.ndarray  # agency index of each calibrated type
+    tail_offset: np.ndarray  # per agency: first tail label in type_names
+    tail_count: np.ndarray  # per agency: number of tail labels (0: none)
+    junk_offset: int  # first junk label in type_names
     descriptors: list[str]
     descriptor_offset: np.ndarray
     descriptor_count: np.ndarray
+    na_descriptor: int  # "N/A", the descriptor of relabelled tail rows
     location_types: list[str | None]  # per type
     facility_types: list[str | None]  # per agency
     statuses: list[str]
@@ -48,7 +52,7 @@ def _close_texts(agency: str, long_name: str) -> list[str]:
 @lru_cache(maxsize=1)
 def build_vocabulary() -> Vocabulary:
     """Build the tables from calibration (cached)."""
-    types = cal.all_types()
+    types = cal.COMPLAINT_TYPES
     agencies = list(dict.fromkeys(t.agency for t in types))
     names = [cal.AGENCY_NAMES[a] for a in agencies]
     descriptors: list[str] = []
@@ -75,13 +79,26 @@ def build_vocabulary() -> Vocabulary:
         c_offset.append(len(texts))
         c_count.append(len(closes))
         texts.extend(closes)
+    names_list = [t.name for t in types]
+    tail_offset, tail_count = [], []
+    for agency in agencies:
+        labels = cal.TAIL_TYPES.get(agency, ())
+        tail_offset.append(len(names_list))
+        tail_count.append(len(labels))
+        names_list.extend(labels)
+    junk_offset = len(names_list)
+    descriptors.append("N/A")
     dpr = agencies.index("DPR")
     mojibake = texts[c_offset[dpr]].replace("'", cal.MOJIBAKE_APOSTROPHE)
     texts.append(mojibake)
     return Vocabulary(
         agencies=agencies,
         agency_names=names,
-        type_names=[t.name for t in types] + list(cal.JUNK_TYPES),
+        type_names=names_list + list(cal.JUNK_TYPES),
+        tail_offset=np.array(tail_offset, dtype=np.int64),
+        tail_count=np.array(tail_count, dtype=np.int64),
+        junk_offset=junk_offset,
+        na_descriptor=len(descriptors) - 1,
         type_agency=np.array([agencies.index(t.agency) for t in types], dtype=np.int64),
         descriptors=descriptors,
         descriptor_offset=np.array(d_offset, dtype=np.int64),

@@ -161,3 +161,18 @@ def test_codes_and_labels_change_over_time() -> None:
     old_agencies = set(old.column("agency").to_pylist())
     assert "DCA" in old_agencies and "DCWP" not in old_agencies and "DOITT" in old_agencies
     assert {"DCWP", "OTI"} <= set(new.column("agency").to_pylist())
+
+
+def test_long_tail_of_complaint_types(generated: duckdb.DuckDBPyConnection) -> None:
+    assert one(generated, "SELECT count(DISTINCT complaint_type) FROM g") >= 100
+    top20 = one(
+        generated,
+        "SELECT sum(n) / (SELECT count(*) FROM g) FROM "
+        "(SELECT count(*) AS n FROM g GROUP BY complaint_type ORDER BY n DESC LIMIT 20)",
+    )
+    assert 0.55 <= top20 <= 0.8
+
+
+def test_tables_convert_to_pandas() -> None:
+    frame = days(6, date(2024, 1, 1), date(2024, 1, 2)).to_pandas()
+    assert len(frame) > 0 and frame["unique_key"].is_unique
