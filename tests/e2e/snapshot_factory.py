@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,97 +18,25 @@ import numpy as np
 import pandas as pd
 
 import resolve311.metrics
+from e2e.snapshot_shapes import (
+    BASELINES,
+    BOROUGHS,
+    DEFAULT_AGENCIES,
+    GRID_DEG,
+    HOSTILE_NAME,
+    HOSTILE_TYPE,
+    WINDOWS,
+    AgencySpec,
+    Group,
+    SnapshotSpec,
+    heatmap_when,
+    heatmap_where,
+    km,
+    series,
+)
 
 #: The publisher's DDL: the factory fills exactly the tables and types it defines.
 DDL = Path(resolve311.metrics.__file__).parent / "snapshot_schema.sql"
-WINDOWS = {"1d": 1, "7d": 7, "28d": 28}
-BASELINES = ("8w", "1y")
-BOROUGHS = {
-    "MANHATTAN": (40.78, -73.97, 0.05),
-    "BROOKLYN": (40.65, -73.95, 0.07),
-    "QUEENS": (40.72, -73.82, 0.09),
-    "BRONX": (40.85, -73.87, 0.05),
-    "STATEN ISLAND": (40.58, -74.14, 0.06),
-}
-GRID_DEG = 0.02
-HOSTILE_TYPE = "<script>window.__xss=1</script>"
-HOSTILE_NAME = '<img src=x onerror="window.__xss=2">Hostile Agency'
-
-
-@dataclass(frozen=True)
-class AgencySpec:
-    code: str
-    name: str
-    per_day: float
-    shift: float  # relative change of the recent window
-    ttc_h: float
-    types: tuple[str, ...]
-
-
-DEFAULT_AGENCIES = (
-    AgencySpec(
-        "NYPD",
-        "New York City Police Department",
-        2400,
-        0.04,
-        3.0,
-        ("Noise - Residential", "Illegal Parking", "Blocked Driveway"),
-    ),
-    AgencySpec(
-        "HPD",
-        "Department of Housing Preservation and Development",
-        1400,
-        0.38,
-        120.0,
-        ("HEAT/HOT WATER", "PLUMBING", "UNSANITARY CONDITION"),
-    ),
-    AgencySpec(
-        "DSNY",
-        "Department of Sanitation",
-        700,
-        -0.22,
-        40.0,
-        ("Missed Collection", "Dirty Condition", "Illegal Dumping"),
-    ),
-    AgencySpec(
-        "DOT",
-        "Department of Transportation",
-        550,
-        0.12,
-        70.0,
-        ("Street Condition", "Street Light Condition", "Traffic Signal Condition"),
-    ),
-    AgencySpec(
-        "DEP", "Department of Environmental Protection", 380, -0.06, 90.0, ("Water System", "Noise", "Sewer")
-    ),
-    AgencySpec(
-        "DPR",
-        "Department of Parks and Recreation",
-        260,
-        0.02,
-        150.0,
-        ("Damaged Tree", "Overgrown Tree/Branches", "New Tree Request"),
-    ),
-    AgencySpec(
-        "DOB",
-        "Department of Buildings",
-        180,
-        0.09,
-        300.0,
-        ("General Construction/Plumbing", "Building/Use", "Elevator"),
-    ),
-    AgencySpec("TLC", "Taxi and Limousine Commission", 0.4, 0.5, 200.0, ("For Hire Vehicle Complaint",)),
-)
-
-
-@dataclass(frozen=True)
-class SnapshotSpec:
-    as_of_date: date = date(2026, 11, 27)
-    agencies: tuple[AgencySpec, ...] = DEFAULT_AGENCIES
-    unavailable_since: datetime | None = None
-    hostile_text: bool = False
-    seed: int = 311
-    windows: tuple[str, ...] = field(default=("1d", "7d", "28d"))
 
 
 def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
@@ -129,10 +56,10 @@ def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
         "quarantine_summary": _quarantine(spec),
         "agencies": _agencies(spec),
         "scorecard": _scorecard(spec, groups, rng),
-        "heatmap_when": _heatmap_when(spec, groups, rng),
-        "heatmap_where": _heatmap_where(spec, groups, rng),
-        "series": _series(spec, groups, rng),
-        "km_curve": _km(spec, groups),
+        "heatmap_when": heatmap_when(spec, groups, rng),
+        "heatmap_where": heatmap_where(spec, groups, rng),
+        "series": series(spec, groups, rng),
+        "km_curve": km(spec, groups),
     }
     con = duckdb.connect(str(tmp))
     try:
@@ -162,16 +89,6 @@ def _typed_nulls(frame: pd.DataFrame) -> pd.DataFrame:
 def _with_hostile_agency(spec: SnapshotSpec) -> SnapshotSpec:
     hostile = AgencySpec("EVIL", HOSTILE_NAME, 90, 0.3, 50.0, (HOSTILE_TYPE, "Plain Type"))
     return SnapshotSpec(spec.as_of_date, (*spec.agencies, hostile), spec.unavailable_since, False, spec.seed)
-
-
-@dataclass(frozen=True)
-class Group:
-    agency: str
-    complaint_type: str
-    borough: str
-    share: float
-    spec: AgencySpec
-    boroughs: tuple[str, ...]
 
 
 def _groups(spec: SnapshotSpec) -> list[Group]:
@@ -365,163 +282,4 @@ def _city_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, city[frame.columns]], ignore_index=True)
 
 
-def _hour_profile(code: str) -> np.ndarray:
-    hours = np.arange(24)
-    peak = 22 if code == "NYPD" else 10
-    prof = np.exp(-(((hours - peak) % 24 - 0) ** 2) / 40) + np.exp(-((hours - 14) ** 2) / 30) + 0.15
-    return prof / prof.sum()
-
-
-def _heatmap_when(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
-    frames = []
-    weekday, hour = np.meshgrid(np.arange(7), np.arange(24), indexing="ij")
-    for g in groups:
-        day_factor = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[:, None]
-        base = g.spec.per_day * g.share * day_factor * _hour_profile(g.agency)[None, :]
-        for w in spec.windows:
-            for b in BASELINES:
-                hot = (hour >= 18) & (weekday < 5) if g.spec.shift > 0.2 else np.zeros_like(hour, dtype=bool)
-                recent = base * (1 + g.spec.shift * np.where(hot, 2.0, 0.4)) * rng.normal(1, 0.05, base.shape)
-                frames.append(
-                    _cells(g, w, b, {"weekday": weekday.ravel(), "hour": hour.ravel()}, recent, base)
-                )
-    return _finish(pd.concat(frames, ignore_index=True))
-
-
-def _where_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lats = np.arange(40.50, 40.92, GRID_DEG) + GRID_DEG / 2
-    lons = np.arange(-74.26, -73.70, GRID_DEG) + GRID_DEG / 2
-    lat, lon = (m.ravel() for m in np.meshgrid(lats, lons, indexing="ij"))
-    owner = np.full(lat.shape, -1)
-    best = np.full(lat.shape, np.inf)
-    for i, (blat, blon, radius) in enumerate(BOROUGHS.values()):
-        dist = np.hypot(lat - blat, (lon - blon) * 0.76) / radius
-        closer = (dist < 1.0) & (dist < best)
-        owner[closer], best[closer] = i, dist[closer]
-    keep = owner >= 0
-    return np.round(lat[keep], 4), np.round(lon[keep], 4), owner[keep]
-
-
-def _heatmap_where(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
-    lat, lon, owner = _where_cells()
-    names = list(BOROUGHS)
-    frames = []
-    for g in groups:
-        mask = np.array([names[o] in g.boroughs for o in owner])
-        weight = rng.gamma(2.0, 1.0, mask.sum())
-        base = g.spec.per_day * g.share * weight / weight.sum()
-        for w in spec.windows:
-            for b in BASELINES:
-                hot = lat[mask] > 40.8 if g.spec.shift > 0.2 else np.zeros(mask.sum(), dtype=bool)
-                recent = base * (1 + g.spec.shift * np.where(hot, 2.5, 0.3)) * rng.normal(1, 0.08, base.shape)
-                frames.append(_cells(g, w, b, {"cell_lat": lat[mask], "cell_lon": lon[mask]}, recent, base))
-    return _finish(pd.concat(frames, ignore_index=True))
-
-
-def _cells(
-    g: Group, w: str, b: str, keys: dict[str, np.ndarray], recent: np.ndarray, hist: np.ndarray
-) -> pd.DataFrame:
-    recent, hist = np.maximum(recent.ravel(), 0), hist.ravel()
-    frame = pd.DataFrame(
-        {
-            "agency": g.agency,
-            "complaint_type": g.complaint_type,
-            "borough": g.borough,
-            "window": w,
-            "baseline": b,
-            **keys,
-        }
-    )
-    return frame.assign(recent=recent, historical=hist, difference=recent - hist)
-
-
-def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in ("weekday", "hour"):
-        if col in frame:
-            frame[col] = frame[col].astype("int32")
-    return frame
-
-
-def _series(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
-    days = pd.date_range(end=pd.Timestamp(spec.as_of_date), periods=400, freq="D")
-    weeks = pd.date_range(end=pd.Timestamp(spec.as_of_date), periods=156, freq="W-MON")
-    frames = []
-    for g in groups:
-        level = g.spec.per_day * g.share
-        season = 1 + 0.2 * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 20) / 365)
-        dow = np.array([1.15, 1.1, 1.05, 1.0, 1.0, 0.85, 0.85])[days.day_of_week.to_numpy()]
-        expected = level * season * dow
-        created = expected * rng.normal(1, 0.07, len(days))
-        created[-7:] *= 1 + g.spec.shift
-        closed = np.roll(created, 1) * 0.97
-        frames.append(
-            pd.DataFrame(
-                {
-                    "agency": g.agency,
-                    "complaint_type": g.complaint_type,
-                    "borough": g.borough,
-                    "period": "day",
-                    "date": days.date,
-                    "created": created.round(),
-                    "closed": closed.round(),
-                    "baseline_low": expected * 0.86,
-                    "baseline_mid": expected,
-                    "baseline_high": expected * 1.14,
-                }
-            )
-        )
-        wk = (
-            level
-            * 7
-            * (1 + 0.2 * np.sin(2 * np.pi * (weeks.day_of_year.to_numpy() - 20) / 365))
-            * rng.normal(1, 0.05, len(weeks))
-        )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "agency": g.agency,
-                    "complaint_type": g.complaint_type,
-                    "borough": g.borough,
-                    "period": "week",
-                    "date": weeks.date,
-                    "created": wk.round(),
-                    "closed": (wk * 0.97).round(),
-                    "baseline_low": np.nan,
-                    "baseline_mid": np.nan,
-                    "baseline_high": np.nan,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _km(spec: SnapshotSpec, groups: list[Group]) -> pd.DataFrame:
-    steps = np.array([0, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 240, 336, 504, 720], dtype=float)
-    rows = []
-    for g in groups:
-        n = g.spec.per_day * g.share
-        for w in spec.windows:
-            tau_h = g.spec.ttc_h * 1.44
-            tau_r = tau_h * (1 + max(g.spec.shift, 0) * 0.8)
-            limit = 24 * WINDOWS[w]
-            for cohort, tau, size in (
-                ("recent", tau_r, n * WINDOWS[w]),
-                ("historical", tau_h, n * WINDOWS[w] * 8),
-            ):
-                for t in steps:
-                    if cohort == "recent" and t > limit:
-                        break
-                    surv = math.exp(-t / tau)
-                    rows.append(
-                        {
-                            "agency": g.agency,
-                            "complaint_type": g.complaint_type,
-                            "borough": g.borough,
-                            "window": w,
-                            "cohort": cohort,
-                            "t_hours": t,
-                            "survival": surv,
-                            "at_risk": round(size * surv),
-                        }
-                    )
-    return pd.DataFrame(rows)
+__all__ = ["DEFAULT_AGENCIES", "HOSTILE_NAME", "HOSTILE_TYPE", "AgencySpec", "SnapshotSpec", "build_snapshot"]

@@ -29,7 +29,7 @@ def _text(name: str, description: str) -> dict[str, Any]:
 
 
 WINDOW = _enum(
-    "window", WINDOWS, "Recent window: the last 1, 7 or 28 days (default: the snapshot's default)."
+    "window", WINDOWS, "Recent window: the last 1, 7 or 28 days (default: the server's `recent` setting)."
 )
 BASELINE = _enum(
     "baseline", BASELINES, "Historical baseline: same weekdays over 8 weeks, or one year earlier."
