@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import backlog, definitions, km
-from resolve311.metrics.definitions import GROUP_COLS, WindowParams
+from resolve311.metrics.definitions import GROUP_COLS, Params
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
     WINDOW_DAYS,
@@ -67,21 +67,46 @@ def covered_units(ctx: Context, days: int) -> tuple[int, ...]:
 
 
 def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
-    """Every window's scorecard, heat maps and KM curves, stacked."""
+    """Every window's scorecard, heat maps and KM curves, stacked.
+
+    The grouped queries run once for all windows (a ``window`` column); the rest is
+    per-window pandas on their small results.
+    """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     rows = backlog.backlog_rows(inputs.versions, [m.ms for m in moments])
     per_moment = backlog.backlog_stats(rows).to_pandas()
     pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(_moment_buckets(ctx, moments))).to_pandas()
+    grouped = run_grouped(inputs, ctx)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
+        covered = covered_units(ctx, WINDOW_DAYS[window])
         wm = [m for m in moments if m.window == window]
-        backlog_frames = _backlog_frames(
-            per_moment, pooled, window, wm, covered_units(ctx, WINDOW_DAYS[window])
-        )
-        tables = compute_window(inputs, ctx, window, backlog_frames)
+        backlog_frames = _backlog_frames(per_moment, pooled, window, wm, covered)
+        sliced = {name: _slice(frame, window) for name, frame in grouped.items()}
+        tables = compute_window(sliced, ctx, window, backlog_frames, inputs.sla is not None)
         for name in out:
             out[name].append(getattr(tables, name))
     return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+
+
+def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
+    """The grouped metric queries over all windows, executed on the inputs' engine."""
+    p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
+    created = definitions.created_in_units(inputs.requests, p)
+    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
+    kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
+    return {
+        "cu": definitions.created_unit_counts(created, p).to_pandas(),
+        "ku": definitions.closed_unit_stats(closed).to_pandas(),
+        "kb": kb[[*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]],
+        "km": definitions.km_counts(created, p).to_pandas(),
+        "when": definitions.heat_when_counts(created).to_pandas(),
+        "where": definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(),
+    }
+
+
+def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
+    return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
 
 
 def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
@@ -94,35 +119,29 @@ def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
 
 
 def compute_window(
-    inputs: Inputs,
+    grouped: dict[str, pd.DataFrame],
     ctx: Context,
     window: str,
     backlog_frames: tuple[pd.DataFrame, pd.DataFrame],
+    sla_loaded: bool,
 ) -> WindowTables:
+    """Scorecard, heat maps and KM curves of one window from its slice of the grouped results."""
     days = WINDOW_DAYS[window]
-    p = WindowParams(window, days, dnum(ctx.as_of_date), ctx.as_of_ms)
     covered = covered_units(ctx, days)
-    created = definitions.created_in_units(inputs.requests, p)
-    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
-    cu = definitions.created_unit_counts(created, p).to_pandas()
-    ku = definitions.closed_unit_stats(closed).to_pandas()
-    kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
-    kb = kb[[*G, "bucket", "ttc_median_h", "ttc_p90_h"]]
+    cu, ku, kb = grouped["cu"], grouped["ku"], grouped["kb"]
     bu, bb = backlog_frames
-    steps_unit, steps_bucket = _km_steps(definitions.km_counts(created, p).to_pandas(), covered)
+    steps_unit, steps_bucket = _km_steps(grouped["km"], covered)
     kmu = km.km_median(steps_unit, [*G, "unit"])
     kmb = km.km_median(steps_bucket, [*G, "bucket"])
     if cu.empty and ku.empty and bu.empty:
         return empty_window_tables()
     units = unit_table([cu, ku, bu, kmu], covered)
     buckets = bucket_table(units, [kb, bb, kmb])
-    sp = ScoreParams(window, days, covered, inputs.sla is not None, ctx.anomaly_threshold, ctx.min_group_size)
+    sp = ScoreParams(window, days, covered, sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
     return WindowTables(
         scorecard=scorecard(units, buckets, sp),
-        heatmap_when=_heat_when(definitions.heat_when_counts(created).to_pandas(), window, days, covered),
-        heatmap_where=_heat_where(
-            definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(), window, days, covered, ctx
-        ),
+        heatmap_when=_heat_when(grouped["when"], window, days, covered),
+        heatmap_where=_heat_where(grouped["where"], window, days, covered, ctx),
         km_curve=_km_curve(steps_bucket, window),
     )
 

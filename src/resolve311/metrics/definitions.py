@@ -15,7 +15,15 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR, YEAR_SHIFT_DAYS, YEAR_UNIT, unit_shift
+from resolve311.metrics.windows import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    WINDOW_DAYS,
+    WINDOWS,
+    YEAR_SHIFT_DAYS,
+    YEAR_UNIT,
+    unit_shift,
+)
 
 GROUP_COLS: Final[tuple[str, str, str]] = ("agency", "complaint_type", "borough")
 ALL: Final[str] = "*"
@@ -32,13 +40,24 @@ ADMIN_CLOSE_HOURS: Final[float] = 10 / 60
 
 
 @dataclass(frozen=True)
-class WindowParams:
-    """One recent window: its length, the last complete day and the data's as-of instant."""
+class Params:
+    """The last complete day (day number) and the data's as-of instant (UTC epoch ms)."""
 
-    window: str
-    days: int
     as_of_dnum: int
     as_of_ms: int
+
+
+def windows_table() -> ir.Table:
+    """One row per recent window: name, length in days, shift between its 8-week units."""
+    return ibis.memtable(
+        pd.DataFrame(
+            {
+                "window": list(WINDOWS),
+                "wdays": [WINDOW_DAYS[w] for w in WINDOWS],
+                "wshift": [unit_shift(WINDOW_DAYS[w]) for w in WINDOWS],
+            }
+        ).astype({"wdays": "int64", "wshift": "int64"})
+    )
 
 
 def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Table:
@@ -49,12 +68,11 @@ def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Tab
     return crossed.mutate(**repl).drop(*flags.columns)
 
 
-def unit_of(offset: ir.IntegerValue, days: int) -> ir.IntegerValue:
+def unit_of(offset: ir.IntegerValue, days: ir.IntegerValue, shift: ir.IntegerValue) -> ir.IntegerValue:
     """Unit of a day ``offset`` days before as_of_date (see windows.unit_of_offset)."""
-    shift = unit_shift(days)
     return ibis.cases(
         (((offset % shift) < days) & ((offset // shift) <= 8), offset // shift),
-        ((offset >= YEAR_SHIFT_DAYS) & (offset < YEAR_SHIFT_DAYS + days), YEAR_UNIT),
+        ((offset >= YEAR_SHIFT_DAYS) & (offset < days + YEAR_SHIFT_DAYS), YEAR_UNIT),
         else_=ibis.null("int64"),
     ).cast("int64")
 
@@ -64,22 +82,24 @@ def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
     return ibis.cases((unit == 0, "recent"), (unit == YEAR_UNIT, "1y"), else_="8w")
 
 
-def _in_units(t: ir.Table, dnum_col: str, p: WindowParams) -> ir.Table:
+def _in_units(t: ir.Table, dnum_col: str, p: Params) -> ir.Table:
+    """Rows of ``t`` whose day falls in a unit, once per window, with ``window`` and ``unit``."""
     offset = ibis.literal(p.as_of_dnum) - t[dnum_col]
-    near = t.filter((offset >= 0) & (offset < YEAR_SHIFT_DAYS + p.days))
-    near_offset = ibis.literal(p.as_of_dnum) - near[dnum_col]
-    with_unit = near.mutate(unit=unit_of(near_offset, p.days))
+    near = t.filter((offset >= 0) & (offset < YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())))
+    crossed = near.cross_join(windows_table())
+    unit = unit_of(ibis.literal(p.as_of_dnum) - crossed[dnum_col], crossed.wdays, crossed.wshift)
+    with_unit = crossed.mutate(unit=unit).drop("wdays", "wshift")
     return with_unit.filter(with_unit.unit.notnull())
 
 
-def created_in_units(inp: ir.Table, p: WindowParams) -> ir.Table:
-    """Requests created in one of the window's units, with ``unit`` and ``bucket``."""
+def created_in_units(inp: ir.Table, p: Params) -> ir.Table:
+    """Requests created in one of a window's units, with ``window``, ``unit`` and ``bucket``."""
     t = _in_units(inp, "created_dnum", p)
     return t.mutate(bucket=bucket_of(t.unit))
 
 
-def closed_in_units(inp: ir.Table, p: WindowParams, sla: ir.Table | None) -> ir.Table:
-    """Requests validly closed in one of the window's units, with their SLA target if any."""
+def closed_in_units(inp: ir.Table, p: Params, sla: ir.Table | None) -> ir.Table:
+    """Requests validly closed in one of a window's units, with their SLA target if any."""
     t = _in_units(inp.filter(inp.closed_dnum.notnull()), "closed_dnum", p)
     t = t.mutate(bucket=bucket_of(t.unit), type_key=t.complaint_type.lower())
     if sla is None:
@@ -93,22 +113,22 @@ def closed_in_units(inp: ir.Table, p: WindowParams, sla: ir.Table | None) -> ir.
     return t.mutate(target_hours=t.exact_target.coalesce(t.any_target)).drop("exact_target", "any_target")
 
 
-def created_unit_counts(created: ir.Table, p: WindowParams) -> ir.Table:
-    """Per group × unit: created, dirty, and the cohort counts (eligible / closed within X days)."""
+def created_unit_counts(created: ir.Table, p: Params) -> ir.Table:
+    """Per group × window × unit: created, dirty, and the cohort counts (eligible / closed within X days)."""
     t = at_levels(created)
     aggs: dict[str, Any] = {"n_created": t.count(), "n_dirty": t.is_dirty.sum()}
     for days in COHORT_DAYS:
         eligible = t.created_ms <= p.as_of_ms - days * MS_PER_DAY
         aggs[f"elig_{days}d"] = eligible.sum()
         aggs[f"within_{days}d"] = (eligible & t.ttc_h.notnull() & (t.ttc_h <= days * 24)).sum()
-    return t.group_by([*GROUP_COLS, "unit"]).aggregate(**aggs)
+    return t.group_by([*GROUP_COLS, "window", "unit"]).aggregate(**aggs)
 
 
 def closed_unit_stats(closed: ir.Table, by: str = "unit") -> ir.Table:
-    """Per group × unit (or bucket): closes, exact median/p90 hours to close, admin and on-time counts."""
+    """Per group × window × unit (or bucket): closes, exact median/p90 hours to close, admin and on-time counts."""
     t = at_levels(closed)
     has_target = t.target_hours.notnull()
-    return t.group_by([*GROUP_COLS, by]).aggregate(
+    return t.group_by([*GROUP_COLS, "window", by]).aggregate(
         n_closed=t.count(),
         ttc_median_h=t.ttc_h.quantile(0.5),
         ttc_p90_h=t.ttc_h.quantile(0.9),
@@ -127,29 +147,29 @@ def km_time(hours: ir.FloatingValue) -> ir.FloatingValue:
     )
 
 
-def km_counts(created: ir.Table, p: WindowParams) -> ir.Table:
-    """Per group × unit × time: events (closes) and censored (still open at as-of) counts."""
+def km_counts(created: ir.Table, p: Params) -> ir.Table:
+    """Per group × window × unit × time: events (closes) and censored (still open at as-of) counts."""
     age_h = (ibis.literal(p.as_of_ms) - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
     t = at_levels(t)
-    return t.group_by([*GROUP_COLS, "unit", "t_hours"]).aggregate(
+    return t.group_by([*GROUP_COLS, "window", "unit", "t_hours"]).aggregate(
         n_event=t.event.sum(), n_censored=(~t.event).sum()
     )
 
 
 def heat_when_counts(created: ir.Table) -> ir.Table:
-    """Per group × bucket × weekday × hour: requests created."""
+    """Per group × window × bucket × weekday × hour: requests created."""
     t = at_levels(created)
-    return t.group_by([*GROUP_COLS, "bucket", "weekday", "created_hour"]).aggregate(n=t.count())
+    return t.group_by([*GROUP_COLS, "window", "bucket", "weekday", "created_hour"]).aggregate(n=t.count())
 
 
 def heat_where_counts(created: ir.Table, grid_deg: float) -> ir.Table:
-    """Per group (city, agency) × bucket × grid cell index: requests created with coordinates."""
+    """Per group (city, agency) × window × bucket × grid cell index: requests created with coordinates."""
     t = created.filter(created.lat.notnull() & created.lon.notnull())
     t = t.mutate(cell_i=(t.lat / grid_deg).floor(), cell_j=(t.lon / grid_deg).floor())
     t = at_levels(t, WHERE_LEVELS)
-    return t.group_by([*GROUP_COLS, "bucket", "cell_i", "cell_j"]).aggregate(n=t.count())
+    return t.group_by([*GROUP_COLS, "window", "bucket", "cell_i", "cell_j"]).aggregate(n=t.count())
 
 
 def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir.Table]:
