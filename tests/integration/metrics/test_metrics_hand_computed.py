@@ -27,9 +27,9 @@ def build(warehouse) -> None:
     # history start (another agency) -> every baseline unit is covered
     w.add("dot1", d("2024-03-01", 9), d("2024-03-02", 9), agency="DOT", complaint_type="Pothole")
     # the recent day, Wed 2025-03-19
-    w.add("r1", d("2025-03-19", 8), d("2025-03-19", 10))  # 2 h
-    w.add("r2", d("2025-03-19", 9), d("2025-03-19", 9, 5))  # 5 min: administrative close
-    w.add("r3", d("2025-03-19", 10), dirty=["unspecified_borough"])  # still open
+    w.add("r1", d("2025-03-19", 8), d("2025-03-19", 10), lat=40.7012, lon=-73.9888)  # 2 h
+    w.add("r2", d("2025-03-19", 9), d("2025-03-19", 9, 5), lat=40.7099, lon=-73.9801)  # 5 min: admin close
+    w.add("r3", d("2025-03-19", 10), dirty=["unspecified_borough"], lat=0.0, lon=0.0)  # open; off the map
     w.add("r4", d("2025-03-19", 11), d("2025-03-20", 11))  # closes after the window, 24 h
     w.add("r5", d("2025-03-10", 12), d("2025-03-19", 12))  # older, closed in the window: 216 h
     w.add("r6", d("2025-03-01", 0))  # open for weeks (its age spans the DST change)
@@ -137,6 +137,18 @@ def test_heatmap_when_counts_per_week(published) -> None:
     assert by_hour[8] == (APPROX(7.0), APPROX(0.0))
     assert by_hour[9] == (APPROX(7.0), APPROX(36 / (8 / 7)))
     assert set(by_hour) == {8, 9, 10, 11}
+
+
+def test_heatmap_where_cells_per_day(published) -> None:
+    rows = published.rows(
+        "SELECT agency, complaint_type, cell_lat, cell_lon, recent, historical, difference FROM heatmap_where"
+        " WHERE \"window\" = '1d' AND baseline = '8w' ORDER BY ALL"
+    )
+    # r1 and r2 share the 0.01° cell [40.70, 40.71) × [-73.99, -73.98); r3 lies outside NYC
+    assert rows == [
+        ("*", "*", APPROX(40.705), APPROX(-73.985), APPROX(2.0), APPROX(0.0), APPROX(2.0)),
+        ("NYPD", "*", APPROX(40.705), APPROX(-73.985), APPROX(2.0), APPROX(0.0), APPROX(2.0)),
+    ]
 
 
 def test_series_days_and_baseline_band(published) -> None:
