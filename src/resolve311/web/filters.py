@@ -56,6 +56,19 @@ class Filters:
         return "?" + urlencode(pairs)
 
 
+def from_controls(
+    agency: str | None, complaint_type: str | None, borough: str | None, window: str, baseline: str
+) -> Filters:
+    """Filters from the dashboard's own controls (values come from the snapshot, so no text checks)."""
+    return Filters(
+        agency=agency or None,
+        complaint_type=complaint_type or None,
+        borough=borough or None,
+        window=window if window in WINDOWS else "7d",
+        baseline=baseline if baseline in BASELINES else "8w",
+    )
+
+
 def choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     """The value of ``name`` if it is one of ``allowed`` (else :class:`BadParameter`)."""
     value = params.get(name) or default
@@ -68,8 +81,8 @@ def _text(params: Mapping[str, str], name: str) -> str | None:
     value = params.get(name)
     if value is None or value in ("", ALL):
         return None
-    if len(value) > MAX_TEXT or any(ord(ch) < 32 for ch in value):
-        raise BadParameter(name, "must be a printable value of at most 200 characters")
+    if len(value) > MAX_TEXT or "\x00" in value:
+        raise BadParameter(name, "must be at most 200 characters, without NUL")
     return value
 
 

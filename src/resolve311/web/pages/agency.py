@@ -10,7 +10,7 @@ from dash import Dash, Input, Output, dcc, html
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, figures, ids, queries
 from resolve311.web.context import WebContext, current, first_values, page, page_filters
-from resolve311.web.filters import BASELINES, PERIODS, WINDOWS, Filters, Period, parse_filters
+from resolve311.web.filters import BASELINES, PERIODS, WINDOWS, Filters, Period, from_controls
 from resolve311.web.views import AgencyView, agency_view, default_agency
 
 GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
@@ -180,14 +180,7 @@ def register_callbacks(app: Dash, ctx: WebContext) -> None:
         baseline: str,
         period: str,
     ) -> tuple[Any, ...]:
-        params = {
-            "agency": agency or "",
-            "complaint_type": complaint_type or "",
-            "borough": borough or "",
-            "window": window,
-            "baseline": baseline,
-        }
-        f = parse_filters(params, default_window=ctx.default_window)
+        f = from_controls(agency, complaint_type, borough, window, baseline)
         chosen: Period = "week" if period == "week" else "day"
         try:
             view = agency_view(ctx.reader, f, chosen)
