@@ -77,14 +77,7 @@ def _refresh(
 ) -> RefreshReport:
     source = settings.source
     as_of = _as_of(con, source)
-    state = daily.read_state(con, source)
-    days: set[int] | None = None
-    if not full and state is not None and state.last_batch_seq is not None:
-        touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
-        days = {dnum(d) for d in touched}
-        if len(days) > MAX_INCREMENTAL_DAYS:
-            days = None  # a backfill-sized change: one full pass is cheaper than a long day list
-    mode = "full" if days is None else "incremental"
+    days = None if full else _affected_days(con, source, affected_dates)
     status = snapshot.read_status_tables(con, source)
     meta = snapshot.base_meta(settings) | {"generated_at": snapshot.generated_now()}
     if as_of is None:
@@ -100,7 +93,6 @@ def _refresh(
             daily.replace_day_counts(con, source, created, closed, days)
         tables = compute_all(inputs, ctx)
     history, history_meta = _history_tables(con, source, ctx)
-    tables |= history
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -110,10 +102,29 @@ def _refresh(
         "sla_loaded": str(inputs.sla is not None).lower(),
         **history_meta,
     }
+    tables |= history
     snapshot.write_snapshot(settings.snapshot_path, {**status, **tables}, meta)
-    n_days = len(days) if days is not None else int(_count(con, source))
-    rows = {name: len(frame) for name, frame in tables.items()}
-    return RefreshReport(mode, engine_name, as_of, ctx.as_of_date, n_days, rows, settings.snapshot_path)
+    return RefreshReport(
+        "full" if days is None else "incremental",
+        engine_name,
+        as_of,
+        ctx.as_of_date,
+        len(days) if days is not None else _count(con, source),
+        {name: len(frame) for name, frame in tables.items()},
+        settings.snapshot_path,
+    )
+
+
+def _affected_days(
+    con: duckdb.DuckDBPyConnection, source: str, affected_dates: Collection[date] | None
+) -> set[int] | None:
+    """Day numbers to recompute, or None for all (first refresh, or a backfill-sized change)."""
+    state = daily.read_state(con, source)
+    if state is None or state.last_batch_seq is None:
+        return None
+    touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
+    days = {dnum(d) for d in touched}
+    return None if len(days) > MAX_INCREMENTAL_DAYS else days
 
 
 def _sorted(days: set[int] | None) -> list[int] | None:
