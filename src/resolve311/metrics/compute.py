@@ -39,6 +39,8 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Context:
+    """What every window needs to know about the data and the settings."""
+
     as_of_date: date
     as_of_ms: int
     history_start: date
@@ -50,6 +52,8 @@ class Context:
 
 @dataclass
 class WindowTables:
+    """The serving tables of one window."""
+
     scorecard: pd.DataFrame
     heatmap_when: pd.DataFrame
     heatmap_where: pd.DataFrame
