@@ -95,7 +95,9 @@ def _pull_changes(run: RunContext, puller: WindowPuller, dataset: Dataset, allow
     where = soql.and_all([in_dataset, soql.updated_since(floor)])
     completed_before = ledger.last_success(run.con, run.source.name, dataset.id) is not None
     if stored is not None and completed_before and not allow_full_replace:
-        check = puller.check_full_replace(dataset.id, where, run.settings.full_replace_ratio, in_dataset)
+        check = puller.check_full_replace(
+            dataset.id, where, run.settings.full_replace_ratio, in_dataset, run.settings.full_replace_min_rows
+        )
         if check.detected:
             run.report.full_replace = True
             raise FullReplaceDetected(

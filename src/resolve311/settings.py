@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         gt=0,
         description="A run whose changed rows exceed this share of the dataset is reported as a full replace.",
     )
+    full_replace_min_rows: int = Field(
+        10_000, ge=0, description="Never report a full replace when fewer rows than this changed."
+    )
 
     # --- metrics
     recent: Literal["1d", "7d", "28d"] = Field("1d", description="Default recent window shown first.")

@@ -50,10 +50,11 @@ class FullReplaceCheck:
     changed: int
     total: int
     ratio: float
+    min_changed: int = 0  # below this many changed rows, re-downloading is cheap: never flag
 
     @property
     def detected(self) -> bool:
-        return self.total > 0 and self.changed > self.ratio * self.total
+        return self.total > 0 and self.changed >= self.min_changed and self.changed > self.ratio * self.total
 
 
 def parse_system_time(stamp: str) -> datetime:
@@ -92,12 +93,17 @@ class WindowPuller:
         )
 
     def check_full_replace(
-        self, dataset_id: str, changed_where: str | None, ratio: float, total_where: str | None = None
+        self,
+        dataset_id: str,
+        changed_where: str | None,
+        ratio: float,
+        total_where: str | None = None,
+        min_changed: int = 0,
     ) -> FullReplaceCheck:
         """Compare the rows in the incremental window with the total (rows matching ``total_where``)."""
         changed = self.count(dataset_id, changed_where)
         total = self.count(dataset_id, total_where) if changed else 0
-        return FullReplaceCheck(changed=changed, total=total, ratio=ratio)
+        return FullReplaceCheck(changed=changed, total=total, ratio=ratio, min_changed=min_changed)
 
     def latest_update(self, dataset_id: str, where: str | None) -> datetime | None:
         """The highest ``:updated_at`` in the window (None when it is empty)."""

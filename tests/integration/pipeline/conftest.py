@@ -33,13 +33,13 @@ def cli(home: Path) -> CliRunner:
 
 
 @pytest.fixture
-def warehouse(home: Path) -> Callable[[str], list[tuple[object, ...]]]:
+def warehouse(home: Path) -> Callable[..., list[tuple[object, ...]]]:
     """Run a read-only query on the test's warehouse."""
 
-    def query(sql: str) -> list[tuple[object, ...]]:
+    def query(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
         try:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, params or []).fetchall()
         finally:
             con.close()
 
