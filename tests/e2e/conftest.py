@@ -22,6 +22,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def clean_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server over the synthetic snapshot without the hostile agency (for screenshots and the report)."""
+    home = tmp_path_factory.mktemp("e2e-clean")
+    build_snapshot(home / "serving.duckdb", SnapshotSpec())
+    srv = start_server(home)
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
