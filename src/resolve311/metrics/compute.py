@@ -25,6 +25,8 @@ from resolve311.metrics.windows import (
 
 G = list(GROUP_COLS)
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
+#: Days of stored history needed before a past backlog counts as known.
+BACKLOG_WARMUP_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,21 @@ def covered_units(ctx: Context, days: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def backlog_units(ctx: Context, days: int) -> tuple[int, ...]:
+    """Covered units whose end moment is at least BACKLOG_WARMUP_DAYS after the history start.
+
+    The backlog at a moment includes requests created long before it; too soon
+    after the history start those are missing and the backlog looks too small.
+    The recent unit is always kept.
+    """
+    warm = ctx.history_start.toordinal() + BACKLOG_WARMUP_DAYS
+    return tuple(
+        u
+        for u in covered_units(ctx, days)
+        if u == 0 or unit_end(ctx.as_of_date, days, u).toordinal() + 1 >= warm
+    )
+
+
 def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """Every window's scorecard, heat maps and KM curves, stacked.
 
@@ -83,9 +100,10 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     grouped = run_grouped(inputs, ctx)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
-        covered = covered_units(ctx, WINDOW_DAYS[window])
         wm = [m for m in moments if m.window == window]
-        backlog_frames = _backlog_frames(per_moment, pooled, window, wm, covered)
+        backlog_frames = _backlog_frames(
+            per_moment, pooled, window, wm, backlog_units(ctx, WINDOW_DAYS[window])
+        )
         sliced = {name: _slice(frame, window) for name, frame in grouped.items()}
         tables = compute_window(sliced, ctx, window, backlog_frames, inputs.sla is not None)
         for name in out:
@@ -117,7 +135,7 @@ def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
     rows = [
         (m.ms, m.window, bucket_of_unit(m.unit))
         for m in moments
-        if m.unit in covered_units(ctx, WINDOW_DAYS[m.window])
+        if m.unit in backlog_units(ctx, WINDOW_DAYS[m.window])
     ]
     return pd.DataFrame(rows, columns=["moment_ms", "window", "bucket"]).astype({"moment_ms": "int64"})
 
@@ -139,7 +157,7 @@ def compute_window(
     kmb = km.km_median(steps_bucket, [*G, "bucket"])
     if cu.empty and ku.empty and bu.empty:
         return empty_window_tables()
-    units = unit_table([cu, ku, bu, kmu], covered)
+    units = unit_table([cu, ku, bu, kmu], covered, backlog_units(ctx, days))
     buckets = bucket_table(units, [kb, bb, kmb])
     sp = ScoreParams(window, days, covered, sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
     return WindowTables(
@@ -170,11 +188,11 @@ def _backlog_frames(
     pooled: pd.DataFrame,
     window: str,
     moments: list[Moment],
-    covered: tuple[int, ...],
+    known_units: tuple[int, ...],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backlog per unit (size and ages) and the pooled ages per bucket, for one window."""
     unit_by_ms = pd.DataFrame({"moment_ms": [m.ms for m in moments], "unit": [m.unit for m in moments]})
-    unit_by_ms = unit_by_ms[unit_by_ms["unit"].isin(covered)].astype({"moment_ms": "int64"})
+    unit_by_ms = unit_by_ms[unit_by_ms["unit"].isin(known_units)].astype({"moment_ms": "int64"})
     bu = per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")
     bb = pooled[pooled["window"] == window].drop(columns="window")
     return bu, bb

@@ -57,7 +57,7 @@ def metric_values(df: pd.DataFrame, days: int, sla_loaded: bool) -> pd.DataFrame
     out["created_per_day"] = df["n_created"] / span
     out["closed_per_day"] = df["n_closed"] / span
     out["net_backlog_change_per_day"] = (df["n_created"] - df["n_closed"]) / span
-    out["backlog_end"] = df["backlog_end"] / df["n_units"].astype(float)
+    out["backlog_end"] = df["backlog_end"].astype(float)  # a unit's count, or the mean over units
     for col in QUANTILE_COLS:
         out[col] = df[col].astype(float)
     for d in COHORT_DAYS:
@@ -68,8 +68,14 @@ def metric_values(df: pd.DataFrame, days: int, sla_loaded: bool) -> pd.DataFrame
     return out
 
 
-def unit_table(frames: Sequence[pd.DataFrame], covered_units: Sequence[int]) -> pd.DataFrame:
-    """One row per group × covered unit, counts zero-filled, quantile columns merged in."""
+def unit_table(
+    frames: Sequence[pd.DataFrame], covered_units: Sequence[int], backlog_units: Sequence[int]
+) -> pd.DataFrame:
+    """One row per group × covered unit, counts zero-filled, quantile columns merged in.
+
+    ``backlog_end`` is NULL for units whose end is too close to the history start
+    for the backlog to be known (see compute.backlog_units).
+    """
     groups = pd.concat([f[G] for f in frames if len(f)], ignore_index=True).drop_duplicates()
     units = pd.DataFrame({"unit": list(covered_units)})
     table = groups.merge(units, how="cross")
@@ -81,14 +87,16 @@ def unit_table(frames: Sequence[pd.DataFrame], covered_units: Sequence[int]) -> 
     for col in QUANTILE_COLS:
         if col not in table:
             table[col] = np.nan
+    table["backlog_end"] = table["backlog_end"].astype(float).where(table["unit"].isin(list(backlog_units)))
     table["bucket"] = table["unit"].map(bucket_of_unit)
     table["n_units"] = 1
     return table
 
 
 def bucket_table(units: pd.DataFrame, pooled: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Sum unit counts per group × bucket and attach the pooled (not averaged) quantiles."""
+    """Sum unit counts per group × bucket (backlog: mean over units) and attach the pooled quantiles."""
     sums = units.groupby([*G, "bucket"], as_index=False)[list(COUNT_COLS)].sum()
+    sums["backlog_end"] = units.groupby([*G, "bucket"])["backlog_end"].mean().to_numpy()
     n_units = units.groupby([*G, "bucket"], as_index=False).agg(n_units=("unit", "nunique"))
     table = sums.merge(n_units, on=[*G, "bucket"])
     for frame in pooled:

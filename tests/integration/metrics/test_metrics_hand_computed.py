@@ -108,7 +108,8 @@ def test_robust_score_and_differences(published) -> None:
 def test_year_earlier_baseline(published) -> None:
     assert published.score("created_per_day", group=NYPD, baseline="1y")["historical"] == APPROX(10)
     assert published.score("ttc_median_h", group=NYPD, baseline="1y")["historical"] == APPROX(2)
-    assert published.score("backlog_end", group=NYPD, baseline="1y")["historical"] == APPROX(0)
+    # 2024-03-21 is within 90 days of the history start (2024-03-01): its backlog is not known
+    assert math.isnan(published.score("backlog_end", group=NYPD, baseline="1y")["historical"])
     assert published.score("created_per_day", group=NYPD, baseline="1y")["n_historical"] == 10
 
 
