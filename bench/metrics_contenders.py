@@ -65,3 +65,38 @@ def pandas_headline(parquet: str, as_of_date: str, out_dir: str) -> dict[str, An
         "groups": len(by_agency) + len(by_type),
         "days": int(created_day.index.get_level_values(1).nunique()),
     }
+
+
+HEADLINE_SQL = """
+WITH r AS (
+    SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
+           coalesce(nullif(trim(complaint_type), ''), 'Unspecified') AS complaint_type,
+           created_date, closed_date, closed_utc, hours_to_close
+    FROM requests
+), closed AS (
+    SELECT * FROM r
+    WHERE closed_utc IS NOT NULL AND hours_to_close >= 0 AND year(closed_date) <= 2100
+      AND CAST(closed_date AS DATE) > $last - INTERVAL 28 DAY AND CAST(closed_date AS DATE) <= $last
+)
+SELECT 'created' AS what, agency, NULL AS complaint_type, CAST(created_date AS DATE) AS d,
+       count(*) AS n, NULL AS median_h, NULL AS p90_h FROM r GROUP BY ALL
+UNION ALL
+SELECT 'ttc', agency, NULL, NULL, count(*), quantile_cont(hours_to_close, 0.5), quantile_cont(hours_to_close, 0.9)
+FROM closed GROUP BY ALL
+UNION ALL
+SELECT 'ttc', agency, complaint_type, NULL, count(*), quantile_cont(hours_to_close, 0.5),
+       quantile_cont(hours_to_close, 0.9)
+FROM closed GROUP BY ALL
+"""
+
+
+def duckdb_headline(warehouse: str, as_of_date: str) -> dict[str, Any]:
+    """The pandas headline subset as one DuckDB SQL query over the warehouse (read-only)."""
+    from datetime import date
+
+    import duckdb
+
+    con = duckdb.connect(warehouse, read_only=True)
+    rows = con.execute(HEADLINE_SQL, {"last": date.fromisoformat(as_of_date)}).fetchall()
+    con.close()
+    return {"rows": len(rows)}
