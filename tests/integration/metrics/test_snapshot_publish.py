@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -122,3 +124,34 @@ def test_refresh_without_requests_publishes_an_empty_snapshot(settings: Settings
     assert report.mode == "empty"
     assert query(settings.snapshot_path, "SELECT count(*) FROM scorecard") == [(0,)]
     assert dict(query(settings.snapshot_path, "SELECT key, value FROM meta"))["as_of"] is None
+
+
+def test_a_reader_keeps_its_snapshot_while_a_new_one_is_renamed_into_place(
+    settings: Settings, warehouse
+) -> None:
+    warehouse.add("a", datetime(2025, 3, 1, 9), datetime(2025, 3, 1, 10))
+    warehouse.add("b", datetime(2025, 3, 3, 9))
+    warehouse.commit()
+    refresh_metrics(settings)
+    reader = duckdb.connect(str(settings.snapshot_path), read_only=True)
+    try:
+        before = reader.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchall()
+        warehouse.add("c", datetime(2025, 3, 5, 9))
+        warehouse.commit()
+        refresh_metrics(settings)
+        # the open reader still sees its complete old file; a new reader (another process: DuckDB
+        # caches open databases by path within a process) sees the new one
+        assert reader.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchall() == before
+        code = (
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+            "print(c.execute(\"SELECT value FROM meta WHERE key = 'as_of'\").fetchall()[0][0])"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(settings.snapshot_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == "2025-03-05T09:00:00"
+    finally:
+        reader.close()
