@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import numpy as np
 import pandas as pd
 
 #: Times (hours) at which the published survival curves are sampled.
@@ -41,25 +40,26 @@ def km_median(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return medians
 
 
-def _sample(times: np.ndarray, surv: np.ndarray, at_risk: np.ndarray) -> list[tuple[float, float, int]]:
-    """Step-function value and at-risk count (observed time >= t) at each grid time."""
-    out = []
-    for grid_t in CURVE_HOURS:
-        upto = int(np.searchsorted(times, grid_t, side="right"))
-        first_later = int(np.searchsorted(times, grid_t, side="left"))
-        survival = 1.0 if upto == 0 else float(surv[upto - 1])
-        risk = int(at_risk[first_later]) if first_later < len(times) else 0
-        out.append((float(grid_t), survival, risk))
-    return out
-
-
 def km_curves(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Survival and at-risk counts at the fixed :data:`CURVE_HOURS` per key."""
+    """Survival (after the closes at t) and at-risk count (observed time >= t) at :data:`CURVE_HOURS`."""
     keys = list(keys)
-    rows: list[tuple[object, ...]] = []
-    for key, part in steps.groupby(keys, sort=True):
-        key_t = key if isinstance(key, tuple) else (key,)
-        times = part["t_hours"].to_numpy(dtype=float)
-        sampled = _sample(times, part["survival"].to_numpy(), part["at_risk"].to_numpy())
-        rows.extend((*key_t, t, s, r) for t, s, r in sampled)
-    return pd.DataFrame(rows, columns=[*keys, "t_hours", "survival", "at_risk"])
+    columns = [*keys, "t_hours", "survival", "at_risk"]
+    if steps.empty:
+        return pd.DataFrame(columns=columns)
+    grid = (
+        steps[keys]
+        .drop_duplicates()
+        .merge(pd.DataFrame({"t_hours": [float(t) for t in CURVE_HOURS]}), how="cross")
+    )
+    grid = grid.sort_values("t_hours", kind="mergesort")
+    ordered = steps.assign(t_hours=steps["t_hours"].astype(float)).sort_values("t_hours", kind="mergesort")
+    back = pd.merge_asof(
+        grid, ordered[[*keys, "t_hours", "survival"]], on="t_hours", by=keys, direction="backward"
+    )
+    ahead = pd.merge_asof(
+        grid, ordered[[*keys, "t_hours", "at_risk"]], on="t_hours", by=keys, direction="forward"
+    )
+    out = back.merge(ahead, on=[*keys, "t_hours"])
+    out["survival"] = out["survival"].fillna(1.0)
+    out["at_risk"] = out["at_risk"].fillna(0).astype("int64")
+    return out.sort_values([*keys, "t_hours"], kind="mergesort").reset_index(drop=True)[columns]
