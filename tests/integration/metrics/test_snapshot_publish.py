@@ -71,6 +71,16 @@ def add_run(settings: Settings, status: str, started: datetime, error: str | Non
 def test_publish_status_without_any_snapshot_creates_a_minimal_one(settings: Settings, warehouse) -> None:
     warehouse.close()
     add_run(settings, "source_unavailable", datetime(2026, 1, 2, 6), "source unavailable after 3 tries")
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "INSERT INTO source_state VALUES ('nyc', 'erm2-nwe9', TIMESTAMP '2026-01-01 05:00',"
+            " TIMESTAMP '2026-01-01 06:00', TIMESTAMP '2026-01-02 06:00')"
+        )
+        for row, reason in enumerate(["missing_unique_key", "missing_unique_key", "bad_created_date"]):
+            con.execute(
+                "INSERT INTO quarantine VALUES (7, ?, 'nyc', NULL, ?, NULL, '{}', TIMESTAMP '2026-01-02 06:00')",
+                [row, reason],
+            )
     publish_status(settings)
     cols = columns(settings.snapshot_path)
     for table, expected in CONTRACT.items():
@@ -81,6 +91,13 @@ def test_publish_status_without_any_snapshot_creates_a_minimal_one(settings: Set
     assert meta["grid_deg"] == "0.01"
     assert query(settings.snapshot_path, "SELECT last_run_status, last_error FROM status") == [
         ("source_unavailable", "source unavailable after 3 tries")
+    ]
+    assert query(settings.snapshot_path, "SELECT unavailable_since, quarantine_total FROM status") == [
+        (datetime(2026, 1, 2, 6), 3)
+    ]
+    assert query(settings.snapshot_path, 'SELECT reason, "rows" FROM quarantine_summary ORDER BY reason') == [
+        ("bad_created_date", 1),
+        ("missing_unique_key", 2),
     ]
 
 
