@@ -30,10 +30,12 @@ def serve(
 
     Example: resolve311 serve --port 8050
     """
+    from resolve311.logs import configure_logging
     from resolve311.settings import load_settings
     from resolve311.web.app import create_app
 
     settings = load_settings(host=host, port=port)
+    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[settings.token() or ""])
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, debug=False)
 
