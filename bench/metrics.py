@@ -43,7 +43,8 @@ def _agreement(check: dict[str, Any] | None) -> str | None:
     if check is None:
         return None
     if "compared" in check:
-        return f"{check['differ']:,} of {check['compared']:,} scorecard values differ (max |Δ| {check['max_abs_diff'] or 0:.2g})"
+        text = f"{check['differ']:,} of {check['compared']:,} scorecard values differ (max |Δ| {check['max_abs_diff'] or 0:.2g})"
+        return text + (f": {check['where']}" if check.get("where") else "")
     return (
         f"created/day: {check['created_days_differ']:,} of {check['created_days_compared']:,} agency-days differ; "
         f"ttc median/p90: {check['ttc_agency_differ']:,} of {check['ttc_agency_compared']:,} agency and "

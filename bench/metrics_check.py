@@ -16,20 +16,38 @@ def _differs(a: str, b: str) -> str:
 
 
 def snapshots_agree(first: Path, second: Path) -> dict[str, Any]:
-    """Scorecard rows compared, rows that differ (recent or historical), largest absolute difference."""
+    """Scorecard rows compared, rows that differ (recent or historical), largest absolute difference,
+    and where the differences are (window/baseline/metric, with which side is NULL)."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{first}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{second}' AS b (READ_ONLY)")
     on = " AND ".join(f"a.{k} = b.{k}" for k in KEYS)
+    differs = (
+        f"a.metric IS NULL OR b.metric IS NULL OR {_differs('a.recent', 'b.recent')} "
+        f"OR {_differs('a.historical', 'b.historical')}"
+    )
+    joined = f"a.scorecard a FULL OUTER JOIN b.scorecard b ON {on}"
     row = con.execute(
-        f"""SELECT count(*),
-                   count(*) FILTER (WHERE a.metric IS NULL OR b.metric IS NULL
-                                    OR {_differs("a.recent", "b.recent")} OR {_differs("a.historical", "b.historical")}),
+        f"""SELECT count(*), count(*) FILTER (WHERE {differs}),
                    max(greatest(abs(a.recent - b.recent), abs(a.historical - b.historical)))
-            FROM a.scorecard a FULL OUTER JOIN b.scorecard b ON {on}"""
+            FROM {joined}"""
     ).fetchall()[0]
+    where = con.execute(
+        f"""SELECT coalesce(a."window", b."window") || '/' || coalesce(a.baseline, b.baseline) || ' '
+                   || coalesce(a.metric, b.metric)
+                   || CASE WHEN a.metric IS NULL THEN ' (only in second)' WHEN b.metric IS NULL THEN ' (only in first)'
+                           WHEN (a.historical IS NULL) <> (b.historical IS NULL)
+                                OR (a.recent IS NULL) <> (b.recent IS NULL)
+                           THEN ' (NULL in ' || CASE WHEN a.historical IS NULL OR a.recent IS NULL
+                                                     THEN 'first' ELSE 'second' END || ')'
+                           ELSE '' END AS what, count(*) AS n
+            FROM {joined} WHERE {differs} GROUP BY 1 ORDER BY 2 DESC LIMIT 5"""
+    ).fetchall()
     con.close()
-    return {"compared": int(row[0]), "differ": int(row[1]), "max_abs_diff": row[2]}
+    return {
+        "compared": int(row[0]), "differ": int(row[1]), "max_abs_diff": row[2],
+        "where": "; ".join(f"{what}: {n}" for what, n in where),
+    }  # fmt: skip
 
 
 def pandas_agrees(snapshot: Path, out_dir: Path) -> dict[str, Any]:
