@@ -5,6 +5,10 @@ faults and one short outage a few simulated days ahead, then runs the same
 supervisor as ``resolve311 up`` against it while the simulated clock advances
 one day every ``advance_seconds``: a newcomer sees backfill, daily updates, the
 outage banner and the catch-up within minutes.
+
+The simulated clock starts ``lead_days`` before the real date and stops
+advancing once it reaches it (then it moves with the real date), so the
+simulated data never lies in the future.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
@@ -30,7 +35,8 @@ MILD_FAULTS = "503:0.02,429:0.01,202:0.01,reset:0.005,truncate:0.005,empty:0.005
 class DemoOptions:
     """Knobs of the demo (the defaults make a populated dashboard within a minute)."""
 
-    today: date
+    today: date  # the real date; the simulator starts ``lead_days`` earlier
+    lead_days: int = 30
     history_days: int = 400
     scale: float = 0.05
     seed: int = 311
@@ -39,16 +45,20 @@ class DemoOptions:
     outage_days: int = 1
     faults: str = MILD_FAULTS
 
+    @property
+    def sim_start(self) -> date:
+        return self.today - timedelta(days=self.lead_days)
+
 
 def simulator_args(options: DemoOptions, data_dir: str) -> list[str]:
     """Command-line arguments of the demo's simulator."""
-    down_from = options.today + timedelta(days=options.outage_in_days)
+    down_from = options.sim_start + timedelta(days=options.outage_in_days)
     down_to = down_from + timedelta(days=options.outage_days - 1)
     return [
         "simulate",
         "--port", "0",
         "--seed", str(options.seed),
-        "--today", options.today.isoformat(),
+        "--today", options.sim_start.isoformat(),
         "--history-days", str(options.history_days),
         "--scale", str(options.scale),
         "--faults", options.faults,
@@ -90,12 +100,19 @@ def start_simulator(settings: Settings, options: DemoOptions) -> tuple[subproces
     return proc, line
 
 
-def advance_clock(url: str) -> None:
-    """Move the simulator's clock one day forward (a new day of requests and changes)."""
+def advance_clock(url: str, real_today: Callable[[], date]) -> None:
+    """Move the simulator's clock one day forward, but never past the real date."""
     try:
+        state = httpx.get(f"{url}/_sim/state", timeout=30).json()
+        if date.fromisoformat(state["today"]) >= real_today():
+            return
         httpx.post(f"{url}/_sim/advance", params={"days": 1}, timeout=120).raise_for_status()
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
         log.warning("could not advance the simulator: %s", exc)
+
+
+def _real_today() -> date:
+    return datetime.now(UTC).date()
 
 
 def run_demo(settings: Settings, options: DemoOptions) -> int:
@@ -106,8 +123,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         demo = demo_settings(settings, url, options)
         supervisor = Supervisor(
             demo,
-            extra_jobs=[(lambda: advance_clock(url), options.advance_seconds)],
-            today=lambda: options.today,
+            extra_jobs=[(lambda: advance_clock(url, _real_today), options.advance_seconds)],
+            today=lambda: options.sim_start,
         )
         print(f"resolve311 demo: dashboard on http://{demo.host}:{demo.port}  (Ctrl-C to stop)", flush=True)
         return supervisor.run()
