@@ -139,8 +139,18 @@ def notes(section: Section) -> list[str]:
         + (", ".join(broken) or "none")
         + "."
     )
-    out.append(
-        "Offset paging without `$order` is only correct while the server keeps a stable order and the "
-        "data does not change during the pull; the real portal guarantees neither."
-    )
+    lossy = [r for r in clean.rows if r[0] != "resolve311 update" and (r[5] or r[4])]
+    if lossy:
+        worst = max(lossy, key=lambda r: int(r[5] or 0))
+        out.append(
+            f"Even without faults, offset paging without `$order` is wrong: {worst[0]} received "
+            f"{int(worst[4] or 0):,} duplicates and missed {int(worst[5] or 0):,} of {int(worst[3] or 0) + int(worst[5] or 0):,} "
+            "keys, because the server (like the real portal) promises no row order without `$order`, so "
+            "consecutive pages overlap and leave gaps. resolve311 pages on `:updated_at, :id` and got every key."
+        )
+    else:
+        out.append(
+            "Offset paging without `$order` happened to be complete here; it is only correct while the server "
+            "keeps a stable order and the data does not change during the pull, which the real portal does not promise."
+        )
     return out
