@@ -41,7 +41,12 @@ def km_median(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 
 
 def km_curves(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Survival (after the closes at t) and at-risk count (observed time >= t) at :data:`CURVE_HOURS`."""
+    """Survival (after the closes at t) and at-risk count (observed time >= t) at :data:`CURVE_HOURS`.
+
+    The curve stops where nobody is left at risk: past the cohort's longest
+    follow-up the estimate is undefined, and drawing it flat would claim that
+    young, censored cohorts never close.
+    """
     keys = list(keys)
     columns = [*keys, "t_hours", "survival", "at_risk"]
     if steps.empty:
@@ -62,4 +67,5 @@ def km_curves(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     out = back.merge(ahead, on=[*keys, "t_hours"])
     out["survival"] = out["survival"].fillna(1.0)
     out["at_risk"] = out["at_risk"].fillna(0).astype("int64")
+    out = out[(out["at_risk"] > 0) | (out["t_hours"] == 0.0)]
     return out.sort_values([*keys, "t_hours"], kind="mergesort").reset_index(drop=True)[columns]
