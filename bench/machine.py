@@ -56,11 +56,28 @@ def java_version() -> str:
     return first[0] if first else "unknown"
 
 
+def git_commit() -> str:
+    """The checked-out commit (short hash), marked when the working tree has uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30, check=False)
+        return done.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "src", "bench")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return f"{head}{' (with uncommitted changes in src/ or bench/)' if dirty else ''}" if head else "unknown"
+
+
 def machine_lines() -> list[str]:
     """Markdown bullet lines describing this machine."""
     libs = ", ".join(f"{k} {v}" for k, v in library_versions().items())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return [
+        f"- Code: resolve311 at commit {git_commit()}",
         f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores",
         f"- RAM: {ram_gib():.1f} GiB",
         f"- OS: {os_name()}",

@@ -210,7 +210,7 @@ def _notes(table: Table, direct: Table, rows: int, target: int) -> list[str]:
     missed = [f"{r[0]}: {r[1]}" for r in table.rows if r[7] is False]
     out = [
         f"{len(table.rows) - len(missed)} of {len(table.rows)} requests meet the target"
-        + (" ; missed: " + "; ".join(missed) + "." if missed else ".")
+        + ("; missed: " + "; ".join(missed) + "." if missed else ".")
     ]
     whole = next((r for r in direct.rows if r[1] == "whole agency view"), None)
     if whole and rows and isinstance(whole[4], float):
