@@ -41,7 +41,9 @@ HEADLINE: Final[tuple[tuple[str, str], ...]] = (
     ("closed_per_day", "Closures /day"),
     ("backlog_end", "Backlog"),
     ("ttc_median_h", "Median time to close"),
-    ("closed_within_7d", "Closed ≤ 7 days"),
+    # 1 day, not 7: in a 1- or 7-day window few cohorts are 7 days old yet, so a
+    # 7-day share would be empty exactly where the recent view matters most.
+    ("closed_within_1d", "Closed ≤ 1 day"),
 )
 TIMELINESS: Final[tuple[tuple[str, str], ...]] = (
     ("closed_within_1d", "1 day"),

@@ -65,7 +65,7 @@ _KPI = (
     ("closed_per_day", "Closed per day"),
     ("backlog_end", "Open backlog"),
     ("ttc_median_h", "Median time to close"),
-    ("closed_within_7d", "Closed within 7 days"),
+    ("closed_within_1d", "Closed within 1 day"),
 )
 
 
