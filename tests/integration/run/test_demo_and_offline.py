@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import wait_for
+from helpers import free_port, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(args: list[str], tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
@@ -42,12 +33,6 @@ def api_status(port: int) -> dict[str, Any]:
     return dict(response.json())
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=60)
-
-
 def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
     port = free_port()
     home = tmp_path / "home"
@@ -61,7 +46,7 @@ def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200
     finally:
-        code = stop(proc)
+        code = stop_process(proc, timeout=60)
     assert code == 0, log.read_text()[-3000:]
     assert (home / "demo" / "warehouse.duckdb").exists()
     assert not list(home.glob("warehouse.duckdb")), "the demo must keep its data apart from real data"
@@ -85,6 +70,6 @@ def test_up_without_network_serves_and_keeps_retrying(tmp_path: Path) -> None:
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200
     finally:
-        code = stop(proc)
+        code = stop_process(proc, timeout=60)
     assert code == 0
     assert "Traceback" not in log.read_text()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -22,18 +21,12 @@ import duckdb
 import httpx
 import pytest
 
-from helpers import SimulatorProcess, start_simulator, wait_for
+from helpers import SimulatorProcess, free_port, start_simulator, wait_for
 
 pytestmark = pytest.mark.slow
 
 ORACLE = {"X-Sim-No-Faults": "1"}
 DATASETS = ("erm2-nwe9", "76ig-c548")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def oracle_versions(url: str) -> set[tuple[str, datetime]]:
