@@ -45,12 +45,14 @@ def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     )
 
 
-def spark_session(master: str) -> Any:
+def spark_session(master: str, driver_memory: str = "4g") -> Any:
     """The process's Spark session (created on first use; UTC session time zone).
 
     ``master`` is a master URL (``local[2]``, ``spark://…``, ``yarn``) or a Spark
     Connect URL (``sc://…``). Local masters get few shuffle partitions (the inputs
-    are small); clusters keep Spark's defaults.
+    are small) and ``driver_memory`` (in local mode the driver does all the work:
+    Spark's 1 GB default ran out of heap on one year of NYC, see BENCHMARKS.md);
+    clusters keep Spark's defaults.
     """
     try:
         from pyspark.sql import SparkSession
@@ -62,6 +64,7 @@ def spark_session(master: str) -> Any:
     if master.startswith("local"):
         builder = (
             builder.config("spark.sql.shuffle.partitions", "2")
+            .config("spark.driver.memory", driver_memory)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
         )
@@ -69,9 +72,11 @@ def spark_session(master: str) -> Any:
 
 
 @contextmanager
-def spark_inputs(con: duckdb.DuckDBPyConnection, master: str, workdir: Path) -> Iterator[Inputs]:
+def spark_inputs(
+    con: duckdb.DuckDBPyConnection, master: str, workdir: Path, driver_memory: str = "4g"
+) -> Iterator[Inputs]:
     """Export the staged views to Parquet under ``workdir`` and open them on Spark."""
-    backend = ibis.pyspark.connect(spark_session(master))
+    backend = ibis.pyspark.connect(spark_session(master, driver_memory))
     names = ["metric_window_input", "metric_versions", "metric_day_input"]
     names += ["metric_sla"] if sla_loaded(con) else []
     tables = {}
