@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from resolve311.processes import stop_process
+
 ORACLE_HEADER = {"X-Sim-No-Faults": "1"}
 DATASETS = ("erm2-nwe9", "76ig-c548")
 
@@ -23,12 +25,7 @@ def simulator(*args: str, start_timeout_s: float = 600) -> Iterator[str]:
     try:
         yield _read_url(proc, start_timeout_s)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 30)
 
 
 def _read_url(proc: subprocess.Popen[str], timeout_s: float) -> str:

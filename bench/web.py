@@ -21,6 +21,7 @@ from bench.report import Section, Table
 from bench.sizes import Sizes
 from bench.snapshot_scale import scale_snapshot, table_sizes
 from bench.web_direct import _percentile
+from resolve311.processes import stop_process
 
 TARGET_MS = 100.0
 TARGET_KB = 300.0
@@ -56,12 +57,7 @@ def serve(home: Path) -> Iterator[str]:
             raise RuntimeError("resolve311 serve did not answer within 120 s")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 20)
 
 
 def _source_snapshot(sizes: Sizes, work: Path) -> tuple[Path, Path]:

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from resolve311.processes import stop_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA = FIXTURES / "real"
@@ -40,17 +41,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> int:
-    """SIGTERM ``process`` (if still running), wait, SIGKILL after ``timeout``; its exit code."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.wait()
 
 
 @dataclass

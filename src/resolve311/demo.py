@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from resolve311.errors import ConfigError
+from resolve311.processes import stop_process
 from resolve311.settings import Settings
 from resolve311.supervisor import Supervisor, child_env
 
@@ -129,8 +130,4 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         print(f"resolve311 demo: dashboard on http://{demo.host}:{demo.port}  (Ctrl-C to stop)", flush=True)
         return supervisor.run()
     finally:
-        sim.terminate()
-        try:
-            sim.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
+        stop_process(sim)

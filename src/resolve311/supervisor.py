@@ -24,6 +24,7 @@ import duckdb
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from resolve311.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE
+from resolve311.processes import stop_process
 from resolve311.scheduler import missed_run_due, parse_schedule, retry_delay
 from resolve311.settings import Settings
 
@@ -244,10 +245,6 @@ class Supervisor:
             children = list(self._children.values())
         for proc in children:
             if proc.poll() is None:
-                proc.terminate()
+                proc.terminate()  # all at once, then wait for each
         for proc in children:
-            try:
-                proc.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, STOP_GRACE_S)

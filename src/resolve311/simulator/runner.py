@@ -24,13 +24,7 @@ def run_simulator(config: SimConfig) -> Iterator[str]:
         with run_simulator(SimConfig(scale=0.02, history_days=10)) as url:
             httpx.get(f"{url}/resource/erm2-nwe9.json")
     """
-    simulation = Simulation(config)
-    try:
-        simulation.start()
-        server = SimServer((config.host, config.port), simulation)
-    except BaseException:
-        simulation.close()
-        raise
+    simulation, server = _start(config)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
@@ -45,13 +39,7 @@ def run_simulator(config: SimConfig) -> Iterator[str]:
 
 def serve_forever(config: SimConfig, out: TextIO = sys.stdout) -> None:
     """Generate, print the base URL as the first line of ``out``, serve until SIGTERM/SIGINT."""
-    simulation = Simulation(config)
-    try:
-        simulation.start()
-        server = SimServer((config.host, config.port), simulation)
-    except BaseException:
-        simulation.close()
-        raise
+    simulation, server = _start(config)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         simulation.stop_event.set()
@@ -66,3 +54,14 @@ def serve_forever(config: SimConfig, out: TextIO = sys.stdout) -> None:
             signal.signal(sig, handler)
         server.server_close()
         simulation.close()
+
+
+def _start(config: SimConfig) -> tuple[Simulation, SimServer]:
+    """Generate the data and bind the server (closing the data again if binding fails)."""
+    simulation = Simulation(config)
+    try:
+        simulation.start()
+        return simulation, SimServer((config.host, config.port), simulation)
+    except BaseException:
+        simulation.close()
+        raise
