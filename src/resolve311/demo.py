@@ -14,6 +14,7 @@ simulated data never lies in the future.
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,7 +118,13 @@ def _real_today() -> date:
 
 
 def run_demo(settings: Settings, options: DemoOptions) -> int:
-    """Run the demo until SIGINT/SIGTERM."""
+    """Run the demo until SIGINT/SIGTERM, from a clean slate.
+
+    The simulated history depends on the real date, so a warehouse left by a
+    demo on another day would not match it: every demo starts afresh in
+    ``HOME/demo`` (and touches nothing else).
+    """
+    shutil.rmtree(settings.home / "demo", ignore_errors=True)
     sim, url = start_simulator(settings, options)
     log.info("simulator on %s", url)
     try:

@@ -73,3 +73,21 @@ def test_up_without_network_serves_and_keeps_retrying(tmp_path: Path) -> None:
         code = stop_process(proc, timeout=60)
     assert code == 0
     assert "Traceback" not in log.read_text()
+
+
+def test_a_second_demo_starts_afresh_and_leaves_real_data_alone(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stale = home / "demo" / "stale.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from yesterday's demo")
+    real = home / "warehouse.duckdb"
+    real.write_bytes(b"not touched")
+    port = free_port()
+    args = ["demo", "--home", str(home), "--port", str(port), "--history-days", "20", "--scale", "0.01"]
+    proc, _ = start(args, tmp_path, {})
+    try:
+        wait_for(lambda: api_status(port).get("last_success_at"), timeout=300)
+    finally:
+        stop_process(proc, timeout=60)
+    assert not stale.exists()
+    assert real.read_bytes() == b"not touched"
