@@ -7,7 +7,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -18,8 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
-from resolve311.errors import ConfigError
-from resolve311.settings import Settings, load_settings
+from resolve311.cli.options import cli_settings, parse_date
 
 if TYPE_CHECKING:
     from resolve311.extract.runner import RunReport
@@ -49,24 +47,6 @@ class ExportTable(StrEnum):
 class ExportFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
-
-
-def _settings(**flags: Any) -> Settings:
-    settings = load_settings(**flags)
-    from resolve311.logs import configure_logging
-
-    token = settings.token()
-    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[token] if token else [])
-    return settings
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -140,7 +120,7 @@ def update(
     """
     from resolve311.pipeline import run_update
 
-    settings = _settings(source=source, socrata_url=socrata_url)
+    settings = cli_settings(source=source, socrata_url=socrata_url)
     with _interruptible():
         report = run_update(settings, allow_full_replace=allow_full_replace, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -162,9 +142,9 @@ def backfill(
     """
     from resolve311.pipeline import run_backfill
 
-    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    start, end = parse_date(since, "--since"), parse_date(until, "--until")
     assert start is not None
-    settings = _settings(source=source, socrata_url=socrata_url)
+    settings = cli_settings(source=source, socrata_url=socrata_url)
     with _interruptible(), _progress_bar("backfill") as progress:
         report = run_backfill(settings, start, end, progress, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -182,7 +162,7 @@ def import_files(
     """
     from resolve311.pipeline import run_import
 
-    settings = _settings(source=source)
+    settings = cli_settings(source=source)
     with _interruptible(), _progress_bar("import") as progress:
         report = run_import(settings, files, progress, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -195,7 +175,7 @@ def status_cmd(as_json: JsonOpt = False) -> None:
     """
     from resolve311.pipeline import status
 
-    summary = status(_settings())
+    summary = status(cli_settings())
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
@@ -228,7 +208,7 @@ def export_cmd(
     """
     from resolve311.pipeline import export
 
-    rows = export(_settings(), table.value, fmt.value, out)
+    rows = export(cli_settings(), table.value, fmt.value, out)
     typer.echo(f"wrote {rows} rows to {out}")
 
 
@@ -239,7 +219,7 @@ def rebuild_cmd(as_json: JsonOpt = False, skip_metrics: NoMetricsOpt = False) ->
     """
     from resolve311.pipeline import rebuild
 
-    settings = _settings()
+    settings = cli_settings()
     with _interruptible(), _progress_bar("rebuild") as progress:
         report = rebuild(settings, progress, refresh=not skip_metrics)
     _finish(report, as_json)

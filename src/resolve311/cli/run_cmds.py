@@ -9,19 +9,13 @@ from typing import Annotated, Literal
 
 import typer
 
-from resolve311.logs import configure_logging
-from resolve311.settings import Settings, load_settings, setting_origins
+from resolve311.cli.options import cli_settings
+from resolve311.settings import load_settings, setting_origins
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (RESOLVE311_HOME).")]
 LogFormatOpt = Annotated[
     str | None, typer.Option("--log-format", help="Log format: text or json (JSON lines).")
 ]
-
-
-def _settings(**flags: object) -> Settings:
-    settings = load_settings(**flags)
-    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[settings.token() or ""])
-    return settings
 
 
 def up(
@@ -43,7 +37,7 @@ def up(
     history = None
     if full_history:
         history = (datetime.now(UTC).date() - date(2010, 1, 1)).days
-    settings = _settings(
+    settings = cli_settings(
         home=home, schedule=schedule, host=host, port=port, log_format=log_format, history_days=history
     )
     raise typer.Exit(Supervisor(settings).run())
@@ -60,7 +54,7 @@ def schedule_cmd(
     """
     from resolve311.supervisor import Supervisor
 
-    settings = _settings(home=home, schedule=schedule, log_format=log_format)
+    settings = cli_settings(home=home, schedule=schedule, log_format=log_format)
     raise typer.Exit(Supervisor(settings, serve=False).run())
 
 
@@ -78,7 +72,7 @@ def demo(
     """
     from resolve311.demo import DemoOptions, run_demo
 
-    settings = _settings(home=home, port=port, log_format=log_format)
+    settings = cli_settings(home=home, port=port, log_format=log_format)
     options = DemoOptions(
         today=datetime.now(UTC).date(),
         scale=scale,

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from resolve311.cli.options import parse_date
 from resolve311.errors import ConfigError
-
-
-def _parse_date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"bad {flag} {value!r}: expected an ISO date like 2024-04-16") from None
 
 
 def simulate(
@@ -66,7 +57,7 @@ def simulate(
             raise ConfigError(f"replay file not found: {path}")
     config = SimConfig(
         seed=seed,
-        today=_parse_date(today, "--today"),
+        today=parse_date(today, "--today"),
         history_days=history_days,
         scale=scale,
         faults=parse_faults(faults),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from resolve311.errors import ConfigError
+from resolve311.cli.options import cli_settings, parse_date
 
 
 def register(app: typer.Typer) -> None:
@@ -30,12 +29,9 @@ def serve(
 
     Example: resolve311 serve --port 8050
     """
-    from resolve311.logs import configure_logging
-    from resolve311.settings import load_settings
     from resolve311.web.app import create_app
 
-    settings = load_settings(host=host, port=port)
-    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[settings.token() or ""])
+    settings = cli_settings(host=host, port=port)
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, debug=False)
 
@@ -51,15 +47,8 @@ def report(
 
     Example: resolve311 report --out review.html
     """
-    from resolve311.settings import load_settings
     from resolve311.web.report import write_report
 
-    day = None
-    if on is not None:
-        try:
-            day = date.fromisoformat(on)
-        except ValueError:
-            raise ConfigError(f"--date must be YYYY-MM-DD, not {on!r}") from None
-    settings = load_settings()
-    written = write_report(settings.snapshot_path, out, day)
+    settings = cli_settings()
+    written = write_report(settings.snapshot_path, out, parse_date(on, "--date"))
     typer.echo(str(written))

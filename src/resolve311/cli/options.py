@@ -1,0 +1,29 @@
+"""What every command does with its flags: settings with logging set up, dates parsed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from resolve311.errors import ConfigError
+from resolve311.settings import Settings, load_settings
+
+
+def cli_settings(**flags: Any) -> Settings:
+    """Settings from the flags (None = not given), with logging configured and the token redacted."""
+    from resolve311.logs import configure_logging
+
+    settings = load_settings(**flags)
+    token = settings.token()
+    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[token] if token else [])
+    return settings
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """An ISO date flag (None stays None); a one-line ConfigError naming the flag otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
