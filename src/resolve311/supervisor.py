@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 
@@ -100,7 +100,6 @@ class RunState:
     failures: int = 0
     backfilled: bool = False
     retry_at: datetime | None = None
-    history: list[tuple[str, int]] = field(default_factory=list)  # (command, exit code)
 
 
 class Supervisor:
@@ -140,7 +139,6 @@ class Supervisor:
         code = proc.wait()
         with self._children_lock:
             self._children.pop(name, None)
-        self.state.history.append((name, code))
         log.info("%s finished with exit code %s", name, code)
         return code
 
@@ -233,9 +231,6 @@ class Supervisor:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("received %s; shutting down", signal.Signals(signum).name)
-        self._stop.set()
-
-    def stop(self) -> None:
         self._stop.set()
 
     def shutdown(self) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from resolve311.errors import ConfigError, LockBusy, Resolve311Error, SourceUnavailable
+from resolve311.errors import ConfigError, Resolve311Error, SourceUnavailable
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "app", "main"]
 
@@ -46,9 +46,7 @@ def exit_code_for(exc: Resolve311Error) -> int:
         return EXIT_UNAVAILABLE
     if isinstance(exc, ConfigError):
         return EXIT_USAGE
-    if isinstance(exc, LockBusy):
-        return EXIT_FAILURE
-    return EXIT_FAILURE
+    return EXIT_FAILURE  # LockBusy included: another update is running
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from resolve311.errors import ConfigError
 from resolve311.scheduler import last_fire_before, missed_run_due, parse_schedule, retry_delay
+from resolve311.supervisor import backfill_stages
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
@@ -59,10 +60,6 @@ def test_retry_backoff_grows_to_the_base_period() -> None:
 
 
 def test_backfill_stages_put_recent_weeks_first() -> None:
-    from datetime import date
-
-    from resolve311.supervisor import backfill_stages
-
     today = date(2026, 11, 28)
     stages = backfill_stages(date(2024, 1, 1), today)
     assert stages == [(date(2026, 9, 26), None), (date(2024, 1, 1), date(2026, 9, 26))]
