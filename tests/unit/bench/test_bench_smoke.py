@@ -34,6 +34,8 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
         str(out),
         "--work",
         str(tmp / "work"),
+        "--results",
+        str(tmp / "results"),
     ]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -48,10 +50,11 @@ def test_header_names_the_machine_and_the_command(quick_report: str) -> None:
         "- OS:",
         "- Python:",
         "- Libraries: duckdb",
-        "- Command: `python -m bench",
-        "- Date:",
+        "command: `python -m bench",
+        "- Measured:",
+        "- Code: resolve311 at commit",
     ):
-        assert item in quick_report
+        assert quick_report.count(item) == len(SECTIONS), item
 
 
 @pytest.mark.slow

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.dash_client import component_values, payload
-from bench.report import Section, document, fmt
+from bench.report import Section, assemble, fmt, section_file
 
 MULTI = {
     "output": "..a.children...b.figure..",
@@ -50,9 +52,12 @@ def test_component_values_walks_nested_children() -> None:
     }
 
 
-def test_report_renders_tables_and_escapes_pipes() -> None:
+def test_report_renders_tables_and_escapes_pipes(tmp_path: Path) -> None:
     section = Section("x", "X")
     section.table("a", "b").add(1234567, "p|q")
-    text = document("# H", [section])
+    section_file(tmp_path, "x").write_text(section.markdown())
+    section_file(tmp_path, "other").write_text("## Other\n")
+    text = assemble(tmp_path, ["x"])
     assert "| 1,234,567 | p\\|q |" in text
+    assert text.index("## X") < text.index("## Other")
     assert fmt(None) == "—" and fmt(0.01234) == "0.0123" and fmt(True) == "yes"
