@@ -9,16 +9,29 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+
+def migrations() -> list[tuple[int, str]]:
+    """Every ``NNN_name.sql`` in ``warehouse/migrations`` as (version, SQL), in version order."""
+    folder = resources.files("resolve311.warehouse.migrations")
+    found = [(int(f.name[:3]), f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")]
+    return sorted(found)
+
+
+SCHEMA_VERSION = max(version for version, _ in migrations())
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or upgrade the warehouse schema (idempotent)."""
-    sql = resources.files("resolve311.warehouse.migrations").joinpath("001_initial.sql").read_text()
-    con.execute(sql)
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-    if row is None or row[0] is None:
-        con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+    """Create or upgrade the warehouse schema: apply each migration not yet recorded, in order.
+
+    Every migration is written to be idempotent (``IF NOT EXISTS``), so a crash between applying
+    one and recording it is harmless.
+    """
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    for version, sql in migrations():
+        if version not in applied:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?)", [version])
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
