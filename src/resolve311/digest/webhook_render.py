@@ -1,0 +1,123 @@
+"""The digest as a webhook body (pure): ``text`` + Slack Block Kit ``blocks`` + ``metadata``.
+
+- ``text``: the whole digest in Slack ``mrkdwn`` (Microsoft Teams incoming webhooks show it too);
+- ``blocks``: header, one section per flag, context, dashboard link — within Slack's limits
+  (at most 50 blocks, section text at most 3,000 characters, header at most 150);
+- ``metadata``: Slack's message metadata (``event_type`` + ``event_payload``) carrying the same
+  facts as numbers, for any other receiver. docs/digest.md documents the body.
+
+Data text is escaped for mrkdwn (``&``, ``<``, ``>``), so an agency name cannot ping a channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from resolve311.digest.model import Digest, Movement, describe
+
+MAX_BLOCKS: Final = 50
+MAX_SECTION: Final = 2900
+MAX_HEADER: Final = 150
+EVENT_TYPE: Final = "resolve311_digest"
+
+
+def esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str:
+    return f"<{esc(url)}|{esc(label)}>"
+
+
+def _line(m: Movement, d: Digest) -> str:
+    return f"*{link(m.link, m.agency_name)}* ({esc(m.agency)}): {esc(describe(m, d.baseline_text))}"
+
+
+def text(d: Digest) -> str:
+    lines = [f"*resolve311 digest: {esc(d.title)}* ({esc(d.window)} window vs {esc(d.baseline_text)})"]
+    if d.quiet:
+        lines.append("Nothing unusual: no calibrated flag among what you follow.")
+    lines += [f"• {_line(m, d)}" for m in d.movements]
+    if d.more:
+        lines.append(f"… and {d.more} more flag(s) on {link(d.overview_link, 'the overview')}")
+    for row in d.summary:
+        cells = "; ".join(f"{label} {value} {rel}".rstrip() for label, value, rel in row.cells)
+        lines.append(f"◦ {link(row.link, row.agency)}: {esc(cells)}")
+    lines.append(link(d.overview_link, "Open the dashboard"))
+    return "\n".join(lines)
+
+
+def blocks(d: Digest) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"resolve311: {d.title}"[:MAX_HEADER]}},
+        _context(f"{d.window} window vs {d.baseline_text}"),
+    ]
+    if d.quiet:
+        out.append(_section("Nothing unusual: no calibrated flag among what you follow."))
+    out += [_section(_line(m, d)) for m in d.movements]
+    if d.more:
+        out.append(_section(f"… and {d.more} more flag(s) on {link(d.overview_link, 'the overview')}"))
+    if d.summary:
+        rows = [
+            f"• {link(r.link, r.agency)}: "
+            + esc("; ".join(f"{label} {value} {rel}".rstrip() for label, value, rel in r.cells))
+            for r in d.summary
+        ]
+        out.append(_section("*Daily summary*\n" + "\n".join(rows)))
+    out = out[: MAX_BLOCKS - 1]
+    out.append(
+        _context(f"{link(d.overview_link, 'Open the dashboard')} · {link(d.health_link, 'delivery status')}")
+    )
+    return out
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    if len(mrkdwn) > MAX_SECTION:
+        mrkdwn = mrkdwn[: MAX_SECTION - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION]}]}
+
+
+def facts(d: Digest, digest_key: str) -> dict[str, Any]:
+    """The digest as numbers: what Slack keeps as message metadata, and any receiver can parse."""
+    return {
+        "digest_id": digest_key,
+        "subscriber": d.subscriber,
+        "as_of_date": d.as_of_date,
+        "window": d.window,
+        "baseline": d.baseline,
+        "quiet": d.quiet,
+        "more": d.more,
+        "dashboard": d.overview_link,
+        "flags": [
+            {
+                "agency": m.agency,
+                "agency_name": m.agency_name,
+                "metric": m.signal.metric,
+                "verdict": m.verdict,
+                "recent": m.signal.recent,
+                "baseline_value": m.signal.historical,
+                "change": m.signal.diff_abs,
+                "change_rel": m.signal.diff_rel,
+                "score": m.signal.score,
+                "n": m.signal.n,
+                "n_baseline": m.signal.n_baseline,
+                "false_alarm_rate": m.signal.false_alarm_rate,
+                "false_alarm_calibrated": m.signal.calibrated,
+                "link": m.link,
+            }
+            for m in d.movements
+        ],
+    }
+
+
+def payload(d: Digest, digest_key: str) -> dict[str, Any]:
+    """The JSON body POSTed to a subscriber's webhook."""
+    return {
+        "text": text(d),
+        "blocks": blocks(d),
+        "metadata": {"event_type": EVENT_TYPE, "event_payload": facts(d, digest_key)},
+    }
