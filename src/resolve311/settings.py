@@ -231,6 +231,9 @@ class Subscriber(BaseModel):
         pattern=r"^https?://",
         description="Incoming-webhook URL (Slack, Teams, any JSON receiver).",
     )
+    webhook_format: Literal["slack", "teams"] = Field(
+        default="slack", description="Link syntax of the webhook's text: slack <url|label> or teams [label](url)."
+    )
     agencies: list[str] = Field(
         default_factory=list, description='Agency codes followed; empty = every agency; "*" = city-wide.'
     )

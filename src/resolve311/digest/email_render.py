@@ -33,8 +33,10 @@ def plain_text(d: Digest) -> str:
     lines = [f"resolve311 morning digest for {d.as_of_date}", f"{d.window} window vs {d.baseline_text}", ""]
     if d.quiet:
         lines.append("Nothing unusual: no calibrated flag among what you follow.")
-    for m in d.movements:
-        lines += [f"* {m.agency_name} ({m.agency})", f"  {describe(m, d.baseline_text)}", f"  {m.link}", ""]
+    for head, group in d.by_agency():
+        lines.append(f"* {head.agency_name} ({head.agency}) {head.link}")
+        lines += [f"  - {describe(m, d.baseline_text)}" for m in group]
+        lines.append("")
     if d.more:
         lines.append(f"... and {d.more} more flag(s): {d.overview_link}")
     if d.summary:
@@ -49,7 +51,7 @@ def plain_text(d: Digest) -> str:
 def html_body(d: Digest, image_src: ImageSource) -> str:
     """The text/html part; ``image_src(i, chart)`` gives each chart's ``src`` (``cid:…`` or ``data:``)."""
     charts = {c.agency: (i, c) for i, c in enumerate(d.charts)}
-    blocks = [_movement(m, d, charts, image_src) for m in d.movements]
+    blocks = [_agency(head, group, d, charts, image_src) for head, group in d.by_agency()]
     if d.quiet:
         blocks.append(
             f'<p style="{FONT}font-size:15px;">Nothing unusual: no calibrated flag among what you follow.</p>'
@@ -85,11 +87,21 @@ You get this because the subscription “{E(d.subscriber)}” is in this resolve
 """
 
 
-def _movement(m: Movement, d: Digest, charts: dict[str, tuple[int, Chart]], image_src: ImageSource) -> str:
-    color = {"worse": "#b3261e", "better": "#1b7f3b"}.get(m.verdict, "#1d2733")
+def _agency(
+    head: Movement,
+    group: list[Movement],
+    d: Digest,
+    charts: dict[str, tuple[int, Chart]],
+    image_src: ImageSource,
+) -> str:
+    items = "".join(
+        f'<li style="margin:4px 0;"><span style="color:{_COLOR.get(m.verdict, "#1d2733")};font-weight:bold;">'
+        f"{E(m.verdict.upper())}</span> {E(describe(m, d.baseline_text))}</li>"
+        for m in group
+    )
     chart = ""
-    if m.agency in charts:
-        i, c = charts.pop(m.agency)
+    if head.agency in charts:
+        i, c = charts[head.agency]
         chart = (
             f'<img src="{E(image_src(i, c))}" width="560" height="120" alt="{E(c.title)}" '
             f'style="display:block;border:0;max-width:100%;margin-top:8px;">'
@@ -97,11 +109,13 @@ def _movement(m: Movement, d: Digest, charts: dict[str, tuple[int, Chart]], imag
         )
     return (
         f'<div style="margin:0 0 18px;">'
-        f'<div style="font-size:16px;font-weight:bold;"><a href="{E(m.link)}" style="color:#1f4e8c;">'
-        f'{E(m.agency_name)}</a> <span style="{MUTED}font-weight:normal;">({E(m.agency)})</span></div>'
-        f'<div style="margin-top:4px;"><span style="color:{color};font-weight:bold;">{E(m.verdict.upper())}</span> '
-        f"{E(describe(m, d.baseline_text))}</div>{chart}</div>"
+        f'<div style="font-size:16px;font-weight:bold;"><a href="{E(head.link)}" style="color:#1f4e8c;">'
+        f'{E(head.agency_name)}</a> <span style="{MUTED}font-weight:normal;">({E(head.agency)})</span></div>'
+        f'<ul style="margin:6px 0 0;padding-left:20px;">{items}</ul>{chart}</div>'
     )
+
+
+_COLOR: Final = {"worse": "#b3261e", "better": "#1b7f3b"}
 
 
 def _summary(d: Digest) -> str:

@@ -90,6 +90,7 @@ class Digest:
     overview_link: str
     health_link: str
     skip: bool
+    webhook_format: str = "slack"
 
     @property
     def quiet(self) -> bool:
@@ -105,6 +106,13 @@ class Digest:
             f"{flags} flag{'s' if flags != 1 else ''} in {agencies} "
             f"agenc{'ies' if agencies != 1 else 'y'} — {self.as_of_date}"
         )
+
+    def by_agency(self) -> list[tuple[Movement, list[Movement]]]:
+        """Movements grouped by agency, strongest agency first: (first movement, all of them)."""
+        groups: dict[str, list[Movement]] = {}
+        for m in self.movements:
+            groups.setdefault(m.agency, []).append(m)
+        return [(ms[0], ms) for ms in groups.values()]
 
     @property
     def baseline_text(self) -> str:
@@ -172,6 +180,7 @@ def build_digest(sub: Subscriber, tables: SnapshotTables, dashboard_url: str) ->
         overview_link=dashboard_link(dashboard_url, view, "/"),
         health_link=dashboard_url.rstrip("/") + "/health",
         skip=not movements and sub.sensitivity == "flags" and sub.when_quiet == "skip",
+        webhook_format=sub.webhook_format,
     )
 
 

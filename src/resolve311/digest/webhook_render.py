@@ -11,6 +11,7 @@ Data text is escaped for mrkdwn (``&``, ``<``, ``>``), so an agency name cannot 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from resolve311.digest.model import Digest, Movement, describe
@@ -26,25 +27,46 @@ def esc(text: str) -> str:
 
 
 def link(url: str, label: str) -> str:
+    """A Slack mrkdwn link (blocks are Slack's)."""
     return f"<{esc(url)}|{esc(label)}>"
 
 
-def _line(m: Movement, d: Digest) -> str:
-    return f"*{link(m.link, m.agency_name)}* ({esc(m.agency)}): {esc(describe(m, d.baseline_text))}"
+def _text_link(url: str, label: str, fmt: str) -> str:
+    if fmt == "teams":
+        return f"[{label.replace('[', '(').replace(']', ')')}]({url.replace(')', '%29')})"
+    return link(url, label)
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def _line(m: Movement, d: Digest, e: Callable[[str], str] = esc) -> str:
+    return f"{e(m.verdict.upper())}: {e(describe(m, d.baseline_text))}"
+
+
+def _agency(head: Movement, fmt: str) -> str:
+    e = esc if fmt == "slack" else _plain
+    return f"*{_text_link(head.link, head.agency_name, fmt)}* ({e(head.agency)})"
 
 
 def text(d: Digest) -> str:
-    lines = [f"*resolve311 digest: {esc(d.title)}* ({esc(d.window)} window vs {esc(d.baseline_text)})"]
+    """The whole digest as one message text (Slack mrkdwn, or Teams markdown: no entity escaping)."""
+    fmt = d.webhook_format
+    e = esc if fmt == "slack" else _plain
+    lines = [f"*resolve311 digest: {e(d.title)}* ({e(d.window)} window vs {e(d.baseline_text)})"]
     if d.quiet:
         lines.append("Nothing unusual: no calibrated flag among what you follow.")
-    lines += [f"• {_line(m, d)}" for m in d.movements]
+    for head, group in d.by_agency():
+        lines.append(_agency(head, fmt))
+        lines += [f"- {_line(m, d, e)}" for m in group]
     if d.more:
-        lines.append(f"… and {d.more} more flag(s) on {link(d.overview_link, 'the overview')}")
+        lines.append(f"... and {d.more} more flag(s) on {_text_link(d.overview_link, 'the overview', fmt)}")
     for row in d.summary:
         cells = "; ".join(f"{label} {value} {rel}".rstrip() for label, value, rel in row.cells)
-        lines.append(f"◦ {link(row.link, row.agency)}: {esc(cells)}")
-    lines.append(link(d.overview_link, "Open the dashboard"))
-    return "\n".join(lines)
+        lines.append(f"- {_text_link(row.link, row.agency, fmt)}: {e(cells)}")
+    lines.append(_text_link(d.overview_link, "Open the dashboard", fmt))
+    return ("\n\n" if fmt == "teams" else "\n").join(lines)
 
 
 def blocks(d: Digest) -> list[dict[str, Any]]:
@@ -54,7 +76,8 @@ def blocks(d: Digest) -> list[dict[str, Any]]:
     ]
     if d.quiet:
         out.append(_section("Nothing unusual: no calibrated flag among what you follow."))
-    out += [_section(_line(m, d)) for m in d.movements]
+    for head, group in d.by_agency():
+        out.append(_section("\n".join([_agency(head, "slack"), *(f"• {_line(m, d)}" for m in group)])))
     if d.more:
         out.append(_section(f"… and {d.more} more flag(s) on {link(d.overview_link, 'the overview')}"))
     if d.summary:
