@@ -158,6 +158,9 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         if data.get("app_token"):
             data["app_token"] = "***"
+        for sub in data.get("digest", {}).get("subscribers", []):
+            if sub.get("webhook_url"):
+                sub["webhook_url"] = sub["webhook_url"].split("//", 1)[0] + "//***"
         return data
 
 
@@ -232,7 +235,8 @@ class Subscriber(BaseModel):
         description="Incoming-webhook URL (Slack, Teams, any JSON receiver).",
     )
     webhook_format: Literal["slack", "teams"] = Field(
-        default="slack", description="Link syntax of the webhook's text: slack <url|label> or teams [label](url)."
+        default="slack",
+        description="Link syntax of the webhook's text: slack <url|label> or teams [label](url).",
     )
     agencies: list[str] = Field(
         default_factory=list, description='Agency codes followed; empty = every agency; "*" = city-wide.'

@@ -9,6 +9,7 @@ serving snapshot and is restarted if it dies.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -37,12 +38,14 @@ STOP_GRACE_S = 30.0
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process exactly this process's effective settings."""
     env = dict(os.environ)
-    for name, value in settings.model_dump(exclude={"app_token"}).items():
+    for name, value in settings.model_dump(mode="json", exclude={"app_token"}).items():
         key = f"RESOLVE311_{name.upper()}"
         if value is None:
             env.pop(key, None)
         elif isinstance(value, bool):
             env[key] = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            env[key] = json.dumps(value)  # the [digest] table (the SMTP password stays in its own variable)
         else:
             env[key] = str(value)
     token = settings.token()
@@ -100,6 +103,7 @@ class RunState:
     failures: int = 0
     backfilled: bool = False
     retry_at: datetime | None = None
+    digest_failures: int = 0
 
 
 class Supervisor:
@@ -165,8 +169,34 @@ class Supervisor:
             if code == EXIT_OK and not self._stop.is_set():
                 code = self._run_child("update", ["update"])
             self._after(code)
+            if code == EXIT_OK:
+                self._send_digest()
         finally:
             self._cycle_lock.release()
+
+    def _digest_cycle(self) -> None:
+        """The digest alone (at start, and retries): its ledger makes every extra run harmless."""
+        if self._stop.is_set() or not self._cycle_lock.acquire(blocking=False):
+            return
+        try:
+            self._send_digest()
+        finally:
+            self._cycle_lock.release()
+
+    def _send_digest(self) -> None:
+        """After a successful publish: each subscriber's digest (a child; exactly once per target)."""
+        if not self.settings.digest.subscribers or self._stop.is_set():
+            return
+        if self._run_child("digest", ["digest", "send"]) == EXIT_OK:
+            self.state.digest_failures = 0
+            return
+        self.state.digest_failures += 1
+        delay = retry_delay(self.state.digest_failures, self.settings.digest.retry_minutes)
+        log.warning("some digests were not delivered; retrying in %s", delay)
+        run_date = datetime.now(UTC) + delay
+        self._scheduler.add_job(
+            self._digest_cycle, "date", run_date=run_date, id="digest", replace_existing=True
+        )
 
     def _backfill_once(self) -> int:
         today = self.today()
@@ -224,6 +254,9 @@ class Supervisor:
         for number, (job, seconds) in enumerate(self.extra_jobs):
             self._scheduler.add_job(job, "interval", seconds=seconds, id=f"extra-{number}", **common)
         self._scheduler.start()
+        if self.settings.digest.subscribers and self.settings.snapshot_path.exists():
+            # `up` may have stopped between a publish and its digest: the ledger sends only what is missing
+            self._scheduler.add_job(self._digest_cycle, "date", id="digest", replace_existing=True)
         self._watchdog()
         self._stop.wait()
         self.shutdown()

@@ -68,6 +68,8 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
             ),
             html.H2("Quarantine by reason"),
             html.Div(className="table-wrap", children=_quarantine_table(quarantine)),
+            html.H2("Morning digest deliveries"),
+            html.Div(className="table-wrap", children=_digest_table(_digest_rows(ctx))),
         ],
         ctx,
     )
@@ -97,3 +99,44 @@ def _quarantine_table(rows: list[dict[str, Any]]) -> html.Table:
         for r in rows
     ] or [html.Tr(html.Td("Nothing quarantined.", colSpan=3))]
     return html.Table(id=ids.QUARANTINE, className="scorecard", children=[html.Thead(head), html.Tbody(body)])
+
+
+DIGEST_COLUMNS = (
+    "as_of_date",
+    "subscriber",
+    "channel",
+    "target",
+    "state",
+    "attempts",
+    "last_attempt_at",
+    "error",
+)
+
+
+def _digest_rows(ctx: WebContext) -> list[dict[str, Any]] | None:
+    """The digest ledger the sender copied into the snapshot (None: not there; docs/digest.md)."""
+    found = ctx.reader.rows("SELECT 1 FROM duckdb_tables() WHERE table_name = 'digest_deliveries'")
+    if not found:
+        return None
+    cols = ", ".join(DIGEST_COLUMNS)
+    return ctx.reader.rows(
+        f"SELECT {cols} FROM digest_deliveries ORDER BY as_of_date DESC, subscriber LIMIT 100"
+    )
+
+
+def _digest_table(rows: list[dict[str, Any]] | None) -> html.Table | html.P:
+    if rows is None:
+        return html.P(
+            "No digest deliveries in this snapshot (none configured, or not sent since the last publish)."
+        )
+    head = html.Tr([html.Th(c.replace("_", " ").capitalize()) for c in DIGEST_COLUMNS])
+    body = [
+        html.Tr(
+            [html.Td(str(jsonable.value(r[c]) if r[c] is not None else "–")) for c in DIGEST_COLUMNS],
+            className=f"digest-{r['state']}",
+        )
+        for r in rows
+    ] or [html.Tr(html.Td("No deliveries recorded.", colSpan=len(DIGEST_COLUMNS)))]
+    return html.Table(
+        id="digest-deliveries", className="scorecard", children=[html.Thead(head), html.Tbody(body)]
+    )
