@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from helpers import free_port
 
@@ -73,7 +73,7 @@ def start_smtp(password: str | None = None, tls: ssl.SSLContext | None = None) -
                 and data.login.decode() == USER
                 and data.password.decode() == password
             )
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=check, auth_require_tls=tls is not None, auth_required=True)
     if tls is not None:
