@@ -67,7 +67,8 @@ class SendReport:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.state in ("failed", "rejected", "gave up")]
+        """This run's failures (a target given up or refused in an earlier run is not one)."""
+        return [o for o in self.outcomes if o.state in ("failed", "rejected")]
 
 
 def targets(sub: Subscriber) -> list[Target]:
@@ -156,8 +157,8 @@ def _deliver(
     existing = ledger.get(con, key)
     action = ledger.decide(existing, cfg.max_attempts)
     done = Outcome(d.subscriber, t.channel, t.shown, "")
-    if action == "done" and existing is not None:
-        return _replace(done, "already " + existing.state if existing.state == "sent" else existing.state)
+    if action == "done" and existing is not None:  # settled by an earlier run: not this run's failure
+        return _replace(done, existing.state if existing.state == "skipped" else "already " + existing.state)
     if action == "give_up":
         return _replace(done, "gave up", existing.error if existing else None)
     message_id = message_id_for(digest_id(d.subscriber, d.as_of_date, t.key), cfg.from_address)

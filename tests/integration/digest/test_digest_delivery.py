@@ -40,7 +40,7 @@ def test_each_target_gets_one_message_and_a_rerun_sends_nothing(digest_env: Dige
     again = send_digests(load_settings())
     assert len(digest_env.smtp.sink.messages) == len(EXPECTED_TO)
     assert len(digest_env.webhook.posts) == 1
-    assert {o.state for o in again.outcomes} == {"already sent", "rejected", "skipped"}
+    assert {o.state for o in again.outcomes} == {"already sent", "already rejected", "skipped"}
     states = ledger(digest_env)
     assert states[("mixed", "bad@x.example")][0] == "rejected"
     assert states[("nypd-quiet", "quiet@nypd.example")] == ("skipped", 0)
