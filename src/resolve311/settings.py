@@ -197,7 +197,7 @@ def setting_origins(**overrides: Any) -> dict[str, str]:
         env_name = "SOCRATA_APP_TOKEN" if name == "app_token" else f"RESOLVE311_{name.upper()}"
         if overrides.get(name) is not None:
             origins[name] = "flag"
-        elif env_name in os.environ:
+        elif env_name in os.environ or any(k.startswith(env_name + "__") for k in os.environ):
             origins[name] = f"environment ({env_name})"
         elif name in in_file:
             origins[name] = f"file ({path})"

@@ -51,6 +51,7 @@ def send(subscriber: SubscriberOpt = None) -> None:
 
     Example: resolve311 digest send
     """
+    from rich.console import Console
     from rich.progress import Progress
 
     from resolve311.digest.send import Outcome, send_digests, targets
@@ -58,7 +59,8 @@ def send(subscriber: SubscriberOpt = None) -> None:
     settings = _settings()
     subs = [settings.digest.subscriber(subscriber)] if subscriber else settings.digest.subscribers
     total = sum(len(targets(s)) for s in subs)
-    with Progress(transient=True, disable=total == 0) as progress:
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=total == 0 or not console.is_terminal) as progress:
         task = progress.add_task("sending digests", total=total)
 
         def advance(outcome: Outcome) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -225,26 +226,40 @@ def publish_deliveries(con: duckdb.DuckDBPyConnection, snapshot: Path) -> bool:
 
     The health page reads them there; the web layer never opens the warehouse. The next
     metrics publish starts a fresh file without the table until the digest runs again
-    (`up` runs it right after every successful update).
+    (`up` runs it right after every successful update). Should a publish replace the file
+    while we copy it, we start again from the new one rather than put the old one back.
     """
-    if not snapshot.exists():
-        return False
-    tmp = snapshot.with_name(snapshot.name + ".digest.tmp")
-    tmp.write_bytes(snapshot.read_bytes())
-    try:
-        con.execute("ATTACH ? AS snap", [str(tmp)])
+    for _ in range(3):
+        if not snapshot.exists():
+            return False
+        before = _stamp(snapshot)
+        tmp = snapshot.with_name(snapshot.name + ".digest.tmp")
         try:
-            con.execute(
-                "CREATE OR REPLACE TABLE snap.digest_deliveries AS SELECT * FROM digest_deliveries "
-                "ORDER BY as_of_date DESC, subscriber, target LIMIT ?",
-                [STATUS_ROWS],
-            )
+            shutil.copyfile(snapshot, tmp)
+            _add_ledger(con, tmp)
+            if _stamp(snapshot) == before:
+                os.replace(tmp, snapshot)
+                return True
         finally:
-            con.execute("DETACH snap")
-        os.replace(tmp, snapshot)
+            tmp.unlink(missing_ok=True)
+    return False
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _add_ledger(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    con.execute("ATTACH ? AS snap", [str(target)])
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE snap.digest_deliveries AS SELECT * FROM digest_deliveries "
+            "ORDER BY as_of_date DESC, subscriber, target LIMIT ?",
+            [STATUS_ROWS],
+        )
     finally:
-        tmp.unlink(missing_ok=True)
-    return True
+        con.execute("DETACH snap")
 
 
 @dataclass
