@@ -2,8 +2,9 @@
 
 E-mail clients do not run scripts and many strip inline SVG, so the digest's chart is a
 PNG attached to the message and referenced by ``cid:``. Bars are requests created per
-day; the grey band behind each bar is that weekday's baseline p10–p90; the bars of the
-recent window are dark. Labels live in the HTML around the image (``alt`` and caption).
+day; the grey band behind each bar is that weekday's baseline p10–p90 (its edges drawn
+over the bar); the bars of the recent window are dark. Labels live in the HTML around the
+image (``alt`` and caption).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ BAND: Final[Color] = (221, 226, 232)
 BAR: Final[Color] = (137, 164, 196)
 RECENT: Final[Color] = (31, 78, 140)
 AXIS: Final[Color] = (120, 120, 120)
+EDGE: Final[Color] = (150, 158, 168)
 
 
 class Canvas:
@@ -81,5 +83,8 @@ def render_png(chart: Chart) -> bytes:
         if p.low is not None and p.high is not None:
             canvas.rect(x0 - 1, y(p.high), x1 + 1, y(p.low) + 1, BAND)
         canvas.rect(x0, y(p.created), x1, base, RECENT if i >= first_recent else BAR)
+        if p.low is not None and p.high is not None:  # the band's edges stay visible over the bar
+            canvas.rect(x0 - 1, y(p.high), x1 + 1, y(p.high) + 1, EDGE)
+            canvas.rect(x0 - 1, y(p.low), x1 + 1, y(p.low) + 1, EDGE)
     canvas.rect(PAD, base, WIDTH - PAD, base + 1, AXIS)
     return canvas.png()

@@ -35,7 +35,7 @@ def plain_text(d: Digest) -> str:
         lines.append("Nothing unusual: no calibrated flag among what you follow.")
     for head, group in d.by_agency():
         lines.append(f"* {head.agency_name} ({head.agency}) {head.link}")
-        lines += [f"  - {describe(m, d.baseline_text)}" for m in group]
+        lines += [f"  - {describe(m, d.short_baseline)}" for m in group]
         lines.append("")
     if d.more:
         lines.append(f"... and {d.more} more flag(s): {d.overview_link}")
@@ -96,7 +96,7 @@ def _agency(
 ) -> str:
     items = "".join(
         f'<li style="margin:4px 0;"><span style="color:{_COLOR.get(m.verdict, "#1d2733")};font-weight:bold;">'
-        f"{E(m.verdict.upper())}</span> {E(describe(m, d.baseline_text))}</li>"
+        f"{E(m.verdict.upper())}</span> {E(describe(m, d.short_baseline))}</li>"
         for m in group
     )
     chart = ""

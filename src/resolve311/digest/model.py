@@ -26,6 +26,7 @@ RELATION: Final = {
     "down": "below",
     "changed": "against",
 }
+SHORT_BASELINE: Final = {"8w": "the 8-week baseline", "1y": "a year earlier"}
 BASELINE_TEXT: Final = {
     "8w": "the 8-week baseline (same weekdays)",
     "1y": "the same window a year earlier",
@@ -115,6 +116,10 @@ class Digest:
         return [(ms[0], ms) for ms in groups.values()]
 
     @property
+    def short_baseline(self) -> str:
+        return SHORT_BASELINE.get(self.baseline, self.baseline)
+
+    @property
     def baseline_text(self) -> str:
         return BASELINE_TEXT.get(self.baseline, self.baseline)
 
@@ -136,10 +141,11 @@ def describe(m: Movement, baseline_text: str) -> str:
 
 
 def false_alarm_text(s: Signal) -> str:
+    """How often this flag fires when nothing happened (measured), and over what it was measured."""
     if s.false_alarm_rate is None:
-        return "false-alarm rate of this flag not measured yet"
-    what = "per metric" if s.calibrated else "per agency-day, all metrics"
-    return f"this flag fires on {s.false_alarm_rate * 100:.1f}% of ordinary days ({what})"
+        return "false-alarm rate not measured yet"
+    over = "ordinary days for this metric" if s.calibrated else "ordinary agency-days (all metrics)"
+    return f"false alarms on {s.false_alarm_rate * 100:.1f}% of {over}"
 
 
 def _n(value: int | None) -> str:

@@ -42,7 +42,7 @@ def _plain(text: str) -> str:
 
 
 def _line(m: Movement, d: Digest, e: Callable[[str], str] = esc) -> str:
-    return f"{e(m.verdict.upper())}: {e(describe(m, d.baseline_text))}"
+    return f"{e(m.verdict.upper())}: {e(describe(m, d.short_baseline))}"
 
 
 def _agency(head: Movement, fmt: str) -> str:

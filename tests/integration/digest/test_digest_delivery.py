@@ -64,7 +64,7 @@ def test_email_is_multipart_with_an_inline_chart_and_deep_links(digest_env: Dige
     # what moved, by how much, against which baseline, with its n and the flag's false-alarm rate
     assert "vs the 8-week baseline" in str(text.get_content())
     assert "n = 9,800 (baseline 78,400)" in body
-    assert "4.5% of ordinary days" in body
+    assert "false alarms on 4.5% of ordinary agency-days" in body
     assert msg["Message-ID"].startswith("<digest-") and msg["Message-ID"].endswith("@resolve311.example>")
 
 

@@ -81,7 +81,7 @@ def test_the_sentence_says_what_moved_how_much_against_what_with_n_and_alarm_rat
     text = plain_text(d)
     assert "Time to close, median 5.0 d vs 4.2 d (+20.0 h, +20%), worse than the 8-week baseline" in text
     assert "n = 700 (baseline 5,600)" in text
-    assert "this flag fires on 2.0% of ordinary days (per agency-day, all metrics)" in text
+    assert "false alarms on 2.0% of ordinary agency-days (all metrics)" in text
 
 
 def test_direction_of_worse_follows_the_metric() -> None:
@@ -107,7 +107,7 @@ def test_quiet_day_line_or_skip() -> None:
 
 def test_unmeasured_false_alarm_rate_is_said_not_invented() -> None:
     d = build_digest(sub(), tables(row("HPD", "ttc_median_h", 5.0), rate=None), BASE)
-    assert "false-alarm rate of this flag not measured yet" in plain_text(d)
+    assert "false-alarm rate not measured yet" in plain_text(d)
 
 
 def test_many_flags_are_capped_with_a_count_of_the_rest() -> None:
