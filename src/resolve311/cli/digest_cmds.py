@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +13,8 @@ import typer
 
 from resolve311.cli.exit_codes import EXIT_FAILURE
 from resolve311.settings import Settings
+
+EXIT_INTERRUPTED = 130  # as `update` (cli/data_cmds.py)
 
 digest_app = typer.Typer(
     help=(
@@ -47,7 +53,8 @@ def send(subscriber: SubscriberOpt = None) -> None:
 
     Each e-mail address and webhook gets at most one message per as-of date (a delivery
     ledger in the warehouse); failed deliveries are retried by the next run. Exit code 0
-    when every due delivery went out, 1 when some failed (the others were still sent).
+    when every due delivery went out, 1 when some failed (the others were still sent),
+    130 when SIGTERM stopped it between two targets.
 
     Example: resolve311 digest send
     """
@@ -66,15 +73,30 @@ def send(subscriber: SubscriberOpt = None) -> None:
         def advance(outcome: Outcome) -> None:
             progress.advance(task)
 
-        report = send_digests(settings, subscriber=subscriber, on_outcome=advance)
+        with _stop_on_sigterm() as stopping:
+            report = send_digests(settings, subscriber=subscriber, on_outcome=advance, stop=stopping.is_set)
     if report.as_of_date is None:
         typer.echo("nothing to send: no subscribers configured, or no data in the snapshot yet")
         return
     for o in report.outcomes:
         suffix = f" ({o.error})" if o.error else ""
         typer.echo(f"{report.as_of_date} {o.subscriber} -> {o.target}: {o.state}{suffix}")
+    if report.interrupted:
+        typer.echo("interrupted: the remaining targets go out with the next run", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if report.failed:
         raise typer.Exit(EXIT_FAILURE)
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[threading.Event]:
+    """SIGTERM (how `up` stops its children) finishes the target in hand, then stops."""
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    try:
+        yield stopping
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @digest_app.command("preview")

@@ -65,6 +65,7 @@ class Outcome:
 class SendReport:
     as_of_date: str | None
     outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
@@ -106,9 +107,17 @@ def chosen(cfg: DigestSettings, name: str | None) -> list[Subscriber]:
 
 
 def send_digests(
-    settings: Settings, *, subscriber: str | None = None, on_outcome: Callable[[Outcome], None] | None = None
+    settings: Settings,
+    *,
+    subscriber: str | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> SendReport:
-    """Build and deliver the digests of the snapshot's as-of date; return what happened per target."""
+    """Build and deliver the digests of the snapshot's as-of date; return what happened per target.
+
+    ``stop()`` is asked between targets (SIGTERM sets it): the target in hand is finished and
+    recorded, the rest waits for the next run (``report.interrupted``).
+    """
     cfg = settings.digest
     subs = chosen(cfg, subscriber)
     check_metrics(subs)
@@ -122,13 +131,15 @@ def send_digests(
     secrets = [cfg.password(), *(s.webhook_url for s in cfg.subscribers)]
     pause = _Pause.from_env()
     with update_lock(settings.lock_path), _ledger(settings.warehouse_path) as con:
-        for sub in subs:
-            for target in targets(sub):
-                outcome = _deliver(con, cfg, digests[sub.name], target, secrets, pause)
-                log.info("digest %s -> %s: %s", sub.name, target.shown, outcome.state)
-                report.outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
+        for sub, target in ((s, t) for s in subs for t in targets(s)):
+            if stop():
+                report.interrupted = True
+                break
+            outcome = _deliver(con, cfg, digests[sub.name], target, secrets, pause)
+            log.info("digest %s -> %s: %s", sub.name, target.shown, outcome.state)
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
         publish_deliveries(con, settings.snapshot_path)
     return report
 

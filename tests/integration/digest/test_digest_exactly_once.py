@@ -78,3 +78,19 @@ def test_sigkill_between_handover_and_record_resends_with_the_same_message_id(
     assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
     others = Counter(m["To"] for m in digest_env.smtp.sink.messages if m["To"] != first["To"])
     assert others == dict.fromkeys(ALL_TARGETS - {first["To"]}, 1)
+
+
+def test_sigterm_finishes_the_target_in_hand_then_stops(digest_env: DigestEnv, tmp_path: Path) -> None:
+    """How `up` stops its children: the message in flight is recorded, nothing is left ambiguous."""
+    gate = tmp_path / "gate"
+    proc = send_cmd(digest_env, RESOLVE311_DIGEST_TEST_PAUSE=f"delivered:{gate}")
+    wait_for(lambda: Path(f"{gate}.paused").exists() or proc.poll() is not None, timeout=120)
+    proc.send_signal(signal.SIGTERM)
+    gate.touch()  # let it record the send it has in hand
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert out.strip() == "2026-11-27 hpd-ops -> ops@hpd.example: sent"  # recorded, not left "sending"
+    assert len(digest_env.smtp.sink.messages) == 1
+    rerun(digest_env)
+    assert Counter(m["To"] for m in digest_env.smtp.sink.messages) == dict.fromkeys(ALL_TARGETS, 1)
