@@ -104,6 +104,7 @@ class RunState:
     backfilled: bool = False
     retry_at: datetime | None = None
     digest_failures: int = 0
+    digest_pending: bool = False  # a digest may be owed for the snapshot found at start
 
 
 class Supervisor:
@@ -169,7 +170,7 @@ class Supervisor:
             if code == EXIT_OK and not self._stop.is_set():
                 code = self._run_child("update", ["update"])
             self._after(code)
-            if code == EXIT_OK:
+            if code == EXIT_OK or self.state.digest_pending:
                 self._send_digest()
         finally:
             self._cycle_lock.release()
@@ -188,7 +189,7 @@ class Supervisor:
         if not self.settings.digest.subscribers or self._stop.is_set():
             return
         if self._run_child("digest", ["digest", "send"]) == EXIT_OK:
-            self.state.digest_failures = 0
+            self.state.digest_failures, self.state.digest_pending = 0, False
             return
         self.state.digest_failures += 1
         delay = retry_delay(self.state.digest_failures, self.settings.digest.retry_minutes)
@@ -256,6 +257,7 @@ class Supervisor:
         self._scheduler.start()
         if self.settings.digest.subscribers and self.settings.snapshot_path.exists():
             # `up` may have stopped between a publish and its digest: the ledger sends only what is missing
+            self.state.digest_pending = True
             self._scheduler.add_job(self._digest_cycle, "date", id="digest", replace_existing=True)
         self._watchdog()
         self._stop.wait()

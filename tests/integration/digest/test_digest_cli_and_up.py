@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import free_port
 from integration.digest.conftest import DigestEnv
 from resolve311.settings import load_settings
 from resolve311.supervisor import Supervisor
@@ -82,3 +83,18 @@ def test_up_sends_the_digest_as_a_child_and_schedules_a_retry_when_some_fail(dig
     sup._send_digest()  # the retry: nothing is sent twice, and the refusal is not retried
     assert len(digest_env.smtp.sink.messages) == 4 and len(digest_env.webhook.posts) == 1
     assert sup.state.digest_failures == 0
+
+
+def test_up_restarted_after_a_publish_still_sends_that_digest_when_the_next_update_fails(
+    digest_env: DigestEnv,
+) -> None:
+    """`up` stopped between a publish and its digest; on restart the source is down: the owed
+    digest still goes out (never skipped), after the failed update in the same cycle."""
+    down = f"http://127.0.0.1:{free_port()}"
+    sup = Supervisor(load_settings(socrata_url=down, retry_budget_s=0, retry_base_s=0), serve=False)
+    sup.state.backfilled = True
+    sup.state.digest_pending = True  # what run() sets when it starts over an existing snapshot
+    sup.run_cycle("test")
+    assert sup.state.failures == 1  # the update failed (source unavailable) ...
+    assert len(digest_env.smtp.sink.messages) == 4  # ... and the owed digest went out anyway
+    assert sup.state.digest_pending is True  # bad@x.example was refused in this run: retried later
