@@ -107,6 +107,18 @@ class Settings(BaseSettings):
     # --- web
     host: str = Field("127.0.0.1", description="Dashboard bind address.")
     port: int = Field(8050, ge=0, le=65535, description="Dashboard port.")
+    web_workers: int = Field(
+        2, ge=1, le=64, description="Dashboard server (gunicorn) worker processes; each opens the snapshot."
+    )
+    web_threads: int = Field(8, ge=1, le=256, description="Threads per dashboard worker process.")
+    web_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest time a client may take to send one request body, seconds (and the worker timeout).",
+    )
+    web_max_body_kb: int = Field(
+        1024, ge=1, description="Largest request body the dashboard accepts, KiB (bigger: 413 at once)."
+    )
     log_format: Literal["text", "json"] = Field("text", description="Log format: text or json lines.")
     log_level: str = Field("INFO", description="Log level.")
 

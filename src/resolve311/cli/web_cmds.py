@@ -21,19 +21,25 @@ def serve(
         str | None, typer.Option(help="Bind address (default: settings.host, 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings.port, 8050).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: settings.web_workers, 2).")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads per worker (default: settings.web_threads, 8).")
+    ] = None,
 ) -> None:
     """Serve the dashboard and the JSON API (/api) from the serving snapshot.
 
-    The server reopens the snapshot whenever a new one is published; with no
-    snapshot yet, pages show a "no data yet" state.
+    Runs gunicorn with several worker processes; each reopens the snapshot
+    whenever a new one is published. With no snapshot yet, pages show a
+    "no data yet" state. SIGTERM stops it gracefully.
 
-    Example: resolve311 serve --port 8050
+    Example: resolve311 serve --port 8050 --workers 2
     """
-    from resolve311.web.app import create_app
+    from resolve311.web.server import run_server
 
-    settings = cli_settings(host=host, port=port)
-    app = create_app(settings)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    settings = cli_settings(host=host, port=port, web_workers=workers, web_threads=threads)
+    run_server(settings)
 
 
 def report(

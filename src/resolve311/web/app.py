@@ -10,14 +10,19 @@ from dash import Dash, html
 from resolve311.settings import Settings
 from resolve311.web.api import create_api
 from resolve311.web.context import EXTENSION_KEY, WebContext
+from resolve311.web.hardening import harden
 from resolve311.web.pages import agency, health, overview
 from resolve311.web.snapshot import SnapshotReader
 
 ASSETS = Path(__file__).parent / "assets"
 
 
-def create_app(settings: Settings, reader: SnapshotReader | None = None) -> Dash:
-    """A Dash app (pages, callbacks, /api) reading only ``settings.snapshot_path``."""
+def create_app(settings: Settings, reader: SnapshotReader | None = None, *, hardened: bool = True) -> Dash:
+    """A Dash app (pages, callbacks, /api) reading only ``settings.snapshot_path``.
+
+    ``hardened`` installs :mod:`resolve311.web.hardening` (404s, callback checks, ETag/304,
+    gzip, security headers, body limits); only the benchmark's "before" server turns it off.
+    """
     ctx = WebContext(reader or SnapshotReader(settings.snapshot_path), settings.recent)
     app = Dash(
         __name__,
@@ -49,4 +54,6 @@ def create_app(settings: Settings, reader: SnapshotReader | None = None) -> Dash
     overview.register_callbacks(app, ctx)
     agency.register_callbacks(app, ctx)
     app.server.register_blueprint(create_api(ctx.reader, ctx.default_window))
+    if hardened:
+        harden(app, ctx.reader, [path for _, path, _, _ in pages], settings)
     return app

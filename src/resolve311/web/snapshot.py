@@ -55,6 +55,14 @@ class SnapshotReader:
             return False
         return True
 
+    def generation(self) -> str:
+        """An id of the snapshot file now in place ("none" without one): changes with every publish."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return "none"
+        return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
+
     def close(self) -> None:
         with self._lock:
             if self._con is not None:
