@@ -57,6 +57,19 @@ def text(*, optional: bool = True, max_len: int = MAX_TEXT) -> Rule:
     return rule
 
 
+def url_part(prefix: str, *, optional: bool) -> Rule:
+    """A part of the page URL as the browser reports it: it starts with ``prefix`` (or is empty)."""
+    base = text(optional=optional, max_len=MAX_URL)
+
+    def rule(value: object, reader: SnapshotReader) -> str | None:
+        problem = base(value, reader)
+        if problem or (optional and not value):
+            return problem
+        return None if str(value).startswith(prefix) else f"must start with {prefix!r}"
+
+    return rule
+
+
 def agency(value: object, reader: SnapshotReader) -> str | None:
     """An agency code listed in the snapshot (null allowed: the page picks one)."""
     problem = text()(value, reader)
@@ -70,8 +83,8 @@ def agency(value: object, reader: SnapshotReader) -> str | None:
 
 
 CONTROLS: Final[dict[tuple[str, str], Rule]] = {
-    ("_pages_location", "pathname"): text(optional=False, max_len=MAX_URL),
-    ("_pages_location", "search"): text(max_len=MAX_URL),
+    ("_pages_location", "pathname"): url_part("/", optional=False),
+    ("_pages_location", "search"): url_part("?", optional=True),
     (ids.OVERVIEW_WINDOW, "value"): one_of(WINDOWS),
     (ids.OVERVIEW_BASELINE, "value"): one_of(BASELINES),
     (ids.AGENCY, "value"): agency,
