@@ -72,7 +72,21 @@ class DashboardServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from resolve311.web.app import create_app
 
-        return create_app(self.settings).server
+        app = create_app(self.settings)
+        warm_up(app.server)
+        return app.server
+
+
+def warm_up(server: Any) -> None:
+    """Render the index once in this worker before it takes traffic.
+
+    Dash registers the JavaScript bundles a worker may serve only when that worker
+    renders a page; another worker may have served the page, so without this the
+    bundle requests of a fresh worker answer 404.
+    """
+    response = server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"the dashboard failed its warm-up request ({response.status_code})")
 
 
 def check_port_free(host: str, port: int) -> None:
