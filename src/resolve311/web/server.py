@@ -78,11 +78,11 @@ class DashboardServer(BaseApplication):  # type: ignore[misc]
 
 
 def warm_up(server: Any) -> None:
-    """Render the index once in this worker before it takes traffic.
+    """Serve one page in this worker before it takes traffic.
 
-    Dash registers the JavaScript bundles a worker may serve only when that worker
-    renders a page; another worker may have served the page, so without this the
-    bundle requests of a fresh worker answer 404.
+    Dash sets itself up on a worker's first request (it registers the JavaScript bundles
+    it may serve) and marks that done *before* it finishes, so concurrent first requests
+    of a fresh worker thread race it: a browser's parallel bundle requests got 404.
     """
     response = server.test_client().get("/")
     if response.status_code != 200:
