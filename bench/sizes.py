@@ -24,6 +24,10 @@ class Sizes:
     web_repeats: int = 40
     web_target_requests: int = 40_000_000
     direct_repeats: int = 10
+    web_load_users: int = 50
+    web_load_seconds: float = 120.0
+    web_load_days: int = 120
+    web_load_scale: float = 0.2
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -42,4 +46,8 @@ QUICK = Sizes(
     web_repeats=3,
     web_target_requests=800_000,
     direct_repeats=2,
+    web_load_users=10,
+    web_load_seconds=4.0,
+    web_load_days=30,
+    web_load_scale=0.02,
 )

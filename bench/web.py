@@ -218,7 +218,9 @@ def _notes(table: Table, direct: Table, rows: int, target: int) -> list[str]:
             "that the daily update locks while it writes."
         )
     out.append(
-        "Timings are client-side round trips on localhost (server time plus ~1 ms); the server is Flask's "
-        "single-process development server, as `resolve311 serve` runs it."
+        "Timings are client-side round trips on localhost (server time plus ~1 ms); the server is "
+        "`resolve311 serve` (gunicorn, 2 workers × 8 threads). It caches each answer per worker and snapshot "
+        "generation, so after the warm-up the repeats of a request are mostly cache hits: the first request "
+        "of each kind per worker is the computed one (see web_load for a mixed workload during updates)."
     )
     return out

@@ -15,6 +15,7 @@ SECTIONS = {
     "## 2. Load": "| contender | format | rows in |",
     "## 3. Metrics": "| computation | engine | what it computes |",
     "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
+    "## 5. Web under load": "| server | users | requests | failed |",
 }
 
 
