@@ -26,7 +26,7 @@ class Sizes:
     direct_repeats: int = 10
     web_load_users: int = 50
     web_load_seconds: float = 120.0
-    web_load_days: int = 120
+    web_load_days: int = 90
     web_load_scale: float = 0.2
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 

@@ -239,3 +239,27 @@ def test_every_worker_follows_a_new_snapshot(tmp_path: Path) -> None:
                 assert response.json()["as_of_date"] == "2026-11-28"
     finally:
         assert stop_process(srv.process) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(("--workers", "0"), "web_workers"), (("--threads", "0"), "web_threads"), ((), "already in use")],
+)
+def test_bad_serve_arguments_give_one_line(served: Served, args: tuple[str, ...], message: str) -> None:
+    env = {
+        **os.environ,
+        "RESOLVE311_HOME": str(served.home),
+        "RESOLVE311_CONFIG": str(served.home / "none.toml"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "resolve311",
+        "serve",
+        "--port",
+        str(served.port),
+        *args,
+    ]  # the port is taken
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr and "error:" in done.stderr and "Traceback" not in done.stderr
