@@ -73,7 +73,7 @@ def test_the_values_a_page_offers_are_accepted(client: FlaskClient) -> None:
     [
         ("overview-window", "NOPE", "overview-window: must be one of 1d, 7d, 28d, not 'NOPE'"),
         ("agency-select", 123, "agency-select: must be a string or null, not 123"),
-        ("agency-select", "NOPE", "agency-select: unknown agency 'NOPE'"),
+        ("agency-select", "x" * 201, "agency-select: must be at most 200 characters, without NUL"),
         ("period-select", "month", "period-select: must be one of day, week, not 'month'"),
     ],
 )
@@ -84,6 +84,15 @@ def test_a_value_outside_the_options_is_a_400_naming_it(
     response = client.post(CALLBACK, json=body(dep, GOOD | {(control, "value"): value}))
     assert response.status_code == 400
     assert response.get_json() == {"error": message, "parameter": control}
+
+
+def test_an_agency_missing_from_the_snapshot_gets_the_views_own_answer(client: FlaskClient) -> None:
+    dep = next(
+        d for d in dependencies(client) if d["inputs"][0]["id"] == "agency-select" and len(d["inputs"]) > 1
+    )
+    response = client.post(CALLBACK, json=body(dep, GOOD | {("agency-select", "value"): "NOPE"}))
+    assert response.status_code == 200
+    assert "Unknown agency 'NOPE'" in response.get_data(as_text=True)
 
 
 def test_no_hostile_value_of_any_input_is_a_500(client: FlaskClient) -> None:
