@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: How long a stopping worker may finish its requests (below stop_process's 10 s).
 GRACEFUL_TIMEOUT_S = 8
-KEEPALIVE_S = 5
+KEEPALIVE_S = 30  # longer than clients keep idle connections (httpx: 5 s), so the client closes first
 
 
 def bind_address(host: str, port: int) -> str:
