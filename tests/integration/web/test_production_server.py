@@ -81,14 +81,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def raw_request(port: int, head: str, body: bytes = b"", timeout: float = 30) -> tuple[int, bytes]:
-    """Send ``head`` (and ``body``) on a raw socket; the status and everything read until close."""
+    """Send ``head`` (and ``body``) on a raw socket; the status and the whole response."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(head.encode() + body)
         received = b""
-        while chunk := sock.recv(65536):
+        while not _complete(received) and (chunk := sock.recv(65536)):
             received += chunk
     status = int(received.split(b" ", 2)[1])
     return status, received
+
+
+def _complete(received: bytes) -> bool:
+    head, sep, rest = received.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(rest) >= int(value)
+    return False  # no length: read until the server closes
 
 
 def callback_body(client: httpx.Client, first_input: str, values: dict[str, Any]) -> dict[str, Any]:
