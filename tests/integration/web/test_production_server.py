@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -248,8 +249,10 @@ def test_every_worker_follows_a_new_snapshot(tmp_path: Path) -> None:
                 response = client.get("/api/status", headers={"If-None-Match": tags.pop() if tags else ""})
                 assert response.status_code == 200
                 assert response.json()["as_of_date"] == "2026-11-28"
+        srv.process.send_signal(signal.SIGINT)  # Ctrl-C: a quick, clean stop
+        assert srv.process.wait(timeout=60) == 0
     finally:
-        assert stop_process(srv.process) == 0
+        stop_process(srv.process)
 
 
 @pytest.mark.parametrize(
