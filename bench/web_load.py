@@ -277,6 +277,7 @@ def run(sizes: Sizes, work: Path) -> Section:
         str(sizes.web_load_scale),
     ]
     loads: list[str] = []
+    peak = 0.0
     errors: list[str] = []
     with simulator(*sim_args) as url:
         home = work / "home"
@@ -289,12 +290,15 @@ def run(sizes: Sizes, work: Path) -> Section:
             with _server(kind, home) as base, _writer(home, url, sizes.web_load_seconds) as codes:
                 stats, took = asyncio.run(_users(base, targets, sizes.web_load_users, sizes.web_load_seconds))
             loads.append(f"{name}: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+            peak = max(peak, os.getloadavg()[0])
             errors += [f"{name}: {k} ×{v}" for k, v in sorted(stats.errors.items())]
             _row(table, name, sizes.web_load_users, stats, took, codes)
     section.setup = _setup(sizes)
     section.notes = [
         *_notes(table),
-        "Load average (1/5/15 min) right after each server's run: " + "; ".join(loads) + ".",
+        "Load average (1/5/15 min) right after each server's run: " + "; ".join(loads) + ". "
+        f"The targets are for this 2-core machine otherwise idle; at a load of {peak:.0f} each runnable "
+        f"process gets about {min(2 / max(peak, 1e-9), 1):.0%} of a core.",
     ]
     if errors:
         section.notes.append("Failed requests: " + "; ".join(errors[:12]) + ".")
