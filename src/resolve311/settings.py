@@ -128,6 +128,21 @@ class Settings(BaseSettings):
         description="The morning digest: subscribers, SMTP, dashboard links ([digest] table).",
     )
 
+    # --- publishing beyond the serving file (docs/consumers.md)
+    lake_url: str | None = Field(
+        None,
+        description="Open Parquet lake: a folder or fsspec URL (s3://bucket/prefix) kept up to date by every run.",
+    )
+    publish_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://user:pass@host/db) the serving tables are published to.",
+    )
+    publish_schema: str = Field(
+        "resolve311",
+        pattern=r"^[a-z_][a-z0-9_]{0,40}$",
+        description="PostgreSQL schema of the published tables (a staging schema is named after it).",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -35,9 +35,17 @@ def _root() -> None:
 
 @functools.cache
 def _register_commands() -> None:
-    from resolve311.cli import data_cmds, digest_cmds, metrics_cmds, run_cmds, sim_cmds, web_cmds
+    from resolve311.cli import (
+        data_cmds,
+        digest_cmds,
+        metrics_cmds,
+        publish_cmds,
+        run_cmds,
+        sim_cmds,
+        web_cmds,
+    )
 
-    for module in (sim_cmds, data_cmds, metrics_cmds, web_cmds, run_cmds, digest_cmds):
+    for module in (sim_cmds, data_cmds, metrics_cmds, publish_cmds, web_cmds, run_cmds, digest_cmds):
         module.register(app)
 
 

@@ -31,12 +31,16 @@ def metrics(
     """
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
+    from resolve311.publish import publish_release
     from resolve311.settings import load_settings
 
     if engine is not None:
         check_engine(engine)
     settings = load_settings(recent=recent)
     report = refresh_metrics(settings, full=full, engine=engine)
+    for outcome in publish_release(settings):  # the lake and PostgreSQL, when configured
+        if outcome.status == "failed":
+            typer.echo(f"publish to {outcome.sink} failed: {outcome.error}", err=True)
     if report.as_of is None:
         typer.echo(f"no requests yet; published an empty snapshot to {report.snapshot_path}")
         return

@@ -237,6 +237,10 @@ def _after_run(settings: Settings, report: RunReport, *, full: bool) -> None:
     except Exception as exc:  # the data run's outcome stands; the metrics failure is reported
         report.metrics = f"failed: {exc}"
         log.exception("metrics step failed")
+    try:  # copy the snapshot to the other sinks (lake, PostgreSQL); each outcome is in the ledger
+        importlib.import_module("resolve311.publish").publish_release(settings, run_id=report.run_id)
+    except Exception:
+        log.exception("publish step failed")
 
 
 def _metrics_function(module: str, name: str) -> Callable[..., Any]:
