@@ -33,7 +33,7 @@ class Release:
     def read(self, table: str) -> pa.Table:
         """One snapshot table as Arrow."""
         with duckdb.connect(str(self.snapshot_path), read_only=True) as con:
-            return con.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+            return con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
 
 
 class Sink(Protocol):
