@@ -1,7 +1,9 @@
 """Where the metric expressions run: DuckDB on the warehouse connection, or Spark.
 
 Both engines receive the same staged relations (``staging.py``); Spark reads
-them as Parquet files exported from the warehouse into a temporary directory.
+them as Parquet files exported from the warehouse: into a temporary directory for
+a local master, into the lake (``lake_url``) for a cluster (``spark://``, ``yarn``,
+``k8s://``), whose executors cannot see the driver's disk.
 """
 
 from __future__ import annotations
@@ -73,20 +75,71 @@ def spark_session(master: str, driver_memory: str = "4g") -> Any:
 
 @contextmanager
 def spark_inputs(
-    con: duckdb.DuckDBPyConnection, master: str, workdir: Path, driver_memory: str = "4g"
+    con: duckdb.DuckDBPyConnection,
+    master: str,
+    workdir: Path,
+    driver_memory: str = "4g",
+    lake_url: str | None = None,
 ) -> Iterator[Inputs]:
-    """Export the staged views to Parquet under ``workdir`` and open them on Spark."""
-    backend = ibis.pyspark.connect(spark_session(master, driver_memory))
+    """Export the staged views to Parquet and open them on Spark.
+
+    Local masters read them from ``workdir``. A cluster's executors run on other
+    machines: the inputs go to ``<lake_url>/_spark_inputs/<id>/`` (any fsspec URL the
+    cluster can read too; ``s3://`` is read as ``s3a://``) and are removed afterwards.
+    """
+    if lake_url is None and _is_cluster(master):
+        raise ConfigError(
+            f"the spark master {master} runs executors on other machines: set lake_url "
+            "(RESOLVE311_LAKE_URL) to a location they can read, e.g. s3://bucket/lake"
+        )
     names = ["metric_window_input", "metric_versions", "metric_day_input"]
     names += ["metric_sla"] if sla_loaded(con) else []
-    tables = {}
-    for name in names:
-        path = workdir / f"{name}.parquet"
-        con.execute(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet)")
-        tables[name] = backend.read_parquet(str(path))
-    yield Inputs(
-        tables["metric_window_input"],
-        tables["metric_versions"],
-        tables.get("metric_sla"),
-        tables["metric_day_input"],
+    backend = ibis.pyspark.connect(spark_session(master, driver_memory))
+    with _input_folder(workdir, lake_url if _is_cluster(master) else None) as (fs, folder, spark_folder):
+        tables = {}
+        for name in names:
+            _export(con, name, fs, f"{folder}/{name}.parquet")
+            tables[name] = backend.read_parquet(f"{spark_folder}/{name}.parquet")
+        yield Inputs(
+            tables["metric_window_input"],
+            tables["metric_versions"],
+            tables.get("metric_sla"),
+            tables["metric_day_input"],
+        )
+
+
+def _is_cluster(master: str) -> bool:
+    return not master.startswith(("local", "sc://"))
+
+
+@contextmanager
+def _input_folder(workdir: Path, lake_url: str | None) -> Iterator[tuple[Any, str, str]]:
+    """(filesystem, folder for writing, the same folder as Spark reads it); removed at the end."""
+    import uuid
+
+    import fsspec
+
+    if lake_url is None:
+        yield fsspec.filesystem("file"), str(workdir), str(workdir)
+        return
+    fs, root = fsspec.core.url_to_fs(lake_url.rstrip("/"))
+    folder = f"{root}/_spark_inputs/{uuid.uuid4().hex[:12]}"
+    fs.makedirs(folder, exist_ok=True)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    spark_folder = {"file": f"file://{folder}", "local": f"file://{folder}", "s3": f"s3a://{folder}"}.get(
+        protocol, f"{protocol}://{folder}"
     )
+    try:
+        yield fs, folder, spark_folder
+    finally:
+        fs.rm(folder, recursive=True)
+
+
+def _export(con: duckdb.DuckDBPyConnection, name: str, fs: Any, path: str) -> None:
+    """Stream one staged view into a Parquet file on ``fs`` (bounded memory)."""
+    import pyarrow.parquet as pq
+
+    reader = con.sql(f"SELECT * FROM {name}").to_arrow_reader()
+    with fs.open(path, "wb") as out, pq.ParquetWriter(out, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)

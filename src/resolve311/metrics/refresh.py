@@ -138,7 +138,9 @@ def _inputs(con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str
         return
     with (
         tempfile.TemporaryDirectory(prefix="resolve311-spark-") as tmp,
-        engines.spark_inputs(con, settings.spark_master, Path(tmp), settings.spark_driver_memory) as inputs,
+        engines.spark_inputs(
+            con, settings.spark_master, Path(tmp), settings.spark_driver_memory, settings.lake_url
+        ) as inputs,
     ):
         yield inputs
 
