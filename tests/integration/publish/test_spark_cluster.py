@@ -70,6 +70,7 @@ def test_full_refresh_on_a_standalone_cluster_matches_duckdb(cluster, publish_en
     spark_run = metrics(
         env, "--engine", "spark", RESOLVE311_LAKE_URL=lake, RESOLVE311_SPARK_MASTER=cluster.master_url,
         PYSPARK_PYTHON=sys.executable,
+        PYSPARK_SUBMIT_ARGS="--conf spark.sql.shuffle.partitions=4 --conf spark.executor.memory=768m pyspark-shell",
     )  # fmt: skip
     assert spark_run.returncode == 0, spark_run.stderr[-3000:]
     got = snapshot(env.settings.snapshot_path)
