@@ -103,4 +103,6 @@ def test_a_cluster_master_without_a_lake_is_a_clear_error(publish_env) -> None:
     env.warehouse.close()
     run = metrics(env, "--engine", "spark", RESOLVE311_SPARK_MASTER="spark://127.0.0.1:1")
     assert run.returncode == 2
-    assert run.stderr.startswith("error: the spark master spark://127.0.0.1:1 runs executors on other machines")
+    assert run.stderr.startswith(
+        "error: the spark master spark://127.0.0.1:1 runs executors on other machines"
+    )
