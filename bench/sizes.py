@@ -28,6 +28,8 @@ class Sizes:
     web_load_seconds: float = 120.0
     web_load_days: int = 90
     web_load_scale: float = 0.2
+    publish_days: int = 120
+    publish_scale: float = 0.2
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -50,4 +52,6 @@ QUICK = Sizes(
     web_load_seconds=4.0,
     web_load_days=30,
     web_load_scale=0.02,
+    publish_days=40,
+    publish_scale=0.02,
 )

@@ -16,6 +16,7 @@ SECTIONS = {
     "## 3. Metrics": "| computation | engine | what it computes |",
     "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
     "## 5. Web under load": "| server | users | requests | failed |",
+    "## 6. Publish": "| what | seconds | peak RSS MB | MB written |",
 }
 
 
@@ -80,6 +81,13 @@ def test_metrics_engines_agree(quick_report: str) -> None:
     assert "created/day: 0 of" in metrics
     assert "0 of 0" not in metrics
     assert "| incremental refresh after 1 new day | DuckDB (Ibis) |" in metrics
+
+
+@pytest.mark.slow
+def test_publish_updates_the_lake_incrementally(quick_report: str) -> None:
+    publish = quick_report.split("## 6. Publish")[1]
+    assert "| lake: update after one day (incremental) |" in publish
+    assert "incremental v2" in publish and "full v1" in publish
 
 
 def test_unknown_benchmark_name_is_a_usage_error() -> None:

@@ -1,0 +1,139 @@
+"""Benchmark 5 — publish: the lake after one day vs a full rewrite; PostgreSQL; Spark cluster vs local."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.isolate import Measured, run_isolated
+from bench.report import Section, Table
+from bench.sizes import Sizes
+from bench.warehouse_build import BuiltWarehouse, cached_build, load_next_day
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+SPARK_ARGS = "--conf spark.sql.shuffle.partitions=4 pyspark-shell"
+
+
+def _from_tests(name: str) -> Any:
+    """The tests' server helpers (a PostgreSQL server, a Spark standalone cluster)."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    return importlib.import_module(name)
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def _written_mb(folder: Path, version: int) -> float:
+    """MB of the Parquet files the lake version ``version`` wrote."""
+    prefix = f"part-{version:06d}-"
+    return sum(p.stat().st_size for p in folder.rglob(f"{prefix}*.parquet")) / 2**20
+
+
+def _refresh(
+    home: Path, engine: str = "duckdb", master: str = "local[2]", lake: str | None = None
+) -> Measured:
+    kwargs = {"home": str(home), "engine": engine, "master": master, "lake_url": lake}
+    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": SPARK_ARGS, "PYSPARK_PYTHON": sys.executable}
+    return run_isolated("bench.publish_contenders:refresh", kwargs, env=env, timeout_s=1800)
+
+
+def _lake(home: Path, lake: Path) -> Measured:
+    return run_isolated("bench.publish_contenders:lake", {"home": str(home), "lake_url": str(lake)})
+
+
+def _loaded_yesterday(home: Path) -> None:
+    """Stamp the history as loaded a day earlier, as after yesterday's backfill (the build ran today)."""
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        for table in ("requests", "request_versions"):
+            con.execute(f"UPDATE {table} SET loaded_at = loaded_at - INTERVAL 1 DAY")
+
+
+def _lake_rows(built: BuiltWarehouse, work: Path, table: Table) -> None:
+    home, lake, fresh = built.home, work / "lake", work / "lake-full"
+    first = _lake(home, lake)
+    table.add("lake: first publish (empty lake)", first.seconds, first.peak_rss_mb, _size_mb(lake),
+              _size_mb(lake), first.result.get("detail"), first.error)  # fmt: skip
+    _loaded_yesterday(home)
+    load_next_day(home, built.next_day)
+    _refresh(home)
+    inc = _lake(home, lake)
+    table.add("lake: update after one day (incremental)", inc.seconds, inc.peak_rss_mb, _written_mb(lake, 2),
+              _size_mb(lake), inc.result.get("detail"), inc.error)  # fmt: skip
+    full = _lake(home, fresh)
+    table.add("lake: full rewrite of the same state", full.seconds, full.peak_rss_mb, _size_mb(fresh),
+              _size_mb(fresh), full.result.get("detail"), full.error)  # fmt: skip
+    shutil.rmtree(fresh, ignore_errors=True)
+
+
+def _postgres_row(home: Path, table: Table) -> None:
+    pg = _from_tests("pg_server")
+    if pg.pg_bin() is None:
+        table.add("PostgreSQL: publish the snapshot", None, None, None, None, "skipped: no PostgreSQL", None)
+        return
+    server = pg.PostgresServer.start()
+    try:
+        first = run_isolated("bench.publish_contenders:postgres", {"home": str(home), "url": server.url})
+        table.add("PostgreSQL: publish the snapshot (empty database)", first.seconds, first.peak_rss_mb,
+                  (home / "serving.duckdb").stat().st_size / 2**20, None, first.result.get("detail"), first.error)  # fmt: skip
+        again = run_isolated("bench.publish_contenders:postgres", {"home": str(home), "url": server.url})
+        table.add("PostgreSQL: publish again (swap over live tables)", again.seconds, again.peak_rss_mb,
+                  None, None, again.result.get("detail"), again.error)  # fmt: skip
+    finally:
+        server.stop()
+
+
+def _spark_rows(sizes: Sizes, home: Path, work: Path, table: Table) -> None:
+    duck = _refresh(home)
+    table.add(
+        "metrics full refresh: DuckDB", duck.seconds, duck.peak_rss_mb, None, None, "reference", duck.error
+    )
+    if not sizes.spark:
+        table.add("metrics full refresh: Spark local[2] / cluster", None, None, None, None, "skipped in --quick", None)  # fmt: skip
+        return
+    local = _refresh(home, "spark", "local[2]")
+    table.add("metrics full refresh: Spark local[2]", local.seconds, local.peak_rss_mb, None, None, None, local.error)  # fmt: skip
+    cluster = _from_tests("spark_cluster").SparkCluster.start(workers=2, memory="1g")
+    try:
+        on = _refresh(home, "spark", cluster.master_url, str(work / "lake"))
+    finally:
+        cluster.stop()
+    table.add("metrics full refresh: Spark standalone, 2 workers × 1 core × 1 GB (inputs via the lake)",
+              on.seconds, on.peak_rss_mb, None, None, "driver RSS only; workers not counted", on.error)  # fmt: skip
+
+
+def run(sizes: Sizes, work: Path) -> Section:
+    section = Section("publish", "6. Publish: the lake, PostgreSQL, Spark on a cluster")
+    built = cached_build(
+        sizes.cache, work, date.fromisoformat(sizes.today), sizes.publish_days, sizes.publish_scale
+    )
+    _refresh(built.home)  # the serving snapshot every sink copies (not timed)
+    table = section.table("what", "seconds", "peak RSS MB", "MB written", "lake MB", "detail", "error")
+    _lake_rows(built, work, table)
+    _postgres_row(built.home, table)
+    _spark_rows(sizes, built.home, work, table)
+    section.setup = (
+        f"A warehouse of {built.rows:,} requests ({sizes.publish_days} simulated days at scale "
+        f"{sizes.publish_scale}; building it and the serving snapshot is not timed). The next day brings "
+        f"{built.next_day_rows:,} new or changed rows. The lake is a local folder; PostgreSQL 15 runs on "
+        "the same machine (started by the benchmark, fsync off); the Spark cluster is a master and two "
+        "workers on the same 2 cores. Each step runs in a fresh process. The history is stamped as loaded "
+        "the day before the next day's batch (as after a backfill the day before), so `request_versions` "
+        "has one landing-date partition for the history and one for the new day."
+    )
+    section.notes = [
+        "The issue asks for a 40M-request snapshot in PostgreSQL: what PostgreSQL receives is the serving "
+        "snapshot, whose size grows with the number of agencies × complaint types × boroughs and days of "
+        "history, not with the number of requests; this run's snapshot size is in the PostgreSQL row.",
+        "The Spark cluster shares the same 2 cores as everything else here, so it shows the overhead of "
+        "the cluster path, not its speed-up; that needs machines of its own.",
+    ]
+    return section
