@@ -8,24 +8,9 @@ the dashboard's copy next to the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
 import duckdb
-import pandas as pd
 
-from resolve311.metrics import snapshot
 from resolve311.publish.base import Release
-
-
-def write(
-    target: Path,
-    tables: Mapping[str, pd.DataFrame],
-    meta: Mapping[str, str | None],
-    carry_from: Path | None = None,
-) -> None:
-    """Write the serving file (delegates to the metrics stage's atomic writer)."""
-    snapshot.write_snapshot(target, tables, meta, carry_from=carry_from)
 
 
 class ServingFile:
