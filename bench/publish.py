@@ -74,21 +74,41 @@ def _lake_rows(built: BuiltWarehouse, work: Path, table: Table) -> None:
     shutil.rmtree(fresh, ignore_errors=True)
 
 
-def _postgres_row(home: Path, table: Table) -> None:
+def _postgres_rows(home: Path, grown: tuple[Path, str], table: Table) -> None:
     pg = _from_tests("pg_server")
     if pg.pg_bin() is None:
         table.add("PostgreSQL: publish the snapshot", None, None, None, None, "skipped: no PostgreSQL", None)
         return
     server = pg.PostgresServer.start()
     try:
-        first = run_isolated("bench.publish_contenders:postgres", {"home": str(home), "url": server.url})
-        table.add("PostgreSQL: publish the snapshot (empty database)", first.seconds, first.peak_rss_mb,
-                  (home / "serving.duckdb").stat().st_size / 2**20, None, first.result.get("detail"), first.error)  # fmt: skip
-        again = run_isolated("bench.publish_contenders:postgres", {"home": str(home), "url": server.url})
-        table.add("PostgreSQL: publish again (swap over live tables)", again.seconds, again.peak_rss_mb,
-                  None, None, again.result.get("detail"), again.error)  # fmt: skip
+        for what, where in (("this warehouse's snapshot", home), (grown[1], grown[0])):
+            first = run_isolated("bench.publish_contenders:postgres", {"home": str(where), "url": server.url})
+            table.add(f"PostgreSQL: publish {what}", first.seconds, first.peak_rss_mb,
+                      (where / "serving.duckdb").stat().st_size / 2**20, None, first.result.get("detail"), first.error)  # fmt: skip
+        again = run_isolated("bench.publish_contenders:postgres", {"home": str(grown[0]), "url": server.url})
+        table.add("PostgreSQL: publish the grown snapshot again (swap over live tables)", again.seconds,
+                  again.peak_rss_mb, None, None, again.result.get("detail"), again.error)  # fmt: skip
     finally:
         server.stop()
+
+
+def _grow(home: Path, work: Path, sizes: Sizes) -> tuple[Path, str]:
+    """A home whose snapshot spans the history of ``web_target_requests`` NYC requests (bench.snapshot_scale).
+
+    The warehouse is at ``publish_scale`` of NYC's volume, so the history is grown to the number of
+    days that many real requests take (target × scale requests at this warehouse's rate).
+    """
+    from bench.snapshot_scale import scale_snapshot
+
+    grown = work / "grown-home"
+    grown.mkdir(parents=True, exist_ok=True)
+    target = int(sizes.web_target_requests * sizes.publish_scale)
+    info = scale_snapshot(home / "serving.duckdb", grown / "serving.duckdb", target)
+    years = info["history_days"] / 365.25
+    return (
+        grown,
+        f"the snapshot grown to the {years:.1f}-year history of {sizes.web_target_requests:,} NYC requests",
+    )
 
 
 def _spark_rows(sizes: Sizes, home: Path, work: Path, table: Table) -> None:
@@ -118,7 +138,7 @@ def run(sizes: Sizes, work: Path) -> Section:
     _refresh(built.home)  # the serving snapshot every sink copies (not timed)
     table = section.table("what", "seconds", "peak RSS MB", "MB written", "lake MB", "detail", "error")
     _lake_rows(built, work, table)
-    _postgres_row(built.home, table)
+    _postgres_rows(built.home, _grow(built.home, work, sizes), table)
     _spark_rows(sizes, built.home, work, table)
     section.setup = (
         f"A warehouse of {built.rows:,} requests ({sizes.publish_days} simulated days at scale "
@@ -130,9 +150,11 @@ def run(sizes: Sizes, work: Path) -> Section:
         "has one landing-date partition for the history and one for the new day."
     )
     section.notes = [
-        "The issue asks for a 40M-request snapshot in PostgreSQL: what PostgreSQL receives is the serving "
-        "snapshot, whose size grows with the number of agencies × complaint types × boroughs and days of "
-        "history, not with the number of requests; this run's snapshot size is in the PostgreSQL row.",
+        "PostgreSQL receives the serving snapshot, whose size grows with the groups (agencies × complaint "
+        "types × boroughs) and the weeks of history, not with the number of requests. The 'grown' row "
+        "extends this snapshot's weekly series back over the years that 40M NYC requests span, the way the "
+        "web benchmark does (bench/snapshot_scale.py); its groups are those of this smaller warehouse, so a "
+        "real NYC snapshot, with more complaint types per agency, would be proportionally larger.",
         "The Spark cluster shares the same 2 cores as everything else here, so it shows the overhead of "
         "the cluster path, not its speed-up; that needs machines of its own.",
     ]
