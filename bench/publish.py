@@ -57,21 +57,33 @@ def _loaded_yesterday(home: Path) -> None:
             con.execute(f"UPDATE {table} SET loaded_at = loaded_at - INTERVAL 1 DAY")
 
 
-def _lake_rows(built: BuiltWarehouse, work: Path, table: Table) -> None:
+def _lake_rows(built: BuiltWarehouse, work: Path, table: Table) -> list[str]:
+    """First publish, the update after one day, and a full rewrite of the same state; returns notes."""
     home, lake, fresh = built.home, work / "lake", work / "lake-full"
+    _loaded_yesterday(home)
     first = _lake(home, lake)
     table.add("lake: first publish (empty lake)", first.seconds, first.peak_rss_mb, _size_mb(lake),
               _size_mb(lake), first.result.get("detail"), first.error)  # fmt: skip
-    _loaded_yesterday(home)
     load_next_day(home, built.next_day)
     _refresh(home)
     inc = _lake(home, lake)
-    table.add("lake: update after one day (incremental)", inc.seconds, inc.peak_rss_mb, _written_mb(lake, 2),
+    inc_mb = _written_mb(lake, 2)
+    table.add("lake: update after one day (incremental)", inc.seconds, inc.peak_rss_mb, inc_mb,
               _size_mb(lake), inc.result.get("detail"), inc.error)  # fmt: skip
     full = _lake(home, fresh)
-    table.add("lake: full rewrite of the same state", full.seconds, full.peak_rss_mb, _size_mb(fresh),
-              _size_mb(fresh), full.result.get("detail"), full.error)  # fmt: skip
+    full_mb = _size_mb(fresh)
+    table.add("lake: full rewrite of the same state", full.seconds, full.peak_rss_mb, full_mb,
+              full_mb, full.result.get("detail"), full.error)  # fmt: skip
     shutil.rmtree(fresh, ignore_errors=True)
+    if not (inc.ok and full.ok):
+        return []
+    return [
+        f"After one day the incremental lake update takes {inc.seconds:.1f} s and writes {inc_mb:.1f} MB, "
+        f"against {full.seconds:.1f} s and {full_mb:.1f} MB for a full rewrite. It saves less than one might "
+        "hope on this short history: one day's changes (late closes, edits) touch requests created in most "
+        "of its months, and each touched month is rewritten whole; with years of history the old months "
+        "rarely change and the saving grows."
+    ]
 
 
 def _postgres_rows(home: Path, grown: tuple[Path, str], table: Table) -> None:
@@ -137,7 +149,7 @@ def run(sizes: Sizes, work: Path) -> Section:
     )
     _refresh(built.home)  # the serving snapshot every sink copies (not timed)
     table = section.table("what", "seconds", "peak RSS MB", "MB written", "lake MB", "detail", "error")
-    _lake_rows(built, work, table)
+    lake_notes = _lake_rows(built, work, table)
     _postgres_rows(built.home, _grow(built.home, work, sizes), table)
     _spark_rows(sizes, built.home, work, table)
     section.setup = (
@@ -150,6 +162,7 @@ def run(sizes: Sizes, work: Path) -> Section:
         "has one landing-date partition for the history and one for the new day."
     )
     section.notes = [
+        *lake_notes,
         "PostgreSQL receives the serving snapshot, whose size grows with the groups (agencies × complaint "
         "types × boroughs) and the weeks of history, not with the number of requests. The 'grown' row "
         "extends this snapshot's weekly series back over the years that 40M NYC requests span, the way the "
