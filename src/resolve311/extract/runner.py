@@ -238,7 +238,9 @@ def _after_run(settings: Settings, report: RunReport, *, full: bool) -> None:
         report.metrics = f"failed: {exc}"
         log.exception("metrics step failed")
     try:  # copy the snapshot to the other sinks (lake, PostgreSQL); each outcome is in the ledger
-        importlib.import_module("resolve311.publish").publish_release(settings, run_id=report.run_id)
+        from resolve311.publish import publish_release
+
+        publish_release(settings, run_id=report.run_id)
     except Exception:
         log.exception("publish step failed")
 
