@@ -9,6 +9,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from resolve311.metrics import registry
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS
 from resolve311.metrics.windows import bucket_of_unit
 
@@ -23,12 +24,7 @@ COUNT_COLS: Final[tuple[str, ...]] = (
 QUANTILE_COLS: Final[tuple[str, ...]] = (
     "ttc_median_h", "ttc_p90_h", "backlog_age_median_h", "backlog_age_p90_h", "km_median_h",
 )  # fmt: skip
-METRICS: Final[tuple[str, ...]] = (
-    "created_per_day", "closed_per_day", "net_backlog_change_per_day", "backlog_end",
-    "backlog_age_median_h", "backlog_age_p90_h", "ttc_median_h", "ttc_p90_h",
-    *(f"closed_within_{d}d" for d in COHORT_DAYS),
-    "km_median_h", "on_time_share", "admin_close_share", "dirty_share",
-)  # fmt: skip
+METRICS: Final[tuple[str, ...]] = registry.NAMES
 SCORECARD_COLUMNS: Final[list[str]] = [
     *G, "window", "baseline", "metric", "recent", "historical", "diff_abs", "diff_rel",
     "score", "anomaly", "small_sample", "n_recent", "n_historical",

@@ -8,6 +8,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, jsonify, request
 
 from resolve311.errors import SnapshotMissing
+from resolve311.metrics import registry
 from resolve311.web import jsonable, queries
 from resolve311.web.figures import recent_range
 from resolve311.web.filters import (
@@ -69,6 +70,7 @@ def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
     routes: dict[str, Callable[..., Any]] = {
         "/openapi.json": lambda: openapi_document(),
         "/status": lambda: status(reader),
+        "/metrics": lambda: {"metrics": registry.as_json()},
         "/agencies": lambda: agencies(reader, filters_for()),
         "/agencies/<code>/scorecard": lambda code: scorecard(reader, filters_for(code)),
         "/agencies/<code>/heatmap": lambda code: heatmap(reader, filters_for(code)),
@@ -166,7 +168,7 @@ def agencies(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
 
 
 def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
-    rows = [jsonable.row(r, drop=GROUP_COLUMNS) for r in queries.scorecard(reader, f)]
+    rows = [_with_spec(jsonable.row(r, drop=GROUP_COLUMNS)) for r in queries.scorecard(reader, f)]
     drivers = (
         [jsonable.row(r) for r in queries.drivers(reader, f)] if not (f.complaint_type or f.borough) else []
     )
@@ -177,6 +179,14 @@ def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
         "metrics": rows,
         "drivers": drivers,
     }
+
+
+def _with_spec(row: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard row with its registry entry (label, unit, population, direction)."""
+    info = registry.spec(str(row.get("metric")))
+    if info is not None:
+        row.update(label=info.label, unit=info.unit, population=info.population, direction=info.direction)
+    return row
 
 
 def heatmap(reader: SnapshotReader, f: Filters) -> dict[str, Any]:

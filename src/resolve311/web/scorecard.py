@@ -5,35 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-Unit = Literal["count", "hours", "share"]
+from resolve311.metrics import registry
+from resolve311.metrics.registry import MetricSpec, Unit
 
+METRICS: Final[dict[str, MetricSpec]] = registry.BY_NAME
 
-@dataclass(frozen=True)
-class MetricInfo:
-    label: str
-    unit: Unit
-
-
-METRICS: Final[dict[str, MetricInfo]] = {
-    "created_per_day": MetricInfo("Created per day", "count"),
-    "closed_per_day": MetricInfo("Closed per day", "count"),
-    "net_backlog_change_per_day": MetricInfo("Net backlog change per day", "count"),
-    "backlog_end": MetricInfo("Open backlog", "count"),
-    "backlog_age_median_h": MetricInfo("Backlog age, median", "hours"),
-    "backlog_age_p90_h": MetricInfo("Backlog age, p90", "hours"),
-    "ttc_median_h": MetricInfo("Time to close, median", "hours"),
-    "ttc_p90_h": MetricInfo("Time to close, p90", "hours"),
-    "closed_within_1d": MetricInfo("Closed within 1 day", "share"),
-    "closed_within_3d": MetricInfo("Closed within 3 days", "share"),
-    "closed_within_7d": MetricInfo("Closed within 7 days", "share"),
-    "closed_within_30d": MetricInfo("Closed within 30 days", "share"),
-    "km_median_h": MetricInfo("Kaplan–Meier median time open", "hours"),
-    "on_time_share": MetricInfo("Closed on time (SLA)", "share"),
-    "admin_close_share": MetricInfo("Administrative closures", "share"),
-    "dirty_share": MetricInfo("Dirty records", "share"),
-}
 
 #: The overview's columns: volume, closures, backlog, median time to close, cohort timeliness.
 HEADLINE: Final[tuple[tuple[str, str], ...]] = (

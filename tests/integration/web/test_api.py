@@ -129,11 +129,23 @@ def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
         "/api/status",
+        "/api/metrics",
         "/api/agencies",
         "/api/agencies/{code}/scorecard",
         "/api/agencies/{code}/heatmap",
         "/api/agencies/{code}/series",
     }
+
+
+def test_metrics_endpoint_is_the_registry_and_scorecard_rows_carry_it(client: FlaskClient) -> None:
+    body = get_json(client, "/api/metrics")
+    names = [m["metric"] for m in body["metrics"]]
+    assert names[0] == "created_per_day" and "closed_within_7d" in names
+    cohort = next(m for m in body["metrics"] if m["metric"] == "closed_within_7d")
+    assert cohort["unit"] == "share" and cohort["population"] == "cohort_7d"
+    rows = get_json(client, "/api/agencies/NYPD/scorecard")["metrics"]
+    ttc = next(r for r in rows if r["metric"] == "ttc_median_h")
+    assert ttc["unit"] == "hours" and ttc["population"] == "closed" and ttc["direction"] == "up_bad"
 
 
 def test_without_a_snapshot_status_says_so_and_data_endpoints_are_503(empty_client: FlaskClient) -> None:
