@@ -85,7 +85,9 @@ def _refresh(
         snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
         return RefreshReport("empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path)
     ctx = _context(con, settings, as_of)
-    staging.create_work_relations(con, dnum(ctx.as_of_date) - unit_span_days(28), _sorted(days))
+    staging.create_work_relations(
+        con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
+    )
     with _inputs(con, settings, engine_name) as inputs:
         if days is None or days:
             counts = definitions.day_counts(inputs.day_requests, _sorted(days))

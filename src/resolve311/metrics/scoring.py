@@ -18,7 +18,7 @@ MAD_SCALE: Final[float] = 1.4826
 MIN_SCORE_UNITS: Final[int] = 3
 
 COUNT_COLS: Final[tuple[str, ...]] = (
-    "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end",
+    "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end", "n_open",
     *(f"elig_{d}d" for d in COHORT_DAYS), *(f"within_{d}d" for d in COHORT_DAYS),
 )  # fmt: skip
 QUANTILE_COLS: Final[tuple[str, ...]] = (
@@ -64,6 +64,22 @@ def metric_values(df: pd.DataFrame, days: int, sla_loaded: bool) -> pd.DataFrame
     return out
 
 
+def population_sizes(df: pd.DataFrame) -> pd.DataFrame:
+    """Each metric's own n (what its ``population`` in the registry counts), per row of counts."""
+    by_population = {
+        "created": df["n_created"],
+        "closed": df["n_closed"],
+        "created_closed": df["n_created"] + df["n_closed"],
+        "open": df["n_open"],
+        "with_target": df["n_with_target"],
+        **{f"cohort_{d}d": df[f"elig_{d}d"] for d in COHORT_DAYS},
+    }
+    out = df[[c for c in df.columns if c in (*G, "unit", "bucket")]].copy()
+    for m in registry.REGISTRY:
+        out[m.name] = by_population[m.population].astype("int64")
+    return out
+
+
 def unit_table(
     frames: Sequence[pd.DataFrame], covered_units: Sequence[int], backlog_units: Sequence[int]
 ) -> pd.DataFrame:
@@ -84,6 +100,7 @@ def unit_table(
         if col not in table:
             table[col] = np.nan
     table["backlog_end"] = table["backlog_end"].astype(float).where(table["unit"].isin(list(backlog_units)))
+    table["n_open"] = table["backlog_end"].fillna(0).astype("int64")
     table["bucket"] = table["unit"].map(bucket_of_unit)
     table["n_units"] = 1
     return table
@@ -125,20 +142,22 @@ def robust_scores(unit_values: pd.DataFrame, recent: pd.DataFrame) -> pd.DataFra
 
 
 def scorecard(units: pd.DataFrame, buckets: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
-    """Scorecard rows for one window, both baselines."""
+    """Scorecard rows for one window, both baselines; ``n_recent``/``n_historical`` per metric."""
     unit_values = metric_values(units, p.days, p.sla_loaded)
     bucket_values = _long(metric_values(buckets, p.days, p.sla_loaded), "bucket")
-    recent = bucket_values[bucket_values["bucket"] == "recent"].rename(columns={"value": "recent"})
-    recent = recent.drop(columns="bucket")
-    n_by_bucket = buckets.set_index([*G, "bucket"])["n_created"]
-    scores = robust_scores(unit_values, recent)
+    sizes = _long(population_sizes(buckets), "bucket").rename(columns={"value": "n"})
+    bucket_values = bucket_values.merge(sizes, on=[*G, "bucket", "metric"], how="left")
+    recent = bucket_values[bucket_values["bucket"] == "recent"]
+    recent = recent.rename(columns={"value": "recent", "n": "n_recent"}).drop(columns="bucket")
+    scores = robust_scores(unit_values, recent[[*G, "metric", "recent"]])
     parts = []
     for baseline in ("8w", "1y"):
         hist = bucket_values[bucket_values["bucket"] == baseline].drop(columns="bucket")
-        rows = recent.merge(hist.rename(columns={"value": "historical"}), on=[*G, "metric"], how="left")
+        hist = hist.rename(columns={"value": "historical", "n": "n_historical"})
+        rows = recent.merge(hist, on=[*G, "metric"], how="left")
         rows["baseline"] = baseline
-        rows["n_recent"] = _lookup(n_by_bucket, rows, "recent").fillna(0).astype("int64")
-        rows["n_historical"] = _lookup(n_by_bucket, rows, baseline).astype("Int64")
+        rows["n_recent"] = rows["n_recent"].fillna(0).astype("int64")
+        rows["n_historical"] = rows["n_historical"].astype("Int64")
         if baseline == "8w":
             rows = rows.merge(scores, on=[*G, "metric"], how="left")
         else:
@@ -146,11 +165,6 @@ def scorecard(units: pd.DataFrame, buckets: pd.DataFrame, p: ScoreParams) -> pd.
         parts.append(rows)
     out = pd.concat(parts, ignore_index=True)
     return _finish(out, p)
-
-
-def _lookup(series: pd.Series, rows: pd.DataFrame, bucket: str) -> pd.Series:
-    index = pd.MultiIndex.from_arrays([rows[c] for c in G] + [pd.Series([bucket] * len(rows))])
-    return pd.Series(series.reindex(index).to_numpy(), index=rows.index)
 
 
 def _finish(out: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from resolve311.errors import ConfigError
 from resolve311.web import figures, queries
 from resolve311.web.components import show_time
 from resolve311.web.filters import Filters, parse_filters
-from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
+from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, n_text, rank_agencies
 from resolve311.web.snapshot import SnapshotReader
 
 STYLE = Path(__file__).parent / "assets" / "style.css"
@@ -120,8 +120,9 @@ def _cell(metric: str, row: dict[str, Any] | None) -> str:
     if not row:
         return "<td>–</td>"
     diff = f"{fmt(metric, row.get('diff_abs'), signed=True)} {fmt_rel(row.get('diff_rel'))}"
+    small = " class='cell-small'" if row.get("small_sample") else ""
     return (
-        f"<td><div class='cell-recent'>{E(fmt(metric, row.get('recent')))}</div>"
+        f"<td{small} title='{E(n_text(metric, row), quote=True)}'><div class='cell-recent'>{E(fmt(metric, row.get('recent')))}</div>"
         f"<div class='cell-historical'>{E(fmt(metric, row.get('historical')))}</div>"
         f"<div class='cell-diff'>{E(diff)}</div></td>"
     )

@@ -61,6 +61,20 @@ def fmt(metric: str, value: Any, *, signed: bool = False) -> str:
     return f"{sign}{v:,.0f}" if abs(v) >= 100 else f"{sign}{v:,.1f}"
 
 
+def n_text(metric: str, row: dict[str, Any] | None) -> str:
+    """Hover text naming a value's own n: "n = 14 recent · 380 historical (requests validly closed …)"."""
+    row = row or {}
+    info = METRICS.get(metric)
+    what = registry.POPULATION_TEXT[info.population] if info else "observations"
+
+    def count(key: str) -> str:
+        v = number(row.get(key))
+        return "–" if v is None else f"{v:,.0f}"
+
+    small = " — small sample: not flagged, not ranked" if row.get("small_sample") else ""
+    return f"n = {count('n_recent')} recent · {count('n_historical')} historical ({what}){small}"
+
+
 def fmt_rel(value: Any) -> str:
     v = number(value)
     return "" if v is None else f"{v * 100:+.0f}%"
@@ -79,17 +93,27 @@ class AgencyScore:
 
 
 def rank_agencies(rows: Iterable[dict[str, Any]]) -> list[AgencyScore]:
-    """Group scorecard rows by agency; sort by the largest |score|, small samples last."""
+    """Group scorecard rows by agency; sort by the largest |score| of a metric that is not a small sample.
+
+    A small value never flags or ranks its agency; an agency all of whose values
+    are small is marked small and listed last.
+    """
     by_agency: dict[str, AgencyScore] = {}
+    sizes: dict[str, list[bool]] = {}
     for row in rows:
         code = str(row["agency"])
         score = by_agency.setdefault(code, AgencyScore(code, str(row.get("agency_name") or code)))
         score.metrics[str(row["metric"])] = row
+        small = bool(row.get("small_sample"))
+        sizes.setdefault(code, []).append(small)
+        if small:
+            continue
         score.anomaly = score.anomaly or bool(row.get("anomaly"))
-        score.small_sample = score.small_sample or bool(row.get("small_sample"))
         z = number(row.get("score"))
         if z is not None and (score.movement is None or abs(z) > score.movement):
             score.movement = abs(z)
+    for code, score in by_agency.items():
+        score.small_sample = all(sizes[code])
     return sorted(by_agency.values(), key=_rank_key)
 
 

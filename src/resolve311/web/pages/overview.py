@@ -10,7 +10,7 @@ from resolve311.errors import SnapshotMissing
 from resolve311.web import components, ids, queries
 from resolve311.web.context import WebContext, current, page, page_filters
 from resolve311.web.filters import BASELINES, WINDOWS, Filters, parse_filters
-from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
+from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, n_text, rank_agencies
 
 
 def layout(**query: Any) -> html.Div:
@@ -96,17 +96,22 @@ def _row(s: AgencyScore, f: Filters) -> html.Tr:
 def _metric_cell(metric: str, row: dict[str, Any] | None) -> html.Td:
     if not row:
         return html.Td("–")
-    flag = " ⚑" if row.get("anomaly") else ""
+    flag = " ⚑" if row.get("anomaly") and not row.get("small_sample") else ""
+    hover = n_text(metric, row)
     return html.Td(
-        [
-            html.Div(fmt(metric, row.get("recent")), className="cell-recent", title="recent"),
-            html.Div(fmt(metric, row.get("historical")), className="cell-historical", title="historical"),
+        className="cell-small" if row.get("small_sample") else None,
+        title=hover,
+        children=[
+            html.Div(fmt(metric, row.get("recent")), className="cell-recent", title=f"recent · {hover}"),
+            html.Div(
+                fmt(metric, row.get("historical")), className="cell-historical", title=f"historical · {hover}"
+            ),
             html.Div(
                 f"{fmt(metric, row.get('diff_abs'), signed=True)} {fmt_rel(row.get('diff_rel'))}{flag}",
                 className="cell-diff",
-                title="difference",
+                title=f"difference · {hover}",
             ),
-        ]
+        ],
     )
 
 
