@@ -25,8 +25,9 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.metrics import daily, definitions, engines, snapshot, staging
+from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
+from resolve311.metrics.panel import load_panel
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
@@ -94,6 +95,7 @@ def _refresh(
             created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
         tables = compute_all(inputs, ctx)
+    tables |= _calibrate(con, ctx, settings, tables)
     history, history_meta = _history_tables(con, source, ctx)
     daily.write_state(con, source, as_of)
     meta |= {
@@ -173,6 +175,26 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
         anomaly_threshold=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )
+
+
+def _calibrate(
+    con: duckdb.DuckDBPyConnection, ctx: Context, settings: Settings, tables: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Calibrate the flag on each agency's history; the scorecard with thresholds and p-values."""
+    last = dnum(ctx.as_of_date)
+    first = max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS)
+    panel = load_panel(con, first, last)
+    if panel is None:
+        return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
+    params = calibration.CalibrationParams(
+        as_of_index=last - first,
+        history_index=dnum(ctx.history_start) - first,
+        target_rate=settings.anomaly_target_rate,
+        floor=settings.anomaly_threshold,
+        min_group_size=settings.min_group_size,
+    )
+    cal = calibration.calibrate(panel, params)
+    return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
 
 
 def _history_tables(

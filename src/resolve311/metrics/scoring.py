@@ -16,6 +16,8 @@ from resolve311.metrics.windows import bucket_of_unit
 G: Final[list[str]] = list(GROUP_COLS)
 MAD_SCALE: Final[float] = 1.4826
 MIN_SCORE_UNITS: Final[int] = 3
+#: With at least this many units the score is centred on their mean without the lowest and highest.
+TRIM_MIN_UNITS: Final[int] = 5
 
 COUNT_COLS: Final[tuple[str, ...]] = (
     "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end", "n_open",
@@ -27,7 +29,7 @@ QUANTILE_COLS: Final[tuple[str, ...]] = (
 METRICS: Final[tuple[str, ...]] = registry.NAMES
 SCORECARD_COLUMNS: Final[list[str]] = [
     *G, "window", "baseline", "metric", "recent", "historical", "diff_abs", "diff_rel",
-    "score", "anomaly", "small_sample", "n_recent", "n_historical",
+    "score", "anomaly", "small_sample", "n_recent", "n_historical", "threshold", "p_value",
 ]  # fmt: skip
 
 
@@ -126,18 +128,31 @@ def _long(values: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def robust_scores(unit_values: pd.DataFrame, recent: pd.DataFrame) -> pd.DataFrame:
-    """(recent − median) / (1.4826·MAD) over the 8-week units; NULL with < 3 values or MAD 0."""
+    """(recent − centre) / (1.4826·MAD) over the 8-week units; NULL with < 3 values or MAD 0.
+
+    The centre is the mean of the units without the lowest and the highest (with
+    at least TRIM_MIN_UNITS units; the median with fewer): robust to one odd week,
+    and unlike the median not biased for skewed metrics (quantiles, small counts).
+    """
     base = _long(unit_values[unit_values["bucket"] == "8w"], "unit").dropna(subset=["value"])
     grouped = base.groupby([*G, "metric"])["value"]
     med = grouped.median().rename("med")
     base = base.join(med, on=[*G, "metric"])
     base["dev"] = (base["value"] - base["med"]).abs()
+    trimmed = (grouped.sum() - grouped.min() - grouped.max()) / (grouped.size() - 2).clip(lower=1)
     stats = pd.concat(
-        [med, base.groupby([*G, "metric"])["dev"].median().rename("mad"), grouped.size().rename("k")], axis=1
+        [
+            med,
+            base.groupby([*G, "metric"])["dev"].median().rename("mad"),
+            grouped.size().rename("k"),
+            trimmed.rename("trimmed"),
+        ],
+        axis=1,
     ).reset_index()
+    stats["centre"] = stats["trimmed"].where(stats["k"] >= TRIM_MIN_UNITS, stats["med"])
     out = recent.merge(stats, on=[*G, "metric"], how="left")
     ok = (out["k"] >= MIN_SCORE_UNITS) & (out["mad"] > 0)
-    out["score"] = ((out["recent"] - out["med"]) / (MAD_SCALE * out["mad"])).where(ok)
+    out["score"] = ((out["recent"] - out["centre"]) / (MAD_SCALE * out["mad"])).where(ok)
     return out[[*G, "metric", "score"]]
 
 
@@ -177,6 +192,10 @@ def _finish(out: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
     out["diff_rel"] = out["diff_abs"] / hist
     n_hist = out["n_historical"].fillna(0)
     out["small_sample"] = (out["n_recent"] < p.min_group_size) | (n_hist < p.min_group_size)
-    flagged = out["score"].abs() > p.anomaly_threshold
+    # the calibrated thresholds are applied after the windows are stacked (calibration.apply);
+    # until then the fixed floor stands in, so a scorecard computed alone is still consistent
+    out["threshold"] = p.anomaly_threshold
+    out["p_value"] = np.nan
+    flagged = out["score"].abs() > out["threshold"]
     out["anomaly"] = flagged.fillna(False).astype(bool) & ~out["small_sample"].astype(bool)
     return out[SCORECARD_COLUMNS].reset_index(drop=True)
