@@ -87,16 +87,20 @@ class AgencyScore:
     agency: str
     agency_name: str
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    movement: float | None = None
+    movement: float | None = None  # largest |robust score| of a value that is not a small sample
     anomaly: bool = False
     small_sample: bool = False
+    evidence: float | None = None  # strongest flag: |score| / calibrated threshold (> 1)
+    p_value: float | None = None  # smallest empirical p-value of a value that is not a small sample
 
 
 def rank_agencies(rows: Iterable[dict[str, Any]]) -> list[AgencyScore]:
-    """Group scorecard rows by agency; sort by the largest |score| of a metric that is not a small sample.
+    """Group scorecard rows by agency; rank by calibrated evidence, small samples last.
 
-    A small value never flags or ranks its agency; an agency all of whose values
-    are small is marked small and listed last.
+    Flagged agencies first, by their strongest flag (|score| / calibrated
+    threshold); then the others by their smallest p-value against their own
+    history. A small value never flags or ranks its agency; an agency all of
+    whose values are small is marked small and listed last.
     """
     by_agency: dict[str, AgencyScore] = {}
     sizes: dict[str, list[bool]] = {}
@@ -106,16 +110,31 @@ def rank_agencies(rows: Iterable[dict[str, Any]]) -> list[AgencyScore]:
         score.metrics[str(row["metric"])] = row
         small = bool(row.get("small_sample"))
         sizes.setdefault(code, []).append(small)
-        if small:
-            continue
-        score.anomaly = score.anomaly or bool(row.get("anomaly"))
-        z = number(row.get("score"))
-        if z is not None and (score.movement is None or abs(z) > score.movement):
-            score.movement = abs(z)
+        if not small:
+            _add_evidence(score, row)
     for code, score in by_agency.items():
         score.small_sample = all(sizes[code])
     return sorted(by_agency.values(), key=_rank_key)
 
 
-def _rank_key(s: AgencyScore) -> tuple[int, float, str]:
-    return (1 if s.small_sample else 0, -(s.movement or 0.0), s.agency)
+def _add_evidence(score: AgencyScore, row: dict[str, Any]) -> None:
+    z, t, p = number(row.get("score")), number(row.get("threshold")), number(row.get("p_value"))
+    if z is not None and (score.movement is None or abs(z) > score.movement):
+        score.movement = abs(z)
+    if p is not None and (score.p_value is None or p < score.p_value):
+        score.p_value = p
+    if not row.get("anomaly"):
+        return
+    score.anomaly = True
+    if z is not None and t:
+        strength = abs(z) / t
+        score.evidence = strength if score.evidence is None else max(score.evidence, strength)
+
+
+def _rank_key(s: AgencyScore) -> tuple[int, float, float, str]:
+    return (
+        1 if s.small_sample else 0,
+        -(s.evidence or 0.0),
+        s.p_value if s.p_value is not None else 2.0,
+        s.agency,
+    )
