@@ -28,7 +28,7 @@ class Sizes:
     web_load_seconds: float = 120.0
     web_load_days: int = 90
     web_load_scale: float = 0.2
-    detection_days: int = 660
+    detection_days: int = 1040
     detection_scale: float = 1.0
     detection_incidents: int = 36
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
@@ -53,7 +53,7 @@ QUICK = Sizes(
     web_load_seconds=4.0,
     web_load_days=30,
     web_load_scale=0.02,
-    detection_days=420,
+    detection_days=760,
     detection_scale=0.3,
     detection_incidents=6,
 )

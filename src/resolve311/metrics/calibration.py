@@ -1,7 +1,9 @@
 """Calibrate the anomaly flag on each agency's own history of scores (pure numpy/pandas).
 
 For every agency (and the city), metric and window, the robust score the
-scorecard would have published is recomputed for each of the last 365 days from
+scorecard would have published is recomputed for each of 365 days (ending
+GUARD_DAYS = 28 days before the as-of date, so an ongoing incident does not
+raise its own threshold) from
 the daily panel (``panel.py``): the window's value ending that day against the
 same window 1..8 whole weeks earlier — the scorecard's rule. The flag's threshold
 is the ``1 − target/3`` empirical quantile of |score| over those days (never below
@@ -27,6 +29,9 @@ from resolve311.metrics.scoring import MAD_SCALE, MIN_SCORE_UNITS, TRIM_MIN_UNIT
 from resolve311.metrics.windows import WINDOW_DAYS, WINDOWS, unit_shift
 
 HISTORY_DAYS: Final[int] = 365
+#: The history ends this many days before the as-of date, so an ongoing incident (up to 4 weeks
+#: old) is not part of the "ordinary" history that sets its own threshold.
+GUARD_DAYS: Final[int] = 28
 FOLD_BLOCK_DAYS: Final[int] = 28
 FOLDS: Final[int] = 4
 #: The threshold is the 1 − target/TAIL_MARGIN quantile: a margin for the noise of a 1-in-100 tail
@@ -34,7 +39,7 @@ FOLDS: Final[int] = 4
 TAIL_MARGIN: Final[float] = 3.0
 BACKLOG_WARMUP_DAYS: Final[int] = 90
 #: Days of panel needed before the evaluated year: 8 units of 28 days, a window, the longest cohort lag.
-PANEL_LOOKBACK_DAYS: Final[int] = HISTORY_DAYS + 8 * 28 + 28 + max(COHORT_DAYS)
+PANEL_LOOKBACK_DAYS: Final[int] = GUARD_DAYS + HISTORY_DAYS + 8 * 28 + 28 + max(COHORT_DAYS)
 #: Metrics whose history the daily panel can reproduce; the others are not calibrated (never flagged).
 CALIBRATED: Final[tuple[str, ...]] = (
     "created_per_day", "closed_per_day", "net_backlog_change_per_day", "backlog_end",
@@ -192,8 +197,8 @@ def calibrate(panel: Panel, p: CalibrationParams) -> Calibration:
     rows: list[dict[str, object]] = []
     history: dict[tuple[str, str, str], np.ndarray] = {}
     n_days = panel.counts["created"].shape[1]
-    recent = np.arange(n_days) > p.as_of_index - HISTORY_DAYS
-    recent &= np.arange(n_days) <= p.as_of_index
+    end = p.as_of_index - GUARD_DAYS
+    recent = (np.arange(n_days) > end - HISTORY_DAYS) & (np.arange(n_days) <= end)
     for window in WINDOWS:
         days = WINDOW_DAYS[window]
         for metric, (value, n) in window_values(panel, days).items():

@@ -46,6 +46,16 @@ DEFAULT_AGENCIES: Final[tuple[AgencyProfile, ...]] = (
     AgencyProfile("DEP", 25, 48.0, 1.2),
     AgencyProfile("DPR", 12, 120.0, 1.3),
 )
+#: A larger city: the six above and six more (the detection benchmark and the stationary test).
+TWELVE_AGENCIES: Final[tuple[AgencyProfile, ...]] = (
+    *DEFAULT_AGENCIES,
+    AgencyProfile("DHS", 55, 20.0, 1.0),
+    AgencyProfile("DOB", 30, 150.0, 1.2),
+    AgencyProfile("DOHMH", 20, 100.0, 1.1),
+    AgencyProfile("TLC", 15, 200.0, 1.0),
+    AgencyProfile("DCWP", 10, 240.0, 1.0),
+    AgencyProfile("EDC", 6, 48.0, 1.0),
+)
 TYPES: Final[tuple[str, ...]] = ("General", "Other")
 BOROUGHS: Final[tuple[str, ...]] = ("BROOKLYN", "QUEENS", "BRONX")
 

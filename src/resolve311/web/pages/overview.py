@@ -172,6 +172,7 @@ def _metric_cell(metric: str, row: dict[str, Any] | None) -> html.Td:
                 className="cell-diff",
                 title=f"difference · {hover}",
             ),
+            html.Div(hover, className="hover-n"),  # shown on hover (CSS)
         ],
     )
 
