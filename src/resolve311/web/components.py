@@ -109,6 +109,7 @@ def kpi_card(label: str, metric: str, row: dict[str, Any] | None) -> html.Div:
     if row.get("small_sample"):
         children.append(badge("small sample", "small", "too few requests to rank"))
     small = bool(row.get("small_sample"))
+    children.append(html.Div(n_text(metric, row), className="hover-n"))  # shown on hover (CSS)
     return html.Div(
         className="kpi kpi-small" if small else "kpi", children=children, title=n_text(metric, row)
     )

@@ -97,7 +97,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/api/agencies": _get(
-                "Every agency with its headline metrics, most moved first.",
+                "Every agency with its headline metrics and flags, strongest calibrated evidence first.",
                 [WINDOW, BASELINE],
                 "Agencies.",
                 agency=False,

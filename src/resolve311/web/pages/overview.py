@@ -1,4 +1,4 @@
-"""Overview: every agency's scorecard, most moved first; a click opens its view."""
+"""Overview: every agency's scorecard, strongest calibrated evidence first, with a one-line summary per flag; a click opens its view."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
             dcc.Location(id=ids.OVERVIEW_URL, refresh=False),
             html.H1("Who is slipping?"),
             html.P(
-                "Each agency's recent window against its own history, the most moved first. "
+                "Each agency's recent window against its own history, the strongest evidence first. "
                 "Click an agency to open its view.",
                 className="subtitle",
             ),
