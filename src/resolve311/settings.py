@@ -93,7 +93,9 @@ class Settings(BaseSettings):
         description="Target false-alarm rate per agency-metric-day; each agency's thresholds are calibrated on its own history to stay at or below it.",
     )
     min_group_size: int = Field(
-        20, ge=1, description="Groups with fewer requests per window are marked small, not ranked."
+        20,
+        ge=1,
+        description="Values whose own n (the metric's population) is below this are small: greyed, never flagged or ranked.",
     )
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Metric engine.")
     spark_master: str = Field("local[2]", description="Spark master URL or sc:// Spark Connect URL.")

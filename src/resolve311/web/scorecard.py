@@ -19,8 +19,8 @@ HEADLINE: Final[tuple[tuple[str, str], ...]] = (
     ("closed_per_day", "Closures /day"),
     ("backlog_end", "Backlog"),
     ("ttc_median_h", "Median time to close"),
-    # 1 day, not 7: in a 1- or 7-day window few cohorts are 7 days old yet, so a
-    # 7-day share would be empty exactly where the recent view matters most.
+    # 1 day: the freshest like-for-like cohort (created the day before as_of_date),
+    # so the column reacts first; the 3/7/30-day shares are on the agency view.
     ("closed_within_1d", "Closed ≤ 1 day"),
 )
 TIMELINESS: Final[tuple[tuple[str, str], ...]] = (
