@@ -30,6 +30,9 @@ class Sizes:
     web_load_scale: float = 0.2
     publish_days: int = 120
     publish_scale: float = 0.2
+    detection_days: int = 1040
+    detection_scale: float = 1.0
+    detection_incidents: int = 36
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -54,4 +57,7 @@ QUICK = Sizes(
     web_load_scale=0.02,
     publish_days=40,
     publish_scale=0.02,
+    detection_days=760,
+    detection_scale=0.3,
+    detection_incidents=6,
 )

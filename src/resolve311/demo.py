@@ -39,7 +39,7 @@ class DemoOptions:
 
     today: date  # the real date; the simulator starts ``lead_days`` earlier
     lead_days: int = 30
-    history_days: int = 400
+    history_days: int = 500  # long enough for every 1y unit, backlog warm-up included (test_demo_history)
     scale: float = 0.05
     seed: int = 311
     advance_seconds: float = 60.0

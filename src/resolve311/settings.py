@@ -81,9 +81,21 @@ class Settings(BaseSettings):
 
     # --- metrics
     recent: Literal["1d", "7d", "28d"] = Field("1d", description="Default recent window shown first.")
-    anomaly_threshold: float = Field(3.5, gt=0, description="|robust score| above which a change is flagged.")
+    anomaly_threshold: float = Field(
+        3.5,
+        gt=0,
+        description="Smallest |robust score| that can be flagged (the calibrated threshold is never lower).",
+    )
+    anomaly_target_rate: float = Field(
+        0.01,
+        gt=0,
+        lt=0.5,
+        description="Target false-alarm rate per agency-metric-day; each agency's thresholds are calibrated on its own history to stay at or below it.",
+    )
     min_group_size: int = Field(
-        20, ge=1, description="Groups with fewer requests per window are marked small, not ranked."
+        20,
+        ge=1,
+        description="Values whose own n (the metric's population) is below this are small: greyed, never flagged or ranked.",
     )
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Metric engine.")
     spark_master: str = Field("local[2]", description="Spark master URL or sc:// Spark Connect URL.")

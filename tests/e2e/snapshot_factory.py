@@ -61,6 +61,7 @@ def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
         "series": series(spec, groups, rng),
         "km_curve": km(spec, groups),
     }
+    tables["calibration"] = _calibration(tables["scorecard"])
     con = duckdb.connect(str(tmp))
     try:
         con.execute(DDL.read_text(encoding="utf-8"))
@@ -115,7 +116,9 @@ def _meta(spec: SnapshotSpec) -> pd.DataFrame:
         "windows": ",".join(spec.windows),
         "default_window": "7d",
         "grid_deg": str(GRID_DEG),
-        "schema_version": "1",
+        "schema_version": "2",
+        "anomaly_target_rate": "0.01",
+        "timezone": "America/New_York",
     }
     return pd.DataFrame({"key": list(rows), "value": list(rows.values())})
 
@@ -264,7 +267,37 @@ def _scorecard(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator
                             "n_historical": n_hist,
                         }
                     )
-    return _city_rows(pd.DataFrame(rows))
+    return _calibrated(_city_rows(pd.DataFrame(rows)))
+
+
+#: Calibrated thresholds of the factory: per metric, as a real year of history would give (5–8).
+THRESHOLDS = {"created_per_day": 3.6, "ttc_median_h": 5.0, "backlog_end": 6.0}
+NOT_CALIBRATED = ("backlog_age_median_h", "backlog_age_p90_h", "km_median_h", "on_time_share")
+
+
+def _calibrated(frame: pd.DataFrame) -> pd.DataFrame:
+    """Thresholds, p-values and flags as the calibration would publish them (8w only)."""
+    frame = frame.copy()
+    eight = frame["baseline"] == "8w"
+    calibrated = ~frame["metric"].isin(NOT_CALIBRATED)
+    frame["threshold"] = frame["metric"].map(THRESHOLDS).fillna(4.0).where(eight & calibrated)
+    z = frame["score"].abs()
+    frame["p_value"] = (np.exp(-z.astype(float) / 1.5)).clip(upper=1.0).where(eight & frame["score"].notna())
+    flagged = (z > frame["threshold"]).fillna(False)
+    frame["anomaly"] = flagged.astype(bool) & ~frame["small_sample"].astype(bool)
+    return frame
+
+
+def _calibration(scorecard: pd.DataFrame) -> pd.DataFrame:
+    """One calibration row per agency × window × metric with a threshold (rate 0.4–0.8%)."""
+    rows = scorecard[
+        (scorecard["complaint_type"] == "*") & (scorecard["borough"] == "*") & scorecard["threshold"].notna()
+    ]
+    out = rows[["agency", "window", "metric", "threshold"]].drop_duplicates(["agency", "window", "metric"])
+    out = out.assign(days_evaluated=365, fixed_rule_rate=0.05, mean_score=0.02)
+    out["false_alarms"] = (out["metric"].str.len() % 3 + 1).astype("int64")  # 1..3 of 365
+    out["false_alarm_rate"] = out["false_alarms"] / out["days_evaluated"]
+    return out
 
 
 def _city_rows(frame: pd.DataFrame) -> pd.DataFrame:

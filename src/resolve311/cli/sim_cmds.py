@@ -26,6 +26,13 @@ def simulate(
     down: Annotated[
         str | None, typer.Option(help="Simulated dates FROM..TO when every data request gets 503.")
     ] = None,
+    incident: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='Inject an incident (repeatable): "AGENCY:METRIC:FACTOR:FROM..TO", METRIC one of ttc, volume, '
+            'backlog, e.g. "DSNY:ttc:2.0:2026-10-01..2026-10-14".'
+        ),
+    ] = None,
     replay: Annotated[
         list[Path] | None, typer.Option(help="Serve these real files instead of generated data (repeatable).")
     ] = None,
@@ -45,8 +52,11 @@ def simulate(
     Docs: docs/simulator.md.
 
     Example: resolve311 simulate --port 0 --scale 0.05 --history-days 30 --faults "503:0.05,429:0.02"
+
+    Example: resolve311 simulate --scale 0.05 --incident "DSNY:ttc:2.0:2026-10-01..2026-10-14"
     """
     from resolve311.simulator.config import SimConfig, parse_down, parse_faults
+    from resolve311.simulator.incidents import parse_incidents
     from resolve311.simulator.runner import serve_forever
 
     if more_files and not replay:
@@ -62,6 +72,7 @@ def simulate(
         scale=scale,
         faults=parse_faults(faults),
         down=parse_down(down),
+        incidents=parse_incidents(incident or []),
         replay=tuple(replay),
         data_dir=data_dir,
         stall_seconds=stall_seconds,

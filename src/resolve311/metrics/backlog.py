@@ -1,10 +1,9 @@
 """Open backlog as of past moments, reconstructed from stored versions (Ibis, portable).
 
-As of moment ``M`` a request's state is the latest version known at ``M``
-(``known_ms <= M``, ties broken by the newest landing batch); when no version
-was known yet, the earliest version stands in. The request is in the backlog at
-``M`` when it was created by ``M`` and that version was not closed by ``M``:
-closed means a valid close time ``<= M``, or a closed status without a usable time.
+Final data for every moment: a request's state is its latest stored version
+(the newest landing batch). The request is in the backlog at ``M`` when it was
+created by ``M`` and that version was not closed by ``M``: closed means a valid
+close time ``<= M``, or a closed status without a usable time.
 """
 
 from __future__ import annotations
@@ -32,35 +31,22 @@ def _open_after(v: ir.Table) -> ir.IntegerValue:
 
 
 def backlog_rows(versions: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level."""
+    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level.
+
+    Final data for every moment: each request's state is its latest stored
+    version, whatever the moment, so the recent and the past moments are computed
+    from the same information (see docs/metrics.md, "Backlog at a moment").
+    """
     wanted = sorted(set(moments))
     first, last = wanted[0], wanted[-1]
     v = versions.filter(versions.created_ms <= last)
-    # keys that could be open at some moment: between their creation and their last open version
-    spans = (
-        v.group_by("unique_key")
-        .aggregate(open_until=_open_after(v).max(), first_created=v.created_ms.min())
-        .filter(lambda k: k.open_until > first)
-    )
-    vk = v.inner_join(spans, "unique_key")
+    newest = ibis.window(group_by="unique_key", order_by=[ibis.desc(v.batch_seq), ibis.desc(v.known_ms)])
+    latest = v.mutate(rn=ibis.row_number().over(newest), open_until=_open_after(v))
+    latest = latest.filter((latest.rn == 0) & (latest.open_until > first))
     m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(wanted, dtype="int64")}))
-    vm = vk.cross_join(m_table)
-    m = vm.moment_ms
-    vm = vm.filter((vm.first_created <= m) & (m < vm.open_until) & (vm.created_ms <= m))
-    known = vm.known_ms <= vm.moment_ms
-    win = ibis.window(
-        group_by=["unique_key", "moment_ms"],
-        order_by=[
-            ibis.desc(known.cast("int64")),
-            ibis.desc(ibis.ifelse(known, vm.known_ms, -vm.known_ms)),
-            ibis.desc(vm.batch_seq),
-        ],
-    )
-    chosen = vm.mutate(rn=ibis.row_number().over(win), version_open_until=_open_after(vm))
-    chosen = chosen.filter((chosen.rn == 0) & (chosen.version_open_until > chosen.moment_ms))
-    rows = chosen.select(
-        *GROUP_COLS, "moment_ms", age_h=(chosen.moment_ms - chosen.created_ms) / float(MS_PER_HOUR)
-    )
+    vm = latest.cross_join(m_table)
+    vm = vm.filter((vm.created_ms <= vm.moment_ms) & (vm.moment_ms < vm.open_until))
+    rows = vm.select(*GROUP_COLS, "moment_ms", age_h=(vm.moment_ms - vm.created_ms) / float(MS_PER_HOUR))
     return at_levels(rows)
 
 

@@ -118,7 +118,8 @@ def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
     kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
     return {
-        "cu": definitions.created_unit_counts(created, p).to_pandas(),
+        "cu": definitions.created_unit_counts(created).to_pandas(),
+        "co": definitions.cohort_unit_counts(inputs.requests, p).to_pandas(),
         "ku": definitions.closed_unit_stats(closed).to_pandas(),
         "kb": kb[[*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]],
         "km": definitions.km_counts(created, p).to_pandas(),
@@ -157,7 +158,8 @@ def compute_window(
     kmb = km.km_median(steps_bucket, [*G, "bucket"])
     if cu.empty and ku.empty and bu.empty:
         return empty_window_tables()
-    units = unit_table([cu, ku, bu, kmu], covered, backlog_units(ctx, days))
+    co = cohort_columns(grouped["co"], ctx, days)
+    units = unit_table([cu, co, ku, bu, kmu], covered, backlog_units(ctx, days))
     buckets = bucket_table(units, [kb, bb, kmb])
     sp = ScoreParams(window, days, covered, sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
     return WindowTables(
@@ -166,6 +168,31 @@ def compute_window(
         heatmap_where=_heat_where(grouped["where"], window, days, covered, ctx),
         km_curve=_km_curve(steps_bucket, window),
     )
+
+
+def cohort_columns(counts: pd.DataFrame, ctx: Context, days: int) -> pd.DataFrame:
+    """``elig_Xd``/``within_Xd`` per group × unit, only for cohort units inside the stored history.
+
+    The X-day cohort of a unit starts X days before the unit does; a cohort unit
+    that begins before the history start is left out (its counts stay 0, so its
+    share is NULL), never counted partially.
+    """
+    cols = [f"{k}_{d}d" for d in definitions.COHORT_DAYS for k in ("elig", "within")]
+    if counts.empty:
+        return pd.DataFrame(columns=[*G, "unit", *cols])
+    start = ctx.history_start.toordinal()
+    end = {u: unit_end(ctx.as_of_date, days, int(u)).toordinal() for u in counts["unit"].unique()}
+    first = counts["unit"].map(end) - counts["cohort_days"] - days + 1
+    kept = counts[(first >= start) | (counts["unit"] == 0)]
+    wide = kept.pivot_table(
+        index=[*G, "unit"], columns="cohort_days", values=["n_elig", "n_within"], aggfunc="sum", fill_value=0
+    )
+    wide.columns = [f"{str(c[0])[2:]}_{int(c[1])}d" for c in wide.columns.to_list()]
+    out = wide.reset_index()
+    for col in cols:
+        if col not in out:
+            out[col] = 0
+    return out[[*G, "unit", *cols]]
 
 
 WHEN_COLUMNS = [*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]

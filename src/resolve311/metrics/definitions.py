@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import ibis
 import ibis.expr.types as ir
@@ -82,13 +82,23 @@ def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
     return ibis.cases((unit == 0, "recent"), (unit == YEAR_UNIT, "1y"), else_="8w")
 
 
-def _in_units(t: ir.Table, dnum_col: str, p: Params) -> ir.Table:
-    """Rows of ``t`` whose day falls in a unit, once per window, with ``window`` and ``unit``."""
-    offset = ibis.literal(p.as_of_dnum) - t[dnum_col]
-    near = t.filter((offset >= 0) & (offset < YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())))
+def _in_units(t: ir.Table, dnum_col: str, p: Params, lag_col: str | None = None) -> ir.Table:
+    """Rows of ``t`` whose day falls in a unit, once per window, with ``window``, ``unit`` and ``ushift``.
+
+    ``lag_col`` (a column of ``t``) moves every unit that many days further back
+    (the cohorts of a horizon: see :func:`cohort_unit_counts`). ``ushift`` is how
+    many days the unit's end lies before the recent unit's end (0, ``k·S`` or 364).
+    """
+
+    def offset(rel: ir.Table) -> ir.IntegerValue:
+        lag = rel[lag_col] if lag_col else 0
+        return ibis.literal(p.as_of_dnum) - lag - rel[dnum_col]
+
+    near = t.filter((offset(t) >= 0) & (offset(t) < YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())))
     crossed = near.cross_join(windows_table())
-    unit = unit_of(ibis.literal(p.as_of_dnum) - crossed[dnum_col], crossed.wdays, crossed.wshift)
-    with_unit = crossed.mutate(unit=unit).drop("wdays", "wshift")
+    unit = unit_of(offset(crossed), crossed.wdays, crossed.wshift)
+    ushift = ibis.cases((unit == YEAR_UNIT, YEAR_SHIFT_DAYS), else_=unit * crossed.wshift).cast("int64")
+    with_unit = crossed.mutate(unit=unit, ushift=ushift).drop("wdays", "wshift")
     return with_unit.filter(with_unit.unit.notnull())
 
 
@@ -113,15 +123,32 @@ def closed_in_units(inp: ir.Table, p: Params, sla: ir.Table | None) -> ir.Table:
     return t.mutate(target_hours=t.exact_target.coalesce(t.any_target)).drop("exact_target", "any_target")
 
 
-def created_unit_counts(created: ir.Table, p: Params) -> ir.Table:
-    """Per group × window × unit: created, dirty, and the cohort counts (eligible / closed within X days)."""
+def created_unit_counts(created: ir.Table) -> ir.Table:
+    """Per group × window × unit: requests created and dirty."""
     t = at_levels(created)
-    aggs: dict[str, Any] = {"n_created": t.count(), "n_dirty": t.is_dirty.sum()}
-    for days in COHORT_DAYS:
-        eligible = t.created_ms <= p.as_of_ms - days * MS_PER_DAY
-        aggs[f"elig_{days}d"] = eligible.sum()
-        aggs[f"within_{days}d"] = (eligible & t.ttc_h.notnull() & (t.ttc_h <= days * 24)).sum()
-    return t.group_by([*GROUP_COLS, "window", "unit"]).aggregate(**aggs)
+    return t.group_by([*GROUP_COLS, "window", "unit"]).aggregate(
+        n_created=t.count(), n_dirty=t.is_dirty.sum()
+    )
+
+
+def cohort_unit_counts(inp: ir.Table, p: Params) -> ir.Table:
+    """Per group × window × unit × horizon X (``cohort_days``): the cohort (``n_elig``) and ``n_within``.
+
+    Like-for-like: the cohort of horizon X is created in the window's units moved
+    back X days, so every request of the recent cohort and of its baseline
+    cohorts has been observable for X full days. A request is eligible when it was
+    created at least X·24 h before its unit's cut-off (``as_of`` moved back by the
+    unit's shift), which excludes nobody but DST-hour edge cases.
+    """
+    horizons = ibis.memtable(pd.DataFrame({"cohort_days": list(COHORT_DAYS)}).astype("int64"))
+    t = _in_units(inp.cross_join(horizons), "created_dnum", p, lag_col="cohort_days")
+    cutoff = ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
+    eligible = t.created_ms <= cutoff
+    t = at_levels(t.mutate(eligible=eligible))
+    within = t.eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
+    return t.group_by([*GROUP_COLS, "window", "unit", "cohort_days"]).aggregate(
+        n_elig=t.eligible.sum(), n_within=within.sum()
+    )
 
 
 def closed_unit_stats(closed: ir.Table, by: str = "unit") -> ir.Table:
@@ -148,8 +175,14 @@ def km_time(hours: ir.FloatingValue) -> ir.FloatingValue:
 
 
 def km_counts(created: ir.Table, p: Params) -> ir.Table:
-    """Per group × window × unit × time: events (closes) and censored (still open at as-of) counts."""
-    age_h = (ibis.literal(p.as_of_ms) - created.created_ms) / float(MS_PER_HOUR)
+    """Per group × window × unit × time: events (closes) and censored counts.
+
+    Like-for-like: each unit's cohort is censored at the same age as the recent
+    one, i.e. at ``as_of`` moved back by the unit's shift, so baseline cohorts are
+    not observed longer than the recent cohort.
+    """
+    cutoff = ibis.literal(p.as_of_ms) - created.ushift * MS_PER_DAY
+    age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
     t = at_levels(t)

@@ -25,8 +25,9 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.metrics import daily, definitions, engines, snapshot, staging
+from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
+from resolve311.metrics.panel import load_panel
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
@@ -85,13 +86,16 @@ def _refresh(
         snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
         return RefreshReport("empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path)
     ctx = _context(con, settings, as_of)
-    staging.create_work_relations(con, dnum(ctx.as_of_date) - unit_span_days(28), _sorted(days))
+    staging.create_work_relations(
+        con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
+    )
     with _inputs(con, settings, engine_name) as inputs:
         if days is None or days:
             counts = definitions.day_counts(inputs.day_requests, _sorted(days))
             created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
         tables = compute_all(inputs, ctx)
+    tables |= _calibrate(con, ctx, settings, tables)
     history, history_meta = _history_tables(con, source, ctx)
     daily.write_state(con, source, as_of)
     meta |= {
@@ -173,6 +177,26 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
         anomaly_threshold=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )
+
+
+def _calibrate(
+    con: duckdb.DuckDBPyConnection, ctx: Context, settings: Settings, tables: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Calibrate the flag on each agency's history; the scorecard with thresholds and p-values."""
+    last = dnum(ctx.as_of_date)
+    first = max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS)
+    panel = load_panel(con, first, last)
+    if panel is None:
+        return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
+    params = calibration.CalibrationParams(
+        as_of_index=last - first,
+        history_index=dnum(ctx.history_start) - first,
+        target_rate=settings.anomaly_target_rate,
+        floor=settings.anomaly_threshold,
+        min_group_size=settings.min_group_size,
+    )
+    cal = calibration.calibrate(panel, params)
+    return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
 
 
 def _history_tables(

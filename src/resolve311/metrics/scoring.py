@@ -9,29 +9,27 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from resolve311.metrics import registry
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS
 from resolve311.metrics.windows import bucket_of_unit
 
 G: Final[list[str]] = list(GROUP_COLS)
 MAD_SCALE: Final[float] = 1.4826
 MIN_SCORE_UNITS: Final[int] = 3
+#: With at least this many units the score is centred on their mean without the lowest and highest.
+TRIM_MIN_UNITS: Final[int] = 5
 
 COUNT_COLS: Final[tuple[str, ...]] = (
-    "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end",
+    "n_created", "n_dirty", "n_closed", "n_admin", "n_with_target", "n_on_time", "backlog_end", "n_open",
     *(f"elig_{d}d" for d in COHORT_DAYS), *(f"within_{d}d" for d in COHORT_DAYS),
 )  # fmt: skip
 QUANTILE_COLS: Final[tuple[str, ...]] = (
     "ttc_median_h", "ttc_p90_h", "backlog_age_median_h", "backlog_age_p90_h", "km_median_h",
 )  # fmt: skip
-METRICS: Final[tuple[str, ...]] = (
-    "created_per_day", "closed_per_day", "net_backlog_change_per_day", "backlog_end",
-    "backlog_age_median_h", "backlog_age_p90_h", "ttc_median_h", "ttc_p90_h",
-    *(f"closed_within_{d}d" for d in COHORT_DAYS),
-    "km_median_h", "on_time_share", "admin_close_share", "dirty_share",
-)  # fmt: skip
+METRICS: Final[tuple[str, ...]] = registry.NAMES
 SCORECARD_COLUMNS: Final[list[str]] = [
     *G, "window", "baseline", "metric", "recent", "historical", "diff_abs", "diff_rel",
-    "score", "anomaly", "small_sample", "n_recent", "n_historical",
+    "score", "anomaly", "small_sample", "n_recent", "n_historical", "threshold", "p_value",
 ]  # fmt: skip
 
 
@@ -68,6 +66,22 @@ def metric_values(df: pd.DataFrame, days: int, sla_loaded: bool) -> pd.DataFrame
     return out
 
 
+def population_sizes(df: pd.DataFrame) -> pd.DataFrame:
+    """Each metric's own n (what its ``population`` in the registry counts), per row of counts."""
+    by_population = {
+        "created": df["n_created"],
+        "closed": df["n_closed"],
+        "created_closed": df["n_created"] + df["n_closed"],
+        "open": df["n_open"],
+        "with_target": df["n_with_target"],
+        **{f"cohort_{d}d": df[f"elig_{d}d"] for d in COHORT_DAYS},
+    }
+    out = df[[c for c in df.columns if c in (*G, "unit", "bucket")]].copy()
+    for m in registry.REGISTRY:
+        out[m.name] = by_population[m.population].astype("int64")
+    return out
+
+
 def unit_table(
     frames: Sequence[pd.DataFrame], covered_units: Sequence[int], backlog_units: Sequence[int]
 ) -> pd.DataFrame:
@@ -88,6 +102,7 @@ def unit_table(
         if col not in table:
             table[col] = np.nan
     table["backlog_end"] = table["backlog_end"].astype(float).where(table["unit"].isin(list(backlog_units)))
+    table["n_open"] = table["backlog_end"].fillna(0).astype("int64")
     table["bucket"] = table["unit"].map(bucket_of_unit)
     table["n_units"] = 1
     return table
@@ -113,36 +128,51 @@ def _long(values: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def robust_scores(unit_values: pd.DataFrame, recent: pd.DataFrame) -> pd.DataFrame:
-    """(recent − median) / (1.4826·MAD) over the 8-week units; NULL with < 3 values or MAD 0."""
+    """(recent − centre) / (1.4826·MAD) over the 8-week units; NULL with < 3 values or MAD 0.
+
+    The centre is the mean of the units without the lowest and the highest (with
+    at least TRIM_MIN_UNITS units; the median with fewer): robust to one odd week,
+    and unlike the median not biased for skewed metrics (quantiles, small counts).
+    """
     base = _long(unit_values[unit_values["bucket"] == "8w"], "unit").dropna(subset=["value"])
     grouped = base.groupby([*G, "metric"])["value"]
     med = grouped.median().rename("med")
     base = base.join(med, on=[*G, "metric"])
     base["dev"] = (base["value"] - base["med"]).abs()
+    trimmed = (grouped.sum() - grouped.min() - grouped.max()) / (grouped.size() - 2).clip(lower=1)
     stats = pd.concat(
-        [med, base.groupby([*G, "metric"])["dev"].median().rename("mad"), grouped.size().rename("k")], axis=1
+        [
+            med,
+            base.groupby([*G, "metric"])["dev"].median().rename("mad"),
+            grouped.size().rename("k"),
+            trimmed.rename("trimmed"),
+        ],
+        axis=1,
     ).reset_index()
+    stats["centre"] = stats["trimmed"].where(stats["k"] >= TRIM_MIN_UNITS, stats["med"])
     out = recent.merge(stats, on=[*G, "metric"], how="left")
     ok = (out["k"] >= MIN_SCORE_UNITS) & (out["mad"] > 0)
-    out["score"] = ((out["recent"] - out["med"]) / (MAD_SCALE * out["mad"])).where(ok)
+    out["score"] = ((out["recent"] - out["centre"]) / (MAD_SCALE * out["mad"])).where(ok)
     return out[[*G, "metric", "score"]]
 
 
 def scorecard(units: pd.DataFrame, buckets: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
-    """Scorecard rows for one window, both baselines."""
+    """Scorecard rows for one window, both baselines; ``n_recent``/``n_historical`` per metric."""
     unit_values = metric_values(units, p.days, p.sla_loaded)
     bucket_values = _long(metric_values(buckets, p.days, p.sla_loaded), "bucket")
-    recent = bucket_values[bucket_values["bucket"] == "recent"].rename(columns={"value": "recent"})
-    recent = recent.drop(columns="bucket")
-    n_by_bucket = buckets.set_index([*G, "bucket"])["n_created"]
-    scores = robust_scores(unit_values, recent)
+    sizes = _long(population_sizes(buckets), "bucket").rename(columns={"value": "n"})
+    bucket_values = bucket_values.merge(sizes, on=[*G, "bucket", "metric"], how="left")
+    recent = bucket_values[bucket_values["bucket"] == "recent"]
+    recent = recent.rename(columns={"value": "recent", "n": "n_recent"}).drop(columns="bucket")
+    scores = robust_scores(unit_values, recent[[*G, "metric", "recent"]])
     parts = []
     for baseline in ("8w", "1y"):
         hist = bucket_values[bucket_values["bucket"] == baseline].drop(columns="bucket")
-        rows = recent.merge(hist.rename(columns={"value": "historical"}), on=[*G, "metric"], how="left")
+        hist = hist.rename(columns={"value": "historical", "n": "n_historical"})
+        rows = recent.merge(hist, on=[*G, "metric"], how="left")
         rows["baseline"] = baseline
-        rows["n_recent"] = _lookup(n_by_bucket, rows, "recent").fillna(0).astype("int64")
-        rows["n_historical"] = _lookup(n_by_bucket, rows, baseline).astype("Int64")
+        rows["n_recent"] = rows["n_recent"].fillna(0).astype("int64")
+        rows["n_historical"] = rows["n_historical"].astype("Int64")
         if baseline == "8w":
             rows = rows.merge(scores, on=[*G, "metric"], how="left")
         else:
@@ -150,11 +180,6 @@ def scorecard(units: pd.DataFrame, buckets: pd.DataFrame, p: ScoreParams) -> pd.
         parts.append(rows)
     out = pd.concat(parts, ignore_index=True)
     return _finish(out, p)
-
-
-def _lookup(series: pd.Series, rows: pd.DataFrame, bucket: str) -> pd.Series:
-    index = pd.MultiIndex.from_arrays([rows[c] for c in G] + [pd.Series([bucket] * len(rows))])
-    return pd.Series(series.reindex(index).to_numpy(), index=rows.index)
 
 
 def _finish(out: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
@@ -167,6 +192,10 @@ def _finish(out: pd.DataFrame, p: ScoreParams) -> pd.DataFrame:
     out["diff_rel"] = out["diff_abs"] / hist
     n_hist = out["n_historical"].fillna(0)
     out["small_sample"] = (out["n_recent"] < p.min_group_size) | (n_hist < p.min_group_size)
-    flagged = out["score"].abs() > p.anomaly_threshold
+    # the calibrated thresholds are applied after the windows are stacked (calibration.apply);
+    # until then the fixed floor stands in, so a scorecard computed alone is still consistent
+    out["threshold"] = p.anomaly_threshold
+    out["p_value"] = np.nan
+    flagged = out["score"].abs() > out["threshold"]
     out["anomaly"] = flagged.fillna(False).astype(bool) & ~out["small_sample"].astype(bool)
     return out[SCORECARD_COLUMNS].reset_index(drop=True)

@@ -20,9 +20,9 @@ import pandas as pd
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
-SCHEMA_VERSION: Final[str] = "1"
+SCHEMA_VERSION: Final[str] = "2"
 METRIC_TABLES: Final[tuple[str, ...]] = (
-    "agencies", "scorecard", "heatmap_when", "heatmap_where", "series", "km_curve",
+    "agencies", "scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "calibration",
 )  # fmt: skip
 STATUS_TABLES: Final[tuple[str, ...]] = ("status", "runs", "quarantine_summary")
 RUNS_KEPT: Final[int] = 500
@@ -81,6 +81,7 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
         "default_window": settings.recent,
         "schema_version": SCHEMA_VERSION,
         "anomaly_threshold": str(settings.anomaly_threshold),
+        "anomaly_target_rate": str(settings.anomaly_target_rate),
         "min_group_size": str(settings.min_group_size),
         "timezone": settings.timezone,
         "grid_deg": str(GRID_DEG),

@@ -69,8 +69,23 @@ CREATE TABLE scorecard (
     score          DOUBLE,
     anomaly        BOOLEAN,
     small_sample   BOOLEAN,
-    n_recent       BIGINT,
-    n_historical   BIGINT
+    n_recent       BIGINT,     -- this metric's own n (registry population) in the recent window
+    n_historical   BIGINT,     -- … and in the pooled baseline units
+    threshold      DOUBLE,     -- the calibrated |score| threshold of the agency × window × metric (NULL: not calibrated)
+    p_value        DOUBLE      -- empirical: share of the agency's last-year scores at least this extreme
+);
+
+-- The flag's calibration on each agency's own history (agency '*' = the city).
+CREATE TABLE calibration (
+    agency           VARCHAR NOT NULL,
+    "window"         VARCHAR NOT NULL,
+    metric           VARCHAR NOT NULL,
+    days_evaluated   BIGINT,   -- last-year days with a score (not small samples)
+    threshold        DOUBLE,   -- NULL when fewer days than needed to measure the target rate
+    false_alarms     BIGINT,   -- out-of-sample exceedances (4 folds of 4-week blocks, each judged by the threshold of the other 3)
+    false_alarm_rate DOUBLE,   -- false_alarms / days_evaluated
+    fixed_rule_rate  DOUBLE,   -- share of those days with |score| > anomaly_threshold (the uncalibrated rule)
+    mean_score       DOUBLE    -- mean robust score over those days (bias check: ≈ 0 on ordinary history)
 );
 
 CREATE TABLE heatmap_when (

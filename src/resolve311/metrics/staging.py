@@ -37,6 +37,7 @@ SELECT {_GROUP_COLUMNS},
         AS closed_dnum,
     CASE WHEN {_VALID_CLOSE} THEN hours_to_close END AS ttc_h,
     len(dirty_flags) > 0 AS is_dirty,
+    is_closed,
     CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}
           AND longitude BETWEEN {NYC_BBOX[2]} AND {NYC_BBOX[3]} THEN latitude END AS lat,
     CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}

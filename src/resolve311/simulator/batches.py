@@ -19,27 +19,43 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resolve311.simulator.generator import generate_day
+from resolve311.simulator.generator import Columns, generate_day
+from resolve311.simulator.incidents import Incident, apply_incidents, extra_volume
 from resolve311.simulator.tables import requests_table
-from resolve311.simulator.volume import counts_and_key_starts
+from resolve311.simulator.vocabulary import build_vocabulary
+from resolve311.simulator.volume import counts_and_key_starts, day_index
 
 CHUNK_DAYS = 31
 PARALLEL_ROWS = 1_000_000
 
 
-def generate_tables(seed: int, scale: float, first: date, last: date) -> Iterator[pa.Table]:
+def generate_tables(
+    seed: int, scale: float, first: date, last: date, incidents: tuple[Incident, ...] = ()
+) -> Iterator[pa.Table]:
     """Requests created first..last inclusive, one table per chunk of up to CHUNK_DAYS days."""
     counts, key_starts = counts_and_key_starts(seed, scale, first, last)
     chunk_start = 0
     while chunk_start < len(counts):
         stop = min(chunk_start + CHUNK_DAYS, len(counts))
         days = [
-            generate_day(seed, first + timedelta(days=i), int(counts[i]), int(key_starts[i]))
+            _day(seed, first + timedelta(days=i), int(counts[i]), int(key_starts[i]), incidents)
             for i in range(chunk_start, stop)
         ]
         merged = {name: np.concatenate([d[name] for d in days]) for name in days[0]}
         yield requests_table(merged)
         chunk_start = stop
+
+
+def _day(seed: int, day: date, n: int, key_start: int, incidents: tuple[Incident, ...]) -> Columns:
+    """One day's rows, with the incidents applied (and a volume incident's extra rows)."""
+    cols = generate_day(seed, day, n, key_start)
+    if not incidents:
+        return cols
+    agencies = build_vocabulary().agencies
+    extra = extra_volume(generate_day, day, n, day_index(day), incidents, agencies, seed)
+    if extra is not None:
+        cols = {name: np.concatenate([cols[name], extra[name]]) for name in cols}
+    return apply_incidents(cols, day, incidents, agencies, seed)
 
 
 def _chunks(first: date, last: date) -> list[tuple[date, date]]:
@@ -51,9 +67,11 @@ def _chunks(first: date, last: date) -> list[tuple[date, date]]:
     return spans
 
 
-def _write_span(seed: int, scale: float, first: date, last: date, out_dir: Path) -> Path:
+def _write_span(
+    seed: int, scale: float, first: date, last: date, out_dir: Path, incidents: tuple[Incident, ...] = ()
+) -> Path:
     """Generate one span into ``out_dir/days-<first>-<last>.parquet`` (write to temp, then rename)."""
-    table = pa.concat_tables(generate_tables(seed, scale, first, last))
+    table = pa.concat_tables(generate_tables(seed, scale, first, last, incidents))
     path = out_dir / f"days-{first.isoformat()}-{last.isoformat()}.parquet"
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
@@ -62,7 +80,13 @@ def _write_span(seed: int, scale: float, first: date, last: date, out_dir: Path)
 
 
 def write_parquet(
-    seed: int, scale: float, first: date, last: date, out_dir: Path, workers: int | None = None
+    seed: int,
+    scale: float,
+    first: date,
+    last: date,
+    out_dir: Path,
+    workers: int | None = None,
+    incidents: tuple[Incident, ...] = (),
 ) -> list[Path]:
     """Write first..last as one Parquet file per CHUNK_DAYS span; returns their paths.
 
@@ -75,8 +99,8 @@ def write_parquet(
         rows = int(counts_and_key_starts(seed, scale, first, last)[0].sum()) if spans else 0
         workers = min(2, os.cpu_count() or 1) if rows > PARALLEL_ROWS else 1
     if workers <= 1 or len(spans) <= 1:
-        return [_write_span(seed, scale, a, b, out_dir) for a, b in spans]
+        return [_write_span(seed, scale, a, b, out_dir, incidents) for a, b in spans]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_write_span, seed, scale, a, b, out_dir) for a, b in spans]
+        futures = [pool.submit(_write_span, seed, scale, a, b, out_dir, incidents) for a, b in spans]
         return [f.result() for f in futures]

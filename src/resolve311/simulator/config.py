@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from resolve311.errors import ConfigError
+from resolve311.simulator.incidents import Incident
 
 FAULT_KINDS = ("429", "202", "timeout", "reset", "truncate", "empty", "html")
 
@@ -28,6 +29,7 @@ class SimConfig:
     host: str = "127.0.0.1"
     port: int = 0
     memory_limit: str = "1GB"
+    incidents: tuple[Incident, ...] = ()  # injected incidents (simulator/incidents.py)
 
     def today_or_now(self) -> date:
         return self.today or date.today()

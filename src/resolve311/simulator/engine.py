@@ -55,7 +55,7 @@ class Simulation:
             return
         shutil.rmtree(self.store.base_dir, ignore_errors=True)
         first = self.today - timedelta(days=self.config.history_days)
-        self.store.generate(self.config.seed, self.config.scale, first, self.today)
+        self.store.generate(self.config.seed, self.config.scale, first, self.today, self.config.incidents)
         self.store.build(self.today)
 
     def advance(self, days: int) -> dict[str, Any]:
@@ -66,7 +66,13 @@ class Simulation:
             before, after = self.today, self.today + timedelta(days=days)
             if days and not self.config.replay:
                 self._check_dates(before, after)
-                self.store.generate(self.config.seed, self.config.scale, before + timedelta(days=1), after)
+                self.store.generate(
+                    self.config.seed,
+                    self.config.scale,
+                    before + timedelta(days=1),
+                    after,
+                    self.config.incidents,
+                )
                 self.store.refresh(before, after)
             self.today = after
         return self.state()

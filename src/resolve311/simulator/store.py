@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from resolve311.schema import SODA_COLUMNS
 from resolve311.simulator.batches import write_parquet
+from resolve311.simulator.incidents import Incident
 
 LOAD_HOUR = 6
 NYC = ZoneInfo("America/New_York")
@@ -126,9 +127,11 @@ class Store:
         """A connection for one thread (DuckDB cursors are per-thread)."""
         return self.con.cursor()
 
-    def generate(self, seed: int, scale: float, first: date, last: date) -> None:
-        """Generate requests created first..last into the base Parquet files."""
-        write_parquet(seed, scale, first, last, self.base_dir)
+    def generate(
+        self, seed: int, scale: float, first: date, last: date, incidents: tuple[Incident, ...] = ()
+    ) -> None:
+        """Generate requests created first..last into the base Parquet files (incidents applied)."""
+        write_parquet(seed, scale, first, last, self.base_dir, incidents=incidents)
 
     def build(self, today: date) -> None:
         """(Re)create ``rows`` as shown on ``today``."""

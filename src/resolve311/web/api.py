@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
 from resolve311.errors import SnapshotMissing
-from resolve311.web import jsonable, queries
+from resolve311.metrics import registry
+from resolve311.web import jsonable, queries, signals
 from resolve311.web.figures import recent_range
 from resolve311.web.filters import (
     KINDS,
@@ -69,6 +72,7 @@ def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
     routes: dict[str, Callable[..., Any]] = {
         "/openapi.json": lambda: openapi_document(),
         "/status": lambda: status(reader),
+        "/metrics": lambda: {"metrics": registry.as_json()},
         "/agencies": lambda: agencies(reader, filters_for()),
         "/agencies/<code>/scorecard": lambda code: scorecard(reader, filters_for(code)),
         "/agencies/<code>/heatmap": lambda code: heatmap(reader, filters_for(code)),
@@ -111,44 +115,98 @@ def _filters_json(f: Filters) -> dict[str, Any]:
     }
 
 
+def utc_text(value: str | None) -> str | None:
+    """A stored UTC wall-clock ISO text with its zone: ``2026-11-27T23:58:12Z``."""
+    if not value:
+        return None
+    return value if value.endswith("Z") or "+" in value[10:] else value + "Z"
+
+
+def local_text(value: Any, tz: str) -> str | None:
+    """A stored local wall-clock time with its UTC offset: ``2026-11-27T18:58:12-05:00``."""
+    text = queries.text(value)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        return moment.isoformat()
+    return moment.replace(tzinfo=ZoneInfo(tz)).isoformat()
+
+
+def _tz(reader: SnapshotReader) -> str:
+    zone = queries.meta(reader).get("timezone") or "America/New_York"
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError):
+        return "America/New_York"
+    return zone
+
+
 def status(reader: SnapshotReader) -> dict[str, Any]:
     try:
         fresh = queries.freshness(reader)
     except SnapshotMissing:
         return {"snapshot": False, "as_of": None, "source_state": "unknown", "last_run": None}
+    tz = _tz(reader)
+    info = queries.meta(reader)
     return {
         "snapshot": True,
-        "as_of": fresh.as_of,
+        "timezone": tz,
+        "as_of": local_text(fresh.as_of, tz),
         "as_of_date": fresh.as_of_date,
-        "generated_at": fresh.generated_at,
+        "generated_at": utc_text(fresh.generated_at),
         "source": fresh.source,
         "source_state": "unavailable" if fresh.unavailable_since else "available",
-        "unavailable_since": fresh.unavailable_since,
-        "last_success_at": fresh.last_success_at,
-        "watermark": fresh.watermark,
+        "unavailable_since": utc_text(fresh.unavailable_since),
+        "last_success_at": utc_text(fresh.last_success_at),
+        "watermark": utc_text(fresh.watermark),
         "last_error": fresh.last_error,
         "last_run": {
             "run_id": fresh.last_run_id,
             "status": fresh.last_run_status,
-            "started_at": fresh.last_run_started_at,
-            "ended_at": fresh.last_run_ended_at,
+            "started_at": utc_text(fresh.last_run_started_at),
+            "ended_at": utc_text(fresh.last_run_ended_at),
         },
+        "anomaly_target_rate": jsonable.value(_float(info.get("anomaly_target_rate"))),
+        "false_alarm_rates": queries.false_alarm_rates(reader),
     }
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def agencies(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
     info = {r["agency"]: r for r in queries.agencies(reader)}
-    ranked = rank_agencies(queries.overview(reader, f, tuple(m for m, _ in HEADLINE)))
+    rows = queries.overview(reader, f, tuple(m for m, _ in HEADLINE))
+    ranked = rank_agencies(rows)
+    rates = queries.false_alarm_rates(reader, f.window).get(f.window, {})
+    summary = signals.summarize(rows, rates, f.baseline, f.window)
+    flags = signals.flags_by_agency(summary)
     listed = [s.agency for s in ranked] + sorted(set(info) - {s.agency for s in ranked})
     scores = {s.agency: s for s in ranked}
+    tz = _tz(reader)
     out = []
     for code in listed:
         s = scores.get(code)
         base = jsonable.row(info.get(code, {"agency": code}))
+        for key in ("first_created", "last_created"):
+            base[key] = local_text(info.get(code, {}).get(key), tz)
         base.update(
             movement=jsonable.value(s.movement) if s else None,
+            evidence=jsonable.value(s.evidence) if s else None,
+            p_value=jsonable.value(s.p_value) if s else None,
             anomaly=bool(s and s.anomaly),
             small_sample=bool(s and s.small_sample),
+            flags=[
+                {"metric": fl.metric, "strength": fl.strength, "line": fl.line} for fl in flags.get(code, [])
+            ],
             headline={
                 m: jsonable.row(r, drop=(*GROUP_COLUMNS, "metric", "agency_name"))
                 for m, r in s.metrics.items()
@@ -158,15 +216,19 @@ def agencies(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
         )
         out.append(base)
     return {
-        "as_of": queries.meta(reader).get("as_of"),
+        "as_of": local_text(queries.meta(reader).get("as_of"), tz),
         "window": f.window,
         "baseline": f.baseline,
+        "summary": summary.headline,
+        "flags_expected_by_chance": summary.expected,
+        "values_tested": summary.tested,
+        "false_alarm_rates": rates,
         "agencies": out,
     }
 
 
 def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
-    rows = [jsonable.row(r, drop=GROUP_COLUMNS) for r in queries.scorecard(reader, f)]
+    rows = [_with_spec(jsonable.row(r, drop=GROUP_COLUMNS)) for r in queries.scorecard(reader, f)]
     drivers = (
         [jsonable.row(r) for r in queries.drivers(reader, f)] if not (f.complaint_type or f.borough) else []
     )
@@ -177,6 +239,14 @@ def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
         "metrics": rows,
         "drivers": drivers,
     }
+
+
+def _with_spec(row: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard row with its registry entry (label, unit, population, direction)."""
+    info = registry.spec(str(row.get("metric")))
+    if info is not None:
+        row.update(label=info.label, unit=info.unit, population=info.population, direction=info.direction)
+    return row
 
 
 def heatmap(reader: SnapshotReader, f: Filters) -> dict[str, Any]:

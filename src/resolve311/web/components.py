@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import ids, queries
-from resolve311.web.scorecard import fmt, fmt_rel, number
+from resolve311.web.scorecard import fmt, fmt_rel, n_text, number
 from resolve311.web.snapshot import SnapshotReader
 
 
@@ -91,7 +91,9 @@ def kpi_card(label: str, metric: str, row: dict[str, Any] | None) -> html.Div:
     diff = number(row.get("diff_abs"))
     children: list[Any] = [
         html.Div(label, className="kpi-label"),
-        html.Div(fmt(metric, row.get("recent")), className="kpi-recent", title="recent"),
+        html.Div(
+            fmt(metric, row.get("recent")), className="kpi-recent", title=f"recent · {n_text(metric, row)}"
+        ),
         html.Div(["historical ", html.Span(fmt(metric, row.get("historical")), className="historical")]),
         html.Div(
             [
@@ -106,7 +108,11 @@ def kpi_card(label: str, metric: str, row: dict[str, Any] | None) -> html.Div:
         children.append(badge("anomaly", "anomaly", "robust score beyond the anomaly threshold"))
     if row.get("small_sample"):
         children.append(badge("small sample", "small", "too few requests to rank"))
-    return html.Div(className="kpi", children=children)
+    small = bool(row.get("small_sample"))
+    children.append(html.Div(n_text(metric, row), className="hover-n"))  # shown on hover (CSS)
+    return html.Div(
+        className="kpi kpi-small" if small else "kpi", children=children, title=n_text(metric, row)
+    )
 
 
 def legend() -> html.Div:

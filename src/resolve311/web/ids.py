@@ -12,6 +12,7 @@ OVERVIEW_URL: Final = "overview-url"
 OVERVIEW_WINDOW: Final = "overview-window"
 OVERVIEW_BASELINE: Final = "overview-baseline"
 OVERVIEW_TABLE: Final = "overview-scorecard"
+OVERVIEW_SUMMARY: Final = "overview-summary"
 
 # agency view
 AGENCY_URL: Final = "agency-url"

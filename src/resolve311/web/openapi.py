@@ -90,8 +90,14 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/metrics": {
+                "get": {
+                    "summary": "The metric registry: name, label, unit, population (what n counts), direction.",
+                    "responses": {"200": _json("Metrics.", {"type": "object", "required": ["metrics"]})},
+                }
+            },
             "/api/agencies": _get(
-                "Every agency with its headline metrics, most moved first.",
+                "Every agency with its headline metrics and flags, strongest calibrated evidence first.",
                 [WINDOW, BASELINE],
                 "Agencies.",
                 agency=False,

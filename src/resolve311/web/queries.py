@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from resolve311.web.filters import ALL, Filters, Kind, Period, Variant
@@ -165,3 +166,24 @@ def grid_deg(reader: SnapshotReader) -> float:
         return float(meta(reader).get("grid_deg", "0.01"))
     except ValueError:
         return 0.01
+
+
+def false_alarm_rates(reader: SnapshotReader, window: str | None = None) -> dict[str, dict[str, float]]:
+    """Measured false-alarm rate per window → metric, pooled over agencies (the calibration table).
+
+    Σ false alarms / Σ days evaluated over every agency (the city row left out);
+    empty for a snapshot without calibration.
+    """
+    try:
+        rows = reader.rows(
+            'SELECT "window", metric, sum(false_alarms) AS alarms, sum(days_evaluated) AS days '
+            "FROM calibration WHERE agency <> '*' AND false_alarms IS NOT NULL "
+            'GROUP BY ALL ORDER BY "window", metric'
+        )
+    except duckdb.CatalogException:  # a snapshot written before the calibration table existed
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if (window is None or r["window"] == window) and r["days"]:
+            out.setdefault(str(r["window"]), {})[str(r["metric"])] = float(r["alarms"]) / float(r["days"])
+    return out

@@ -11,10 +11,10 @@ from typing import Any
 import plotly.graph_objects as go
 
 from resolve311.errors import ConfigError
-from resolve311.web import figures, queries
+from resolve311.web import figures, queries, signals
 from resolve311.web.components import show_time
 from resolve311.web.filters import Filters, parse_filters
-from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
+from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, n_text, rank_agencies
 from resolve311.web.snapshot import SnapshotReader
 
 STYLE = Path(__file__).parent / "assets" / "style.css"
@@ -46,16 +46,21 @@ def build_report(reader: SnapshotReader, day: date | None = None) -> str:
             "publish metrics for that date first"
         )
     f = parse_filters({}, default_window=info.get("default_window", "7d"))
-    ranked = rank_agencies(queries.overview(reader, f, tuple(m for m, _ in HEADLINE)))
+    rows = queries.overview(reader, f, tuple(m for m, _ in HEADLINE))
+    ranked = rank_agencies(rows)
+    rates = queries.false_alarm_rates(reader, f.window).get(f.window, {})
+    summary = signals.summarize(rows, rates, f.baseline, f"last {f.window}")
     movers = [s for s in ranked if not s.small_sample][:TOP_MOVERS]
     charts = _Charts()
     sections = [_mover_section(reader, f, s, charts, as_of_date) for s in movers]
     body = [
         f"<h1>Daily review — {E(as_of_date)}</h1>",
         _freshness(reader),
-        f"<h2>Scorecard ({E(f.window)} vs {E(f.baseline)} baseline), most moved first</h2>",
+        _summary(summary),
+        f"<h2>Scorecard ({E(f.window)} vs {E(f.baseline)} baseline), strongest evidence first</h2>",
         _legend(),
         _scorecard(ranked),
+        _rates(rates),
         *sections,
     ]
     return _document(f"resolve311 daily review {as_of_date}", "\n".join(body))
@@ -91,6 +96,27 @@ def _freshness(reader: SnapshotReader) -> str:
     return f"<div class='banner'>{line}</div>"
 
 
+def _summary(summary: signals.Summary) -> str:
+    kind = "summary summary-flags" if summary.flags else "summary summary-quiet"
+    lines = "".join(
+        f"<li><b>{E(f.agency)}</b> ({E(f.agency_name)}) — {E(f.line)}</li>" for f in summary.flags
+    )
+    return (
+        f"<div class='{kind}'><p class='summary-headline'>{E(summary.headline)}</p>"
+        f"{'<ul>' + lines + '</ul>' if lines else ''}</div>"
+    )
+
+
+def _rates(rates: dict[str, float]) -> str:
+    if not rates:
+        return "<p class='muted'>The flag is not calibrated yet (not enough history).</p>"
+    parts = " · ".join(f"{E(label)} {rates[m] * 100:.1f}%" for m, label in HEADLINE if m in rates)
+    return (
+        "<p class='muted rates-note'>Measured false-alarm rate per agency-day of the flag "
+        f"(out of sample, on each agency's own last year): {parts}</p>"
+    )
+
+
 def _legend() -> str:
     return (
         "<div class='legend'><span class='recent'>■ recent</span><span class='historical'>■ historical</span>"
@@ -120,8 +146,9 @@ def _cell(metric: str, row: dict[str, Any] | None) -> str:
     if not row:
         return "<td>–</td>"
     diff = f"{fmt(metric, row.get('diff_abs'), signed=True)} {fmt_rel(row.get('diff_rel'))}"
+    small = " class='cell-small'" if row.get("small_sample") else ""
     return (
-        f"<td><div class='cell-recent'>{E(fmt(metric, row.get('recent')))}</div>"
+        f"<td{small} title='{E(n_text(metric, row), quote=True)}'><div class='cell-recent'>{E(fmt(metric, row.get('recent')))}</div>"
         f"<div class='cell-historical'>{E(fmt(metric, row.get('historical')))}</div>"
         f"<div class='cell-diff'>{E(diff)}</div></td>"
     )

@@ -5,35 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-Unit = Literal["count", "hours", "share"]
+from resolve311.metrics import registry
+from resolve311.metrics.registry import MetricSpec, Unit
 
+METRICS: Final[dict[str, MetricSpec]] = registry.BY_NAME
 
-@dataclass(frozen=True)
-class MetricInfo:
-    label: str
-    unit: Unit
-
-
-METRICS: Final[dict[str, MetricInfo]] = {
-    "created_per_day": MetricInfo("Created per day", "count"),
-    "closed_per_day": MetricInfo("Closed per day", "count"),
-    "net_backlog_change_per_day": MetricInfo("Net backlog change per day", "count"),
-    "backlog_end": MetricInfo("Open backlog", "count"),
-    "backlog_age_median_h": MetricInfo("Backlog age, median", "hours"),
-    "backlog_age_p90_h": MetricInfo("Backlog age, p90", "hours"),
-    "ttc_median_h": MetricInfo("Time to close, median", "hours"),
-    "ttc_p90_h": MetricInfo("Time to close, p90", "hours"),
-    "closed_within_1d": MetricInfo("Closed within 1 day", "share"),
-    "closed_within_3d": MetricInfo("Closed within 3 days", "share"),
-    "closed_within_7d": MetricInfo("Closed within 7 days", "share"),
-    "closed_within_30d": MetricInfo("Closed within 30 days", "share"),
-    "km_median_h": MetricInfo("Kaplan–Meier median time open", "hours"),
-    "on_time_share": MetricInfo("Closed on time (SLA)", "share"),
-    "admin_close_share": MetricInfo("Administrative closures", "share"),
-    "dirty_share": MetricInfo("Dirty records", "share"),
-}
 
 #: The overview's columns: volume, closures, backlog, median time to close, cohort timeliness.
 HEADLINE: Final[tuple[tuple[str, str], ...]] = (
@@ -41,8 +19,8 @@ HEADLINE: Final[tuple[tuple[str, str], ...]] = (
     ("closed_per_day", "Closures /day"),
     ("backlog_end", "Backlog"),
     ("ttc_median_h", "Median time to close"),
-    # 1 day, not 7: in a 1- or 7-day window few cohorts are 7 days old yet, so a
-    # 7-day share would be empty exactly where the recent view matters most.
+    # 1 day: the freshest like-for-like cohort (created the day before as_of_date),
+    # so the column reacts first; the 3/7/30-day shares are on the agency view.
     ("closed_within_1d", "Closed ≤ 1 day"),
 )
 TIMELINESS: Final[tuple[tuple[str, str], ...]] = (
@@ -83,6 +61,20 @@ def fmt(metric: str, value: Any, *, signed: bool = False) -> str:
     return f"{sign}{v:,.0f}" if abs(v) >= 100 else f"{sign}{v:,.1f}"
 
 
+def n_text(metric: str, row: dict[str, Any] | None) -> str:
+    """Hover text naming a value's own n: "n = 14 recent · 380 historical (requests validly closed …)"."""
+    row = row or {}
+    info = METRICS.get(metric)
+    what = registry.POPULATION_TEXT[info.population] if info else "observations"
+
+    def count(key: str) -> str:
+        v = number(row.get(key))
+        return "–" if v is None else f"{v:,.0f}"
+
+    small = " — small sample: not flagged, not ranked" if row.get("small_sample") else ""
+    return f"n = {count('n_recent')} recent · {count('n_historical')} historical ({what}){small}"
+
+
 def fmt_rel(value: Any) -> str:
     v = number(value)
     return "" if v is None else f"{v * 100:+.0f}%"
@@ -95,25 +87,54 @@ class AgencyScore:
     agency: str
     agency_name: str
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    movement: float | None = None
+    movement: float | None = None  # largest |robust score| of a value that is not a small sample
     anomaly: bool = False
     small_sample: bool = False
+    evidence: float | None = None  # strongest flag: |score| / calibrated threshold (> 1)
+    p_value: float | None = None  # smallest empirical p-value of a value that is not a small sample
 
 
 def rank_agencies(rows: Iterable[dict[str, Any]]) -> list[AgencyScore]:
-    """Group scorecard rows by agency; sort by the largest |score|, small samples last."""
+    """Group scorecard rows by agency; rank by calibrated evidence, small samples last.
+
+    Flagged agencies first, by their strongest flag (|score| / calibrated
+    threshold); then the others by their smallest p-value against their own
+    history. A small value never flags or ranks its agency; an agency all of
+    whose values are small is marked small and listed last.
+    """
     by_agency: dict[str, AgencyScore] = {}
+    sizes: dict[str, list[bool]] = {}
     for row in rows:
         code = str(row["agency"])
         score = by_agency.setdefault(code, AgencyScore(code, str(row.get("agency_name") or code)))
         score.metrics[str(row["metric"])] = row
-        score.anomaly = score.anomaly or bool(row.get("anomaly"))
-        score.small_sample = score.small_sample or bool(row.get("small_sample"))
-        z = number(row.get("score"))
-        if z is not None and (score.movement is None or abs(z) > score.movement):
-            score.movement = abs(z)
+        small = bool(row.get("small_sample"))
+        sizes.setdefault(code, []).append(small)
+        if not small:
+            _add_evidence(score, row)
+    for code, score in by_agency.items():
+        score.small_sample = all(sizes[code])
     return sorted(by_agency.values(), key=_rank_key)
 
 
-def _rank_key(s: AgencyScore) -> tuple[int, float, str]:
-    return (1 if s.small_sample else 0, -(s.movement or 0.0), s.agency)
+def _add_evidence(score: AgencyScore, row: dict[str, Any]) -> None:
+    z, t, p = number(row.get("score")), number(row.get("threshold")), number(row.get("p_value"))
+    if z is not None and (score.movement is None or abs(z) > score.movement):
+        score.movement = abs(z)
+    if p is not None and (score.p_value is None or p < score.p_value):
+        score.p_value = p
+    if not row.get("anomaly"):
+        return
+    score.anomaly = True
+    if z is not None and t:
+        strength = abs(z) / t
+        score.evidence = strength if score.evidence is None else max(score.evidence, strength)
+
+
+def _rank_key(s: AgencyScore) -> tuple[int, float, float, str]:
+    return (
+        1 if s.small_sample else 0,
+        -(s.evidence or 0.0),
+        s.p_value if s.p_value is not None else 2.0,
+        s.agency,
+    )

@@ -98,6 +98,7 @@ def driver_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if number(r.get("diff_rel")) is not None
             else None,
             "score": r1(r.get("score")),
+            "n_recent": r1(r.get("n_recent")),
             "flags": ("anomaly " if r.get("anomaly") else "")
             + ("small sample" if r.get("small_sample") else ""),
         }

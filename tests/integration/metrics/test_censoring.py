@@ -7,7 +7,6 @@ Recent cohort (created 5 days before the as-of): 20 requests, 9 closed after 1 h
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
 import duckdb
@@ -76,5 +75,9 @@ def test_cohort_shares_and_kaplan_meier_say_recent_is_slower(published) -> None:
     assert km["recent"] == pytest.approx(30.0)  # S(1 h) = 11/20, S(30 h) = 9/20
     assert km["historical"] == pytest.approx(2.0)
     assert km["recent"] > km["historical"]
-    # the 30-day share is not computable for a 5-day-old cohort: NULL, not a flattering number
-    assert math.isnan(snap.score("closed_within_30d", group=GROUP, window="7d")["recent"])
+    # like-for-like: each share uses the latest cohort fully observable at that age, so the
+    # 30-day share of the 7-day window is the cohort created 30 days earlier (the week of 9 May),
+    # not a 5-day-old cohort; its n is that cohort's size
+    within_30d = snap.score("closed_within_30d", group=GROUP, window="7d")
+    assert within_30d["recent"] == pytest.approx(1.0) and within_30d["n_recent"] == 10
+    assert within_1d["n_recent"] == 20 and within_3d["n_recent"] == 20

@@ -63,37 +63,40 @@ MAD_UNITS_1_TO_8 = 2.0  # median |k - 4.5| for k = 1..8
 
 
 @pytest.mark.parametrize(
-    ("metric", "recent", "historical"),
+    ("metric", "recent", "historical", "n_recent", "n_historical"),
     [
-        ("created_per_day", 4, 4.5),  # r1..r4 vs (1+…+8)/8
-        ("closed_per_day", 3, 4.5),  # r1, r2, r5
-        ("net_backlog_change_per_day", 1, 0),
-        # r3, r4, r6, r7 open at 03-20 00:00; r5 and r6 at 03-13 00:00, r6 at 03-06 00:00
-        ("backlog_end", 4, 3 / 8),
-        ("backlog_age_median_h", 74, 120),  # ages [13, 14, 134, 455] ; [60, 287, 120]
-        ("backlog_age_p90_h", 358.7, 253.6),
-        ("ttc_median_h", 2, 1),  # [5 min, 2 h, 216 h]
-        ("ttc_p90_h", 173.2, 1),  # 2 + 0.8 * (216 - 2)
-        ("closed_within_1d", 0.75, 1),  # r1, r2, r4 of 4
-        ("closed_within_3d", None, 1),  # nobody in the recent cohort is 3 days old
-        ("closed_within_7d", None, 1),
-        ("closed_within_30d", None, 1),  # only the 4 oldest baseline units count
-        ("km_median_h", 2, 1),  # S(0.25) = 3/4, S(2) = 1/2
-        ("on_time_share", 2 / 3, 1),  # target 3 h: r1, r2 on time, r5 late
-        ("admin_close_share", 1 / 3, 0),
-        ("dirty_share", 0.25, 0),
+        ("created_per_day", 4, 4.5, 4, 36),  # r1..r4 vs (1+…+8)/8
+        ("closed_per_day", 3, 4.5, 3, 36),  # r1, r2, r5
+        ("net_backlog_change_per_day", 1, 0, 7, 72),  # n: created + closed
+        # final data: r3, r4, r6 open at 03-20 00:00 (r7's close is known now); r5, r6 at 03-13, r6 at 03-06
+        ("backlog_end", 3, 3 / 8, 3, 3),
+        ("backlog_age_median_h", 14, 120, 3, 3),  # ages [13, 14, 455] ; [60, 287, 120]
+        ("backlog_age_p90_h", 366.8, 253.6, 3, 3),  # 14 + 0.8 * (455 - 14)
+        ("ttc_median_h", 2, 1, 3, 36),  # [5 min, 2 h, 216 h]
+        ("ttc_p90_h", 173.2, 1, 3, 36),  # 2 + 0.8 * (216 - 2)
+        # like-for-like cohorts: the X-day cohort of the 1d window is the day X days before 03-19
+        ("closed_within_1d", None, None, 0, 0),  # Tue 03-18 and the 8 Tuesdays before: nobody
+        ("closed_within_3d", None, None, 0, 0),  # Sundays: nobody
+        ("closed_within_7d", 1, 1, 1, 35),  # Wed 03-12 (b1-0) vs Wednesdays 03-05 … 01-22 (b2..b8)
+        ("closed_within_30d", None, None, 0, 0),  # Mondays: nobody
+        ("km_median_h", 2, 1, 4, 36),  # S(0.25) = 3/4, S(2) = 1/2; baselines censored at the same age
+        ("on_time_share", 2 / 3, 1, 3, 36),  # target 3 h: r1, r2 on time, r5 late
+        ("admin_close_share", 1 / 3, 0, 3, 36),
+        ("dirty_share", 0.25, 0, 4, 36),
     ],
 )
-def test_scorecard_1d_against_8_week_baseline(published, metric, recent, historical) -> None:
+def test_scorecard_1d_against_8_week_baseline(
+    published, metric, recent, historical, n_recent, n_historical
+) -> None:
     row = published.score(metric, group=NYPD)
-    if recent is None:
-        assert math.isnan(row["recent"])
-    else:
-        assert row["recent"] == APPROX(recent)
-    assert row["historical"] == APPROX(historical)
-    assert row["n_recent"] == 4
-    assert row["n_historical"] == 36
-    assert bool(row["small_sample"]) is True  # 4 < min_group_size 20
+    for got, want in ((row["recent"], recent), (row["historical"], historical)):
+        if want is None:
+            assert math.isnan(got)
+        else:
+            assert got == APPROX(want)
+    assert row["n_recent"] == n_recent  # each metric's own population
+    assert row["n_historical"] == n_historical
+    assert bool(row["small_sample"]) is True  # n < min_group_size 20
     assert bool(row["anomaly"]) is False
 
 
@@ -121,11 +124,12 @@ def test_seven_day_window_and_city_level(published) -> None:
     assert city["recent"] == APPROX(5 / 7)  # DOT created nothing in the window
 
 
-def test_backlog_uses_versions_known_at_the_moment(published) -> None:
-    # r7's close (back-dated to 03-18) was published after the window ended: it counts as open
-    assert published.score("backlog_end", group=("NYPD", "Noise", "*"))["recent"] == 4
+def test_backlog_uses_final_data_at_every_moment(published) -> None:
+    # r7's close (back-dated to 03-18, published on 03-21) counts as closed at 03-20 00:00, as it does
+    # at every past moment: all moments are computed from the same (final) information
+    assert published.score("backlog_end", group=("NYPD", "Noise", "*"))["recent"] == 3
     # 28d window: backlog at 03-20 00:00 is the same moment, same answer
-    assert published.score("backlog_end", group=NYPD, window="28d")["recent"] == 4
+    assert published.score("backlog_end", group=NYPD, window="28d")["recent"] == 3
 
 
 def test_heatmap_when_counts_per_week(published) -> None:

@@ -19,10 +19,13 @@ def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:  # type:
 
 def test_status_reports_as_of_last_run_and_source_state(client: FlaskClient) -> None:
     body = get_json(client, "/api/status")
-    assert body["as_of"] == "2026-11-27T23:58:12"
+    assert body["as_of"] == "2026-11-27T23:58:12-05:00"  # local wall clock, with its offset
+    assert body["timezone"] == "America/New_York"
     assert body["source_state"] == "available"
     assert body["unavailable_since"] is None
     assert body["last_run"]["status"] == "success"
+    for stamp in (body["generated_at"], body["last_success_at"], body["last_run"]["started_at"]):
+        assert stamp is None or stamp.endswith("Z")  # UTC instants say so
 
 
 def test_agencies_lists_every_agency_most_moved_first_small_samples_last(client: FlaskClient) -> None:
@@ -32,6 +35,24 @@ def test_agencies_lists_every_agency_most_moved_first_small_samples_last(client:
     assert codes[0] == "HPD" and body["agencies"][0]["anomaly"] is True
     assert codes[-1] == "TLC" and body["agencies"][-1]["small_sample"] is True
     assert set(body["agencies"][0]["headline"]) >= {"created_per_day", "ttc_median_h", "closed_within_1d"}
+
+
+def test_agencies_say_who_is_flagged_in_one_line_and_how_many_chance_would_flag(client: FlaskClient) -> None:
+    body = get_json(client, "/api/agencies?window=7d&baseline=8w")
+    flagged = [a for a in body["agencies"] if a["flags"]]
+    assert flagged and flagged[0]["agency"] == body["agencies"][0]["agency"]
+    assert all(a["evidence"] > 1 for a in flagged)
+    assert " vs " in flagged[0]["flags"][0]["line"] and "n = " in flagged[0]["flags"][0]["line"]
+    assert body["summary"].startswith(f"{sum(len(a['flags']) for a in flagged)} flagged value")
+    assert body["values_tested"] > 0 and 0 < body["flags_expected_by_chance"] < body["values_tested"]
+    assert 0 < body["false_alarm_rates"]["created_per_day"] < 0.01
+
+
+def test_status_publishes_the_measured_false_alarm_rates(client: FlaskClient) -> None:
+    body = get_json(client, "/api/status")
+    assert body["anomaly_target_rate"] == 0.01
+    rates = body["false_alarm_rates"]
+    assert set(rates) == {"1d", "7d", "28d"} and 0 < rates["7d"]["ttc_median_h"] < 0.01
 
 
 def test_scorecard_has_every_metric_and_the_drivers(client: FlaskClient) -> None:
@@ -129,11 +150,23 @@ def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
         "/api/status",
+        "/api/metrics",
         "/api/agencies",
         "/api/agencies/{code}/scorecard",
         "/api/agencies/{code}/heatmap",
         "/api/agencies/{code}/series",
     }
+
+
+def test_metrics_endpoint_is_the_registry_and_scorecard_rows_carry_it(client: FlaskClient) -> None:
+    body = get_json(client, "/api/metrics")
+    names = [m["metric"] for m in body["metrics"]]
+    assert names[0] == "created_per_day" and "closed_within_7d" in names
+    cohort = next(m for m in body["metrics"] if m["metric"] == "closed_within_7d")
+    assert cohort["unit"] == "share" and cohort["population"] == "cohort_7d"
+    rows = get_json(client, "/api/agencies/NYPD/scorecard")["metrics"]
+    ttc = next(r for r in rows if r["metric"] == "ttc_median_h")
+    assert ttc["unit"] == "hours" and ttc["population"] == "closed" and ttc["direction"] == "up_bad"
 
 
 def test_without_a_snapshot_status_says_so_and_data_endpoints_are_503(empty_client: FlaskClient) -> None:

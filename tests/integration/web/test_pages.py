@@ -47,3 +47,11 @@ def test_pages_render_for_any_query(
 def test_pages_without_a_snapshot_say_no_data_yet(tmp_path: Path, module: Any) -> None:
     text = render(tmp_path / "empty", module, {"agency": "HPD"})
     assert "No data yet" in text and "Traceback" not in text
+
+
+def test_values_name_their_own_n_on_hover_and_small_ones_are_greyed(snapshot_home: Path) -> None:
+    page = render(snapshot_home, agency, {"agency": "HPD"})
+    assert "n = " in page and "requests validly closed in the window" in page
+    overview_page = render(snapshot_home, overview, {})
+    assert "n = " in overview_page
+    assert "cell-small" in overview_page and "small sample: not flagged, not ranked" in overview_page

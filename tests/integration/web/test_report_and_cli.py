@@ -31,6 +31,10 @@ def test_report_is_one_standalone_file_with_plotly_embedded_and_escaped_text(
     assert text.count("Plotly.newPlot") >= 4
     assert re.search(r"<script[^>]+src=", text) is None  # nothing loaded from elsewhere
     assert HOSTILE_NAME not in text and "&lt;img src=x" in text
+    # who is slipping, in words, with the flag's measured false-alarm rates
+    assert re.search(r"summary-headline'>\d+ flagged values? at \d+ agenc", text)
+    assert "by chance" in text and "<li><b>" in text and "n = " in text
+    assert re.search(r"Measured false-alarm rate per agency-day .*Volume /day \d\.\d%", text)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ SECTIONS = {
     "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
     "## 5. Web under load": "| server | users | requests | failed |",
     "## 6. Publish": "| what | seconds | peak RSS MB | MB written |",
+    "## 7. Detection": "| rule | false alarms per agency-metric-window-day |",
 }
 
 

@@ -26,10 +26,17 @@ def recent(value: float) -> pd.DataFrame:
     return pd.DataFrame([{**GROUP, "metric": "created_per_day", "recent": value}])
 
 
-def test_score_is_distance_from_median_in_scaled_mads() -> None:
+def test_score_is_distance_from_trimmed_mean_in_scaled_mads() -> None:
     scores = robust_scores(unit_values([10, 12, 11, 9, 10, 30, 10, 11]), recent(20))
+    # centre: mean without the lowest (9) and highest (30) = 64 / 6; the odd week 30 does not move it
     # median 10.5; |x - 10.5| = .5 1.5 .5 1.5 .5 19.5 .5 .5 -> MAD 0.5
-    assert scores.iloc[0]["score"] == pytest.approx((20 - 10.5) / (MAD_SCALE * 0.5))
+    assert scores.iloc[0]["score"] == pytest.approx((20 - 64 / 6) / (MAD_SCALE * 0.5))
+
+
+def test_with_few_units_the_centre_is_the_median() -> None:
+    scores = robust_scores(unit_values([10, 12, 11, 9]), recent(20))
+    # 4 units: median 10.5, MAD median(.5, 1.5, .5, 1.5) = 1
+    assert scores.iloc[0]["score"] == pytest.approx((20 - 10.5) / (MAD_SCALE * 1.0))
 
 
 def test_no_score_when_mad_is_zero_or_too_few_units() -> None:

@@ -29,7 +29,14 @@ def test_fmt_rel() -> None:
 
 
 def row(
-    agency: str, metric: str, score: float | None, *, small: bool = False, anomaly: bool = False
+    agency: str,
+    metric: str,
+    score: float | None,
+    *,
+    small: bool = False,
+    anomaly: bool = False,
+    threshold: float | None = 5.0,
+    p_value: float | None = None,
 ) -> dict[str, object]:
     return {
         "agency": agency,
@@ -38,19 +45,25 @@ def row(
         "score": score,
         "small_sample": small,
         "anomaly": anomaly,
+        "threshold": threshold,
+        "p_value": p_value,
     }
 
 
-def test_most_moved_first_small_samples_last_nulls_count_as_unmoved() -> None:
+def test_ranked_by_calibrated_evidence_not_raw_sigma_small_samples_last() -> None:
     ranked = rank_agencies(
         [
-            row("A", "created_per_day", 1.0),
-            row("A", "ttc_median_h", -4.0, anomaly=True),
-            row("B", "created_per_day", 2.0),
-            row("C", "created_per_day", 9.0, small=True),
+            row("A", "created_per_day", 1.0, p_value=0.5),
+            # 9σ on a metric whose ordinary days reach 8σ: a weaker flag than 6σ against a 4σ threshold
+            row("A", "ttc_median_h", -9.0, anomaly=True, threshold=8.0, p_value=0.003),
+            row("E", "closed_per_day", 6.0, anomaly=True, threshold=4.0, p_value=0.003),
+            row("B", "created_per_day", 2.0, p_value=0.2),
+            row("F", "created_per_day", 3.0, p_value=0.4),  # more σ than B, less unusual for F
+            row("C", "created_per_day", 30.0, small=True, anomaly=True),  # small: never flags nor ranks
             row("D", "created_per_day", None),
         ]
     )
-    assert [s.agency for s in ranked] == ["A", "B", "D", "C"]
-    assert ranked[0].movement == 4.0 and ranked[0].anomaly
-    assert ranked[-1].small_sample and ranked[2].movement is None
+    assert [s.agency for s in ranked] == ["E", "A", "B", "F", "D", "C"]
+    assert ranked[0].evidence == 1.5 and ranked[1].evidence == 9 / 8 and ranked[1].movement == 9.0
+    assert ranked[1].anomaly and not ranked[2].anomaly
+    assert ranked[-1].small_sample and not ranked[-1].anomaly and ranked[-1].movement is None

@@ -21,6 +21,7 @@ DRIVER_COLUMNS = [
     {"field": "difference", "headerName": "Difference", "type": "numericColumn"},
     {"field": "change_pct", "headerName": "Change %", "type": "numericColumn"},
     {"field": "score", "headerName": "Score", "type": "numericColumn"},
+    {"field": "n_recent", "headerName": "n recent", "type": "numericColumn"},
     {"field": "flags", "headerName": "Flags"},
 ]
 

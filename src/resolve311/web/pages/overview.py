@@ -1,4 +1,4 @@
-"""Overview: every agency's scorecard, most moved first; a click opens its view."""
+"""Overview: every agency's scorecard, strongest calibrated evidence first, with a one-line summary per flag; a click opens its view."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 from dash import Dash, Input, Output, dcc, html
 
 from resolve311.errors import SnapshotMissing
-from resolve311.web import components, ids, queries
+from resolve311.web import components, ids, queries, signals
 from resolve311.web.context import WebContext, current, page, page_filters
 from resolve311.web.filters import BASELINES, WINDOWS, Filters, parse_filters
-from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, rank_agencies
+from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, n_text, rank_agencies
 
 
 def layout(**query: Any) -> html.Div:
@@ -30,7 +30,7 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
             dcc.Location(id=ids.OVERVIEW_URL, refresh=False),
             html.H1("Who is slipping?"),
             html.P(
-                "Each agency's recent window against its own history, the most moved first. "
+                "Each agency's recent window against its own history, the strongest evidence first. "
                 "Click an agency to open its view.",
                 className="subtitle",
             ),
@@ -61,21 +61,67 @@ def _control(label: str, child: Any) -> html.Div:
     return html.Div(className="control", children=[html.Label(label, className="control-label"), child])
 
 
-def scorecard_table(ctx: WebContext, f: Filters) -> html.Table:
-    ranked = rank_agencies(queries.overview(ctx.reader, f, tuple(m for m, _ in HEADLINE)))
-    head = html.Tr([html.Th("Agency"), *[html.Th(label) for _, label in HEADLINE], html.Th("Moved")])
-    body = [_row(s, f) for s in ranked]
+def scorecard_table(ctx: WebContext, f: Filters) -> html.Div:
+    """The summary of flags (one line each, or "nothing unusual") and the ranked table."""
+    rows = queries.overview(ctx.reader, f, tuple(m for m, _ in HEADLINE))
+    rates = queries.false_alarm_rates(ctx.reader, f.window).get(f.window, {})
+    summary = signals.summarize(rows, rates, f.baseline, components.WINDOW_LABELS.get(f.window, f.window))
+    ranked = rank_agencies(rows)
+    head = html.Tr([html.Th("Agency"), *[html.Th(label) for _, label in HEADLINE], html.Th("Evidence")])
+    body = [_row(s, f, rates) for s in ranked]
     if not body:
         body = [html.Tr(html.Td("No agencies in the snapshot yet.", colSpan=len(HEADLINE) + 2))]
-    return html.Table(className="scorecard", children=[html.Thead(head), html.Tbody(body)])
+    return html.Div(
+        [
+            _summary(summary, f),
+            html.Table(className="scorecard", children=[html.Thead(head), html.Tbody(body)]),
+            _rates_note(rates),
+        ]
+    )
 
 
-def _row(s: AgencyScore, f: Filters) -> html.Tr:
+def _summary(summary: signals.Summary, f: Filters) -> html.Div:
+    lines = [
+        html.Li(
+            [
+                dcc.Link(flag.agency, href="/agency" + f.with_(agency=flag.agency).query_string()),
+                f" ({flag.agency_name}) — {flag.line}",
+            ]
+        )
+        for flag in summary.flags
+    ]
+    kind = "summary summary-flags" if summary.flags else "summary summary-quiet"
+    return html.Div(
+        id=ids.OVERVIEW_SUMMARY,
+        className=kind,
+        children=[html.P(summary.headline, className="summary-headline"), html.Ul(lines) if lines else None],
+    )
+
+
+def _rates_note(rates: dict[str, float]) -> html.P:
+    if not rates:
+        return html.P("The flag is not calibrated yet (not enough history).", className="muted")
+    parts = [f"{label} {rates[m] * 100:.1f}%" for m, label in HEADLINE if m in rates]
+    return html.P(
+        "Measured false-alarm rate per agency-day of the flag (out of sample, on each agency's own "
+        "last year): " + " · ".join(parts),
+        className="muted rates-note",
+    )
+
+
+def _row(s: AgencyScore, f: Filters, rates: dict[str, float]) -> html.Tr:
     href = "/agency" + f.with_(agency=s.agency).query_string()
     badges = []
     if s.anomaly:
+        flagged = [m for m, r in s.metrics.items() if r.get("anomaly") and not r.get("small_sample")]
+        rate = max((rates.get(m, 0.0) for m in flagged), default=0.0)
         badges.append(
-            components.badge("anomaly", "anomaly", "a headline metric moved beyond the anomaly threshold")
+            components.badge(
+                f"anomaly · {rate * 100:.1f}% false-alarm rate",
+                "anomaly",
+                "a headline value moved beyond its agency's calibrated threshold; the rate is how often "
+                "such a flag fires on an ordinary day",
+            )
         )
     if s.small_sample:
         badges.append(components.badge("small sample", "small", "too few requests to rank; listed last"))
@@ -87,26 +133,47 @@ def _row(s: AgencyScore, f: Filters) -> html.Tr:
         ]
     )
     cells = [_metric_cell(metric, s.metrics.get(metric)) for metric, _ in HEADLINE]
-    moved = html.Td("–" if s.movement is None else f"{s.movement:.1f}σ", title="largest |robust score|")
     return html.Tr(
-        [agency, *cells, moved], className="scorecard-row small-row" if s.small_sample else "scorecard-row"
+        [agency, *cells, _evidence_cell(s)],
+        className="scorecard-row small-row" if s.small_sample else "scorecard-row",
     )
+
+
+def _evidence_cell(s: AgencyScore) -> html.Td:
+    if s.evidence is not None:
+        return html.Td(
+            f"⚑ {s.evidence:.1f}× threshold",
+            title="strongest flag: |score| divided by the agency's calibrated threshold",
+        )
+    if s.p_value is not None:
+        return html.Td(
+            f"p = {s.p_value:.2f}",
+            className="muted",
+            title="smallest p-value of a headline value against the agency's own last year",
+        )
+    return html.Td("–", className="muted")
 
 
 def _metric_cell(metric: str, row: dict[str, Any] | None) -> html.Td:
     if not row:
         return html.Td("–")
-    flag = " ⚑" if row.get("anomaly") else ""
+    flag = " ⚑" if row.get("anomaly") and not row.get("small_sample") else ""
+    hover = n_text(metric, row)
     return html.Td(
-        [
-            html.Div(fmt(metric, row.get("recent")), className="cell-recent", title="recent"),
-            html.Div(fmt(metric, row.get("historical")), className="cell-historical", title="historical"),
+        className="cell-small" if row.get("small_sample") else None,
+        title=hover,
+        children=[
+            html.Div(fmt(metric, row.get("recent")), className="cell-recent", title=f"recent · {hover}"),
+            html.Div(
+                fmt(metric, row.get("historical")), className="cell-historical", title=f"historical · {hover}"
+            ),
             html.Div(
                 f"{fmt(metric, row.get('diff_abs'), signed=True)} {fmt_rel(row.get('diff_rel'))}{flag}",
                 className="cell-diff",
-                title="difference",
+                title=f"difference · {hover}",
             ),
-        ]
+            html.Div(hover, className="hover-n"),  # shown on hover (CSS)
+        ],
     )
 
 

@@ -1,0 +1,113 @@
+"""A daily panel of per-agency counts, the raw material of the flag's calibration (DuckDB SQL).
+
+For the city and every agency and every day of the calibration span: requests
+created (and dirty, and of them closed within 1/3/7/30 days), validly closed
+(and administrative closes, and a histogram of their hours to close), and the
+open backlog at the midnight after the day (final data, as in the scorecard).
+From these, any window's metric value ending on any past day is a rolling sum
+(see ``calibration.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from resolve311.metrics.definitions import ADMIN_CLOSE_HOURS, COHORT_DAYS
+
+#: Hours-to-close histogram: bin b holds ttc in (BIN_RATIO^(b-1), BIN_RATIO^b] hours (8% wide).
+BIN_RATIO: Final[float] = 1.08
+MIN_TTC_H: Final[float] = 1 / 60
+ALL: Final[str] = "*"
+
+_WITHIN = ", ".join(f"count(*) FILTER (WHERE ttc_h <= {24 * d}) AS within_{d}d" for d in COHORT_DAYS)
+
+CREATED_SQL = f"""
+SELECT coalesce(agency, '{ALL}') AS agency, created_dnum AS dnum, count(*) AS created,
+       count(*) FILTER (WHERE is_dirty) AS dirty, {_WITHIN},
+       count(*) FILTER (WHERE closed_dnum IS NULL AND is_closed) AS closed_untimed
+FROM metric_input WHERE created_dnum BETWEEN $first AND $last
+GROUP BY GROUPING SETS ((agency, created_dnum), (created_dnum))
+"""
+
+CLOSED_SQL = f"""
+SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum, count(*) AS closed,
+       count(*) FILTER (WHERE ttc_h <= {ADMIN_CLOSE_HOURS}) AS admin
+FROM metric_input WHERE closed_dnum BETWEEN $first AND $last
+GROUP BY GROUPING SETS ((agency, closed_dnum), (closed_dnum))
+"""
+
+HIST_SQL = f"""
+SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
+       CAST(ceil(ln(greatest(ttc_h, {MIN_TTC_H})) / ln({BIN_RATIO})) AS INTEGER) AS bin, count(*) AS n
+FROM metric_input WHERE closed_dnum BETWEEN $first AND $last
+GROUP BY GROUPING SETS ((agency, closed_dnum, bin), (closed_dnum, bin))
+"""
+
+#: Requests created before the span that are still open at its start (final data).
+OPEN_BEFORE_SQL = f"""
+SELECT coalesce(agency, '{ALL}') AS agency, count(*) AS n FROM metric_input
+WHERE created_dnum < $first AND NOT (closed_dnum IS NULL AND is_closed)
+  AND (closed_dnum IS NULL OR closed_dnum >= $first)
+GROUP BY GROUPING SETS ((agency), ())
+"""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Per group (rows: '*' and each agency) × day (columns, consecutive from ``first``)."""
+
+    groups: list[str]
+    first: int
+    counts: dict[str, np.ndarray]  # created, dirty, within_Xd, closed, admin, backlog
+    hist: np.ndarray  # groups × days × bins: closes per hours-to-close bin
+    bin_hours: np.ndarray  # representative hours of each bin
+
+
+def _matrix(frame: pd.DataFrame, col: str, groups: list[str], days: np.ndarray) -> np.ndarray:
+    if frame.empty:
+        return np.zeros((len(groups), len(days)))
+    wide = frame.pivot_table(index="agency", columns="dnum", values=col, aggfunc="sum")
+    return wide.reindex(index=groups, columns=days).fillna(0).to_numpy(dtype=float)
+
+
+def load_panel(con: duckdb.DuckDBPyConnection, first: int, last: int) -> Panel | None:
+    """The panel over day numbers ``first..last`` (None without any request)."""
+    params = {"first": first, "last": last}
+    created = con.execute(CREATED_SQL, params).df()
+    if created.empty:
+        return None
+    closed = con.execute(CLOSED_SQL, params).df()
+    hist = con.execute(HIST_SQL, params).df()
+    before = con.execute(OPEN_BEFORE_SQL, {"first": first}).df()
+    groups = [ALL, *sorted(set(created["agency"]) - {ALL})]
+    days = np.arange(first, last + 1)
+    counts = {c: _matrix(created, c, groups, days) for c in ("created", "dirty", "closed_untimed")}
+    counts |= {f"within_{d}d": _matrix(created, f"within_{d}d", groups, days) for d in COHORT_DAYS}
+    counts |= {c: _matrix(closed, c, groups, days) for c in ("closed", "admin")}
+    start = before.set_index("agency")["n"].reindex(groups).fillna(0).to_numpy(dtype=float)
+    flow = counts["created"] - counts["closed"] - counts["closed_untimed"]
+    counts["backlog"] = start[:, None] + np.cumsum(flow, axis=1)
+    bins, cube = _hist_cube(hist, groups, first, len(days))
+    return Panel(groups, first, counts, cube, BIN_RATIO ** (bins - 0.5))
+
+
+def _hist_cube(
+    hist: pd.DataFrame, groups: list[str], first: int, n_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    if hist.empty:
+        return np.zeros(1), np.zeros((len(groups), n_days, 1))
+    bins = np.arange(int(hist["bin"].min()), int(hist["bin"].max()) + 1)
+    cube = np.zeros((len(groups), n_days, len(bins)))
+    g = hist["agency"].map({name: i for i, name in enumerate(groups)}).to_numpy()
+    keep = ~pd.isna(g)
+    cube[
+        g[keep].astype(int),
+        (hist["dnum"].to_numpy()[keep] - first).astype(int),
+        (hist["bin"].to_numpy()[keep] - bins[0]).astype(int),
+    ] = hist["n"].to_numpy()[keep]
+    return bins.astype(float), cube
