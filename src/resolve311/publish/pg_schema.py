@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from resolve311.web.scorecard import METRICS
+from resolve311.metrics.registry import BY_NAME as METRICS
 
 _GROUP: Final = ("agency", "complaint_type", "borough")
 _WB: Final = (*_GROUP, "window", "baseline")
@@ -21,6 +21,7 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "quarantine_summary": ("reason",),
     "agencies": ("agency",),
     "scorecard": (*_WB, "metric"),
+    "calibration": ("agency", "window", "metric"),
     "heatmap_when": (*_WB, "weekday", "hour"),
     "heatmap_where": (*_WB, "cell_lat", "cell_lon"),
     "series": (*_GROUP, "period", "date"),
@@ -48,6 +49,7 @@ TABLE_COMMENTS: Final[dict[str, str]] = {
     "series": "Requests created and closed per day (last 400 days) and per week (all history).",
     "km_curve": "Kaplan-Meier curve: share of requests still open after t_hours.",
     "metric_labels": "Label and unit of every metric name used in scorecard.",
+    "calibration": "The anomaly flag's threshold per agency, window and metric, measured on its own history.",
 }
 
 COLUMN_COMMENTS: Final[dict[str, str]] = {
@@ -61,11 +63,18 @@ COLUMN_COMMENTS: Final[dict[str, str]] = {
     "historical": "Value in the baseline.",
     "diff_abs": "recent - historical.",
     "diff_rel": "(recent - historical) / historical; NULL when historical is 0 or NULL.",
-    "score": "Robust z-score against the 8 baseline units: (recent - median) / (1.4826 * MAD).",
-    "anomaly": "True when |score| is above the anomaly threshold and the sample is not small.",
-    "small_sample": "Fewer requests than min_group_size in the recent window or baseline.",
-    "n_recent": "Requests counted by the metric in the recent window.",
-    "n_historical": "Requests counted by the metric in the baseline.",
+    "score": "Robust score against the 8 baseline units (docs/metrics.md: Difference, robust score, anomaly).",
+    "anomaly": "True when |score| is above the calibrated threshold and the sample is not small.",
+    "small_sample": "The metric's own n is below min_group_size in the recent window or baseline.",
+    "n_recent": "Size of the metric's own population in the recent window (closures, cohort, open requests...).",
+    "n_historical": "Size of the metric's own population in the baseline.",
+    "threshold": "Calibrated |score| threshold of the agency, window and metric; NULL = not calibrated.",
+    "p_value": "Share of the agency's last-year scores at least this extreme.",
+    "days_evaluated": "Last-year days with a score (small samples excluded).",
+    "false_alarms": "Out-of-sample exceedances of the threshold on those days.",
+    "false_alarm_rate": "false_alarms / days_evaluated: the flag's measured false-alarm rate.",
+    "fixed_rule_rate": "Share of those days with |score| above the fixed anomaly_threshold.",
+    "mean_score": "Mean score over those days (about 0 on ordinary history).",
     "weekday": "0 = Monday ... 6 = Sunday.",
     "hour": "Hour of day, 0-23, city time.",
     "difference": "recent - historical.",
@@ -105,7 +114,7 @@ def views(schema: str) -> dict[str, str]:
     return {
         "agency_scorecard": f"""SELECT l.agency, a.agency_name, l."window", l.baseline, l.metric,
                l.metric_label, l.unit, l.recent, l.historical, l.diff_abs, l.diff_rel, l.score,
-               l.anomaly, l.small_sample, l.n_recent, l.n_historical, l.as_of_date
+               l.anomaly, l.threshold, l.p_value, l.small_sample, l.n_recent, l.n_historical, l.as_of_date
         FROM ({labelled}) l LEFT JOIN {s}.agencies a USING (agency)
         WHERE l.complaint_type = '*' AND l.borough = '*' AND l.agency <> '*'""",
         "city_scorecard": f"""SELECT "window", baseline, metric, metric_label, unit, recent, historical,

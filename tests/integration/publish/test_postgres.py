@@ -83,7 +83,7 @@ def test_snapshot_lands_in_postgres_with_keys_comments_and_views(publish_env, fr
             "SELECT col_description('resolve311.scorecard'::regclass, attnum) FROM pg_attribute"
             " WHERE attrelid = 'resolve311.scorecard'::regclass AND attname = 'score'"
         ).fetchone()[0]
-        assert "z-score" in comment
+        assert "Robust score" in comment
         board = pg.execute(
             "SELECT agency, agency_name, metric_label, unit FROM resolve311.agency_scorecard"
             " WHERE metric = 'ttc_median_h' AND \"window\" = '28d' AND baseline = '8w' ORDER BY agency"
