@@ -96,9 +96,9 @@ def table_from_rows(rows: Iterable[Mapping[str, object]]) -> pa.Table:
     for key, field in names.items():
         values = [row.get(key) for row in materialised]
         columns[field] = _text_column(values)
-        rows = [i for i, v in enumerate(values) if isinstance(v, _SCALARS)]
-        if rows:
-            nonstring[field] = rows
+        marked = [i for i, v in enumerate(values) if isinstance(v, _SCALARS)]
+        if marked:
+            nonstring[field] = marked
     table = with_original_names(pa.table(columns), [str(key) for key in names])
     if nonstring:
         metadata = {**(table.schema.metadata or {}), _NONSTRING_KEY: json.dumps(nonstring)}
