@@ -53,23 +53,23 @@ def read_header(path: Path) -> list[str]:
         with open_maybe_gzip(path) as stream:
             head = stream.read(_MAX_HEADER_BYTES)
     except (OSError, EOFError) as exc:
-        raise ParseError(f"{path.name}: unreadable: {exc}") from None
+        raise ParseError(f"unreadable: {exc}") from None
     head = head.removeprefix(UTF8_BOM)
     if not head.strip():
-        raise ParseError(f"{path.name}: the file is empty")
+        raise ParseError("the file is empty")
     line, newline, _ = head.partition(b"\n")
     if not newline and len(head) >= _MAX_HEADER_BYTES:
-        raise ParseError(f"{path.name}: no header line in the first {_MAX_HEADER_BYTES} bytes")
+        raise ParseError(f"no header line in the first {_MAX_HEADER_BYTES} bytes")
     return parse_header(line)
 
 
-def key_column_check(path: Path, header: list[str], fields: list[str]) -> None:
+def key_column_check(header: list[str], fields: list[str]) -> None:
     """Refuse a file without a key column: a missing header row, or not a 311 file at all."""
     if "unique_key" not in fields:
         shown = ", ".join(repr(h) for h in header[:4]) + (", …" if len(header) > 4 else "")
         raise ParseError(
-            f"{path.name}: no unique_key column in the header ({shown}); "
-            "is the header row missing, or is this not a 311 export?"
+            f"no unique_key column in the header ({shown}); "
+            "is the header row missing, or is this not a 311 export of this source?"
         )
 
 
@@ -81,13 +81,13 @@ def bulk_load_csv(
     source: str,
     dataset: str | None,
     tz: str,
-    field_map: dict[str, str] | None = None,
+    field_map: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load the CSV file at ``path`` as batch ``batch_seq`` (inside the caller's transaction)."""
     header = read_header(path)
     fields = [(field_map or {}).get(f, f) for f in csv_fields(header)]
-    key_column_check(path, header, fields)
+    key_column_check(header, fields)
     params = {"tz": tz, "source": source, "dataset": dataset}
     with _bulk_settings(con):
         try:
