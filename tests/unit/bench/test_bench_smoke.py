@@ -16,6 +16,7 @@ SECTIONS = {
     "## 3. Metrics": "| computation | engine | what it computes |",
     "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
     "## 5. Web under load": "| server | users | requests | failed |",
+    "## 6. Bulk import": "| contender | rows in | rows stored | seconds | rows/s |",
 }
 
 
