@@ -28,7 +28,7 @@ class Sizes:
     web_load_seconds: float = 120.0
     web_load_days: int = 90
     web_load_scale: float = 0.2
-    bulk_rows: int = 3_000_000  # the target is 40M (env RESOLVE311_BENCH_BULK_ROWS overrides)
+    bulk_rows: int = 2_000_000  # the target is 40M (env RESOLVE311_BENCH_BULK_ROWS overrides)
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
