@@ -43,6 +43,8 @@ _REJECTS: Final = "_r311_bulk_rejects"
 _REJECTS_SCAN: Final = "_r311_bulk_rejects_scan"
 #: Characters of a rejected line kept in ``quarantine.raw``.
 _REJECTED_LINE_CHARS: Final = 4096
+#: Share of a file's load time spent reading and normalising (the rest: writing the tables).
+_READ_SHARE: Final = 0.6
 
 Progress = Callable[[float], None]
 
@@ -93,10 +95,13 @@ def bulk_load_csv(
         try:
             _create_view(con, path, fields)
             spec = staged_input([*fields, "__row"], list(zip(header, fields, strict=True)), relation=_VIEW)
-            with _watching(con, progress):
+            with _watching(con, None if progress is None else (lambda pct: progress(pct * _READ_SHARE))):
                 _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec)}", params)
             _add_rejected_rows(con)
-            return load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
+            result = load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
+            if progress is not None:
+                progress(100.0)
+            return result
         finally:
             for name in (_STAGED, _REJECTS, _REJECTS_SCAN):
                 _quietly(con, f"DROP TABLE IF EXISTS {name}")
@@ -147,7 +152,7 @@ def _add_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def _bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Bounded memory and insertion order kept (row positions) while a bulk file loads."""
+    """Bounded memory, insertion order kept (row positions), progress tracked silently while a file loads."""
     before = {
         name: _setting(con, name)
         for name in ("memory_limit", "preserve_insertion_order", "enable_progress_bar")
@@ -164,7 +169,11 @@ def _bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 @contextmanager
 def _watching(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> Iterator[None]:
-    """Report DuckDB's own progress of the running query (0–100) from a watcher thread."""
+    """Report DuckDB's own progress of the running query (0–100) from a watcher thread.
+
+    DuckDB reports -1 while it has no estimate (and for some plans throughout); such values are
+    skipped, and 100 is reported when the query ends, so the bar moves at least per phase.
+    """
     if progress is None:
         yield
         return
