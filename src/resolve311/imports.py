@@ -81,6 +81,8 @@ def _import_bulk(run: RunContext, path: Path, progress: FileProgress | None) -> 
                 progress=None if progress is None else (lambda pct: progress(pct, path.name)),
             )  # fmt: skip
             rows = _rows_in(result)
+            if rows == 0:
+                raise ParseError("the file has no rows")
             run.store.commit_file(staged, replace(meta, rows=rows))
             save_checkpoint(run.con, staged.seq)
             run.con.commit()

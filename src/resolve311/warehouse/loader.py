@@ -26,6 +26,7 @@ from resolve311.warehouse.normalize import NormalizedBatch
 _BATCH_VIEW: Final = "_r311_batch"
 _INCOMING: Final = "_r311_incoming"
 _QUARANTINE_VIEW: Final = "_r311_quarantine"
+_OLDER_COPIES: Final = "_r311_older_copies"
 #: Dates outside these years (sentinels such as 1900 or 3027) never mark metrics as affected.
 AFFECTED_YEARS: Final[tuple[int, int]] = (1901, 2100)
 
@@ -73,10 +74,17 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
     The same rules as :func:`load_batch`: the newest row per key, then newest-wins upsert.
     """
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    newest = (
-        f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} WHERE __reason IS NULL "
+    # The older copies of a key, found over three narrow columns (a window over every column of
+    # millions of rows would copy them all); usually there are none.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_OLDER_COPIES} AS SELECT __row FROM "
+        f"(SELECT unique_key, source_updated_at, __row FROM {staged} WHERE __reason IS NULL) "
         "QUALIFY row_number() OVER (PARTITION BY unique_key "
-        "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1)"
+        "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) > 1"
+    )
+    newest = (
+        f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
     )
     row = con.execute(
         f"SELECT count(*) FILTER (__reason IS NULL), count(*) FILTER (__reason IS NOT NULL), "
@@ -84,7 +92,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
     ).fetchone()
     assert row is not None
     valid, quarantined, max_updated = int(row[0]), int(row[1]), row[2]
-    counts, affected = _load_rows(con, newest, batch_seq, loaded_at)
+    try:
+        counts, affected = _load_rows(con, newest, batch_seq, loaded_at)
+    finally:
+        _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_OLDER_COPIES}"))
     con.execute(
         f"""
         INSERT INTO quarantine (batch_seq, row_number, source, unique_key, reason, detail, raw, quarantined_at)

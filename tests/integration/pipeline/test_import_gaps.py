@@ -77,6 +77,8 @@ def test_empty_file_and_a_non_311_object_are_refused(cli: Any, warehouse: Any, t
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert_refused(cli("import", str(empty), "--skip-metrics"))
+    header_only = write_csv(tmp_path / "header-only.csv", export_rows(0)[0], [])
+    assert_refused(cli("import", str(header_only), "--skip-metrics"))
     odd = tmp_path / "odd.json"
     odd.write_text('{"a":1}')
     result = cli("import", str(odd), "--skip-metrics")
