@@ -7,6 +7,7 @@ and stores it; rows/s = rows in the file / wall seconds of the call.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,17 @@ US_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 DATE_COLUMNS = ("Created Date", "Closed Date")
 
 
-def resolve311_import(home: str, file: str) -> dict[str, Any]:
-    """``resolve311 import FILE`` (landing copy + read_csv + SQL normalisation + upsert), metrics off."""
+def resolve311_import(home: str, file: str, bulk: bool = True) -> dict[str, Any]:
+    """``resolve311 import FILE`` (landing copy + read_csv + SQL normalisation + upsert), metrics off.
+
+    ``bulk=False``: the batch path (50,000-row parts, pyarrow, per-part normalisation), the reference.
+    """
     from resolve311.pipeline import run_import
     from resolve311.settings import load_settings
 
+    shutil.rmtree(home, ignore_errors=True)  # always into an empty home
     started = time.perf_counter()
-    report = run_import(load_settings(home=home), [Path(file)], refresh=False)
+    report = run_import(load_settings(home=home), [Path(file)], refresh=False, bulk=bulk)
     seconds = time.perf_counter() - started
     [entry] = report.files
     return {
@@ -38,6 +43,8 @@ def duckdb_bare(database: str, file: str) -> dict[str, Any]:
     """DuckDB's own ``CREATE TABLE AS SELECT * FROM read_csv(…)`` into a database file: the ceiling."""
     import duckdb
 
+    for leftover in (Path(database), Path(database + ".wal")):
+        leftover.unlink(missing_ok=True)
     started = time.perf_counter()
     con = duckdb.connect(database)
     con.execute("SET enable_progress_bar = false")
