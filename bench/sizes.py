@@ -33,6 +33,7 @@ class Sizes:
     detection_days: int = 1040
     detection_scale: float = 1.0
     detection_incidents: int = 36
+    bulk_rows: int = 2_000_000  # the target is 40M (env RESOLVE311_BENCH_BULK_ROWS overrides)
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -60,4 +61,5 @@ QUICK = Sizes(
     detection_days=760,
     detection_scale=0.3,
     detection_incidents=6,
+    bulk_rows=5_000,
 )

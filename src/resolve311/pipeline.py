@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import duckdb
 
@@ -36,9 +36,6 @@ from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset
 from resolve311.warehouse.connection import connect
 from resolve311.warehouse.loader import LoadResult
-
-if TYPE_CHECKING:
-    from resolve311.warehouse.formats import Format
 
 __all__ = [
     "RunReport",
@@ -237,57 +234,33 @@ def run_import(
     source: str | None = None,
     refresh: bool = True,
     rows_per_part: int = 50_000,
+    bulk: bool = True,
 ) -> RunReport:
     """Load files (SODA JSON/CSV, portal exports; gzip allowed) through the landing log.
 
-    A CSV file is landed in parts of ``rows_per_part`` records (each part is the header plus
-    whole records, byte for byte), so memory stays bounded for multi-GB exports.
+    A CSV file is bulk-loaded as one batch by DuckDB's own reader (``bulk=True``); with
+    ``bulk=False`` (and for JSON) it is landed in parts of ``rows_per_part`` records (each part
+    the header plus whole records, byte for byte). See :mod:`resolve311.imports`.
     """
+    from resolve311.imports import import_file
+
     missing = [str(p) for p in files if not Path(p).is_file()]
     if missing:
         raise ConfigError(f"no such file: {missing[0]}")
 
     def body(run: RunContext) -> None:
-        from resolve311.warehouse.formats import read_records
-
         for number, path in enumerate(files):
-            totals = {"rows": 0, "loaded": 0, "duplicates": 0, "quarantined": 0, "batches": 0}
-            first_seq: int | None = None
-            for data, fmt in _file_parts(Path(path), rows_per_part):
-                rows = read_records(data, fmt).num_rows
-                meta = BatchMeta(
-                    source=run.source.name, dataset=None, producer="import", kind="import", format=fmt,
-                    rows=rows, run_id=run.report.run_id, name=Path(path).name,
-                )  # fmt: skip
-                manifest, result = run.land_and_load(data, meta)
-                totals["rows"] += rows
-                totals["loaded"] += result.rows_new + result.rows_changed + result.rows_unchanged
-                totals["duplicates"] += result.rows_duplicate
-                totals["quarantined"] += result.rows_quarantined
-                totals["batches"] += 1
-                first_seq = manifest.seq if first_seq is None else first_seq
+
+            def step(percent: float, label: str, number: int = number) -> None:
                 if progress is not None:
-                    progress(number, len(files), f"{Path(path).name}: {totals['rows']:,} rows")
-            run.report.files.append({"file": str(path), "batch_seq": first_seq, **totals})
+                    progress(number * 100 + int(percent), len(files) * 100, label)
+
+            entry = import_file(run, Path(path), bulk=bulk, rows_per_part=rows_per_part, progress=step)
+            run.report.files.append(entry)
         if progress is not None:
-            progress(len(files), len(files), "done")
+            progress(len(files) * 100, len(files) * 100, "done")
 
     return execute(settings, "import", body, source_name=source, refresh=refresh)
-
-
-def _file_parts(path: Path, rows_per_part: int) -> Iterator[tuple[bytes, Format]]:
-    """The batches to land for one file: CSV in bounded parts, JSON whole."""
-    from resolve311.warehouse.csv_split import iter_csv_parts, open_maybe_gzip
-    from resolve311.warehouse.formats import decompress, detect_format
-
-    with open_maybe_gzip(path) as stream:
-        fmt = detect_format(path.name, stream.read(65536))
-    if fmt == "json":
-        yield decompress(path.read_bytes()), fmt
-        return
-    with open_maybe_gzip(path) as stream:
-        for part in iter_csv_parts(stream, rows_per_part):
-            yield part, fmt
 
 
 # ------------------------------------------------------------------ rebuild
@@ -324,7 +297,11 @@ def status(settings: Settings, *, runs: int = 5) -> dict[str, Any]:
     if not settings.warehouse_path.exists():
         return {**summary, "empty": True, "datasets": [], "runs": [], "counts": {}}
     with _read_only(settings) as con:
-        newest = con.execute("SELECT max(created_date), max(source_updated_at) FROM requests").fetchone()
+        newest = con.execute(  # a created date beyond tomorrow (flagged created_in_future) is never "newest"
+            "SELECT max(created_date) FILTER (NOT list_contains(dirty_flags, 'created_in_future') "
+            "AND created_utc <= (now() AT TIME ZONE 'UTC') + INTERVAL 1 DAY), "
+            "max(source_updated_at) FROM requests"
+        ).fetchone()
         summary["empty"] = False
         summary["data_as_of"] = _iso(newest[0]) if newest else None
         summary["newest_change_utc"] = _iso(newest[1]) if newest else None

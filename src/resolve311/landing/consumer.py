@@ -9,6 +9,7 @@ batch at or below the checkpoint is skipped, so replaying the log is harmless.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
@@ -30,36 +31,67 @@ def checkpoint(con: duckdb.DuckDBPyConnection, consumer: str = WAREHOUSE_CONSUME
 
 
 def apply_batch(
-    con: duckdb.DuckDBPyConnection, manifest: Manifest, data: bytes, source: Source
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, data: bytes, source: Source, path: Path | None = None
 ) -> LoadResult | None:
-    """Load one landed batch with its checkpoint (and watermark) atomically; None if already loaded."""
+    """Load one landed batch with its checkpoint (and watermark) atomically; None if already loaded.
+
+    A whole landed file (``manifest.stored == "file"``) is read from ``path`` by the bulk loader.
+    """
     if manifest.seq <= checkpoint(con):
         return None
-    records = read_records(data, manifest.format)
-    batch = normalize(
-        records,
-        source=manifest.source,
-        dataset=manifest.dataset,
-        tz=source.timezone,
-        field_map=source.field_map,
-    )
+    batch = None
+    if path is None:
+        records = read_records(data, manifest.format)
+        batch = normalize(
+            records,
+            source=manifest.source,
+            dataset=manifest.dataset,
+            tz=source.timezone,
+            field_map=source.field_map,
+        )
     con.begin()
     try:
-        result = load_batch(con, batch, batch_seq=manifest.seq)
+        if batch is not None:
+            result = load_batch(con, batch, batch_seq=manifest.seq)
+        else:
+            assert path is not None
+            result = load_file(con, path, manifest.seq, manifest.source, manifest.dataset, source)
         if manifest.advances_watermark and manifest.dataset and manifest.watermark_to:
             ledger.advance_watermark(
                 con, manifest.source, manifest.dataset, parse_system_time(manifest.watermark_to)
             )
-        con.execute(
-            "INSERT INTO landing_checkpoint VALUES (?, ?) "
-            "ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq",
-            [WAREHOUSE_CONSUMER, manifest.seq],
-        )
+        save_checkpoint(con, manifest.seq)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return result
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    seq: int,
+    source_name: str,
+    dataset: str | None,
+    source: Source,
+) -> LoadResult:
+    """Bulk-load a whole CSV file as batch ``seq`` (inside the caller's transaction)."""
+    from resolve311.warehouse.bulk import bulk_load_csv
+
+    return bulk_load_csv(
+        con, path, batch_seq=seq, source=source_name, dataset=dataset, tz=source.timezone,
+        field_map=dict(source.field_map),
+    )  # fmt: skip
+
+
+def save_checkpoint(con: duckdb.DuckDBPyConnection, seq: int) -> None:
+    """The warehouse consumer has loaded every batch up to ``seq`` (inside the caller's transaction)."""
+    con.execute(
+        "INSERT INTO landing_checkpoint VALUES (?, ?) "
+        "ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq",
+        [WAREHOUSE_CONSUMER, seq],
+    )
 
 
 def drain(
@@ -71,7 +103,11 @@ def drain(
     """Load every landed batch after the checkpoint, in sequence order; returns how many."""
     loaded = 0
     for manifest in store.manifests(after_seq=checkpoint(con)):
-        result = apply_batch(con, manifest, store.read(manifest), source_for(manifest.source))
+        if manifest.stored == "file":
+            with store.file_of(manifest) as path:
+                result = apply_batch(con, manifest, b"", source_for(manifest.source), path)
+        else:
+            result = apply_batch(con, manifest, store.read(manifest), source_for(manifest.source))
         if result is not None:
             on_loaded(manifest, result)
             loaded += 1

@@ -6,9 +6,16 @@ Layout under the log's root (a local directory or any fsspec URL)::
     <source>/<seq:012d>.manifest.json             written last: a batch exists iff its manifest does
     _checkpoints/<consumer>.json                  positions of consumers that keep them in the log
 
+    <source>/<seq:012d>.import.<name>            a bulk-imported file, byte for byte as delivered
+
 Sequence numbers are global to the log and strictly increasing; both files are
 written under a temporary name and renamed; nothing is ever overwritten.
 Appending assumes one writer at a time (the update lock).
+
+A bulk import (``stored == "file"``) lands the file itself, as delivered
+(already gzip-compressed if it was a ``.gz``), copied once while its SHA-256 is
+computed: no decompress/recompress pass over gigabytes, and the warehouse loads
+from the landed copy, so what is loaded is exactly what the log holds.
 """
 
 from __future__ import annotations
@@ -17,9 +24,14 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import fsspec
@@ -56,6 +68,7 @@ class Manifest(BatchMeta):
     bytes: int = 0
     data_file: str = ""
     received_at: str = ""
+    stored: str = "gzip"  # gzip: the bytes gzip-compressed by the log | file: a whole file as delivered
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -101,6 +114,77 @@ class LandingStore:
             handle.write(payload)
         self.fs.mv(temp, path)
 
+    def stage_file(self, path: Path, meta: BatchMeta) -> StagedFile:
+        """Copy a file into the log under a temporary name (hashing it on the way); not yet a batch.
+
+        :meth:`commit_file` makes it batch ``seq``; :meth:`discard` removes it. The staged copy is
+        what the warehouse loads, so the load and the log can never disagree.
+        """
+        seq = self.last_seq() + 1
+        folder = f"{self.root}/{_safe(meta.source)}"
+        data_file = f"{seq:012d}.import.{_safe(path.name)}"
+        digest, size = hashlib.sha256(), 0
+        workdir = Path(tempfile.mkdtemp(prefix="r311-import-")) if not self._local else None
+        self.fs.makedirs(folder, exist_ok=True)
+        local = (workdir or Path(folder)) / f"{data_file}.{uuid.uuid4().hex}.tmp"
+        with path.open("rb") as src, local.open("wb") as dst:
+            while chunk := src.read(_COPY_BLOCK):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+        return StagedFile(seq, local, f"{folder}/{data_file}", data_file, digest.hexdigest(), size, workdir)
+
+    def commit_file(self, staged: StagedFile, meta: BatchMeta) -> Manifest:
+        """Turn a staged file into batch ``staged.seq`` (data renamed first, manifest written last)."""
+        if self.last_seq() + 1 != staged.seq:
+            raise LandingError(f"landing batch {staged.seq} was taken by another writer")
+        manifest = Manifest(
+            **asdict(meta), seq=staged.seq, sha256=staged.sha256, bytes=staged.bytes,
+            data_file=staged.data_file, received_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            stored="file",
+        )  # fmt: skip
+        if self.fs.exists(staged.target):
+            raise LandingError(f"landing batch {staged.target} already exists; refusing to overwrite it")
+        if self._local:
+            staged.local.rename(staged.target)
+        else:
+            self.fs.put_file(str(staged.local), staged.target)
+        self._write_once(
+            f"{staged.target.rsplit('/', 1)[0]}/{staged.seq:012d}.manifest.json", manifest.to_json().encode()
+        )
+        self._last_seq = staged.seq
+        self.discard(staged)
+        return manifest
+
+    def discard(self, staged: StagedFile) -> None:
+        """Remove what :meth:`stage_file` left (nothing when it was committed)."""
+        staged.local.unlink(missing_ok=True)
+        if staged.workdir is not None:
+            shutil.rmtree(staged.workdir, ignore_errors=True)
+
+    @contextmanager
+    def file_of(self, manifest: Manifest) -> Iterator[Path]:
+        """A local path of a ``stored == "file"`` batch, checked against its SHA-256."""
+        path = f"{self.root}/{_safe(manifest.source)}/{manifest.data_file}"
+        workdir = None if self._local else Path(tempfile.mkdtemp(prefix="r311-landed-"))
+        try:
+            local = Path(path) if workdir is None else workdir / manifest.data_file
+            if workdir is not None:
+                self.fs.get_file(path, str(local))
+            if _sha256_of(local) != manifest.sha256:
+                raise LandingError(f"landing batch {manifest.seq} does not match its checksum")
+            yield local
+        except OSError as exc:
+            raise LandingError(f"landing batch {manifest.seq} is unreadable: {exc}") from None
+        finally:
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    @property
+    def _local(self) -> bool:
+        protocol = self.fs.protocol
+        return "file" in (protocol if isinstance(protocol, tuple) else (protocol,))
+
     # ------------------------------------------------------------- reading
     def last_seq(self) -> int:
         """The highest sequence number used so far (also by unfinished batches); 0 when empty."""
@@ -119,7 +203,10 @@ class LandingStore:
         return [Manifest.from_json(self.fs.cat_file(path).decode()) for _, path in sorted(found)]
 
     def read(self, manifest: Manifest) -> bytes:
-        """The batch's bytes as received; LandingError when the checksum does not match."""
+        """The batch's bytes as received; LandingError when the checksum does not match.
+
+        For a whole landed file (``stored == "file"``) use :meth:`file_of` instead.
+        """
         path = f"{self.root}/{_safe(manifest.source)}/{manifest.data_file}"
         try:
             data = gzip.decompress(self.fs.cat_file(path))
@@ -150,6 +237,30 @@ class LandingStore:
         with self.fs.open(temp, "wb") as handle:
             handle.write(json.dumps({"last_seq": last_seq}).encode())
         self.fs.mv(temp, f"{folder}/{_safe(consumer)}.json")
+
+
+_COPY_BLOCK = 8 << 20
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file copied into the log under a temporary name, not yet a batch."""
+
+    seq: int
+    local: Path  # the copy on local disk (the warehouse loads this)
+    target: str  # where the batch's data file goes in the log
+    data_file: str
+    sha256: str
+    bytes: int
+    workdir: Path | None  # a local temporary folder (remote logs only)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_COPY_BLOCK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _seq_of(path: str) -> int | None:

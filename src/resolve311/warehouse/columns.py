@@ -46,6 +46,10 @@ DERIVED_ON_IMPORT: Final[frozenset[str]] = frozenset(
 KNOWN_INPUT_COLUMNS: Final[frozenset[str]] = frozenset(SODA_FIELDS) | frozenset(SYSTEM_FIELDS)
 
 
+#: Companion column marking rows whose value was a JSON number/boolean, not text (such a key is quarantined).
+NONSTRING_PREFIX: Final = "__nonstring__"
+
+
 def quote_ident(name: str) -> str:
     """Quote a column name for DuckDB SQL (names such as ``:@computed_region_x``)."""
     return '"' + name.replace('"', '""') + '"'

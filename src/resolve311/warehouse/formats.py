@@ -3,7 +3,9 @@
 Every format becomes the same thing: a :class:`pyarrow.Table` whose columns are
 named by SODA field name (display names mapped by name, never by position) and
 whose values are the text as delivered (``None`` for a missing or empty value).
-Unknown columns are kept under their (normalised) names.
+Unknown columns are kept under their (normalised) names; the names as delivered
+are kept in the table's schema metadata (:func:`original_names`), so a
+quarantined row can be shown exactly as it came.
 """
 
 from __future__ import annotations
@@ -29,6 +31,25 @@ Format = Literal["json", "csv"]
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 _JSON_EXTENSIONS = (".json", ".geojson", ".ndjson", ".jsonl")
+_NAMES_KEY = b"r311.names"
+_NONSTRING_KEY = b"r311.nonstring"
+_SCALARS = (int, float, bool)
+
+
+def original_names(table: pa.Table) -> list[str]:
+    """The column names as delivered (header cells, JSON keys), aligned with ``table``'s columns."""
+    metadata = table.schema.metadata or {}
+    if _NAMES_KEY in metadata:
+        names = json.loads(metadata[_NAMES_KEY])
+        if isinstance(names, list) and len(names) == table.num_columns:
+            return [str(n) for n in names]
+    return list(table.column_names)
+
+
+def with_original_names(table: pa.Table, names: list[str]) -> pa.Table:
+    """``table`` carrying ``names`` (as delivered) in its schema metadata."""
+    metadata = {**(table.schema.metadata or {}), _NAMES_KEY: json.dumps(names, ensure_ascii=False).encode()}
+    return table.replace_schema_metadata(metadata)
 
 
 def decompress(data: bytes) -> bytes:
@@ -70,9 +91,26 @@ def table_from_rows(rows: Iterable[Mapping[str, object]]) -> pa.Table:
     names = _unique_names({key: field_from_display_name(key) for key in keys})
     if not names:  # no rows, or only empty objects (each still a row, without a key)
         return pa.table({"unique_key": pa.nulls(len(materialised), type=pa.string())})
-    return pa.table(
-        {field: _text_column([row.get(key) for row in materialised]) for key, field in names.items()}
-    )
+    columns: dict[str, pa.Array] = {}
+    nonstring: dict[str, list[int]] = {}
+    for key, field in names.items():
+        values = [row.get(key) for row in materialised]
+        columns[field] = _text_column(values)
+        marked = [i for i, v in enumerate(values) if isinstance(v, _SCALARS)]
+        if marked:
+            nonstring[field] = marked
+    table = with_original_names(pa.table(columns), [str(key) for key in names])
+    if nonstring:
+        metadata = {**(table.schema.metadata or {}), _NONSTRING_KEY: json.dumps(nonstring)}
+        table = table.replace_schema_metadata(metadata)
+    return table
+
+
+def nonstring_rows(table: pa.Table, column: str) -> list[int]:
+    """Rows whose ``column`` was a JSON number or boolean rather than text (empty when unknown)."""
+    metadata = table.schema.metadata or {}
+    marked = json.loads(metadata.get(_NONSTRING_KEY, b"{}"))
+    return [int(i) for i in marked.get(column, [])]
 
 
 def _text_column(values: list[object]) -> pa.Array:
@@ -117,6 +155,8 @@ def _json_rows(raw: bytes) -> list[Mapping[str, object]]:
             raise ValueError("not a JSON array or object")
     except ValueError:
         parsed = _json_lines(text)
+    except RecursionError:
+        raise ParseError("not a readable JSON batch: nested too deeply") from None
     return _rows_of(parsed)
 
 
@@ -125,6 +165,8 @@ def _json_lines(text: bytes) -> list[object]:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     except ValueError as exc:
         raise ParseError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError("not a readable JSON batch: nested too deeply") from None
 
 
 def _rows_of(parsed: object) -> list[Mapping[str, object]]:
@@ -176,15 +218,25 @@ def _read_csv(raw: bytes) -> pa.Table:
         return _parse_csv(raw.decode("utf-8", errors="replace").encode("utf-8"))
 
 
-def _parse_csv(raw: bytes) -> pa.Table:
-    header = _csv_header(raw)
-    fields = list(
+def csv_fields(header: list[str]) -> list[str]:
+    """The column names (SODA fields, unique) of a CSV header's cells."""
+    return list(
         _unique_names({f"{i}:{h}": field_from_display_name(h) for i, h in enumerate(header)}).values()
     )
+
+
+def _parse_csv(raw: bytes) -> pa.Table:
+    header = _csv_header(raw)
+    fields = csv_fields(header)
+    table = _arrow_csv(raw, fields, 1 << 24)
+    return with_original_names(table, header)
+
+
+def _arrow_csv(raw: bytes, fields: list[str], block_size: int) -> pa.Table:
     try:
         return pacsv.read_csv(
             io.BytesIO(raw),
-            read_options=pacsv.ReadOptions(column_names=fields, skip_rows=1, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=fields, skip_rows=1, block_size=block_size),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(fields, pa.string()),
@@ -196,13 +248,22 @@ def _parse_csv(raw: bytes) -> pa.Table:
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower():
             raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, str(exc)) from None
+        if "straddl" in str(exc) and block_size < len(raw):  # one huge cell: one block for the batch
+            return _arrow_csv(raw, fields, len(raw) + 1)
         raise ParseError(f"not a readable CSV: {exc}") from None
+
+
+def parse_header(line: bytes) -> list[str]:
+    """The cells of a CSV header line (names may be quoted); ParseError when it is not one."""
+    try:
+        header = next(csv.reader([line.rstrip(b"\r\n").decode("utf-8")]), [])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ParseError(f"not a readable CSV header: {exc}") from None
+    if not header:
+        raise ParseError("CSV has no header")
+    return header
 
 
 def _csv_header(raw: bytes) -> list[str]:
     """The first CSV record (header names may be quoted)."""
-    first_line = raw.split(b"\n", 1)[0].rstrip(b"\r")
-    header = next(csv.reader([first_line.decode("utf-8")]), [])
-    if not header:
-        raise ParseError("CSV has no header")
-    return header
+    return parse_header(raw.split(b"\n", 1)[0])

@@ -26,6 +26,7 @@ from resolve311.warehouse.normalize import NormalizedBatch
 _BATCH_VIEW: Final = "_r311_batch"
 _INCOMING: Final = "_r311_incoming"
 _QUARANTINE_VIEW: Final = "_r311_quarantine"
+_OLDER_COPIES: Final = "_r311_older_copies"
 #: Dates outside these years (sentinels such as 1900 or 3027) never mark metrics as affected.
 AFFECTED_YEARS: Final[tuple[int, int]] = (1901, 2100)
 
@@ -50,13 +51,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, *, batch_
     with without_progress_bar(con):
         con.register(_BATCH_VIEW, batch.rows)
         try:
-            _stage(con, batch_seq, loaded_at)
-            counts = _counts(con)
-            affected = _affected_dates(con)
-            _apply_changes(con)
-            _insert_versions(con)
+            counts, affected = _load_rows(con, _BATCH_VIEW, batch_seq, loaded_at)
         finally:
-            _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_INCOMING}"))
             _best_effort(lambda: con.unregister(_BATCH_VIEW))
         _insert_quarantine(con, batch, batch_seq, loaded_at)
     return LoadResult(
@@ -69,6 +65,73 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: NormalizedBatch, *, batch_
         rows_stale=counts.get("stale", 0),
         rows_duplicate=batch.duplicates,
     )
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, source: str) -> LoadResult:
+    """Load a staged table (see :mod:`normalize_sql`: rows with ``__row``, ``__reason``, ``__detail``,
+    ``__raw_row``) as batch ``batch_seq``, all in SQL, inside the caller's transaction.
+
+    The same rules as :func:`load_batch`: the newest row per key, then newest-wins upsert.
+    """
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    # The older copies of a key, found over three narrow columns (a window over every column of
+    # millions of rows would copy them all); usually there are none.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_OLDER_COPIES} AS SELECT __row FROM "
+        f"(SELECT unique_key, source_updated_at, __row FROM {staged} WHERE __reason IS NULL) "
+        "QUALIFY row_number() OVER (PARTITION BY unique_key "
+        "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) > 1"
+    )
+    newest = (
+        f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
+    )
+    row = con.execute(
+        f"SELECT count(*) FILTER (__reason IS NULL), count(*) FILTER (__reason IS NOT NULL), "
+        f"max(source_updated_at) FROM {staged}"
+    ).fetchone()
+    assert row is not None
+    valid, quarantined, max_updated = int(row[0]), int(row[1]), row[2]
+    try:
+        counts, affected = _load_rows(con, newest, batch_seq, loaded_at)
+    finally:
+        _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_OLDER_COPIES}"))
+    con.execute(
+        f"""
+        INSERT INTO quarantine (batch_seq, row_number, source, unique_key, reason, detail, raw, quarantined_at)
+        SELECT $seq, q.__row, $source, q.unique_key, q.__reason, q.__detail, q.__raw_row, $at
+        FROM {staged} q
+        WHERE q.__reason IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM quarantine x WHERE x.batch_seq = $seq AND x.row_number = q.__row
+        )
+        """,
+        {"seq": batch_seq, "source": source, "at": loaded_at},
+    )
+    return LoadResult(
+        rows_new=counts.get("new", 0),
+        rows_changed=counts.get("changed", 0),
+        rows_unchanged=counts.get("unchanged", 0) + counts.get("stale", 0),
+        rows_quarantined=quarantined,
+        affected_dates=affected,
+        max_source_updated_at=max_updated,
+        rows_stale=counts.get("stale", 0),
+        rows_duplicate=valid - sum(counts.values()),
+    )
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
+) -> tuple[dict[str, int], frozenset[date]]:
+    """Stage ``relation`` (one row per key), apply it, add its versions; (counts by change, dates)."""
+    try:
+        _stage(con, relation, batch_seq, loaded_at)
+        counts = _counts(con)
+        affected = _affected_dates(con)
+        _apply_changes(con)
+        _insert_versions(con)
+    finally:
+        _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_INCOMING}"))
+    return counts, affected
 
 
 @contextmanager
@@ -90,7 +153,7 @@ def _best_effort(cleanup: Callable[[], object]) -> None:
         cleanup()
 
 
-def _stage(con: duckdb.DuckDBPyConnection, batch_seq: int, loaded_at: datetime) -> None:
+def _stage(con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime) -> None:
     """Copy the batch with its load columns and how it compares with the stored row."""
     new_ts = "coalesce(b.source_updated_at, '-infinity'::TIMESTAMP)"
     old_ts = "coalesce(r.source_updated_at, '-infinity'::TIMESTAMP)"
@@ -105,7 +168,7 @@ def _stage(con: duckdb.DuckDBPyConnection, batch_seq: int, loaded_at: datetime) 
                  WHEN {newer} THEN 'changed'
                  ELSE 'stale' END AS change,
             r.created_date AS old_created_date, r.closed_date AS old_closed_date
-        FROM {_BATCH_VIEW} b LEFT JOIN requests r ON r.unique_key = b.unique_key
+        FROM {relation} b LEFT JOIN requests r ON r.unique_key = b.unique_key
         """,
         {"seq": batch_seq, "loaded_at": loaded_at},
     )

@@ -23,10 +23,11 @@ from resolve311.warehouse.columns import (
     BATCH_COLUMNS,
     DERIVED_ON_IMPORT,
     KNOWN_INPUT_COLUMNS,
+    NONSTRING_PREFIX,
     SYSTEM_FIELD_COLUMNS,
 )
-from resolve311.warehouse.formats import table_from_rows
-from resolve311.warehouse.normalize_sql import staged_query
+from resolve311.warehouse.formats import nonstring_rows, original_names, table_from_rows
+from resolve311.warehouse.normalize_sql import StagedInput, staged_query
 
 Records: TypeAlias = "pa.Table | Iterable[Mapping[str, object]]"
 
@@ -37,9 +38,9 @@ class QuarantinedRow:
 
     row_number: int  # position in the batch, from 0
     unique_key: str | None
-    reason: str  # missing_unique_key | missing_created_date | unparseable_created_date
+    reason: str  # missing_unique_key | invalid_unique_key | missing_created_date | unparseable_created_date
     detail: str
-    raw: str  # the row as delivered, JSON text (null fields left out)
+    raw: str  # the row as delivered, JSON text under the original names (null fields left out)
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,25 @@ def normalize(
     onto ours (``{"sr_number": "unique_key"}``).
     """
     _check_timezone(tz)
-    table = _text_table(records, field_map or {})
+    table, delivered = _text_table(records, field_map or {})
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         con.register("incoming", table)
-        query = _query_for(table.column_names)
+        query = staged_query(staged_input(table.column_names, delivered))
         con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
         rows = _newest_per_key(con)
         bad = con.execute(
-            "SELECT __row, unique_key, __reason FROM staged WHERE __reason IS NOT NULL ORDER BY __row"
+            "SELECT __row, unique_key, __reason, __detail, __raw_row FROM staged "
+            "WHERE __reason IS NOT NULL ORDER BY __row"
         ).fetchall()
         valid, max_updated = _one(
             con, "SELECT count(*) FILTER (__reason IS NULL), max(source_updated_at) FROM staged"
         )
     return NormalizedBatch(
         rows=rows,
-        quarantined=_quarantined(table, bad),
+        quarantined=[QuarantinedRow(*row) for row in bad],
         source=source,
         dataset=dataset,
         rows_in=table.num_rows,
@@ -118,14 +120,28 @@ def _check_timezone(tz: str) -> None:
         raise ConfigError(f"unknown time zone {tz!r}") from None
 
 
-def _text_table(records: Records, field_map: Mapping[str, str]) -> pa.Table:
-    """Any input as a table of text columns, renamed by ``field_map``, with every SODA column."""
+def _text_table(records: Records, field_map: Mapping[str, str]) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """Any input as a table of text columns, renamed by ``field_map``, with every SODA column.
+
+    Also (name as delivered, column) for every input column, for quarantined rows.
+    """
     table = records if isinstance(records, pa.Table) else table_from_rows(records)
-    table = table.rename_columns([field_map.get(name, name) for name in table.column_names])
-    columns = {name: _as_text_column(table.column(i)) for i, name in enumerate(table.column_names)}
+    originals = original_names(table)
+    renamed = [field_map.get(name, name) for name in table.column_names]
+    key_column = next(
+        (old for old, new in zip(table.column_names, renamed, strict=True) if new == "unique_key"), None
+    )
+    marked = nonstring_rows(table, key_column) if key_column else []
+    delivered = list(zip(originals, renamed, strict=True))
+    columns = {name: _as_text_column(table.column(i)) for i, name in enumerate(renamed)}
     for name in (*SODA_FIELDS, *SYSTEM_FIELD_COLUMNS):
         columns.setdefault(name, pa.nulls(table.num_rows, type=pa.string()))
-    return pa.table(columns)
+    if marked:
+        flags = [False] * table.num_rows
+        for i in marked:
+            flags[i] = True
+        columns[NONSTRING_PREFIX + "unique_key"] = pa.array(flags)
+    return pa.table(columns), delivered
 
 
 def _as_text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -140,33 +156,23 @@ def _as_text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
         return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
 
 
-def _query_for(column_names: list[str]) -> str:
+def staged_input(
+    column_names: Iterable[str], delivered: list[tuple[str, str]], relation: str = "incoming"
+) -> StagedInput:
+    """How to stage a relation with ``column_names`` (SODA field names) delivered as ``delivered``."""
+    names = list(column_names)
     extra = [
         name
-        for name in column_names
+        for name in names
         if name not in KNOWN_INPUT_COLUMNS
         and name not in DERIVED_ON_IMPORT
         and name not in ("extra", "__row")
+        and not name.startswith(NONSTRING_PREFIX)
     ]
-    return staged_query(extra, "extra" in column_names)
-
-
-_REASON_DETAIL = {
-    "missing_unique_key": "the row has no unique_key",
-    "missing_created_date": "the row has no created_date",
-    "unparseable_created_date": "created_date is not a readable timestamp",
-}
-
-
-def _quarantined(table: pa.Table, bad: list[tuple[Any, ...]]) -> list[QuarantinedRow]:
-    if not bad:
-        return []
-    originals = table.drop_columns(["__row"]).take([row for row, _, _ in bad]).to_pylist()
-    out = []
-    for (row, key, reason), original in zip(bad, originals, strict=True):
-        raw = {k: v for k, v in original.items() if v is not None}
-        detail = _REASON_DETAIL[reason]
-        if reason == "unparseable_created_date":
-            detail += f": {raw.get('created_date')!r}"
-        out.append(QuarantinedRow(row, key, reason, detail, json.dumps(raw, ensure_ascii=False)))
-    return out
+    return StagedInput(
+        columns=delivered,
+        extra_columns=extra,
+        has_extra_column="extra" in names,
+        key_typed=NONSTRING_PREFIX + "unique_key" in names,
+        relation=relation,
+    )

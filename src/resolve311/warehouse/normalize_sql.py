@@ -1,19 +1,24 @@
 """The DuckDB query that normalises a text batch (see docs/warehouse.md for every rule).
 
-The query reads the registered text table ``incoming`` (SODA field names, one
+The query reads a text relation (``incoming`` by default: SODA field names, one
 ``__row`` position column) and produces a ``staged`` relation: every
-``requests`` column (except batch_seq/loaded_at) plus ``__row`` and
-``__reason`` (NULL when the row is loadable, else the quarantine reason).
+``requests`` column (except batch_seq/loaded_at) plus ``__row``, ``__reason``
+(NULL when the row is loadable, else the quarantine reason) and, for a
+quarantined row only, ``__detail`` and ``__raw_row`` (the row as delivered, as
+JSON text under its *original* column names). The same query serves a small
+batch (an Arrow table) and a bulk file (DuckDB's own ``read_csv``).
 Parameters: ``$tz``, ``$source``, ``$dataset``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from resolve311.schema import NUMBER_FIELDS, SODA_FIELDS, TIMESTAMP_FIELDS
-from resolve311.warehouse.columns import BATCH_COLUMNS, SYSTEM_FIELD_COLUMNS, quote_ident
+from resolve311.warehouse.columns import BATCH_COLUMNS, NONSTRING_PREFIX, SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.location import finite_number_sql, location_coordinate_sql, outside_city_sql
 from resolve311.warehouse.timestamps import (
     is_sentinel_sql,
@@ -30,9 +35,32 @@ _CLOSED_STATUS = "upper(trim(status)) LIKE 'CLOSED%'"
 _NO_STATUS = "(status IS NULL OR upper(trim(status)) IN ('UNSPECIFIED', ''))"
 
 
-def _parsed_select(extra_columns: Sequence[str], has_extra_column: bool) -> str:
+#: Created later than this after the load time: flagged ``created_in_future``, never "newest".
+FUTURE_SLACK: Final = "INTERVAL 1 DAY"
+
+
+@dataclass(frozen=True)
+class StagedInput:
+    """What the staged query needs to know about its input relation."""
+
+    #: (name as delivered, column of the relation) for every input column, in input order.
+    columns: Sequence[tuple[str, str]]
+    extra_columns: Sequence[str] = ()  # unknown columns folded into ``extra``
+    has_extra_column: bool = False  # the input has an ``extra`` column (an export of ours)
+    key_typed: bool = False  # the relation has a NONSTRING_PREFIX + unique_key column
+    relation: str = "incoming"
+
+
+def _parsed_select(spec: StagedInput) -> str:
     """Stage 1: text -> typed values; raw text of the created date kept for the reason."""
-    parts = ["__row", "CASE WHEN trim(unique_key) <> '' THEN unique_key END AS unique_key"]
+    key_ok = "trim(unique_key) <> ''"
+    if spec.key_typed:
+        key_ok += f" AND {quote_ident(NONSTRING_PREFIX + 'unique_key')} IS NOT TRUE"
+    parts = [
+        "__row",
+        f"CASE WHEN {key_ok} THEN unique_key END AS unique_key",
+        "unique_key AS __raw_unique_key",
+    ]
     for field in SODA_FIELDS[1:]:
         if field in TIMESTAMP_FIELDS:
             parts.append(f"{wall_clock_sql(field)} AS {field}")
@@ -46,8 +74,22 @@ def _parsed_select(extra_columns: Sequence[str], has_extra_column: bool) -> str:
         value = quote_ident(system_field)
         parsed = value if column == "source_id" else utc_from_instant_sql(value)
         parts.append(f"{parsed} AS {column}")
-    parts.append(f"{_extra_sql(extra_columns, has_extra_column)} AS extra")
-    return "SELECT " + ",\n  ".join(parts) + "\nFROM incoming"
+    parts.append(f"{_extra_sql(spec.extra_columns, spec.has_extra_column)} AS extra")
+    original = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for _, c in spec.columns)
+    parts.append(f"struct_pack({original}) AS __orig" if original else "NULL AS __orig")
+    return "SELECT " + ",\n  ".join(parts) + f"\nFROM {spec.relation}"
+
+
+def raw_row_sql(columns: Sequence[tuple[str, str]], struct: str = "__orig") -> str:
+    """The row as delivered: a JSON object of its non-null values under their original names."""
+    if not columns:
+        return "'{}'"
+    pieces = [
+        f"CASE WHEN {struct}.{quote_ident(c)} IS NOT NULL "
+        f"THEN {_sql_text(json.dumps(name, ensure_ascii=False) + ':')} || to_json({struct}.{quote_ident(c)}) END"
+        for name, c in columns
+    ]
+    return "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'"
 
 
 def _extra_sql(extra_columns: Sequence[str], has_extra_column: bool) -> str:
@@ -103,6 +145,7 @@ def _flag_conditions() -> list[tuple[str, str]]:
         ("unspecified_borough", "borough IS NULL OR upper(trim(borough)) = 'UNSPECIFIED'"),
         ("outside_city", outside_city_sql("latitude", "longitude")),
         ("no_coordinates", "latitude IS NULL OR longitude IS NULL"),
+        ("created_in_future", f"created_utc > (now() AT TIME ZONE 'UTC') + {FUTURE_SLACK}"),
     ]
     for field in sorted(TIMESTAMP_FIELDS - {"created_date"}):
         flags.append((f"unparseable_{field}", f"__raw_{field} IS NOT NULL AND {field} IS NULL"))
@@ -128,7 +171,8 @@ def _row_hash_sql() -> str:
 
 def _reason_sql() -> str:
     return (
-        "CASE WHEN unique_key IS NULL THEN 'missing_unique_key' "
+        "CASE WHEN unique_key IS NULL AND trim(__raw_unique_key) <> '' THEN 'invalid_unique_key' "
+        "WHEN unique_key IS NULL THEN 'missing_unique_key' "
         "WHEN __raw_created_date IS NULL OR trim(__raw_created_date) = '' THEN 'missing_created_date' "
         "WHEN created_date IS NULL THEN 'unparseable_created_date' END"
     )
@@ -142,7 +186,17 @@ def _hours_to_close_sql() -> str:
     )
 
 
-def staged_query(extra_columns: Sequence[str], has_extra_column: bool) -> str:
+def _detail_sql() -> str:
+    return (
+        "CASE __reason WHEN 'missing_unique_key' THEN 'the row has no unique_key' "
+        "WHEN 'invalid_unique_key' THEN 'unique_key is not a text key: ' || to_json(__raw_unique_key) "
+        "WHEN 'missing_created_date' THEN 'the row has no created_date' "
+        "WHEN 'unparseable_created_date' THEN "
+        "'created_date is not a readable timestamp: ' || to_json(__raw_created_date) END"
+    )
+
+
+def staged_query(spec: StagedInput) -> str:
     """The whole normalisation as one query; unknown ``extra_columns`` are folded into ``extra``."""
     own = {
         "source": "$source::VARCHAR",
@@ -155,11 +209,16 @@ def staged_query(extra_columns: Sequence[str], has_extra_column: bool) -> str:
     return "\n".join(
         [
             "WITH parsed AS (",
-            _parsed_select(extra_columns, has_extra_column),
+            _parsed_select(spec),
             "), located AS (",
             _located_select(),
-            ")",
-            "SELECT " + ",\n  ".join(select) + f",\n  __row, {_reason_sql()} AS __reason",
-            "FROM located",
+            "), reasoned AS (",
+            "SELECT " + ",\n  ".join(select) + f",\n  __row, {_reason_sql()} AS __reason,",
+            "  __raw_unique_key, __raw_created_date, __orig",
+            "FROM located)",
+            "SELECT * EXCLUDE (__raw_unique_key, __raw_created_date, __orig),",
+            f"  CASE WHEN __reason IS NOT NULL THEN {_detail_sql()} END AS __detail,",
+            f"  CASE WHEN __reason IS NOT NULL THEN {raw_row_sql(spec.columns)} END AS __raw_row",
+            "FROM reasoned",
         ]
     )

@@ -1,4 +1,4 @@
-"""A large CSV is landed in bounded parts, and every record still arrives once."""
+"""The batch path (bulk=False) lands a large CSV in bounded parts, and every record still arrives once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_csv_import_is_split_into_parts(home: Path, tmp_path: Path) -> None:
     source = REAL_DATA / "soda-csv_erm2-nwe9_2024-04-16.csv"  # 1,000 rows, multi-line cells
     packed = tmp_path / "big.csv.gz"
     packed.write_bytes(gzip.compress(source.read_bytes()))
-    report = run_import(load_settings(), [packed], refresh=False, rows_per_part=300)
+    report = run_import(load_settings(), [packed], refresh=False, rows_per_part=300, bulk=False)
     [summary] = report.files
     assert summary["batches"] == 4
     assert summary["rows"] == 1000

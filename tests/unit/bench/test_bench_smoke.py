@@ -18,6 +18,7 @@ SECTIONS = {
     "## 5. Web under load": "| server | users | requests | failed |",
     "## 6. Publish": "| what | seconds | peak RSS MB | MB written |",
     "## 7. Detection": "| rule | false alarms per agency-metric-window-day |",
+    "## 8. Bulk import": "| contender | rows in | rows stored | seconds | rows/s |",
 }
 
 

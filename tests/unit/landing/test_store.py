@@ -86,3 +86,27 @@ def test_any_fsspec_url_works() -> None:
     manifest = store.append(b"[]", meta(0))
     assert LandingStore("memory://landing-test").manifests()[0].seq == manifest.seq
     assert store.read(manifest) == b"[]"
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["local", "fsspec-memory"])
+def test_a_whole_file_is_staged_then_committed_or_discarded(tmp_path: Path, remote: bool) -> None:
+    import uuid
+
+    location = f"memory://landing-{uuid.uuid4().hex}" if remote else str(tmp_path / "log")
+    store = LandingStore(location)
+    original = tmp_path / "export.csv.gz"
+    original.write_bytes(gzip.compress(b"Unique Key,Created Date\n1,04/16/2024 03:03:15 AM\n"))
+    file_meta = BatchMeta(source="nyc", dataset=None, producer="import", kind="import", format="csv",
+                          rows=1, run_id="r1", name=original.name)  # fmt: skip
+    refused = store.stage_file(original, file_meta)
+    assert refused.local.read_bytes() == original.read_bytes()
+    store.discard(refused)
+    assert not refused.local.exists() and store.manifests() == [] and store.last_seq() == 0
+    staged = store.stage_file(original, file_meta)
+    manifest = store.commit_file(staged, file_meta)
+    assert (manifest.seq, manifest.stored, manifest.bytes) == (1, "file", original.stat().st_size)
+    [listed] = LandingStore(location).manifests()
+    assert listed == manifest
+    with store.file_of(listed) as landed:
+        assert landed.read_bytes() == original.read_bytes()  # as delivered: still gzip
+    assert store.append(b"[]", meta(0)).seq == 2

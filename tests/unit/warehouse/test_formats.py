@@ -8,7 +8,7 @@ import json
 import pytest
 
 from resolve311.errors import ParseError
-from resolve311.warehouse.formats import detect_format, read_records
+from resolve311.warehouse.formats import detect_format, nonstring_rows, read_records
 
 
 def test_detect_format_by_name_then_by_content() -> None:
@@ -42,6 +42,8 @@ def test_json_missing_keys_are_null_and_nested_values_become_json_text() -> None
 def test_json_numbers_are_kept_as_text() -> None:
     table = read_records(b'[{"unique_key": 12, "latitude": 40.5}]', "json")
     assert table.to_pylist() == [{"unique_key": "12", "latitude": "40.5"}]
+    # ... and each such value is marked as not having been text (a key like this is quarantined)
+    assert nonstring_rows(table, "unique_key") == [0]
 
 
 def test_json_no_results_error_object_is_an_empty_page() -> None:

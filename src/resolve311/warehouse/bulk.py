@@ -1,0 +1,218 @@
+"""Bulk import of a CSV export at engine speed: DuckDB's own ``read_csv``, normalised in SQL.
+
+A portal export (41/53 display-name columns, the 44-column API CSV, any size,
+gzip allowed) is streamed by DuckDB's parallel CSV reader straight into the
+same staged query the small-batch path uses (:mod:`normalize_sql`); the
+newest version of each key is then loaded by the same loader SQL
+(:func:`loader.load_staged`). No row passes through Python and no Arrow table
+of the file is ever built. The whole file is one batch (one ``batch_seq``),
+loaded in the caller's transaction.
+
+Rows DuckDB cannot read (a row over :data:`MAX_ROW_BYTES`, a wrong number of
+cells, bytes that are not UTF-8) do not fail the file: they are quarantined
+with reason ``unreadable_row``, the reader's message and the start of the line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Final
+
+import duckdb
+
+from resolve311.errors import ParseError
+from resolve311.schema import SODA_FIELDS
+from resolve311.warehouse.columns import SYSTEM_FIELD_COLUMNS, quote_ident
+from resolve311.warehouse.csv_split import open_maybe_gzip
+from resolve311.warehouse.formats import GZIP_MAGIC, UTF8_BOM, csv_fields, parse_header
+from resolve311.warehouse.loader import LoadResult, load_staged
+from resolve311.warehouse.normalize import staged_input
+from resolve311.warehouse.normalize_sql import staged_query
+
+#: A row longer than this is quarantined (``unreadable_row``) instead of failing the file.
+MAX_ROW_BYTES: Final = 8 << 20
+#: DuckDB's memory ceiling while a bulk file loads (it spills to disk beyond it).
+BULK_MEMORY_LIMIT: Final = "3GB"
+_MAX_HEADER_BYTES: Final = 1 << 20
+_VIEW: Final = "_r311_bulk_incoming"
+_STAGED: Final = "_r311_bulk_staged"
+_REJECTS: Final = "_r311_bulk_rejects"
+_REJECTS_SCAN: Final = "_r311_bulk_rejects_scan"
+#: Characters of a rejected line kept in ``quarantine.raw``.
+_REJECTED_LINE_CHARS: Final = 4096
+#: Share of a file's load time spent reading and normalising (the rest: writing the tables).
+_READ_SHARE: Final = 0.6
+
+Progress = Callable[[float], None]
+
+
+def read_header(path: Path) -> list[str]:
+    """The header cells of a CSV file (gzip allowed); ParseError when it is empty or unreadable."""
+    try:
+        with open_maybe_gzip(path) as stream:
+            head = stream.read(_MAX_HEADER_BYTES)
+    except (OSError, EOFError) as exc:
+        raise ParseError(f"unreadable: {exc}") from None
+    head = head.removeprefix(UTF8_BOM)
+    if not head.strip():
+        raise ParseError("the file is empty")
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) >= _MAX_HEADER_BYTES:
+        raise ParseError(f"no header line in the first {_MAX_HEADER_BYTES} bytes")
+    return parse_header(line)
+
+
+def key_column_check(header: list[str], fields: list[str]) -> None:
+    """Refuse a file without a key column: a missing header row, or not a 311 file at all."""
+    if "unique_key" not in fields:
+        shown = ", ".join(repr(h) for h in header[:4]) + (", …" if len(header) > 4 else "")
+        raise ParseError(
+            f"no unique_key column in the header ({shown}); "
+            "is the header row missing, or is this not a 311 export of this source?"
+        )
+
+
+def bulk_load_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    batch_seq: int,
+    source: str,
+    dataset: str | None,
+    tz: str,
+    field_map: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Load the CSV file at ``path`` as batch ``batch_seq`` (inside the caller's transaction)."""
+    header = read_header(path)
+    fields = [(field_map or {}).get(f, f) for f in csv_fields(header)]
+    key_column_check(header, fields)
+    params = {"tz": tz, "source": source, "dataset": dataset}
+    with _bulk_settings(con):
+        try:
+            _create_view(con, path, fields)
+            spec = staged_input([*fields, "__row"], list(zip(header, fields, strict=True)), relation=_VIEW)
+            with _watching(con, None if progress is None else (lambda pct: progress(pct * _READ_SHARE))):
+                _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec)}", params)
+            _add_rejected_rows(con)
+            result = load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
+            if progress is not None:
+                progress(100.0)
+            return result
+        finally:
+            for name in (_STAGED, _REJECTS, _REJECTS_SCAN):
+                _quietly(con, f"DROP TABLE IF EXISTS {name}")
+            _quietly(con, f"DROP VIEW IF EXISTS {_VIEW}")
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, path: Path, fields: list[str]) -> None:
+    """The file as a relation of text columns named by field, with its row position."""
+    with path.open("rb") as probe:
+        compression = "gzip" if probe.read(2) == GZIP_MAGIC else "none"
+    raw = [f"c{i}" for i in range(len(fields))]
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in raw)
+    reader = (
+        f"read_csv({_literal(str(path))}, header = true, auto_detect = false, columns = {{{types}}}, "
+        f"delim = ',', quote = '\"', escape = '\"', compression = '{compression}', "
+        f"max_line_size = {MAX_ROW_BYTES}, store_rejects = true, "
+        f"rejects_table = '{_REJECTS}', rejects_scan = '{_REJECTS_SCAN}')"
+    )
+    selected = [f"{c} AS {quote_ident(f)}" for c, f in zip(raw, fields, strict=True)]
+    present = set(fields)
+    selected += [
+        f"NULL::VARCHAR AS {quote_ident(f)}"
+        for f in (*SODA_FIELDS, *SYSTEM_FIELD_COLUMNS)
+        if f not in present
+    ]
+    _execute(
+        con,
+        f"CREATE OR REPLACE TEMP VIEW {_VIEW} AS "
+        f"SELECT (row_number() OVER () - 1)::BIGINT AS __row, {', '.join(selected)} FROM {reader}",
+    )
+
+
+def _add_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows the reader could not read: quarantined after the readable ones, with the reader's reason."""
+    _execute(
+        con,
+        f"""
+        INSERT INTO {_STAGED} (__row, __reason, __detail, __raw_row)
+        SELECT (SELECT count(*) FROM {_STAGED}) + row_number() OVER (ORDER BY line, column_idx) - 1,
+               'unreadable_row',
+               'line ' || line || ': ' || error_message,
+               to_json({{line: line, csv_line: left(csv_line, {_REJECTED_LINE_CHARS})}})::VARCHAR
+        FROM {_REJECTS}
+        QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1
+        """,
+    )
+
+
+@contextmanager
+def _bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Bounded memory, insertion order kept (row positions), progress tracked silently while a file loads."""
+    before = {
+        name: _setting(con, name)
+        for name in ("memory_limit", "preserve_insertion_order", "enable_progress_bar")
+    }
+    con.execute(f"SET memory_limit = '{BULK_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            _quietly(con, f"SET {name} = {_literal(value)}")
+
+
+@contextmanager
+def _watching(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> Iterator[None]:
+    """Report DuckDB's own progress of the running query (0–100) from a watcher thread.
+
+    DuckDB reports -1 while it has no estimate (and for some plans throughout); such values are
+    skipped, and 100 is reported when the query ends, so the bar moves at least per phase.
+    """
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.5):
+            percent = con.query_progress()
+            if percent >= 0:
+                progress(float(percent))
+
+    watcher = threading.Thread(target=watch, name="r311-bulk-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        progress(100.0)
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] | None = None) -> None:
+    """Run one statement; a reader error (a broken gzip stream, …) is a ParseError of the file."""
+    try:
+        con.execute(sql, params or {})
+    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParseError(f"not a readable CSV file: {first}") from None
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def _quietly(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    with suppress(duckdb.Error):
+        con.execute(sql)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

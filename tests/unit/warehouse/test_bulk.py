@@ -1,0 +1,62 @@
+"""The bulk CSV loader on small files: unreadable rows quarantined, settings restored, progress reported."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from resolve311.errors import ParseError
+from resolve311.warehouse.bulk import bulk_load_csv
+from resolve311.warehouse.connection import connect
+
+HEADER = b"Unique Key,Created Date,Agency,Status\n"
+
+
+def load(
+    tmp_path: Path, body: bytes, name: str = "f.csv"
+) -> tuple[duckdb.DuckDBPyConnection, list[float], int]:
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+    con = connect(tmp_path / "w.duckdb")
+    seen: list[float] = []
+    con.begin()
+    result = bulk_load_csv(
+        con, path, batch_seq=7, source="nyc", dataset=None, tz="America/New_York", progress=seen.append
+    )
+    con.commit()
+    return con, seen, result.rows_new
+
+
+def test_unreadable_rows_are_quarantined_after_the_readable_ones(tmp_path: Path) -> None:
+    body = (
+        HEADER
+        + b"1,04/16/2024 03:03:15 AM,DOT,Open\n2,too,many,cells,here\n3,04/16/2024 04:00:00 AM,NYPD,Closed\n"
+    )
+    con, seen, new = load(tmp_path, body, "f.csv.gz")
+    assert new == 2
+    assert con.execute("SELECT unique_key FROM requests ORDER BY 1").fetchall() == [("1",), ("3",)]
+    [(row_number, reason, detail, raw)] = con.execute(
+        "SELECT row_number, reason, detail, raw FROM quarantine WHERE batch_seq = 7"
+    ).fetchall()
+    assert (row_number, reason) == (2, "unreadable_row")
+    assert detail.startswith("line 3:") and "too,many" in raw
+    assert seen[-1] == 100.0
+    con.close()
+
+
+def test_settings_are_restored_and_temporary_objects_dropped(tmp_path: Path) -> None:
+    con, _, _ = load(tmp_path, HEADER + b"1,04/16/2024 03:03:15 AM,DOT,Open\n")
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    leftovers = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_r311%'"
+    ).fetchall()
+    assert leftovers == []
+    con.close()
+
+
+def test_a_header_without_a_key_column_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match="no unique_key column"):
+        load(tmp_path, b"07/20/2020 10:51:12 AM,NYPD,Noise\n07/20/2020 10:52:40 AM,DSNY,Dirty\n")
