@@ -1,6 +1,7 @@
 """The warehouse loader as a consumer of the landing log.
 
-Each batch is parsed, normalised and loaded in ONE transaction together with the
+Each batch is parsed, normalised (API pages possibly earlier, in the worker
+thread that fetched them: :func:`prepare_batch` is pure) and loaded in ONE transaction together with the
 consumer's checkpoint (``landing_checkpoint``) and, for incremental API batches,
 the dataset's watermark. A crash leaves either all of it or none of it, and a
 batch at or below the checkpoint is skipped, so replaying the log is harmless.
@@ -11,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import pyarrow as pa
 
 from resolve311.extract import ledger
 from resolve311.extract.incremental import parse_system_time
-from resolve311.landing.store import LandingStore, Manifest
+from resolve311.extract.pages import read_api_page
+from resolve311.landing.store import BatchMeta, Format, LandingStore, Manifest
 from resolve311.sources.catalog import Source
 from resolve311.warehouse.formats import read_records
 from resolve311.warehouse.loader import LoadResult, load_batch
-from resolve311.warehouse.normalize import normalize
+from resolve311.warehouse.normalize import NormalizedBatch, normalize
 
 WAREHOUSE_CONSUMER = "warehouse"
 
@@ -29,19 +32,37 @@ def checkpoint(con: duckdb.DuckDBPyConnection, consumer: str = WAREHOUSE_CONSUME
     return int(row[0]) if row else 0
 
 
+def read_batch(data: bytes, fmt: Format, dataset: str | None) -> pa.Table:
+    """A batch's rows as text columns: API pages by the fast page reader, files by ``read_records``."""
+    if fmt == "json" and dataset is not None:
+        return read_api_page(data)
+    return read_records(data, fmt)
+
+
+def prepare_batch(records: pa.Table, meta: BatchMeta, source: Source) -> NormalizedBatch:
+    """Normalise a batch's rows (pure: may run in any thread, before the batch is landed)."""
+    return normalize(
+        records, source=meta.source, dataset=meta.dataset, tz=source.timezone, field_map=source.field_map
+    )
+
+
 def apply_batch(
-    con: duckdb.DuckDBPyConnection, manifest: Manifest, data: bytes, source: Source
+    con: duckdb.DuckDBPyConnection,
+    manifest: Manifest,
+    data: bytes,
+    source: Source,
+    prepared: NormalizedBatch | None = None,
 ) -> LoadResult | None:
-    """Load one landed batch with its checkpoint (and watermark) atomically; None if already loaded."""
+    """Load one landed batch with its checkpoint (and watermark) atomically; None if already loaded.
+
+    ``prepared`` is the batch already normalised from ``data`` (by :func:`prepare_batch`).
+    """
     if manifest.seq <= checkpoint(con):
         return None
-    records = read_records(data, manifest.format)
-    batch = normalize(
-        records,
-        source=manifest.source,
-        dataset=manifest.dataset,
-        tz=source.timezone,
-        field_map=source.field_map,
+    batch = (
+        prepared
+        if prepared is not None
+        else prepare_batch(read_batch(data, manifest.format, manifest.dataset), manifest, source)
     )
     con.begin()
     try:
