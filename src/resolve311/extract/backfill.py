@@ -30,7 +30,7 @@ from resolve311.warehouse.normalize import NormalizedBatch
 log = logging.getLogger(__name__)
 
 BACKFILL_CHUNK_DAYS = 7
-AHEAD_PAGES = 2  # pages a worker may prepare before the writer takes them
+AHEAD_PAGES = 1  # queue length per window: a worker holds at most 2 prepared pages
 LANDING_GZIP_LEVEL = 1  # fast: CPU is the limit of a backfill; the landing log stays plain gzip
 
 Chunk = tuple[date, date | None]

@@ -5,8 +5,10 @@ worker pulls one window at a time (its pages in keyset order) and puts what it
 prepared from each page on that window's own bounded queue. The consumer (the
 single writer) reads window 0's items to the end, then window 1's, and so on,
 so it sees exactly the sequence a serial pull would give. A worker that runs
-ahead blocks on its full queue: at most ``workers × (ahead + 1)`` items are held
-whatever the plan's length.
+ahead blocks on its full queue, and ends a window only when the end marker fits
+in its queue: at most ``workers × 2 × ahead`` items are held (what is left of a
+finished window, the current window's queue and the item in hand) plus the
+one the consumer works on, whatever the plan's length.
 
 A failure in a worker is handed over in its window's place: the consumer
 first gets every item of the windows before it, then the exception. No new
