@@ -1,15 +1,20 @@
-"""The three ways to pull a dataset from a SODA API (each run in its own process).
+"""The ways to pull a dataset from a SODA API (each run in its own process).
 
-resolve311's incremental update, sodapy's ``get_all`` (offset paging, no ``$order``),
-and a pandas ``read_csv`` loop over ``$limit``/``$offset`` pages.
+resolve311's incremental update and its backfill (serial or with several windows
+in flight), sodapy's ``get_all`` (offset paging, no ``$order``), and a pandas
+``read_csv`` loop over ``$limit``/``$offset`` pages.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bench.keys import compare_keys
+
+if TYPE_CHECKING:
+    from resolve311.extract.runner import RunReport
+    from resolve311.settings import Settings
 
 
 def resolve311_update(
@@ -17,14 +22,44 @@ def resolve311_update(
 ) -> dict[str, Any]:
     """``run_update`` into a fresh home; distinct keys read back from the warehouse."""
     from resolve311.pipeline import run_update
+
+    settings = _settings(url, home, timeout_s, retry_base_s)
+    return _warehouse_stats(settings, run_update(settings, refresh=False), oracle)
+
+
+def resolve311_backfill(
+    url: str,
+    home: str,
+    oracle: str,
+    timeout_s: float,
+    retry_base_s: float,
+    workers: int,
+    since: str,
+    until: str,
+) -> dict[str, Any]:
+    """``run_backfill`` of the whole simulated history with ``workers`` windows in flight."""
+    from datetime import date
+
+    from resolve311.pipeline import run_backfill
+
+    settings = _settings(url, home, timeout_s, retry_base_s, backfill_workers=workers)
+    report = run_backfill(settings, date.fromisoformat(since), date.fromisoformat(until), refresh=False)
+    return _warehouse_stats(settings, report, oracle)
+
+
+def _settings(url: str, home: str, timeout_s: float, retry_base_s: float, **more: Any) -> Settings:
     from resolve311.settings import load_settings
+
+    return load_settings(
+        home=home, socrata_url=url, request_timeout_s=timeout_s, retry_base_s=retry_base_s,
+        retry_max_s=max(retry_base_s * 8, 1.0), retry_budget_s=600.0, **more,
+    )  # fmt: skip
+
+
+def _warehouse_stats(settings: Settings, report: RunReport, oracle: str) -> dict[str, Any]:
+    """Rows received by a run, and the distinct keys of its warehouse against the oracle."""
     from resolve311.warehouse.connection import connect
 
-    settings = load_settings(
-        home=home, socrata_url=url, request_timeout_s=timeout_s, retry_base_s=retry_base_s,
-        retry_max_s=max(retry_base_s * 8, 1.0), retry_budget_s=600.0,
-    )  # fmt: skip
-    report = run_update(settings, refresh=False)
     c = report.counts
     received = c.rows_new + c.rows_changed + c.rows_unchanged + c.rows_quarantined
     con = connect(settings.warehouse_path, read_only=True)
