@@ -66,20 +66,26 @@ def apply_batch(
     )
     con.begin()
     try:
-        result = load_batch(con, batch, batch_seq=manifest.seq)
-        if manifest.advances_watermark and manifest.dataset and manifest.watermark_to:
-            ledger.advance_watermark(
-                con, manifest.source, manifest.dataset, parse_system_time(manifest.watermark_to)
-            )
-        con.execute(
-            "INSERT INTO landing_checkpoint VALUES (?, ?) "
-            "ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq",
-            [WAREHOUSE_CONSUMER, manifest.seq],
-        )
+        result = load_landed(con, manifest, batch)
         con.commit()
     except BaseException:
         con.rollback()
         raise
+    return result
+
+
+def load_landed(con: duckdb.DuckDBPyConnection, manifest: Manifest, batch: NormalizedBatch) -> LoadResult:
+    """Inside the caller's transaction: load a landed batch, move its watermark and the checkpoint."""
+    result = load_batch(con, batch, batch_seq=manifest.seq)
+    if manifest.advances_watermark and manifest.dataset and manifest.watermark_to:
+        ledger.advance_watermark(
+            con, manifest.source, manifest.dataset, parse_system_time(manifest.watermark_to)
+        )
+    con.execute(
+        "INSERT INTO landing_checkpoint VALUES (?, ?) "
+        "ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq",
+        [WAREHOUSE_CONSUMER, manifest.seq],
+    )
     return result
 
 
