@@ -36,15 +36,21 @@ def sim_state(url: str) -> dict[str, Any]:
     return state
 
 
+@pytest.mark.parametrize("workers", [4, 1], ids=["4 workers", "serial"])
 def test_with_every_fault_on_a_concurrent_backfill_equals_the_source(
-    home: Path, tmp_path: Path, simulator_factory: Callable[..., Any], oracle: Any, warehouse: Any
+    workers: int,
+    home: Path,
+    tmp_path: Path,
+    simulator_factory: Callable[..., Any],
+    oracle: Any,
+    warehouse: Any,
 ) -> None:
     sim = simulator_factory(
         "--seed", "12", "--today", TODAY.isoformat(), "--history-days", "30", "--scale", "0.01",
         "--faults", FAULTS, "--stall-seconds", "1", "--retry-after", "1", "--data-dir", str(tmp_path / "s"),
     )  # fmt: skip
     settings = load_settings(
-        socrata_url=sim.url, page_size=60, retry_base_s=0.01, retry_max_s=0.05, backfill_workers=4
+        socrata_url=sim.url, page_size=60, retry_base_s=0.01, retry_max_s=0.05, backfill_workers=workers
     )
     limiter = RateLimiter(settings.request_rate)
     report = run_backfill(settings, SINCE, UNTIL, refresh=False, chunk_days=3, limiter=limiter)
