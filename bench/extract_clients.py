@@ -7,6 +7,7 @@ in flight), sodapy's ``get_all`` (offset paging, no ``$order``), and a pandas
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,7 +25,9 @@ def resolve311_update(
     from resolve311.pipeline import run_update
 
     settings = _settings(url, home, timeout_s, retry_base_s)
-    return _warehouse_stats(settings, run_update(settings, refresh=False), oracle)
+    cpu = time.process_time()
+    report = run_update(settings, refresh=False)
+    return _warehouse_stats(settings, report, oracle) | {"cpu_s": time.process_time() - cpu}
 
 
 def resolve311_backfill(
@@ -43,8 +46,9 @@ def resolve311_backfill(
     from resolve311.pipeline import run_backfill
 
     settings = _settings(url, home, timeout_s, retry_base_s, backfill_workers=workers)
+    cpu = time.process_time()
     report = run_backfill(settings, date.fromisoformat(since), date.fromisoformat(until), refresh=False)
-    return _warehouse_stats(settings, report, oracle)
+    return _warehouse_stats(settings, report, oracle) | {"cpu_s": time.process_time() - cpu}
 
 
 def _settings(url: str, home: str, timeout_s: float, retry_base_s: float, **more: Any) -> Settings:
@@ -82,6 +86,7 @@ def sodapy_get_all(url: str, dataset: str, oracle: str, timeout_s: float, limit:
     client = Socrata(urlsplit(url).netloc, None, timeout=timeout_s, session_adapter=adapter)
     keys: list[str] = []
     error = None
+    cpu = time.process_time()
     try:
         for row in client.get_all(dataset, limit=limit):
             keys.append(row.get("unique_key", ""))
@@ -89,7 +94,8 @@ def sodapy_get_all(url: str, dataset: str, oracle: str, timeout_s: float, limit:
         error = f"{type(exc).__name__}: {str(exc)[:160]}"
     finally:
         client.close()
-    return compare_keys(keys, oracle) | {"status": "failed" if error else "success", "error": error}
+    outcome = {"status": "failed" if error else "success", "error": error, "cpu_s": time.process_time() - cpu}
+    return compare_keys(keys, oracle) | outcome
 
 
 def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dict[str, Any]:
@@ -99,6 +105,7 @@ def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dic
     frames = []
     error = None
     offset = 0
+    cpu = time.process_time()
     try:
         while True:
             page = f"{url}/resource/{dataset}.csv?$limit={limit}&$offset={offset}"
@@ -110,4 +117,5 @@ def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dic
     except Exception as exc:  # what a pandas user sees
         error = f"{type(exc).__name__}: {str(exc)[:160]}"
     keys = [k for f in frames for k in f["unique_key"].tolist()] if frames else []
-    return compare_keys(keys, oracle) | {"status": "failed" if error else "success", "error": error}
+    outcome = {"status": "failed" if error else "success", "error": error, "cpu_s": time.process_time() - cpu}
+    return compare_keys(keys, oracle) | outcome

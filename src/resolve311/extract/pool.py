@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -30,7 +31,7 @@ W = TypeVar("W")
 T = TypeVar("T")
 
 POLL_S = 0.2
-JOIN_S = 5.0
+JOIN_S = 2.0  # how long close() waits for all workers together
 
 
 class _End:
@@ -84,9 +85,10 @@ class WindowPool(Generic[W, T]):
     def close(self) -> None:
         """Stop every worker (a window in flight is abandoned) and wait a little for them."""
         self._stop.set()
+        deadline = time.monotonic() + JOIN_S
         for thread in self._threads:
             if thread.is_alive():
-                thread.join(JOIN_S)
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def results(self) -> Iterator[tuple[W, Iterator[T]]]:
         """Each window with an iterator over its items, in plan order (read each to its end)."""
