@@ -1,15 +1,21 @@
-"""The three ways to pull a dataset from a SODA API (each run in its own process).
+"""The ways to pull a dataset from a SODA API (each run in its own process).
 
-resolve311's incremental update, sodapy's ``get_all`` (offset paging, no ``$order``),
-and a pandas ``read_csv`` loop over ``$limit``/``$offset`` pages.
+resolve311's incremental update and its backfill (serial or with several windows
+in flight), sodapy's ``get_all`` (offset paging, no ``$order``), and a pandas
+``read_csv`` loop over ``$limit``/``$offset`` pages.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bench.keys import compare_keys
+
+if TYPE_CHECKING:
+    from resolve311.extract.runner import RunReport
+    from resolve311.settings import Settings
 
 
 def resolve311_update(
@@ -17,14 +23,47 @@ def resolve311_update(
 ) -> dict[str, Any]:
     """``run_update`` into a fresh home; distinct keys read back from the warehouse."""
     from resolve311.pipeline import run_update
+
+    settings = _settings(url, home, timeout_s, retry_base_s)
+    cpu = time.process_time()
+    report = run_update(settings, refresh=False)
+    return _warehouse_stats(settings, report, oracle) | {"cpu_s": time.process_time() - cpu}
+
+
+def resolve311_backfill(
+    url: str,
+    home: str,
+    oracle: str,
+    timeout_s: float,
+    retry_base_s: float,
+    workers: int,
+    since: str,
+    until: str,
+) -> dict[str, Any]:
+    """``run_backfill`` of the whole simulated history with ``workers`` windows in flight."""
+    from datetime import date
+
+    from resolve311.pipeline import run_backfill
+
+    settings = _settings(url, home, timeout_s, retry_base_s, backfill_workers=workers)
+    cpu = time.process_time()
+    report = run_backfill(settings, date.fromisoformat(since), date.fromisoformat(until), refresh=False)
+    return _warehouse_stats(settings, report, oracle) | {"cpu_s": time.process_time() - cpu}
+
+
+def _settings(url: str, home: str, timeout_s: float, retry_base_s: float, **more: Any) -> Settings:
     from resolve311.settings import load_settings
+
+    return load_settings(
+        home=home, socrata_url=url, request_timeout_s=timeout_s, retry_base_s=retry_base_s,
+        retry_max_s=max(retry_base_s * 8, 1.0), retry_budget_s=600.0, **more,
+    )  # fmt: skip
+
+
+def _warehouse_stats(settings: Settings, report: RunReport, oracle: str) -> dict[str, Any]:
+    """Rows received by a run, and the distinct keys of its warehouse against the oracle."""
     from resolve311.warehouse.connection import connect
 
-    settings = load_settings(
-        home=home, socrata_url=url, request_timeout_s=timeout_s, retry_base_s=retry_base_s,
-        retry_max_s=max(retry_base_s * 8, 1.0), retry_budget_s=600.0,
-    )  # fmt: skip
-    report = run_update(settings, refresh=False)
     c = report.counts
     received = c.rows_new + c.rows_changed + c.rows_unchanged + c.rows_quarantined
     con = connect(settings.warehouse_path, read_only=True)
@@ -47,6 +86,7 @@ def sodapy_get_all(url: str, dataset: str, oracle: str, timeout_s: float, limit:
     client = Socrata(urlsplit(url).netloc, None, timeout=timeout_s, session_adapter=adapter)
     keys: list[str] = []
     error = None
+    cpu = time.process_time()
     try:
         for row in client.get_all(dataset, limit=limit):
             keys.append(row.get("unique_key", ""))
@@ -54,7 +94,8 @@ def sodapy_get_all(url: str, dataset: str, oracle: str, timeout_s: float, limit:
         error = f"{type(exc).__name__}: {str(exc)[:160]}"
     finally:
         client.close()
-    return compare_keys(keys, oracle) | {"status": "failed" if error else "success", "error": error}
+    outcome = {"status": "failed" if error else "success", "error": error, "cpu_s": time.process_time() - cpu}
+    return compare_keys(keys, oracle) | outcome
 
 
 def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dict[str, Any]:
@@ -64,6 +105,7 @@ def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dic
     frames = []
     error = None
     offset = 0
+    cpu = time.process_time()
     try:
         while True:
             page = f"{url}/resource/{dataset}.csv?$limit={limit}&$offset={offset}"
@@ -75,4 +117,5 @@ def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dic
     except Exception as exc:  # what a pandas user sees
         error = f"{type(exc).__name__}: {str(exc)[:160]}"
     keys = [k for f in frames for k in f["unique_key"].tolist()] if frames else []
-    return compare_keys(keys, oracle) | {"status": "failed" if error else "success", "error": error}
+    outcome = {"status": "failed" if error else "success", "error": error, "cpu_s": time.process_time() - cpu}
+    return compare_keys(keys, oracle) | outcome

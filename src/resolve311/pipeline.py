@@ -21,12 +21,20 @@ import duckdb
 
 from resolve311.errors import ConfigError, LockBusy
 from resolve311.extract import ledger, soql
+from resolve311.extract.backfill import (
+    BACKFILL_CHUNK_DAYS,
+    backfill_chunks,
+    chunk_key,
+    plan_windows,
+    run_windows,
+)
 from resolve311.extract.incremental import (
     FullReplaceDetected,
     PulledPage,
     WindowPuller,
     watermark_floor,
 )
+from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryPolicy
 from resolve311.extract.runner import Progress, RunContext, RunReport, execute
 from resolve311.extract.socrata import SocrataClient
@@ -39,6 +47,8 @@ from resolve311.warehouse.loader import LoadResult
 
 __all__ = [
     "RunReport",
+    "backfill_chunks",
+    "chunk_key",
     "export",
     "rebuild",
     "run_backfill",
@@ -49,7 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BACKFILL_CHUNK_DAYS = 7
 ExportTable = Literal["requests", "request_versions", "quarantine"]
 ExportFormat = Literal["csv", "parquet"]
 
@@ -75,10 +84,12 @@ def run_update(
 
 
 @contextmanager
-def _puller(settings: Settings) -> Iterator[WindowPuller]:
+def _puller(
+    settings: Settings, *, tables: bool = False, limiter: RateLimiter | None = None
+) -> Iterator[WindowPuller]:
     """A window puller over a Socrata client configured from ``settings`` (closed afterwards)."""
-    with SocrataClient.from_settings(settings) as client:
-        yield WindowPuller(client, RetryPolicy.from_settings(settings), settings.page_size)
+    with SocrataClient.from_settings(settings, limiter=limiter) as client:
+        yield WindowPuller(client, RetryPolicy.from_settings(settings), settings.page_size, tables=tables)
 
 
 def _dataset_where(run: RunContext, dataset: Dataset) -> str | None:
@@ -146,21 +157,6 @@ def _land(run: RunContext, page: PulledPage, *, kind: str, advances_watermark: b
 
 
 # ----------------------------------------------------------------- backfill
-def backfill_chunks(
-    since: date, until: date | None, today: date, days: int
-) -> list[tuple[date, date | None]]:
-    """[start, end) created-date chunks covering [since, until); open-ended last chunk if no until."""
-    end = until or today + timedelta(days=2)
-    chunks: list[tuple[date, date | None]] = []
-    start = since
-    while start < end:
-        chunks.append((start, min(start + timedelta(days=days), end)))
-        start += timedelta(days=days)
-    if until is None:
-        chunks.append((max(end, since), None))
-    return chunks
-
-
 def run_backfill(
     settings: Settings,
     since: date,
@@ -170,32 +166,25 @@ def run_backfill(
     source: str | None = None,
     refresh: bool = True,
     chunk_days: int = BACKFILL_CHUNK_DAYS,
+    limiter: RateLimiter | None = None,
 ) -> RunReport:
-    """Pull requests created in [since, until) through the landing log; resumable by chunk."""
+    """Pull requests created in [since, until) through the landing log; resumable by chunk.
+
+    ``settings.backfill_workers`` windows are pulled at once (see :mod:`resolve311.extract.backfill`);
+    ``limiter`` (default: one from ``settings.request_rate``) spaces every request sent.
+    """
     if until is not None and until <= since:
         raise ConfigError(f"--until ({until}) must be after --since ({since})")
 
     def body(run: RunContext) -> None:
-        today = ledger.utcnow().date()
-        datasets = [d for d in run.source.datasets if d.overlaps(since, until)]
-        plan = [(d, c) for d in datasets for c in backfill_chunks(since, until, today, chunk_days)]
-        plan = [(d, c) for d, c in plan if d.overlaps(c[0], c[1])]
-        with _puller(settings) as puller:
-            for dataset in datasets:
-                _start_watermark(run, puller, dataset)
-            done = {d.id: ledger.done_chunks(run.con, run.source.name, d.id) for d in datasets}
-            for number, (dataset, chunk) in enumerate(plan, start=1):
-                if chunk_key(chunk) not in done[dataset.id]:
-                    _pull_chunk(run, puller, dataset, chunk)
-                if progress:
-                    progress(number, len(plan), f"{dataset.id} {chunk_key(chunk)}")
+        plan = plan_windows(run.source, since, until, ledger.utcnow().date(), chunk_days)
+        with _puller(settings, tables=True, limiter=limiter) as puller:
+            for dataset in run.source.datasets:
+                if dataset.overlaps(since, until):
+                    _start_watermark(run, puller, dataset)
+            run_windows(run, puller, plan, progress, settings.backfill_workers)
 
     return execute(settings, "backfill", body, source_name=source, refresh=refresh)
-
-
-def chunk_key(chunk: tuple[date, date | None]) -> str:
-    """How a backfill chunk is named in ``backfill_chunks`` (``2024-01-01..2024-01-08``)."""
-    return f"{chunk[0]}..{chunk[1] or ''}"
 
 
 def _start_watermark(run: RunContext, puller: WindowPuller, dataset: Dataset) -> None:
@@ -205,24 +194,6 @@ def _start_watermark(run: RunContext, puller: WindowPuller, dataset: Dataset) ->
     newest = puller.latest_update(dataset.id, _dataset_where(run, dataset))
     if newest is not None:
         ledger.advance_watermark(run.con, run.source.name, dataset.id, newest)
-
-
-def _pull_chunk(
-    run: RunContext, puller: WindowPuller, dataset: Dataset, chunk: tuple[date, date | None]
-) -> None:
-    start, end = chunk
-    lo = max(start, dataset.created_from) if dataset.created_from else start
-    hi = (
-        min(x for x in (end, dataset.created_until) if x is not None)
-        if (end or dataset.created_until)
-        else None
-    )
-    rows = 0
-    for page in puller.pull(dataset.id, soql.created_between(run.source.created_field, lo, hi)):
-        _land(run, page, kind="backfill", advances_watermark=False)
-        rows += page.rows
-    if end is not None:
-        ledger.mark_chunk_done(run.con, run.source.name, dataset.id, chunk_key(chunk), rows)
 
 
 # ------------------------------------------------------------------- import

@@ -155,6 +155,19 @@ class Settings(BaseSettings):
         description="PostgreSQL schema of the published tables (a staging schema is named after it).",
     )
 
+    # --- backfill concurrency (issue 11)
+    backfill_workers: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Backfill windows pulled at once (requests in flight); 1 pulls one at a time.",
+    )
+    request_rate: float = Field(
+        0.0,
+        ge=0,
+        description="Most requests per second sent to the source, all threads together (0: no limit).",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

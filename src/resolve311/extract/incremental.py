@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+
 from resolve311.errors import ParseError, TerminalError
 from resolve311.extract import soql
 from resolve311.extract.retry import RetryableError, RetryPolicy, call_with_retry
-from resolve311.extract.socrata import Page, SocrataClient
+from resolve311.extract.socrata import Page, SocrataClient, TablePage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class PulledPage:
     rows: int
     first: soql.Cursor
     last: soql.Cursor
+    table: pa.Table | None = None  # the rows read as text columns (pulls with ``tables=True``)
 
     @property
     def updated_from(self) -> datetime:
@@ -73,6 +76,25 @@ def cursor_of(row: dict[str, Any]) -> soql.Cursor:
     return soql.Cursor(updated_at=updated, row_id=row_id)
 
 
+def edge_cursors(page: Page | TablePage) -> tuple[soql.Cursor, soql.Cursor] | None:
+    """The cursors of a page's first and last rows (None when it is empty)."""
+    if isinstance(page, Page):
+        return (cursor_of(page.rows[0]), cursor_of(page.rows[-1])) if page.rows else None
+    table = page.table
+    if table.num_rows == 0:
+        return None
+    if ":updated_at" not in table.column_names or ":id" not in table.column_names:
+        raise ParseError("a row came without :updated_at/:id; the source ignored $select=:*,*")
+    updated, ids = table.column(":updated_at"), table.column(":id")
+    first = {":updated_at": updated[0].as_py(), ":id": ids[0].as_py()}
+    last = {":updated_at": updated[-1].as_py(), ":id": ids[-1].as_py()}
+    return cursor_of(first), cursor_of(last)
+
+
+def page_rows(page: Page | TablePage) -> int:
+    return len(page.rows) if isinstance(page, Page) else page.table.num_rows
+
+
 def watermark_floor(watermark: datetime | None, overlap_minutes: int) -> datetime | None:
     """Where an incremental pull starts: the stored watermark minus the overlap."""
     return None if watermark is None else watermark - timedelta(minutes=overlap_minutes)
@@ -81,10 +103,13 @@ def watermark_floor(watermark: datetime | None, overlap_minutes: int) -> datetim
 class WindowPuller:
     """Pulls windows of one source portal with retries inside ``policy``'s budget."""
 
-    def __init__(self, client: SocrataClient, policy: RetryPolicy, page_size: int) -> None:
+    def __init__(
+        self, client: SocrataClient, policy: RetryPolicy, page_size: int, *, tables: bool = False
+    ) -> None:
         self.client = client
         self.policy = policy
         self.page_size = page_size
+        self.tables = tables  # read pages as Arrow tables (parsed without holding the GIL)
 
     def count(self, dataset_id: str, where: str | None) -> int:
         """``count(*)`` over ``where``, retried."""
@@ -132,27 +157,31 @@ class WindowPuller:
                 self.policy,
                 what=f"page of {dataset_id}",
             )
-            if page.rows:
-                first, last = cursor_of(page.rows[0]), cursor_of(page.rows[-1])
-                yield PulledPage(dataset_id, page.body, len(page.rows), first, last)
-                cursor = last
-            if len(page.rows) < self.page_size and remaining == 0:
+            edges, rows = edge_cursors(page), page_rows(page)
+            if edges is not None:
+                table = page.table if isinstance(page, TablePage) else None
+                yield PulledPage(dataset_id, page.body, rows, edges[0], edges[1], table)
+                cursor = edges[1]
+            if rows < self.page_size and remaining == 0:
                 return
 
     def _confirmed_page(
         self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
-    ) -> tuple[Page, int | None]:
+    ) -> tuple[Page | TablePage, int | None]:
         """One page; when short, also the count of rows after it (an empty page must agree)."""
         params = soql.page_params(soql.and_all([where, soql.after(cursor)]), self.page_size)
-        page = self.client.fetch_rows(dataset_id, params)
-        if len(page.rows) >= self.page_size:
+        fetch = self.client.fetch_table if self.tables else self.client.fetch_rows
+        page = fetch(dataset_id, params)
+        rows = page_rows(page)
+        if rows >= self.page_size:
             return page, None
-        tail = cursor_of(page.rows[-1]) if page.rows else cursor
+        edges = edge_cursors(page)
+        tail = edges[1] if edges else cursor
         remaining = self.client.count(dataset_id, soql.and_all([where, soql.after(tail)]))
-        if not page.rows and remaining > 0:
+        if not rows and remaining > 0:
             raise RetryableError(f"an empty page, but a count says {remaining} rows remain")
         if remaining > 0:
-            log.info("short page of %d rows with %d rows after it; continuing", len(page.rows), remaining)
+            log.info("short page of %d rows with %d rows after it; continuing", rows, remaining)
         return page, remaining
 
 

@@ -1,6 +1,7 @@
 """The warehouse loader as a consumer of the landing log.
 
-Each batch is parsed, normalised and loaded in ONE transaction together with the
+Each batch is parsed, normalised (API pages possibly earlier, in the worker
+thread that fetched them: :func:`prepare_batch` is pure) and loaded in ONE transaction together with the
 consumer's checkpoint (``landing_checkpoint``) and, for incremental API batches,
 the dataset's watermark. A crash leaves either all of it or none of it, and a
 batch at or below the checkpoint is skipped, so replaying the log is harmless.
@@ -12,14 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from resolve311.extract import ledger
 from resolve311.extract.incremental import parse_system_time
-from resolve311.landing.store import LandingStore, Manifest
+from resolve311.extract.pages import read_api_page
+from resolve311.landing.store import BatchMeta, Format, LandingStore, Manifest
 from resolve311.sources.catalog import Source
 from resolve311.warehouse.formats import read_records
 from resolve311.warehouse.loader import LoadResult, load_batch
-from resolve311.warehouse.normalize import normalize
+from resolve311.warehouse.normalize import NormalizedBatch, normalize
 
 WAREHOUSE_CONSUMER = "warehouse"
 
@@ -30,37 +33,45 @@ def checkpoint(con: duckdb.DuckDBPyConnection, consumer: str = WAREHOUSE_CONSUME
     return int(row[0]) if row else 0
 
 
+def read_batch(data: bytes, fmt: Format, dataset: str | None) -> pa.Table:
+    """A batch's rows as text columns: API pages by the fast page reader, files by ``read_records``."""
+    if fmt == "json" and dataset is not None:
+        return read_api_page(data)
+    return read_records(data, fmt)
+
+
+def prepare_batch(records: pa.Table, meta: BatchMeta, source: Source) -> NormalizedBatch:
+    """Normalise a batch's rows (pure: may run in any thread, before the batch is landed)."""
+    return normalize(
+        records, source=meta.source, dataset=meta.dataset, tz=source.timezone, field_map=source.field_map
+    )
+
+
 def apply_batch(
-    con: duckdb.DuckDBPyConnection, manifest: Manifest, data: bytes, source: Source, path: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    manifest: Manifest,
+    data: bytes,
+    source: Source,
+    path: Path | None = None,
+    prepared: NormalizedBatch | None = None,
 ) -> LoadResult | None:
     """Load one landed batch with its checkpoint (and watermark) atomically; None if already loaded.
 
-    A whole landed file (``manifest.stored == "file"``) is read from ``path`` by the bulk loader.
+    A whole landed file (``manifest.stored == "file"``) is read from ``path`` by the bulk loader;
+    ``prepared`` is the batch already normalised from ``data`` (by :func:`prepare_batch`).
     """
     if manifest.seq <= checkpoint(con):
         return None
-    batch = None
-    if path is None:
-        records = read_records(data, manifest.format)
-        batch = normalize(
-            records,
-            source=manifest.source,
-            dataset=manifest.dataset,
-            tz=source.timezone,
-            field_map=source.field_map,
-        )
+    if path is None and prepared is None:
+        prepared = prepare_batch(read_batch(data, manifest.format, manifest.dataset), manifest, source)
     con.begin()
     try:
-        if batch is not None:
-            result = load_batch(con, batch, batch_seq=manifest.seq)
+        if prepared is not None:
+            result = load_batch(con, prepared, batch_seq=manifest.seq)
         else:
             assert path is not None
             result = load_file(con, path, manifest.seq, manifest.source, manifest.dataset, source)
-        if manifest.advances_watermark and manifest.dataset and manifest.watermark_to:
-            ledger.advance_watermark(
-                con, manifest.source, manifest.dataset, parse_system_time(manifest.watermark_to)
-            )
-        save_checkpoint(con, manifest.seq)
+        finish_batch(con, manifest)
         con.commit()
     except BaseException:
         con.rollback()
@@ -83,6 +94,22 @@ def load_file(
         con, path, batch_seq=seq, source=source_name, dataset=dataset, tz=source.timezone,
         field_map=dict(source.field_map),
     )  # fmt: skip
+
+
+def load_landed(con: duckdb.DuckDBPyConnection, manifest: Manifest, batch: NormalizedBatch) -> LoadResult:
+    """Inside the caller's transaction: load a landed batch, move its watermark and the checkpoint."""
+    result = load_batch(con, batch, batch_seq=manifest.seq)
+    finish_batch(con, manifest)
+    return result
+
+
+def finish_batch(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    """Inside the caller's transaction: a loaded batch moves its watermark and the checkpoint."""
+    if manifest.advances_watermark and manifest.dataset and manifest.watermark_to:
+        ledger.advance_watermark(
+            con, manifest.source, manifest.dataset, parse_system_time(manifest.watermark_to)
+        )
+    save_checkpoint(con, manifest.seq)
 
 
 def save_checkpoint(con: duckdb.DuckDBPyConnection, seq: int) -> None:

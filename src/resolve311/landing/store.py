@@ -78,6 +78,21 @@ class Manifest(BatchMeta):
         return cls(**json.loads(text))
 
 
+@dataclass(frozen=True)
+class Payload:
+    """A batch's bytes ready to land: gzip-compressed, with the checksum and size of the original."""
+
+    compressed: bytes
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes, compresslevel: int = 6) -> Payload:
+        """Compress and checksum ``data`` (both release the GIL: worker threads may call this)."""
+        digest = hashlib.sha256(data).hexdigest()
+        return cls(gzip.compress(data, compresslevel=compresslevel), digest, len(data))
+
+
 class LandingStore:
     """Append-only access to the landing log at ``location``."""
 
@@ -87,8 +102,9 @@ class LandingStore:
         self._last_seq: int | None = None
 
     # ------------------------------------------------------------- writing
-    def append(self, data: bytes, meta: BatchMeta) -> Manifest:
+    def append(self, data: bytes | Payload, meta: BatchMeta) -> Manifest:
         """Write one batch (data first, manifest last) and return its manifest."""
+        payload = data if isinstance(data, Payload) else Payload.of(data)
         seq = self.last_seq() + 1
         folder = f"{self.root}/{_safe(meta.source)}"
         self.fs.makedirs(folder, exist_ok=True)
@@ -96,12 +112,12 @@ class LandingStore:
         manifest = Manifest(
             **asdict(meta),
             seq=seq,
-            sha256=hashlib.sha256(data).hexdigest(),
-            bytes=len(data),
+            sha256=payload.sha256,
+            bytes=payload.size,
             data_file=data_file,
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         )
-        self._write_once(f"{folder}/{data_file}", gzip.compress(data, compresslevel=6))
+        self._write_once(f"{folder}/{data_file}", payload.compressed)
         self._write_once(f"{folder}/{seq:012d}.manifest.json", manifest.to_json().encode())
         self._last_seq = seq
         return manifest

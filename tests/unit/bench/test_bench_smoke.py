@@ -72,9 +72,10 @@ def test_every_benchmark_has_its_section_and_table(quick_report: str) -> None:
 @pytest.mark.slow
 def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> None:
     faulty = quick_report.split("*Faults on")[1].split("\n\n", 2)[1]
-    ours = next(line for line in faulty.splitlines() if line.startswith("| resolve311 update"))
-    cells = [c.strip() for c in ours.strip("|").split("|")]
-    assert cells[1] == "success" and cells[5] == "0"  # status, missing keys
+    for client in ("resolve311 update", "resolve311 backfill (4 workers)", "resolve311 backfill (1 worker)"):
+        ours = next(line for line in faulty.splitlines() if line.startswith(f"| {client}"))
+        cells = [c.strip() for c in ours.strip("|").split("|")]
+        assert cells[1] == "success" and cells[5] == "0", client  # status, missing keys
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from resolve311.errors import LandingError
-from resolve311.landing.store import BatchMeta, LandingStore
+from resolve311.landing.store import BatchMeta, LandingStore, Payload
 
 
 def meta(rows: int = 2, dataset: str | None = "erm2-nwe9", source: str = "nyc") -> BatchMeta:
@@ -110,3 +110,12 @@ def test_a_whole_file_is_staged_then_committed_or_discarded(tmp_path: Path, remo
     with store.file_of(listed) as landed:
         assert landed.read_bytes() == original.read_bytes()  # as delivered: still gzip
     assert store.append(b"[]", meta(0)).seq == 2
+
+
+def test_a_payload_prepared_elsewhere_lands_like_the_bytes_themselves(tmp_path: Path) -> None:
+    store = LandingStore(str(tmp_path))
+    body = b'[{"unique_key": "1"}\n,{"unique_key": "2"}]' * 50
+    prepared = store.append(Payload.of(body, compresslevel=1), meta())
+    plain = store.append(body, meta())
+    assert prepared.sha256 == plain.sha256 and prepared.bytes == plain.bytes == len(body)
+    assert store.read(prepared) == store.read(plain) == body

@@ -1,0 +1,65 @@
+"""The fast page reader gives exactly what read_records gives for the same bytes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import REAL_DATA
+from resolve311.errors import ParseError
+from resolve311.extract.pages import _fast_table, read_api_page
+from resolve311.warehouse.formats import read_records
+
+SOCRATA_ROWS = [
+    {":id": "row-1", "unique_key": "1", "status": "Closed", "location": {"latitude": "40.7", "longitude": "-73.9",
+     "human_address": json.dumps({"address": "", "city": ""})}},
+    {":id": "row-2", "unique_key": "2", "descriptor": "", "agency": "caf\u00e9 \u2028 \"q\" \\ \n\t"},
+    {"unique_key": "3", "status": "Open", "late_field": "x", "location": {"latitude": "40.8", "longitude": "-74"}},
+]  # fmt: skip
+
+
+def socrata_body(rows: list[dict[str, object]]) -> bytes:
+    """A body as the portal writes it: one object a row, rows separated by a newline and a comma."""
+    return (
+        "[" + "\n,".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows) + "]\n"
+    ).encode()
+
+
+def test_a_socrata_shaped_body_takes_the_fast_path_and_matches_read_records() -> None:
+    body = socrata_body(SOCRATA_ROWS)
+    fast = _fast_table(body)
+    assert fast is not None
+    assert fast.equals(read_records(body, "json"))
+    assert fast.column("descriptor").to_pylist()[1] is None  # "" is null, as everywhere
+    assert fast.column("location").to_pylist()[2] == '{"latitude":"40.8","longitude":"-74"}'
+
+
+@pytest.mark.parametrize("path", sorted(REAL_DATA.glob("soda-json*.json")), ids=lambda p: p.name)
+def test_every_real_json_page_reads_the_same(path: object) -> None:
+    data = path.read_bytes()  # type: ignore[attr-defined]
+    assert read_api_page(data).equals(read_records(data, "json"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'[{"unique_key":"1","n":5}\n,{"unique_key":"2","n":6}]',  # a number: json.dumps text, by read_records
+        b'[{"unique_key":"1"},{"unique_key":"2"}]',  # another separator
+        b'[{"unique_key":"1","location":{"coordinates":[1.5,2]}}]',  # GeoJSON-like: not strings
+        b'{"unique_key":"1"}',
+        b'[{"Unique Key":"1"}\n,{"Unique Key":"2"}]',  # display names are renamed by read_records
+    ],
+)
+def test_other_shapes_fall_back_to_read_records(body: bytes) -> None:
+    assert read_api_page(body).equals(read_records(body, "json"))
+
+
+def test_a_cut_body_is_an_error_not_fewer_rows() -> None:
+    body = socrata_body(SOCRATA_ROWS)
+    cut = body[: body.index(b"Clos")]  # the connection dropped in the middle of a value
+    with pytest.raises(ParseError):
+        read_api_page(cut)
+    with pytest.raises(ParseError):  # a cut that happens to end like a page is still not valid JSON
+        read_api_page(cut + b"}]")
