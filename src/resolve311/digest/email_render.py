@@ -31,8 +31,7 @@ def subject(d: Digest) -> str:
 def plain_text(d: Digest) -> str:
     """The text/plain part (also what `digest preview` prints)."""
     lines = [f"resolve311 morning digest for {d.as_of_date}", f"{d.window} window vs {d.baseline_text}", ""]
-    if d.quiet:
-        lines.append("Nothing unusual: no calibrated flag among what you follow.")
+    lines += [d.headline, ""]
     for head, group in d.by_agency():
         lines.append(f"* {head.agency_name} ({head.agency}) {head.link}")
         lines += [f"  - {describe(m, d.short_baseline)}" for m in group]
@@ -51,11 +50,9 @@ def plain_text(d: Digest) -> str:
 def html_body(d: Digest, image_src: ImageSource) -> str:
     """The text/html part; ``image_src(i, chart)`` gives each chart's ``src`` (``cid:…`` or ``data:``)."""
     charts = {c.agency: (i, c) for i, c in enumerate(d.charts)}
-    blocks = [_agency(head, group, d, charts, image_src) for head, group in d.by_agency()]
-    if d.quiet:
-        blocks.append(
-            f'<p style="{FONT}font-size:15px;">Nothing unusual: no calibrated flag among what you follow.</p>'
-        )
+    size = "15px" if d.quiet else "13px"
+    blocks = [f'<p style="{FONT}font-size:{size};margin:0 0 14px;">{E(d.headline)}</p>']
+    blocks += [_agency(head, group, d, charts, image_src) for head, group in d.by_agency()]
     if d.more:
         blocks.append(
             f'<p style="{FONT}">… and {d.more} more flag(s) on <a href="{E(d.overview_link)}">the overview</a>.</p>'

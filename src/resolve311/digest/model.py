@@ -15,6 +15,7 @@ from resolve311.digest import signals as sig
 from resolve311.digest.signals import DayPoint, Signal, SnapshotTables
 from resolve311.settings import Subscriber
 from resolve311.web.filters import Filters
+from resolve311.web.signals import headline
 
 MAX_MOVEMENTS: Final = 20
 MAX_CHARTS: Final = 6
@@ -62,7 +63,7 @@ class Movement:
         d, change = sig.direction(self.signal.metric), self.signal.diff_abs or 0.0
         if d == "neutral" or change == 0:
             return "up" if change > 0 else "down" if change < 0 else "changed"
-        worse = (change > 0) == (d == "up_is_worse")
+        worse = (change > 0) == (d == "up_bad")
         return "worse" if worse else "better"
 
 
@@ -92,6 +93,9 @@ class Digest:
     health_link: str
     skip: bool
     webhook_format: str = "slack"
+    tested: int = 0  # followed values that could be flagged (calibrated, scored, not small)
+    expected: float = 0.0  # flags an ordinary day would give among them (Σ measured false-alarm rates)
+    headline: str = ""  # the overview's honest line: flags against the count chance alone would give
 
     @property
     def quiet(self) -> bool:
@@ -132,20 +136,30 @@ def describe(m: Movement, baseline_text: str) -> str:
     parts = [
         f"{m.label} {sig.show(s.metric, s.recent)} vs {sig.show(s.metric, s.historical)} "
         f"({change}{', ' + rel if rel else ''}), {RELATION[m.verdict]} {baseline_text}",
-        f"n = {_n(s.n)} (baseline {_n(s.n_baseline)})",
+        f"n = {_n(s.n)} {sig.n_counts(s.metric)} (baseline {_n(s.n_baseline)})",
     ]
-    if s.score is not None:
-        parts.append(f"score {s.score:+.1f}")
+    if s.score is not None and s.threshold is not None:
+        p = _p(s.p_value)
+        parts.append(f"score {s.score:+.1f} beyond its calibrated threshold {s.threshold:.1f}{p}")
     parts.append(false_alarm_text(s))
     return "; ".join(parts) + "."
 
 
 def false_alarm_text(s: Signal) -> str:
-    """How often this flag fires when nothing happened (measured), and over what it was measured."""
+    """How often this agency's flag on this metric and window fires on ordinary days (measured)."""
     if s.false_alarm_rate is None:
         return "false-alarm rate not measured yet"
-    over = "ordinary days for this metric" if s.calibrated else "ordinary agency-days (all metrics)"
-    return f"false alarms on {s.false_alarm_rate * 100:.1f}% of {over}"
+    days = f", out of sample over {s.days_evaluated:,} days" if s.days_evaluated else ""
+    return (
+        f"this flag fires on {s.false_alarm_rate * 100:.1f}% of ordinary days "
+        f"(measured for this agency, metric and window{days})"
+    )
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return ""
+    return ", p < 0.001" if value < 0.001 else f", p = {value:.3f}"
 
 
 def _n(value: int | None) -> str:
@@ -174,6 +188,10 @@ def build_digest(sub: Subscriber, tables: SnapshotTables, dashboard_url: str) ->
         for s in flagged[:MAX_MOVEMENTS]
     )
     summary = _summary(sub, tables, rows, dashboard_url, view) if sub.sensitivity == "summary" else ()
+    tested = [s for s in rows if s.tested]
+    expected = sum(s.false_alarm_rate or 0.0 for s in tested)
+    agencies = len({s.agency for s in flagged})
+    line = headline(len(flagged), agencies, len(tested), expected, sub.baseline, f"{sub.window} window")
     return Digest(
         subscriber=sub.name,
         as_of_date=as_of,
@@ -187,6 +205,9 @@ def build_digest(sub: Subscriber, tables: SnapshotTables, dashboard_url: str) ->
         health_link=dashboard_url.rstrip("/") + "/health",
         skip=not movements and sub.sensitivity == "flags" and sub.when_quiet == "skip",
         webhook_format=sub.webhook_format,
+        tested=len(tested),
+        expected=expected,
+        headline=line,
     )
 
 

@@ -1,57 +1,39 @@
 """The ONE place the digest reads the serving snapshot's signal columns.
 
-Everything else in ``digest/`` sees plain :class:`Signal` values. Today's snapshot
-(docs/snapshot.md) has no calibrated flag yet, so this adapter maps:
+Everything else in ``digest/`` sees plain :class:`Signal` values. The calibrated signal
+(docs/snapshot.md, "For readers of the flags"; docs/metrics.md, "Calibrated anomaly flag"):
 
-- ``flagged``  <- ``scorecard.anomaly AND NOT small_sample`` (|robust score| > threshold);
-- ``n``        <- ``scorecard.n_recent`` (requests created in the window, not the metric's own population);
-- ``false_alarm_rate`` <- ``meta.anomaly_rate_history`` (share of agency-days of the last year
-  the flagger would have flagged, one rate for all metrics), ``calibrated = False``;
-- ``strength`` <- ``abs(score)``; metric labels and units from ``web/scorecard.py``.
-
-When issue 10 lands (per-metric n, a calibrated flag, a measured false-alarm rate per metric and
-``metrics/registry.py``), switch the column names in :func:`read_tables` / :func:`_signal` and the
-label/direction lookups below; nothing else in the digest changes. docs/digest.md says so too.
+- ``flagged``  <- ``scorecard.anomaly AND NOT small_sample`` with a calibrated ``threshold``
+  (the overview's rule, :func:`resolve311.web.signals.strength`); baseline ``'1y'`` is never flagged;
+- ``n``        <- ``scorecard.n_recent``: the metric's own population (what it counts is the
+  registry's ``POPULATION_TEXT``);
+- ``false_alarm_rate`` <- ``calibration.false_alarm_rate`` of THAT agency × window × metric
+  (measured out of sample on the agency's own last year), with ``threshold`` and ``p_value``;
+- ``strength`` <- ``|score| / threshold``; labels, units and direction from ``metrics/registry.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from resolve311.web.scorecard import HEADLINE, METRICS, fmt, fmt_rel, number
+import duckdb
+
+from resolve311.metrics import registry
+from resolve311.metrics.registry import Direction
+from resolve311.web.scorecard import HEADLINE, fmt, fmt_rel, number
+from resolve311.web.signals import strength
 from resolve311.web.snapshot import SnapshotReader
 
-Direction = Literal["up_is_worse", "down_is_worse", "neutral"]
-
-#: Which way is worse, per metric (to move to the metric registry of issue 10).
-DIRECTION: Final[dict[str, Direction]] = {
-    "created_per_day": "neutral",
-    "closed_per_day": "down_is_worse",
-    "net_backlog_change_per_day": "up_is_worse",
-    "backlog_end": "up_is_worse",
-    "backlog_age_median_h": "up_is_worse",
-    "backlog_age_p90_h": "up_is_worse",
-    "ttc_median_h": "up_is_worse",
-    "ttc_p90_h": "up_is_worse",
-    "closed_within_1d": "down_is_worse",
-    "closed_within_3d": "down_is_worse",
-    "closed_within_7d": "down_is_worse",
-    "closed_within_30d": "down_is_worse",
-    "km_median_h": "up_is_worse",
-    "on_time_share": "down_is_worse",
-    "admin_close_share": "up_is_worse",
-    "dirty_share": "up_is_worse",
-}
 SUMMARY_METRICS: Final[tuple[str, ...]] = tuple(m for m, _ in HEADLINE)
-FALSE_ALARM_BASIS: Final = "share of ordinary agency-days the flag fired over the last year, all metrics"
 SERIES_DAYS: Final = 28
 
 _SCORECARD_COLUMNS: Final = (
     'agency, metric, "window", baseline, recent, historical, diff_abs, diff_rel, score, '
-    "anomaly, small_sample, n_recent, n_historical"
+    "threshold, p_value, anomaly, small_sample, n_recent, n_historical"
 )
+CalibrationKey = tuple[str, str, str]  # (agency, window, metric)
 
 
 @dataclass(frozen=True)
@@ -67,13 +49,20 @@ class Signal:
     diff_abs: float | None
     diff_rel: float | None
     score: float | None
+    threshold: float | None  # the agency's calibrated threshold for this metric and window
+    p_value: float | None  # against the agency's own history of this metric and window
     flagged: bool
     small: bool
-    n: int | None
+    n: int | None  # the metric's own population (see :func:`n_counts`)
     n_baseline: int | None
-    false_alarm_rate: float | None
-    calibrated: bool
-    strength: float
+    false_alarm_rate: float | None  # measured, this agency × window × metric
+    days_evaluated: int | None  # the days that rate was measured on
+    strength: float  # |score| / threshold when flagged, else 0
+
+    @property
+    def tested(self) -> bool:
+        """Could be flagged today: a score, a calibrated threshold, not a small sample."""
+        return not self.small and self.score is not None and self.threshold is not None
 
 
 @dataclass(frozen=True)
@@ -94,6 +83,7 @@ class SnapshotTables:
     agency_names: Mapping[str, str]
     scorecard: Sequence[Mapping[str, Any]]
     series: Mapping[str, Sequence[DayPoint]] = field(default_factory=dict)
+    calibration: Mapping[CalibrationKey, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def as_of_date(self) -> str | None:
@@ -101,7 +91,7 @@ class SnapshotTables:
 
 
 def read_tables(reader: SnapshotReader) -> SnapshotTables:
-    """Agency- and city-level scorecard rows, agency names, and the last weeks of daily series."""
+    """Agency- and city-level scorecard rows, calibration, agency names, the last weeks of series."""
     meta = {str(r["key"]): r["value"] for r in reader.rows("SELECT key, value FROM meta")}
     names = {
         str(r["agency"]): str(r["agency_name"] or r["agency"])
@@ -126,22 +116,30 @@ def read_tables(reader: SnapshotReader) -> SnapshotTables:
                 number(r["baseline_high"]),
             )
         )
-    return SnapshotTables(meta=meta, agency_names=names, scorecard=rows, series=series)
+    return SnapshotTables(meta, names, rows, series, _calibration(reader))
+
+
+def _calibration(reader: SnapshotReader) -> dict[CalibrationKey, Mapping[str, Any]]:
+    try:
+        rows = reader.rows(
+            'SELECT agency, "window", metric, days_evaluated, false_alarm_rate FROM calibration'
+        )
+    except duckdb.CatalogException:  # a snapshot written before the calibration table existed
+        return {}
+    return {(str(r["agency"]), str(r["window"]), str(r["metric"])): r for r in rows}
 
 
 def signals(tables: SnapshotTables, window: str, baseline: str) -> list[Signal]:
     """Every agency-level (and city ``'*'``) signal of one window and baseline."""
-    rate = number(tables.meta.get("anomaly_rate_history"))
     return [
-        _signal(row, rate)
+        _signal(row, tables.calibration.get((str(row["agency"]), window, str(row["metric"])), {}))
         for row in tables.scorecard
         if row.get("window") == window and row.get("baseline") == baseline
     ]
 
 
-def _signal(row: Mapping[str, Any], rate: float | None) -> Signal:
-    small = bool(row.get("small_sample"))
-    score = number(row.get("score"))
+def _signal(row: Mapping[str, Any], calibration: Mapping[str, Any]) -> Signal:
+    s = strength(row)
     return Signal(
         agency=str(row["agency"]),
         metric=str(row["metric"]),
@@ -151,14 +149,16 @@ def _signal(row: Mapping[str, Any], rate: float | None) -> Signal:
         historical=number(row.get("historical")),
         diff_abs=number(row.get("diff_abs")),
         diff_rel=number(row.get("diff_rel")),
-        score=score,
-        flagged=bool(row.get("anomaly")) and not small,
-        small=small,
+        score=number(row.get("score")),
+        threshold=number(row.get("threshold")),
+        p_value=number(row.get("p_value")),
+        flagged=s is not None,
+        small=bool(row.get("small_sample")),
         n=_count(row.get("n_recent")),
         n_baseline=_count(row.get("n_historical")),
-        false_alarm_rate=rate,
-        calibrated=False,
-        strength=abs(score) if score is not None else 0.0,
+        false_alarm_rate=number(calibration.get("false_alarm_rate")),
+        days_evaluated=_count(calibration.get("days_evaluated")),
+        strength=s or 0.0,
     )
 
 
@@ -168,12 +168,18 @@ def _count(value: Any) -> int | None:
 
 
 def known_metrics() -> frozenset[str]:
-    return frozenset(METRICS)
+    return frozenset(registry.NAMES)
 
 
 def label(metric: str) -> str:
-    info = METRICS.get(metric)
+    info = registry.spec(metric)
     return info.label if info else metric
+
+
+def n_counts(metric: str) -> str:
+    """What a metric's n counts, in the registry's words ("requests validly closed in the window")."""
+    info = registry.spec(metric)
+    return registry.POPULATION_TEXT[info.population] if info else "observations"
 
 
 def show(metric: str, value: float | None, *, signed: bool = False) -> str:
@@ -186,4 +192,5 @@ def show_rel(value: float | None) -> str:
 
 
 def direction(metric: str) -> Direction:
-    return DIRECTION.get(metric, "neutral")
+    info = registry.spec(metric)
+    return info.direction if info else "neutral"

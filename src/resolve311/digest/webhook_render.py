@@ -1,7 +1,7 @@
 """The digest as a webhook body (pure): ``text`` + Slack Block Kit ``blocks`` + ``metadata``.
 
 - ``text``: the whole digest in Slack ``mrkdwn`` (Microsoft Teams incoming webhooks show it too);
-- ``blocks``: header, one section per flag, context, dashboard link — within Slack's limits
+- ``blocks``: header, context, the summary line, one section per agency, dashboard link — within Slack's limits
   (at most 50 blocks, section text at most 3,000 characters, header at most 150);
 - ``metadata``: Slack's message metadata (``event_type`` + ``event_payload``) carrying the same
   facts as numbers, for any other receiver. docs/digest.md documents the body.
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from resolve311.digest.model import Digest, Movement, describe
+from resolve311.digest.signals import n_counts
 
 MAX_BLOCKS: Final = 50
 MAX_SECTION: Final = 2900
@@ -55,8 +56,7 @@ def text(d: Digest) -> str:
     fmt = d.webhook_format
     e = esc if fmt == "slack" else _plain
     lines = [f"*resolve311 digest: {e(d.title)}* ({e(d.window)} window vs {e(d.baseline_text)})"]
-    if d.quiet:
-        lines.append("Nothing unusual: no calibrated flag among what you follow.")
+    lines.append(e(d.headline))
     for head, group in d.by_agency():
         lines.append(_agency(head, fmt))
         lines += [f"- {_line(m, d, e)}" for m in group]
@@ -74,8 +74,7 @@ def blocks(d: Digest) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": f"resolve311: {d.title}"[:MAX_HEADER]}},
         _context(f"{d.window} window vs {d.baseline_text}"),
     ]
-    if d.quiet:
-        out.append(_section("Nothing unusual: no calibrated flag among what you follow."))
+    out.append(_section(esc(d.headline)))
     for head, group in d.by_agency():
         out.append(_section("\n".join([_agency(head, "slack"), *(f"• {_line(m, d)}" for m in group)])))
     if d.more:
@@ -114,6 +113,8 @@ def facts(d: Digest, digest_key: str) -> dict[str, Any]:
         "baseline": d.baseline,
         "quiet": d.quiet,
         "more": d.more,
+        "values_tested": d.tested,
+        "expected_by_chance": d.expected,
         "dashboard": d.overview_link,
         "flags": [
             {
@@ -126,10 +127,13 @@ def facts(d: Digest, digest_key: str) -> dict[str, Any]:
                 "change": m.signal.diff_abs,
                 "change_rel": m.signal.diff_rel,
                 "score": m.signal.score,
+                "threshold": m.signal.threshold,
+                "p_value": m.signal.p_value,
                 "n": m.signal.n,
+                "n_counts": n_counts(m.signal.metric),
                 "n_baseline": m.signal.n_baseline,
                 "false_alarm_rate": m.signal.false_alarm_rate,
-                "false_alarm_calibrated": m.signal.calibrated,
+                "false_alarm_days": m.signal.days_evaluated,
                 "link": m.link,
             }
             for m in d.movements

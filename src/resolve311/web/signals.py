@@ -90,10 +90,14 @@ def summarize(
             name = str(row.get("agency_name") or code)
             flags.append(Flag(code, name, metric, s, flag_line(row, baseline)))
     flags.sort(key=lambda f: (-f.strength, f.agency, f.metric))
-    return Summary(flags, tested, expected, _headline(flags, tested, expected, baseline, window))
+    agencies = len({f.agency for f in flags})
+    return Summary(
+        flags, tested, expected, headline(len(flags), agencies, tested, expected, baseline, window)
+    )
 
 
-def _headline(flags: list[Flag], tested: int, expected: float, baseline: str, window: str) -> str:
+def headline(flags: int, agencies: int, tested: int, expected: float, baseline: str, window: str) -> str:
+    """One honest line: how many values flagged, and how many an ordinary day would flag by chance."""
     if baseline != "8w":
         return (
             "Flags are raised against the 8-week baseline only (a year earlier is a single unit: "
@@ -104,9 +108,8 @@ def _headline(flags: list[Flag], tested: int, expected: float, baseline: str, wi
     chance = f"an ordinary day would flag about {expected:.1f} of these {tested} values by chance"
     if not flags:
         return f"Nothing unusual in the {window}: no agency moved beyond what its own history makes ordinary ({chance})."
-    agencies = len({f.agency for f in flags})
     return (
-        f"{len(flags)} flagged value{'s' if len(flags) != 1 else ''} at {agencies} "
+        f"{flags} flagged value{'s' if flags != 1 else ''} at {agencies} "
         f"agenc{'ies' if agencies != 1 else 'y'} in the {window}; {chance}."
     )
 

@@ -16,7 +16,8 @@ from e2e.snapshot_factory import build_snapshot
 from integration.digest.digest_servers import SmtpServer, WebhookReceiver, start_smtp, start_webhook
 
 PASSWORD = "s3cr3t-smtp-pa55word"
-FALSE_ALARM_RATE = "0.0445"
+#: The legacy fixed-rule rate in meta: a decoy the digest must never quote (it quotes `calibration`).
+LEGACY_RATE = "0.0445"
 
 
 @dataclass
@@ -36,10 +37,10 @@ class DigestEnv:
 
 @pytest.fixture(scope="session")
 def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A snapshot like the publisher's, with the measured false-alarm rate in meta (built once)."""
+    """A snapshot like the publisher's (calibration table included), plus the legacy meta rate (built once)."""
     path = build_snapshot(tmp_path_factory.mktemp("digest-template") / "serving.duckdb")
     with duckdb.connect(str(path)) as con:
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('anomaly_rate_history', ?)", [FALSE_ALARM_RATE])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('anomaly_rate_history', ?)", [LEGACY_RATE])
     return path
 
 

@@ -63,8 +63,11 @@ def test_email_is_multipart_with_an_inline_chart_and_deep_links(digest_env: Dige
     assert "https://dash.example.org/agency?agency=HPD&amp;window=7d&amp;baseline=8w" in body
     # what moved, by how much, against which baseline, with its n and the flag's false-alarm rate
     assert "vs the 8-week baseline" in str(text.get_content())
-    assert "n = 9,800 (baseline 78,400)" in body
-    assert "false alarms on 4.5% of ordinary agency-days" in body
+    assert "n = 9,800 requests validly closed in the window (baseline 78,400)" in body  # registry wording
+    assert "score +6.7 beyond its calibrated threshold 5.0, p = 0.011" in body
+    assert "this flag fires on 0.3% of ordinary days (measured for this agency, metric and window" in body
+    assert "4.5%" not in body  # the legacy fixed-rule rate in meta is never quoted
+    assert "5 flagged values at 2 agencies in the 7d window; an ordinary day would flag about" in body
     assert msg["Message-ID"].startswith("<digest-") and msg["Message-ID"].endswith("@resolve311.example>")
 
 
@@ -79,7 +82,16 @@ def test_webhook_body_has_text_blocks_and_facts(digest_env: DigestEnv) -> None:
     facts = body["metadata"]["event_payload"]
     assert body["metadata"]["event_type"] == "resolve311_digest"
     assert {f["agency"] for f in facts["flags"]} == {"HPD", "DSNY"}
-    assert all(f["n"] > 0 and f["false_alarm_rate"] == 0.0445 for f in facts["flags"])
+    with duckdb.connect(str(digest_env.home / "serving.duckdb"), read_only=True) as con:
+        rates = con.execute(
+            "SELECT agency, metric, false_alarm_rate FROM calibration WHERE \"window\" = '7d'"
+        ).fetchall()
+    measured = {(a, m): r for a, m, r in rates}
+    assert len({f["false_alarm_rate"] for f in facts["flags"]}) > 1  # one rate per agency × metric
+    for f in facts["flags"]:
+        assert f["false_alarm_rate"] == measured[(f["agency"], f["metric"])]
+        assert f["n"] > 0 and f["threshold"] > 0 and 0 < f["p_value"] <= 1
+    assert facts["values_tested"] == 8 and 0 < facts["expected_by_chance"] < 1
 
 
 def test_a_bad_address_is_refused_and_the_others_still_go(digest_env: DigestEnv) -> None:
@@ -118,7 +130,11 @@ def test_quiet_days_say_one_line_unless_the_subscriber_skips_them(digest_env: Di
     (msg,) = digest_env.smtp.sink.to("quiet@nypd.example")
     assert msg["Subject"].startswith("resolve311 digest: Nothing unusual")
     plain = msg.get_body(preferencelist=("plain",))
-    assert plain is not None and "Nothing unusual: no calibrated flag" in str(plain.get_content())
+    assert (
+        plain is not None
+        and "Nothing unusual in the 7d window: no agency moved beyond what its own history makes ordinary (an ordinary day would flag about 0.0 of these 1 values by chance)."
+        in str(plain.get_content())
+    )
 
 
 def test_health_page_lists_the_deliveries(digest_env: DigestEnv) -> None:

@@ -26,9 +26,10 @@ def test_webhook_example_has_the_shape_the_code_sends() -> None:
     row = {
         "agency": "DSNY", "metric": "created_per_day", "window": "7d", "baseline": "8w", "recent": 542.0,
         "historical": 700.0, "diff_abs": -158.0, "diff_rel": -0.23, "score": -5.0, "anomaly": True,
-        "small_sample": False, "n_recent": 4900, "n_historical": 39200,
+        "small_sample": False, "n_recent": 4900, "n_historical": 39200, "threshold": 4.5, "p_value": 0.003,
     }  # fmt: skip
-    tables = SnapshotTables({"as_of_date": "2026-11-27"}, {"DSNY": "Sanitation"}, [row])
+    calibration = {("DSNY", "7d", "created_per_day"): {"false_alarm_rate": 0.006, "days_evaluated": 330}}
+    tables = SnapshotTables({"as_of_date": "2026-11-27"}, {"DSNY": "Sanitation"}, [row], {}, calibration)
     sub = Subscriber(name="s", webhook_url="https://hooks.example/x")
     body = payload(build_digest(sub, tables, "https://311.example.org"), "k")
     assert set(example) == set(body) == {"text", "blocks", "metadata"}

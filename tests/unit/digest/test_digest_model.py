@@ -29,7 +29,9 @@ def row(agency: str, metric: str, score: float, **over: Any) -> dict[str, Any]:
         "diff_abs": 20.0,
         "diff_rel": 0.2,
         "score": score,
-        "anomaly": abs(score) > 3.5,
+        "threshold": 4.2,
+        "p_value": 0.004,
+        "anomaly": abs(score) > 4.2,
         "small_sample": False,
         "n_recent": 700,
         "n_historical": 5600,
@@ -37,13 +39,23 @@ def row(agency: str, metric: str, score: float, **over: Any) -> dict[str, Any]:
     return {**out, **over}
 
 
-def tables(*rows: dict[str, Any], rate: str | None = "0.02") -> SnapshotTables:
+def tables(*rows: dict[str, Any], rate: float | None = 0.02) -> SnapshotTables:
+    """Snapshot tables; each row's agency × window × metric measured at ``rate`` (HPD's TTC at 0.5%)."""
     series = {"HPD": [DayPoint(f"2026-11-{d:02d}", 50.0 + d, 40.0, 70.0) for d in range(1, 29)]}
+    calibration = {
+        (str(r["agency"]), str(r["window"]), str(r["metric"])): {
+            "false_alarm_rate": 0.005 if (r["agency"], r["metric"]) == ("HPD", "ttc_median_h") else rate,
+            "days_evaluated": 330,
+        }
+        for r in rows
+        if rate is not None
+    }
     return SnapshotTables(
-        meta={"as_of_date": "2026-11-28", "anomaly_rate_history": rate},
+        meta={"as_of_date": "2026-11-28", "anomaly_rate_history": "0.0445"},  # legacy: never quoted
         agency_names={"HPD": "Housing", "DSNY": "Sanitation", "EVIL": HOSTILE},
         scorecard=list(rows),
         series=series,
+        calibration=calibration,
     )
 
 
@@ -57,6 +69,7 @@ def test_only_flags_that_are_not_small_samples_move_strongest_first() -> None:
         row("DSNY", "backlog_end", 9.0),
         row("HPD", "created_per_day", 2.0),  # not flagged
         row("DSNY", "ttc_median_h", 12.0, small_sample=True, anomaly=True),  # small: never flagged
+        row("DSNY", "closed_per_day", 9.0, threshold=None, anomaly=False),  # not calibrated: never flagged
         row("HPD", "ttc_median_h", 20.0, window="1d"),  # another window
     )
     d = build_digest(sub(), t, BASE)
@@ -66,6 +79,21 @@ def test_only_flags_that_are_not_small_samples_move_strongest_first() -> None:
     ]
     assert d.movements[1].link == f"{BASE}/agency?agency=HPD&window=7d&baseline=8w"
     assert d.title == "2 flags in 2 agencies — 2026-11-28"
+    # flags ranked by |score| / the agency's own threshold, not by raw score
+    assert d.movements[0].signal.strength == 9.0 / 4.2
+
+
+def test_the_summary_line_says_how_many_flags_chance_alone_would_give() -> None:
+    t = tables(
+        row("HPD", "ttc_median_h", 5.0),  # measured at 0.5%
+        row("DSNY", "backlog_end", 1.0),  # 2%
+        row("DSNY", "ttc_median_h", 12.0, small_sample=True),  # small: not tested
+        row("HPD", "km_median_h", 9.0, threshold=None, anomaly=False),  # not calibrated: not tested
+    )
+    d = build_digest(sub(), t, BASE)
+    assert (d.tested, round(d.expected, 3)) == (2, 0.025)
+    line = "1 flagged value at 1 agency in the 7d window; an ordinary day would flag about 0.0 of these 2 values by chance."
+    assert d.headline == line and line in plain_text(d) and line in payload(d, "k")["text"]
 
 
 def test_subscriber_follows_agencies_and_metrics() -> None:
@@ -80,8 +108,14 @@ def test_the_sentence_says_what_moved_how_much_against_what_with_n_and_alarm_rat
     d = build_digest(sub(), tables(row("HPD", "ttc_median_h", 5.0)), BASE)
     text = plain_text(d)
     assert "Time to close, median 5.0 d vs 4.2 d (+20.0 h, +20%), worse than the 8-week baseline" in text
-    assert "n = 700 (baseline 5,600)" in text
-    assert "false alarms on 2.0% of ordinary agency-days (all metrics)" in text
+    assert "n = 700 requests validly closed in the window (baseline 5,600)" in text  # the registry's words
+    assert "score +5.0 beyond its calibrated threshold 4.2, p = 0.004" in text
+    # THIS agency × window × metric's measured rate, not the legacy meta rate (4.45%)
+    assert "this flag fires on 0.5% of ordinary days (measured for this agency, metric and window" in text
+    assert "4.5%" not in text and "agency-days" not in text
+    (flag,) = payload(d, "k")["metadata"]["event_payload"]["flags"]
+    assert (flag["false_alarm_rate"], flag["threshold"], flag["p_value"]) == (0.005, 4.2, 0.004)
+    assert flag["n_counts"] == "requests validly closed in the window"
 
 
 def test_direction_of_worse_follows_the_metric() -> None:
@@ -98,11 +132,22 @@ def test_direction_of_worse_follows_the_metric() -> None:
 def test_quiet_day_line_or_skip() -> None:
     quiet = tables(row("HPD", "ttc_median_h", 1.0))
     line = build_digest(sub(), quiet, BASE)
-    assert line.quiet and not line.skip and "Nothing unusual" in plain_text(line)
+    assert line.quiet and not line.skip
+    assert (
+        "Nothing unusual in the 7d window: no agency moved beyond what its own history makes ordinary "
+        "(an ordinary day would flag about 0.0 of these 1 values by chance)."
+    ) in plain_text(line)
     assert build_digest(sub(when_quiet="skip"), quiet, BASE).skip
     # a summary subscriber always gets the summary
     summary = build_digest(sub(when_quiet="skip", sensitivity="summary"), quiet, BASE)
     assert not summary.skip and summary.summary[0].agency == "HPD"
+
+
+def test_a_year_earlier_baseline_is_never_flagged_and_says_why() -> None:
+    d = build_digest(
+        sub(baseline="1y"), tables(row("HPD", "ttc_median_h", 5.0, baseline="1y", anomaly=False)), BASE
+    )
+    assert d.quiet and "8-week baseline only" in plain_text(d)
 
 
 def test_unmeasured_false_alarm_rate_is_said_not_invented() -> None:
@@ -111,7 +156,7 @@ def test_unmeasured_false_alarm_rate_is_said_not_invented() -> None:
 
 
 def test_many_flags_are_capped_with_a_count_of_the_rest() -> None:
-    rows = [row(f"A{i:02d}", "ttc_median_h", 4.0 + i) for i in range(MAX_MOVEMENTS + 3)]
+    rows = [row(f"A{i:02d}", "ttc_median_h", 5.0 + i) for i in range(MAX_MOVEMENTS + 3)]
     d = build_digest(sub(), tables(*rows), BASE)
     assert len(d.movements) == MAX_MOVEMENTS and d.more == 3
     assert "and 3 more flag(s)" in plain_text(d)
