@@ -10,7 +10,9 @@ import duckdb
 import plotly.utils
 
 from integration.digest.conftest import DigestEnv
-from resolve311.digest.send import send_digests
+from resolve311.digest.email_render import plain_text
+from resolve311.digest.model import build_digest
+from resolve311.digest.send import load_tables, send_digests
 from resolve311.settings import load_settings
 from resolve311.web.app import create_app
 from resolve311.web.pages import health
@@ -146,3 +148,15 @@ def test_health_page_lists_the_deliveries(digest_env: DigestEnv) -> None:
     assert "Morning digest deliveries" in text
     assert "bad@x.example" in text and "rejected" in text and "hpd-ops" in text
     assert "hook-secret-xyz" not in text
+
+
+def test_a_snapshot_without_the_calibration_table_says_the_rate_is_not_measured(
+    digest_env: DigestEnv,
+) -> None:
+    with duckdb.connect(str(digest_env.home / "serving.duckdb")) as con:
+        con.execute("DROP TABLE calibration")
+    tables = load_tables(digest_env.home / "serving.duckdb")
+    assert tables.calibration == {}
+    sub = load_settings().digest.subscriber("hpd-ops")
+    text = plain_text(build_digest(sub, tables, "https://dash.example.org"))
+    assert "false-alarm rate not measured yet" in text and "4.5%" not in text
