@@ -1,7 +1,12 @@
 """Logging set-up: human-readable text or JSON lines, with secrets redacted.
 
-The redaction filter sits on the root handler, so no log record from any
-library (httpx logs request URLs) can carry the app token out.
+:func:`redact` is the one function that removes secrets from text; it is called at
+every boundary where text leaves the process or is stored (log records, the CLI's
+``error:`` line, the ``runs`` ledger, the serving snapshot). It knows every secret
+registered with :func:`register_secret` (the settings register the app token when
+they are loaded) and replaces each *representation* of it: raw, ``repr``/escaped,
+JSON-escaped, bytes ``repr`` and URL-encoded. The redaction filter sits on the root
+handler, so no log record from any library (httpx logs request URLs) carries it out.
 """
 
 from __future__ import annotations
@@ -9,10 +14,63 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
+#: Secrets shorter than this are not redacted (they would blank out ordinary words).
+MIN_SECRET_LENGTH = 4
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def representations(secret: str) -> set[str]:
+    """Every way ``secret`` can appear in text: raw, stripped, escaped, repr'd, URL-encoded."""
+    forms: set[str] = set()
+    for value in {secret, secret.strip()}:
+        if not value:
+            continue
+        encoded = value.encode("utf-8", "surrogatepass")
+        forms |= {
+            value,
+            repr(value)[1:-1],
+            repr(encoded)[2:-1],
+            value.encode("unicode_escape").decode("ascii"),
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            quote(value, safe=""),
+            quote_plus(value, safe=""),
+            encoded.decode("latin-1"),
+        }
+    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+
+
+def register_secret(secret: str | None) -> None:
+    """Redact ``secret`` (in every representation) from everything :func:`redact` sees from now on."""
+    if secret and len(secret.strip()) >= MIN_SECRET_LENGTH:
+        with _secrets_lock:
+            _secrets.update(representations(secret))
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every registered secret (and each of ``secrets``), in any representation, as ``***``."""
+    forms = set(_secrets)
+    for secret in secrets:
+        if secret:
+            forms |= representations(secret)
+    for form in sorted(forms, key=len, reverse=True):  # longest first: an escaped form contains the raw one
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def redact_optional(text: str | None) -> str | None:
+    """:func:`redact` for a value that may be None."""
+    return None if text is None else redact(text)
 
 
 class RedactingFilter(logging.Filter):
@@ -21,19 +79,16 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
+        for secret in self.secrets:
+            register_secret(secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, REDACTED)
-        record.msg, record.args = message, None
+        record.msg, record.args = redact(record.getMessage(), self.secrets), None
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            for secret in self.secrets:
-                text = text.replace(secret, REDACTED)
-            record.exc_text, record.exc_info = text, None
+            record.exc_text, record.exc_info = redact(text, self.secrets), None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
         return True
 
 

@@ -11,15 +11,16 @@ the outcome. The guarantees are explained in docs/pipeline.md.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from resolve311.errors import ConfigError, LockBusy
+from resolve311.errors import ConfigError, LockBusy, first_line
 from resolve311.extract import ledger, soql
 from resolve311.extract.backfill import (
     BACKFILL_CHUNK_DAYS,
@@ -34,22 +35,28 @@ from resolve311.extract.incremental import (
     WindowPuller,
     watermark_floor,
 )
+from resolve311.extract.lock import is_held, read_holder, update_lock
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryPolicy
-from resolve311.extract.runner import Progress, RunContext, RunReport, execute
+from resolve311.extract.runner import Progress, RunContext, RunReport, execute, open_for_writing
 from resolve311.extract.socrata import SocrataClient
 from resolve311.landing.consumer import drain
 from resolve311.landing.store import BatchMeta, Manifest
+from resolve311.pipeline_status import status_from_snapshot
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset
 from resolve311.warehouse.connection import connect
 from resolve311.warehouse.loader import LoadResult
+
+if TYPE_CHECKING:
+    from resolve311.metrics.sla import SlaImport
 
 __all__ = [
     "RunReport",
     "backfill_chunks",
     "chunk_key",
     "export",
+    "import_sla",
     "rebuild",
     "run_backfill",
     "run_import",
@@ -59,6 +66,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+EXPORT_POLL_S = 0.5
 ExportTable = Literal["requests", "request_versions", "quarantine"]
 ExportFormat = Literal["csv", "parquet"]
 
@@ -261,12 +269,41 @@ def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bo
     return execute(settings, "rebuild", body, drain_first=False, full_refresh=True, refresh=refresh)
 
 
+# ------------------------------------------------------------------ import-sla
+def import_sla(settings: Settings, path: Path) -> SlaImport:
+    """Replace the service-level targets with those in ``path``, under the update lock."""
+    from resolve311.metrics.sla import import_sla as load_targets
+
+    if not path.is_file():
+        raise ConfigError(f"no such file: {path}")
+    with update_lock(settings.lock_path, command="import-sla"):
+        con = open_for_writing(settings)
+        try:
+            return load_targets(con, path)
+        finally:
+            con.close()
+
+
 # ------------------------------------------------------------ status, export
 def status(settings: Settings, *, runs: int = 5) -> dict[str, Any]:
-    """Data as of, watermarks, the last runs, row and quarantine counts (read-only)."""
+    """Data as of, watermarks, the last runs, row and quarantine counts (read-only).
+
+    While a writer holds the warehouse, the answer comes from the serving snapshot: the
+    last published (committed) status, with ``busy`` saying who holds the warehouse.
+    """
     summary: dict[str, Any] = {"source": settings.source, "warehouse": str(settings.warehouse_path)}
     if not settings.warehouse_path.exists():
         return {**summary, "empty": True, "datasets": [], "runs": [], "counts": {}}
+    try:
+        return _warehouse_status(settings, summary, runs)
+    except LockBusy as busy:
+        published = status_from_snapshot(settings.snapshot_path, runs)
+        if published is None:
+            raise
+        return {**summary, **published, "busy": f"{busy}; showing the last published status"}
+
+
+def _warehouse_status(settings: Settings, summary: dict[str, Any], runs: int) -> dict[str, Any]:
     with _read_only(settings) as con:
         newest = con.execute(  # a created date beyond tomorrow (flagged created_in_future) is never "newest"
             "SELECT max(created_date) FILTER (NOT list_contains(dirty_flags, 'created_in_future') "
@@ -295,14 +332,28 @@ def status(settings: Settings, *, runs: int = 5) -> dict[str, Any]:
     return summary
 
 
-def export(settings: Settings, table: ExportTable, fmt: ExportFormat, out: Path) -> int:
-    """Write a warehouse table's current contents to ``out``; returns the number of rows."""
+def export(
+    settings: Settings, table: ExportTable, fmt: ExportFormat, out: Path, *, wait_s: float = 3600.0
+) -> int:
+    """Write a warehouse table's last committed contents to ``out``; returns the number of rows.
+
+    DuckDB lets no reader in while a writer holds the file, so during an update the export
+    waits (up to ``wait_s`` seconds) for the writer to finish, then reads the committed state.
+    """
     from resolve311.warehouse.export import export_table
 
     if not settings.warehouse_path.exists():
         raise ConfigError(f"no warehouse at {settings.warehouse_path}; run `resolve311 update` first")
-    with _read_only(settings) as con:
-        return export_table(con, table, fmt, out)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with _read_only(settings) as con:
+                return export_table(con, table, fmt, out)
+        except LockBusy as busy:
+            if time.monotonic() >= deadline:
+                raise
+            log.info("%s; waiting for it to finish", busy)
+            time.sleep(EXPORT_POLL_S)
 
 
 @contextmanager
@@ -310,7 +361,8 @@ def _read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con = connect(settings.warehouse_path, read_only=True)
     except duckdb.IOException as exc:
-        raise LockBusy(f"the warehouse is busy (an update is running?): {exc}") from None
+        holder = read_holder(settings.lock_path) if is_held(settings.lock_path) else "another process"
+        raise LockBusy(f"the warehouse is busy ({holder}): {first_line(exc)}") from None
     try:
         yield con
     finally:

@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from resolve311.errors import ConfigError
+from resolve311.logs import register_secret
 
 CONFIG_FILE_ENV = "RESOLVE311_CONFIG"
 DEFAULT_CONFIG_FILE = "resolve311.toml"
@@ -168,6 +169,23 @@ class Settings(BaseSettings):
         description="Most requests per second sent to the source, all threads together (0: no limit).",
     )
 
+    @field_validator("app_token", mode="before")
+    @classmethod
+    def _usable_token(cls, value: object) -> object:
+        """Strip surrounding whitespace (CR/LF from env files); refuse what no HTTP header can carry."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(raw, str):
+            return value
+        register_secret(raw)
+        token = raw.strip()
+        if not token:
+            return None
+        register_secret(token)
+        problem = token_problem(token)
+        if problem:
+            raise ValueError(problem)
+        return token
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -216,6 +234,18 @@ class Settings(BaseSettings):
         return data
 
 
+def token_problem(token: str) -> str | None:
+    """Why ``token`` (already stripped) cannot be sent as an HTTP header value; None when it can.
+
+    The message never contains the token itself.
+    """
+    if not token.isascii():
+        return "SOCRATA_APP_TOKEN contains non-ASCII characters; an HTTP header cannot carry it"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token):
+        return "SOCRATA_APP_TOKEN contains control characters (e.g. a line break inside it)"
+    return None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings; ``overrides`` are command-line flags (None values are ignored).
 
@@ -230,6 +260,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
+        if where == "app_token":  # the message names the problem, never the value
+            raise ConfigError(str(first["msg"]).removeprefix("Value error, ")) from None
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
 
 

@@ -2,20 +2,47 @@
 
 Each command group lives in its own module and registers itself on the one
 Typer app; library errors become one-line messages and exit codes here only.
+:func:`main` is the boundary: whatever escapes a command becomes ONE redacted
+``error:`` line and a documented exit code (cli/exit_codes.py); the traceback goes
+to the log at DEBUG, and to stderr only with ``resolve311 --debug ...``.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
+import traceback
+from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 
-from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from resolve311.errors import ConfigError, Resolve311Error, SourceUnavailable
+from resolve311.cli.exit_codes import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
+from resolve311.errors import (
+    ConfigError,
+    LockBusy,
+    Resolve311Error,
+    SourceUnavailable,
+    StorageError,
+    first_line,
+    known_error,
+    root_cause,
+)
+from resolve311.logs import redact
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "app", "main"]
+
+log = logging.getLogger("resolve311.cli")
+_debug = {"on": False}
 
 app = typer.Typer(
     name="resolve311",
@@ -29,8 +56,13 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an unexpected error, print the traceback too.")
+    ] = False,
+) -> None:
     """Daily review of how well each city agency resolves its 311 service requests."""
+    _debug["on"] = debug
 
 
 @functools.cache
@@ -49,22 +81,73 @@ def _register_commands() -> None:
         module.register(app)
 
 
-def exit_code_for(exc: Resolve311Error) -> int:
-    if isinstance(exc, SourceUnavailable):
-        return EXIT_UNAVAILABLE
-    if isinstance(exc, ConfigError):
-        return EXIT_USAGE
-    return EXIT_FAILURE  # LockBusy included: another update is running
+#: Error class name -> exit code; subclasses inherit their parent's code (DiskFull -> StorageError).
+_CODES: dict[str, int] = {
+    SourceUnavailable.__name__: EXIT_UNAVAILABLE,
+    LockBusy.__name__: EXIT_UNAVAILABLE,
+    ConfigError.__name__: EXIT_USAGE,
+    StorageError.__name__: EXIT_STORAGE,
+    "DiskFull": EXIT_STORAGE,
+}
+
+
+def exit_code_for(exc: BaseException | type[BaseException] | str | None) -> int:
+    """The documented exit code of an error (an instance, its class, or its class name)."""
+    if isinstance(exc, BaseException):
+        exc = type(exc)
+    names = [c.__name__ for c in exc.__mro__] if isinstance(exc, type) else [exc] if exc else []
+    return next((_CODES[n] for n in names if n in _CODES), EXIT_FAILURE)
+
+
+def _error_line(text: str) -> None:
+    """The one line a failure prints on stderr (secrets redacted)."""
+    err_console.print(f"error: {redact(' '.join(text.split()))}", markup=False, highlight=False)
+
+
+def _unexpected(exc: BaseException) -> int:
+    """One line for an error no command expected; the traceback only at DEBUG or with --debug."""
+    known = known_error(exc)
+    if known is not None:
+        _error_line(str(known))
+        return exit_code_for(known)
+    cause = root_cause(exc)
+    _error_line(f"{type(cause).__name__}: {first_line(cause)}")
+    text = redact("".join(traceback.format_exception(exc)))
+    log.debug("unexpected error:\n%s", text)
+    if _debug["on"]:
+        print(text, file=sys.stderr, end="")
+    else:
+        print("(rerun with `resolve311 --debug ...` to see the traceback)", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every outcome is an exit code, never a bare traceback."""
     _register_commands()
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False)
+    except click.exceptions.ClickException as exc:  # usage errors keep click's own presentation
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]
+        code = exc.exit_code
+    except click.exceptions.Abort as exc:
+        cause = exc.__cause__ or exc.__context__
+        if cause is None or isinstance(cause, KeyboardInterrupt):
+            _error_line("interrupted")
+            code = EXIT_INTERRUPTED
+        else:
+            _error_line(f"unexpected end of input ({type(cause).__name__}: {first_line(cause)})")
+            code = EXIT_FAILURE
     except Resolve311Error as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(exit_code_for(exc))
+        _error_line(str(exc))
+        code = exit_code_for(exc)
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:
+        code = _unexpected(exc)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 @app.command()

@@ -16,13 +16,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+from resolve311.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 from resolve311.cli.options import cli_settings, parse_date
+from resolve311.logs import redact
 
 if TYPE_CHECKING:
     from resolve311.extract.runner import RunReport
-
-EXIT_INTERRUPTED = 130
 
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Source name from the catalog (default: nyc).")
@@ -83,9 +82,16 @@ def _finish(report: RunReport, as_json: bool) -> None:
                 f"{entry['duplicates']} duplicate, {entry['quarantined']} quarantined"
             )
     if report.error:
-        print(f"error: {report.error}", file=sys.stderr)
-    code = {"success": EXIT_OK, "source_unavailable": EXIT_UNAVAILABLE}.get(report.status, EXIT_FAILURE)
-    raise typer.Exit(code)
+        print(f"error: {redact(report.error)}", file=sys.stderr)
+    raise typer.Exit(run_exit_code(report))
+
+
+def run_exit_code(report: RunReport) -> int:
+    """success 0, source_unavailable 75, interrupted 130, else the code of the failure's error type."""
+    from resolve311.cli import exit_code_for
+
+    fixed = {"success": EXIT_OK, "source_unavailable": EXIT_UNAVAILABLE, "interrupted": EXIT_INTERRUPTED}
+    return fixed.get(report.status, exit_code_for(report.error_type))
 
 
 def _text(value: object) -> str:
@@ -179,6 +185,8 @@ def status_cmd(as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
+    if summary.get("busy"):
+        typer.echo(f"note: {summary['busy']} (published {summary.get('snapshot_generated_at')} UTC)")
     if summary.get("empty"):
         typer.echo(f"no data yet in {summary['warehouse']}; run `resolve311 update`")
         return
@@ -201,14 +209,20 @@ def export_cmd(
     table: Annotated[ExportTable, typer.Option("--table", help="Which table.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")],
     out: Annotated[Path, typer.Option("--out", help="Output file.")],
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for a running update to finish (then exit 75)."),
+    ] = 3600.0,
 ) -> None:
-    """Write a table's current contents, source columns under their SODA names, then ours.
+    """Write a table's last committed contents, source columns under their SODA names, then ours.
+
+    During an update, waits for it to finish (DuckDB admits no reader beside a writer).
 
     Example: resolve311 export --table requests --format parquet --out requests.parquet
     """
     from resolve311.pipeline import export
 
-    rows = export(cli_settings(), table.value, fmt.value, out)
+    rows = export(cli_settings(), table.value, fmt.value, out, wait_s=wait)
     typer.echo(f"wrote {rows} rows to {out}")
 
 

@@ -25,20 +25,23 @@ def metrics(
         str | None, typer.Option("--recent", help="Window the dashboard shows first: 1d, 7d or 28d.")
     ] = None,
 ) -> None:
-    """Recompute the metrics and publish the serving snapshot.
+    """Recompute the metrics and publish the serving snapshot (holds the update lock; 75 if busy).
 
     Example: resolve311 metrics --full --engine spark
     """
+    from resolve311.cli.options import cli_settings
+    from resolve311.extract.lock import update_lock
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
     from resolve311.publish import publish_release
-    from resolve311.settings import load_settings
 
     if engine is not None:
         check_engine(engine)
-    settings = load_settings(recent=recent)
-    report = refresh_metrics(settings, full=full, engine=engine)
-    for outcome in publish_release(settings):  # the lake and PostgreSQL, when configured
+    settings = cli_settings(recent=recent)
+    with update_lock(settings.lock_path, command="metrics"):  # one writer: 75 while an update runs
+        report = refresh_metrics(settings, full=full, engine=engine)
+        outcomes = publish_release(settings)  # the lake and PostgreSQL, when configured
+    for outcome in outcomes:
         if outcome.status == "failed":
             typer.echo(f"publish to {outcome.sink} failed: {outcome.error}", err=True)
     if report.as_of is None:
@@ -58,18 +61,14 @@ def import_sla(
 ) -> None:
     """Load service-level targets per complaint type (replaces the loaded ones).
 
+    A file without targets is refused (exit 1) and the loaded targets are kept.
+
     Example: resolve311 import-sla cs9t-e3x8.json
     """
-    from resolve311.errors import ConfigError
-    from resolve311.metrics.sla import import_sla as run_import
-    from resolve311.settings import load_settings
-    from resolve311.warehouse.connection import open_warehouse
+    from resolve311.cli.options import cli_settings
+    from resolve311.pipeline import import_sla as run_import
 
-    if not file.is_file():
-        raise ConfigError(f"no such file: {file}")
-    settings = load_settings()
-    with open_warehouse(settings.warehouse_path) as con:
-        result = run_import(con, file)
+    result = run_import(cli_settings(), file)
     typer.echo(
         f"{result.targets} target(s) loaded from {result.rows_read} row(s) ({result.skipped} without a target)"
     )

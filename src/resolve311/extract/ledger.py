@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from resolve311.logs import redact_optional
+
 BACKFILL_DDL = """
 CREATE TABLE IF NOT EXISTS backfill_chunks (
     source      VARCHAR NOT NULL,
@@ -42,7 +44,36 @@ def interrupt_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
         "WHERE status = 'running' RETURNING run_id",
         [utcnow()],
     ).fetchall()
+    con.execute(
+        "UPDATE run_stages SET status = 'interrupted', ended_at = coalesce(ended_at, ?), "
+        "error = coalesce(error, 'the process ended before the stage finished') WHERE status = 'running'",
+        [utcnow()],
+    )
     return len(rows)
+
+
+def start_stage(con: duckdb.DuckDBPyConnection, run_id: str, stage: str, detail: str | None = None) -> None:
+    """Record that ``stage`` of the run started (status 'running')."""
+    con.execute(
+        "INSERT OR REPLACE INTO run_stages (run_id, stage, status, started_at, detail) "
+        "VALUES (?, ?, 'running', ?, ?)",
+        [run_id, stage, utcnow(), detail],
+    )
+
+
+def finish_stage(
+    con: duckdb.DuckDBPyConnection, run_id: str, stage: str, status: str,
+    *, detail: str | None = None, error: str | None = None,
+) -> None:  # fmt: skip
+    """Record the stage's outcome (the row is created if the stage never started)."""
+    now = utcnow()
+    con.execute(
+        "INSERT INTO run_stages (run_id, stage, status, started_at, ended_at, detail, error) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, stage) DO UPDATE SET status = excluded.status, "
+        "ended_at = excluded.ended_at, detail = coalesce(excluded.detail, run_stages.detail), "
+        "error = excluded.error",
+        [run_id, stage, status, now, now, detail, redact_optional(error)],
+    )
 
 
 def unrefreshed_since(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -83,15 +114,23 @@ def finish_run(
     con: duckdb.DuckDBPyConnection, *, run_id: str, status: str, counts: RunCounts,
     watermark_after: datetime | None, full_replace: bool, error: str | None,
 ) -> None:  # fmt: skip
-    """Close the run's ledger row."""
+    """Close the run's ledger row (``status`` 'running' records the counts and keeps it open)."""
     con.execute(
         "UPDATE runs SET ended_at = ?, status = ?, rows_new = ?, rows_changed = ?, rows_unchanged = ?, "
         "rows_quarantined = ?, watermark_after = ?, full_replace = ?, error = ? WHERE run_id = ?",
         [
-            utcnow(), status, counts.rows_new, counts.rows_changed, counts.rows_unchanged,
-            counts.rows_quarantined, watermark_after, full_replace, error, run_id,
+            None if status == "running" else utcnow(), status, counts.rows_new, counts.rows_changed, counts.rows_unchanged,
+            counts.rows_quarantined, watermark_after, full_replace, redact_optional(error), run_id,
         ],
     )  # fmt: skip
+
+
+def close_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None) -> None:
+    """Set a run's final status once its stages are done (the error is kept if none is given)."""
+    con.execute(
+        "UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error) WHERE run_id = ?",
+        [status, utcnow(), redact_optional(error), run_id],
+    )
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, dataset: str | None = None) -> datetime | None:

@@ -6,27 +6,42 @@ everything every run needs, so pipeline.py holds only what differs per run kind.
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from resolve311.errors import LockBusy, Resolve311Error, SourceUnavailable
+from resolve311.errors import (
+    DiskFull,
+    LockBusy,
+    Resolve311Error,
+    SourceUnavailable,
+    first_line,
+    known_error,
+    root_cause,
+)
 from resolve311.extract import ledger
 from resolve311.extract.lock import update_lock
+from resolve311.extract.stages import finish_stages, remove_stale_temps
 from resolve311.landing.consumer import apply_batch, drain
 from resolve311.landing.store import BatchMeta, LandingStore, Manifest
+from resolve311.logs import redact, register_secret
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Source, get_source
-from resolve311.warehouse.connection import connect
+from resolve311.warehouse.connection import connect, open_warehouse
 from resolve311.warehouse.loader import LoadResult
 
 log = logging.getLogger(__name__)
+
+#: Space held beside the warehouse so that a run that fills the disk can still record why.
+RESERVE_NAME = ".disk-reserve"
+RESERVE_BYTES = 2 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]
 
@@ -50,6 +65,7 @@ class RunReport:
     affected_dates: set[date] = field(default_factory=set)
     files: list[dict[str, Any]] = field(default_factory=list)
     metrics: str = "not run"
+    error_type: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -132,34 +148,65 @@ def execute(
     drain_first: bool = True,
     full_refresh: bool = False,
 ) -> RunReport:
-    """Run ``body`` under the update lock with a ledger row; never leaves a half-loaded batch."""
+    """Run ``body`` under the update lock with a ledger row; never leaves a half-loaded batch.
+
+    The run is ``success`` only once its metrics are refreshed and its status published
+    (``stages.finish_stages``); with ``refresh=False`` it is ``success`` after the load.
+    """
+    register_secret(settings.token())
     source = get_source(source_name or settings.source, settings.home / "sources")
     report = RunReport(
         run_id=uuid.uuid4().hex[:16], source=source.name, kind=kind, started_at=ledger.utcnow()
     )
-    with update_lock(settings.lock_path):
-        con = _open_warehouse(settings)
+    with update_lock(settings.lock_path, command=kind):
+        remove_stale_temps(settings.snapshot_path)
+        keep_reserve(settings)
+        con = open_for_writing(settings)
         try:
-            _run_body(settings, source, con, report, body, drain_first)
+            _run_body(settings, source, con, report, body, drain_first, keep_open=refresh)
         finally:
             con.close()
             if report.status != "interrupted" and refresh:
-                _after_run(settings, report, full=full_refresh)
+                finish_stages(settings, report, full=full_refresh)
     return report
 
 
-def _open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+def _reserve_path(settings: Settings) -> Path:
+    return settings.home / RESERVE_NAME
+
+
+def keep_reserve(settings: Settings) -> None:
+    """Hold RESERVE_BYTES on the warehouse's disk, released when the disk is full (see release_reserve)."""
+    path = _reserve_path(settings)
+    if path.exists() and path.stat().st_size >= RESERVE_BYTES:
+        return
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            out.write(b"\0" * RESERVE_BYTES)
+    except OSError:  # no room for it: the run goes on without a reserve
+        path.unlink(missing_ok=True)
+
+
+def release_reserve(settings: Settings) -> None:
+    """Free the reserved space: room for the ledger to record that the disk is full."""
+    _reserve_path(settings).unlink(missing_ok=True)
+
+
+def open_for_writing(settings: Settings) -> duckdb.DuckDBPyConnection:
     """The warehouse for writing; LockBusy when another process (not an update) holds it."""
     try:
         return connect(settings.warehouse_path)
     except duckdb.IOException as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LockBusy(f"the warehouse is in use by another process: {first_line}") from None
+        known = known_error(exc)
+        if isinstance(known, DiskFull):
+            raise known from None
+        raise LockBusy(f"the warehouse is in use by another process: {first_line(exc)}") from None
 
 
 def _run_body(
     settings: Settings, source: Source, con: duckdb.DuckDBPyConnection, report: RunReport,
-    body: Callable[[RunContext], None], drain_first: bool,
+    body: Callable[[RunContext], None], drain_first: bool, *, keep_open: bool,
 ) -> None:  # fmt: skip
     stale = ledger.interrupt_stale_runs(con)
     if stale:
@@ -182,21 +229,25 @@ def _run_body(
         report.status = "success"
     except SourceUnavailable as exc:
         _fail(report, "source_unavailable", exc)
-    except Resolve311Error as exc:
-        _fail(report, "failed", exc)
     except KeyboardInterrupt as exc:
         _fail(report, "interrupted", exc)
         raise
     except Exception as exc:
-        _fail(report, "failed", exc)
-        raise
+        known = known_error(exc)
+        _fail(report, "failed", known or root_cause(exc))
+        if known is None:
+            log.debug("unexpected error in the %s run", report.kind, exc_info=True)
     finally:
-        _close_ledger(con, source, report)
+        _close_ledger(settings, con, source, report, keep_open=keep_open)
 
 
 def _fail(report: RunReport, status: str, exc: BaseException) -> None:
     report.status = status
-    report.error = str(exc) or type(exc).__name__
+    text = first_line(exc)
+    if not isinstance(exc, Resolve311Error | KeyboardInterrupt):
+        text = f"{type(exc).__name__}: {text}"
+    report.error = redact(text)
+    report.error_type = type(exc).__name__
     log.log(
         logging.WARNING if status != "failed" else logging.ERROR,
         "%s run %s: %s",
@@ -206,7 +257,35 @@ def _fail(report: RunReport, status: str, exc: BaseException) -> None:
     )
 
 
-def _close_ledger(con: duckdb.DuckDBPyConnection, source: Source, report: RunReport) -> None:
+def _close_ledger(
+    settings: Settings, con: duckdb.DuckDBPyConnection, source: Source, report: RunReport, *, keep_open: bool
+) -> None:
+    """Record the load's outcome; a successful run stays 'running' while its metrics are published.
+
+    A connection broken by the failure (a full disk invalidates it) is replaced by a new one,
+    so the real cause reaches the ledger whenever the disk takes the few bytes it needs.
+    """
+    status = "running" if report.status == "success" and keep_open else report.status
+    try:
+        _write_outcome(con, source, report, status, keep_open)
+        return
+    except duckdb.Error as exc:
+        log.warning("could not record the run's outcome; retrying on a new connection: %s", first_line(exc))
+    con.close()
+    release_reserve(settings)  # a full disk: free the reserved space so the cause can be recorded
+    try:
+        with open_warehouse(settings.warehouse_path) as fresh:
+            _write_outcome(fresh, source, report, status, keep_open)
+    except duckdb.Error as exc:
+        log.error("the ledger could not be written (%s); the next run marks run %s interrupted",
+                  first_line(exc), report.run_id)  # fmt: skip
+
+
+def _write_outcome(
+    con: duckdb.DuckDBPyConnection, source: Source, report: RunReport, status: str, keep_open: bool
+) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.rollback()  # a failure may have left a transaction open
     report.ended_at = ledger.utcnow()
     report.watermark_after = ledger.watermark(con, source.name)
     datasets = [d.id for d in source.datasets]
@@ -216,39 +295,8 @@ def _close_ledger(con: duckdb.DuckDBPyConnection, source: Source, report: RunRep
         elif report.status == "success":
             ledger.mark_reachable(con, source.name, datasets, success=report.kind == "update")
     ledger.finish_run(
-        con, run_id=report.run_id, status=report.status, counts=report.counts,
+        con, run_id=report.run_id, status=status, counts=report.counts,
         watermark_after=report.watermark_after, full_replace=report.full_replace, error=report.error,
     )  # fmt: skip
-
-
-def _after_run(settings: Settings, report: RunReport, *, full: bool) -> None:
-    """Refresh metrics for what changed (if anything did), then republish the status."""
-    try:
-        if report.affected_dates or full:
-            refresh = _metrics_function("refresh", "refresh_metrics")
-            refresh(settings, affected_dates=sorted(report.affected_dates), full=full)
-            report.metrics = "refreshed"
-        else:
-            report.metrics = "nothing to refresh"
-        _metrics_function("snapshot", "publish_status")(settings)
-    except ImportError as exc:
-        report.metrics = "skipped (metrics not available)"
-        log.info("metrics step skipped: %s", exc)
-    except Exception as exc:  # the data run's outcome stands; the metrics failure is reported
-        report.metrics = f"failed: {exc}"
-        log.exception("metrics step failed")
-    try:  # copy the snapshot to the other sinks (lake, PostgreSQL); each outcome is in the ledger
-        from resolve311.publish import publish_release
-
-        publish_release(settings, run_id=report.run_id)
-    except Exception:
-        log.exception("publish step failed")
-
-
-def _metrics_function(module: str, name: str) -> Callable[..., Any]:
-    """A function of engineer D's metrics package, imported only when needed."""
-    loaded = importlib.import_module(f"resolve311.metrics.{module}")
-    function = getattr(loaded, name, None)
-    if function is None:
-        raise ImportError(f"resolve311.metrics.{module} has no {name}")
-    return cast(Callable[..., Any], function)
+    if not keep_open and report.status != "interrupted":
+        ledger.finish_stage(con, report.run_id, "metrics", "skipped", detail="--skip-metrics")

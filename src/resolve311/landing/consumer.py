@@ -9,6 +9,7 @@ batch at or below the checkpoint is skipped, so replaying the log is harmless.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def apply_batch(
         finish_batch(con, manifest)
         con.commit()
     except BaseException:
-        con.rollback()
+        with contextlib.suppress(duckdb.Error):  # a failed commit (full disk) ended it: keep the real cause
+            con.rollback()
         raise
     return result
 

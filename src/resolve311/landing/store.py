@@ -20,6 +20,7 @@ from the landed copy, so what is loaded is exactly what the log holds.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -126,9 +127,14 @@ class LandingStore:
         if self.fs.exists(path):
             raise LandingError(f"landing batch {path} already exists; refusing to overwrite it")
         temp = f"{path}.{uuid.uuid4().hex}.tmp"
-        with self.fs.open(temp, "wb") as handle:
-            handle.write(payload)
-        self.fs.mv(temp, path)
+        try:
+            with self.fs.open(temp, "wb") as handle:
+                handle.write(payload)
+            self.fs.mv(temp, path)
+        except BaseException:  # a full disk or a kill: leave no temporary file behind
+            with contextlib.suppress(OSError):
+                self.fs.rm(temp)
+            raise
 
     def stage_file(self, path: Path, meta: BatchMeta) -> StagedFile:
         """Copy a file into the log under a temporary name (hashing it on the way); not yet a batch.

@@ -25,6 +25,7 @@ from typing import Final
 import duckdb
 import pandas as pd
 
+from resolve311.extract.lock import update_lock
 from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.panel import load_panel
@@ -58,10 +59,14 @@ def refresh_metrics(
     full: bool = False,
     engine: str | None = None,
 ) -> RefreshReport:
-    """Recompute the affected days' counts and every windowed metric; publish the snapshot."""
+    """Recompute the affected days' counts and every windowed metric; publish the snapshot.
+
+    Holds the update lock (re-entrant: a pipeline run already holding it goes straight on), so
+    a refresh and an update never share the warehouse; LockBusy when another process has it.
+    """
     started = time.monotonic()
     engine_name = engines.check_engine(engine or settings.engine)
-    with open_warehouse(settings.warehouse_path) as con:
+    with update_lock(settings.lock_path, command="metrics"), open_warehouse(settings.warehouse_path) as con:
         daily.ensure_derived_tables(con)
         staging.create_input_views(con, settings.source)
         report = _refresh(con, settings, engine_name, affected_dates, full)
@@ -80,7 +85,12 @@ def _refresh(
     as_of = _as_of(con, source)
     days = None if full else _affected_days(con, source, affected_dates)
     status = snapshot.read_status_tables(con, source)
-    meta = snapshot.base_meta(settings) | {"generated_at": snapshot.generated_now()}
+    meta = snapshot.base_meta(settings) | {
+        "generated_at": snapshot.generated_now(),
+        "data_generation": snapshot.data_generation(con, source),
+        "metrics_status": "published",
+        "metrics_note": None,
+    }
     if as_of is None:
         daily.write_state(con, source, None)
         snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})

@@ -50,15 +50,17 @@ def parse_target_hours(text: str | None) -> float | None:
 
 def read_rows(data: bytes) -> list[dict[str, str]]:
     """Rows of a JSON list or a CSV, keys normalised to API field names."""
-    text = data.decode("utf-8-sig")
     try:
+        text = data.decode("utf-8-sig")
         if text.lstrip().startswith("["):
             raw = json.loads(text)
+            if not all(isinstance(r, dict) for r in raw):
+                raise ValueError("a JSON list of objects was expected")
             rows = [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in raw]
         else:
             rows = list(csv.DictReader(io.StringIO(text)))
-    except (ValueError, csv.Error) as exc:
-        raise ParseError(f"cannot read SLA file: {exc}") from None
+    except (ValueError, csv.Error, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ParseError(f"cannot read SLA file: {' '.join(str(exc).split())[:300]}") from None
     return [{field_from_display_name(k): (v or "").strip() for k, v in r.items() if k} for r in rows]
 
 
@@ -67,10 +69,19 @@ def _first(row: dict[str, str], names: tuple[str, ...]) -> str:
 
 
 def import_sla(con: duckdb.DuckDBPyConnection, path: Path) -> SlaImport:
-    """Replace ``sla_targets`` with the targets in ``path``."""
+    """Replace ``sla_targets`` with the targets in ``path``.
+
+    A file that is not an SLA file (no rows, no complaint-type or target column, or not one
+    row with both) raises ParseError and leaves the loaded targets as they were.
+    """
     rows = read_rows(path.read_bytes())
-    if rows and not any(n in rows[0] for n in _TYPE_FIELDS):
-        raise ParseError(f"{path.name}: no 'problem' or 'complaint_type' column")
+    kept = "the loaded targets are kept"
+    if not rows:
+        raise ParseError(f"{path.name}: no rows; {kept}")
+    if not any(n in rows[0] for n in _TYPE_FIELDS):
+        raise ParseError(f"{path.name}: not an SLA file (no 'problem' or 'complaint_type' column); {kept}")
+    if not any(n in rows[0] for n in _TARGET_FIELDS):
+        raise ParseError(f"{path.name}: not an SLA file (no 'sla_days', 'sla' or 'target' column); {kept}")
     codes = _agency_codes(con)
     targets: dict[tuple[str | None, str], list[float]] = {}
     skipped = 0
@@ -84,10 +95,11 @@ def import_sla(con: duckdb.DuckDBPyConnection, path: Path) -> SlaImport:
         key = (codes.get(agency.lower(), agency) if agency else None, ctype)
         targets.setdefault(key, []).append(hours)
     values = [[a, t, statistics.median(h)] for (a, t), h in sorted(targets.items(), key=str)]
+    if not values:
+        raise ParseError(f"{path.name}: none of {len(rows)} row(s) has a complaint type and a target; {kept}")
     con.execute("BEGIN")
     con.execute("DELETE FROM sla_targets")
-    if values:
-        con.executemany("INSERT INTO sla_targets VALUES (?, ?, ?)", values)
+    con.executemany("INSERT INTO sla_targets VALUES (?, ?, ?)", values)
     con.execute("COMMIT")
     return SlaImport(rows_read=len(rows), targets=len(values), skipped=skipped)
 

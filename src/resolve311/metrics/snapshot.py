@@ -1,12 +1,18 @@
 """Publish the serving snapshot: a small DuckDB file written aside and renamed into place.
 
-``publish_snapshot`` writes every table (docs/snapshot.md); ``publish_status``
-refreshes only ``meta.generated_at``, ``status``, ``runs`` and
-``quarantine_summary`` and carries the metric tables over from the current file.
+:func:`write_snapshot` is the one function that publishes the serving file (the
+refresh writes every table, docs/snapshot.md); :func:`publish_status` refreshes only
+``meta.generated_at``, ``status``, ``runs`` and ``quarantine_summary`` and carries the
+metric tables over from the current file. ``meta.data_generation`` says which state of
+the warehouse the metric tables reflect, so a run can tell that the snapshot is behind
+(:func:`behind_reason`) whatever was interrupted when; ``meta.metrics_status`` and
+``meta.metrics_note`` tell the dashboard why metrics may be missing or old.
+Temporary files of a writer that died are removed by :func:`remove_stale_temps`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,8 +23,11 @@ from typing import Final
 import duckdb
 import pandas as pd
 
+from resolve311.logs import redact, redact_optional
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final[str] = "2"
 METRIC_TABLES: Final[tuple[str, ...]] = (
@@ -58,13 +67,18 @@ def schema_sql() -> str:
 
 
 def read_status_tables(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, pd.DataFrame]:
-    """status, runs (newest 500) and quarantine_summary from the warehouse."""
+    """status, runs (newest 500) and quarantine_summary from the warehouse (errors redacted)."""
     params = {"source": source}
+    status = con.execute(_STATUS_SQL, params).df()
+    runs = con.execute(
+        f"SELECT * FROM runs WHERE source = $source ORDER BY started_at DESC LIMIT {RUNS_KEPT}", params
+    ).df()
+    for frame, column in ((status, "last_error"), (runs, "error")):
+        if column in frame:
+            frame[column] = [redact_optional(v) if isinstance(v, str) else v for v in frame[column]]
     return {
-        "status": con.execute(_STATUS_SQL, params).df(),
-        "runs": con.execute(
-            f"SELECT * FROM runs WHERE source = $source ORDER BY started_at DESC LIMIT {RUNS_KEPT}", params
-        ).df(),
+        "status": status,
+        "runs": runs,
         "quarantine_summary": con.execute(
             'SELECT reason, count(*) AS "rows", max(quarantined_at) AS last_seen FROM quarantine'
             " WHERE source = $source GROUP BY reason ORDER BY reason",
@@ -92,6 +106,36 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
+def _temp_files(tmp: Path) -> list[Path]:
+    """The temporary snapshot and the files DuckDB keeps beside it."""
+    return [tmp, tmp.with_name(tmp.name + ".wal")]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove ``.NAME.<pid>.tmp(.wal)`` files beside ``target`` whose writer is dead; returns them."""
+    removed: list[Path] = []
+    if not target.parent.is_dir():
+        return removed
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid_text = path.name.removeprefix(f".{target.name}.").split(".")[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        log.info("removed %d stale temporary snapshot file(s) of dead writers", len(removed))
+    return removed
+
+
 def _insert(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
@@ -106,10 +150,16 @@ def write_snapshot(
     meta: Mapping[str, str | None],
     carry_from: Path | None = None,
 ) -> None:
-    """Write a complete snapshot to a temporary sibling, then ``os.replace`` it onto ``target``."""
+    """Publish: write a complete snapshot to a temporary sibling, then ``os.replace`` it onto ``target``.
+
+    The temporary files are removed whatever happens (a full disk included).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
     tmp = _temp_path(target)
-    tmp.unlink(missing_ok=True)
+    for path in _temp_files(tmp):
+        path.unlink(missing_ok=True)
+    log.info("publishing the serving snapshot %s", target)
     try:
         with duckdb.connect(str(tmp)) as out:
             out.execute(schema_sql())
@@ -121,7 +171,8 @@ def write_snapshot(
             out.execute("CHECKPOINT")
         os.replace(tmp, target)
     finally:
-        tmp.unlink(missing_ok=True)
+        for path in _temp_files(tmp):
+            path.unlink(missing_ok=True)
 
 
 def _carry_over(out: duckdb.DuckDBPyConnection, previous: Path, names: list[str]) -> None:
@@ -154,17 +205,53 @@ def generated_now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def publish_status(settings: Settings) -> None:
+def data_generation(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """Which state of the warehouse the metrics reflect: the newest batch that changed a row."""
+    row = con.execute(
+        "SELECT max(batch_seq) FROM (SELECT batch_seq FROM requests WHERE source = $1"
+        " UNION ALL SELECT batch_seq FROM request_versions WHERE source = $1)",
+        [source],
+    ).fetchone()
+    return str(row[0] if row and row[0] is not None else 0)
+
+
+def behind_reason(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
+    """Why the published metrics do not reflect the warehouse (None when they do)."""
+    meta = read_meta(settings.snapshot_path)
+    if not meta:
+        return "no snapshot has been published"
+    if meta.get("metrics_status") == "failed":
+        return "the last metrics refresh failed"
+    published = meta.get("data_generation")
+    if published != data_generation(con, settings.source):
+        return f"the snapshot reflects warehouse generation {published}, not the current one"
+    return None
+
+
+def publish_status(
+    settings: Settings,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    metrics_note: str | None = None,
+) -> None:
     """Republish status, runs and quarantine_summary; carry the metric tables over unchanged.
 
     Works when the source is down and when no snapshot exists yet (then the metric
-    tables are empty and ``meta`` has only the base keys).
+    tables are empty and ``meta`` has only the base keys). ``con`` reads the status from
+    an open (possibly uncommitted) transaction; ``metrics_note`` says why the metrics
+    were not refreshed (``meta.metrics_status`` becomes ``failed``).
     """
-    with open_warehouse(settings.warehouse_path) as con:
+    if con is None:
+        with open_warehouse(settings.warehouse_path) as own:
+            tables = read_status_tables(own, settings.source)
+    else:
         tables = read_status_tables(con, settings.source)
     previous = settings.snapshot_path if settings.snapshot_path.exists() else None
     meta: dict[str, str | None] = {} if previous else base_meta(settings)
     if previous is None:
-        meta.update({"as_of": None, "as_of_date": None})
+        meta.update({"as_of": None, "as_of_date": None, "metrics_status": "pending"})
+        meta["metrics_note"] = "the metrics have not been computed yet"
+    if metrics_note is not None:
+        meta.update({"metrics_status": "failed", "metrics_note": redact(metrics_note)})
     meta["generated_at"] = generated_now()
     write_snapshot(settings.snapshot_path, tables, meta, carry_from=previous)
