@@ -43,7 +43,9 @@ def representations(secret: str) -> set[str]:
             json.dumps(value)[1:-1],
             json.dumps(value, ensure_ascii=False)[1:-1],
             quote(value, safe=""),
+            quote(value),
             quote_plus(value, safe=""),
+            quote_plus(value),
             encoded.decode("latin-1"),
         }
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}

@@ -86,3 +86,101 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
         con.close()
     assert "running" not in statuses
     assert statuses.get("interrupted", 0) >= 1
+
+
+# ------------------------------------------------------------- metrics and publish
+METRIC_TABLES = ("agencies", "scorecard", "heatmap_when", "heatmap_where", "series", "km_curve")
+VOLATILE_META = ("generated_at", "data_generation")
+
+
+def published(snapshot_path: Path) -> dict[str, object]:
+    """The serving snapshot's metric tables and meta (floats rounded; no publish-time keys)."""
+
+    def value(v: object) -> object:
+        return round(v, 9) if isinstance(v, float) else v
+
+    con = duckdb.connect(str(snapshot_path), read_only=True)
+    try:
+        tables: dict[str, object] = {
+            name: [
+                tuple(map(value, row))
+                for row in con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
+            ]
+            for name in METRIC_TABLES
+        }
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        tables["meta"] = {k: v for k, v in meta.items() if k not in VOLATILE_META}
+        tables["last_run_status"] = con.execute("SELECT last_run_status FROM status").fetchall()
+        return tables
+    finally:
+        con.close()
+
+
+def _kill_in_stage(
+    cmd: list[str], env: dict[str, str], home: Path, log: Path, stage: str, delay: float
+) -> bool:
+    """Run an update; SIGKILL it inside ``stage`` (metrics: ``delay`` s after it starts; publish: while the
+    snapshot's temporary file is being written). True when the kill landed there."""
+    from helpers import wait_for
+
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    marker = f"{stage} stage started for run"
+    try:
+        wait_for(lambda: marker in log.read_text() or proc.poll() is not None, timeout=300, interval=0.01)
+        if proc.poll() is not None:
+            return False
+        if stage == "metrics":
+            try:
+                proc.wait(timeout=delay)
+                return False
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            temp = home / f".serving.duckdb.{proc.pid}.tmp"
+            wait_for(lambda: temp.exists() or proc.poll() is not None, timeout=300, interval=0.002)
+        proc.kill()  # SIGKILL: no cleanup of any kind
+        return proc.wait() == -9
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_sigkill_during_metrics_and_publish_then_rerun_publishes_what_an_uninterrupted_run_does(
+    tmp_path: Path, home: Path, simulator_factory: Callable[..., Any]
+) -> None:
+    sim = simulator_factory(
+        "--seed", "5", "--today", "2024-03-10", "--history-days", "10", "--scale", "0.03",
+        "--data-dir", str(tmp_path / "sim"),
+    )  # fmt: skip
+    reference_home = tmp_path / "reference"
+    cmd, env = update_command(reference_home, sim.url)
+    cmd = [c for c in cmd if c != "--skip-metrics"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+    cmd, env = update_command(home, sim.url)
+    cmd = [c for c in cmd if c != "--skip-metrics"]
+    env = {**env, "RESOLVE311_LOG_LEVEL": "INFO"}
+    rng = random.Random(SEED)
+    landed = {"metrics": 0, "publish": 0}
+    for stage in ("metrics", "publish", "metrics", "publish", "metrics", "publish"):
+        if _kill_in_stage(cmd, env, home, tmp_path / "run.log", stage, rng.uniform(0.05, 2.0)):
+            landed[stage] += 1
+    assert landed["metrics"] >= 1 and landed["publish"] >= 1, landed
+
+    final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr
+    assert published(home / "serving.duckdb") == published(reference_home / "serving.duckdb")
+    assert published(home / "serving.duckdb")["last_run_status"] == [("success",)]
+    assert [p.name for p in home.iterdir() if ".tmp" in p.name] == []  # the killed writers' files are gone
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        runs = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY ALL").fetchall())
+        stages = set(con.execute("SELECT stage, status FROM run_stages").fetchall())
+    finally:
+        con.close()
+    assert runs == {"interrupted": sum(landed.values()), "success": 1}  # no killed run counts as success
+    assert {("metrics", "interrupted"), ("publish", "interrupted")} <= stages
