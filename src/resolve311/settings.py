@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -257,6 +258,8 @@ def load_settings(**overrides: Any) -> Settings:
         flags["app_token"] = token
     try:
         return Settings(**flags)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file_path()}: not valid TOML: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -272,8 +275,6 @@ def config_file_path() -> Path:
 
 def setting_origins(**overrides: Any) -> dict[str, str]:
     """Where each setting's effective value comes from: flag, environment, file or default."""
-    import tomllib
-
     path = config_file_path()
     in_file: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
     origins: dict[str, str] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import traceback
 from typing import Annotated
@@ -37,7 +38,7 @@ from resolve311.errors import (
     known_error,
     root_cause,
 )
-from resolve311.logs import redact
+from resolve311.logs import redact, register_secret
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "app", "main"]
 
@@ -123,6 +124,7 @@ def _unexpected(exc: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every outcome is an exit code, never a bare traceback."""
+    register_secret(os.environ.get("SOCRATA_APP_TOKEN"))  # redacted even before settings load
     _register_commands()
     try:
         code = app(args=argv, standalone_mode=False)
