@@ -95,6 +95,43 @@ def read_last_success(settings: Settings) -> datetime | None:
     return None
 
 
+def unpublished_reason(settings: Settings) -> str | None:
+    """Why the serving snapshot does not show the warehouse's last state (None: it does, or no one can tell
+    now because a writer is at work). Read-only; the catch-up's update then refreshes and publishes."""
+    from resolve311.extract.lock import is_held
+    from resolve311.metrics.snapshot import behind_reason
+    from resolve311.warehouse.connection import open_warehouse
+
+    if not settings.warehouse_path.exists() or is_held(settings.lock_path):
+        return None
+    try:
+        with open_warehouse(settings.warehouse_path, read_only=True) as con:
+            behind = behind_reason(con, settings)
+            row = con.execute("SELECT run_id, status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    except duckdb.Error:
+        return None
+    if behind is not None:
+        return behind
+    if row is None:
+        return None
+    shown = _snapshot_last_run(settings)
+    if shown != (row[0], row[1]):
+        return f"the snapshot does not show the last run ({row[0]}, {row[1]})"
+    return None
+
+
+def _snapshot_last_run(settings: Settings) -> tuple[str, str] | None:
+    try:
+        con = duckdb.connect(str(settings.snapshot_path), read_only=True)
+        try:
+            row = con.execute("SELECT last_run_id, last_run_status FROM status").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return None
+    return (str(row[0]), str(row[1])) if row else None
+
+
 @dataclass
 class RunState:
     """What the supervisor remembers between runs."""
@@ -259,6 +296,10 @@ class Supervisor:
             # `up` may have stopped between a publish and its digest: the ledger sends only what is missing
             self.state.digest_pending = True
             self._scheduler.add_job(self._digest_cycle, "date", id="digest", replace_existing=True)
+        reason = unpublished_reason(self.settings)
+        if reason is not None:  # e.g. the last run was killed during its metrics or publish stage
+            log.info("catch-up: %s", reason)
+            threading.Thread(target=self.run_cycle, args=[f"catch-up: {reason}"], daemon=True).start()
         self._watchdog()
         self._stop.wait()
         self.shutdown()
