@@ -164,6 +164,7 @@ def status(reader: SnapshotReader) -> dict[str, Any]:
         "last_success_at": utc_text(fresh.last_success_at),
         "watermark": utc_text(fresh.watermark),
         "last_error": fresh.last_error,
+        "metrics": dict(zip(("status", "note"), queries.metrics_state(reader), strict=True)),
         "last_run": {
             "run_id": fresh.last_run_id,
             "status": fresh.last_run_status,

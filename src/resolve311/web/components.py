@@ -56,6 +56,9 @@ def freshness_banner(reader: SnapshotReader) -> html.Div:
         ),
         html.Span(f"Source: {fresh.source or 'unknown'}", className="banner-item muted"),
     ]
+    _state, note = queries.metrics_state(reader)
+    if note:  # the scorecard below is missing or old: say why
+        parts.append(html.Div(f"Metrics not up to date: {note}", className="banner-warning", role="status"))
     if not fresh.unavailable_since:
         return html.Div(id=ids.BANNER, className="banner", children=parts)
     warning = html.Div(

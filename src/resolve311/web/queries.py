@@ -44,6 +44,13 @@ def meta(reader: SnapshotReader) -> dict[str, str]:
     return {r["key"]: r["value"] for r in reader.rows("SELECT key, value FROM meta")}
 
 
+def metrics_state(reader: SnapshotReader) -> tuple[str | None, str | None]:
+    """(meta.metrics_status, meta.metrics_note): why metrics may be missing or old (None, None if fine)."""
+    info = meta(reader)
+    state = info.get("metrics_status")
+    return (state, info.get("metrics_note")) if state and state != "published" else (state, None)
+
+
 def freshness(reader: SnapshotReader) -> Freshness:
     info = meta(reader)
     rows = reader.rows("SELECT * FROM status LIMIT 1")

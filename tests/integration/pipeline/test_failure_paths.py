@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
 
@@ -103,3 +104,46 @@ def test_a_broken_config_file_is_a_usage_error(cli: Any, home: Path, tmp_path: P
     result = cli("status")
     assert result.returncode == EXIT_USAGE
     assert result.stderr.strip() == f"error: {config}: not valid TOML: Invalid value (at line 1, column 9)"
+
+
+def test_a_failed_metrics_stage_is_explained_by_the_dashboard_and_the_api(cli: Any, home: Path) -> None:
+    """The load succeeds, the metrics stage fails for real (Spark cannot start its JVM): the run is
+    `failed`, and the published status says why the scorecard is empty, until a run succeeds."""
+    pytest.importorskip("pyspark")
+    from helpers import REAL_FILES
+    from resolve311.settings import Settings
+    from resolve311.web.app import create_app
+    from resolve311.web.components import freshness_banner
+    from resolve311.web.snapshot import SnapshotReader
+
+    broken = {"RESOLVE311_ENGINE": "spark", "RESOLVE311_SPARK_DRIVER_MEMORY": "nonsense"}
+    run = cli("import", "--json", str(REAL_FILES[2]), env=broken)
+    assert run.returncode == EXIT_FAILURE, run.stderr
+    report = json.loads(run.stdout)
+    assert report["status"] == "failed" and report["rows_new"] > 0
+    assert report["error"].startswith("metrics failed: PySparkRuntimeError")
+
+    def api() -> tuple[dict[str, Any], str]:
+        """/api/status and the freshness banner's text (the reader is closed: DuckDB caches files by path)."""
+        reader = SnapshotReader(home / "serving.duckdb")
+        try:
+            response = create_app(Settings(home=home), reader).server.test_client().get("/api/status")
+            banner = str(freshness_banner(reader))
+        finally:
+            reader.close()
+        assert response.status_code == 200
+        return dict(response.get_json()), banner
+
+    status, banner = api()
+    assert "Metrics not up to date" in banner and "JAVA_GATEWAY_EXITED" in banner
+    assert status["last_run"]["status"] == "failed"
+    assert status["metrics"]["status"] == "failed" and "JAVA_GATEWAY_EXITED" in status["metrics"]["note"]
+    assert _query(home / "serving.duckdb", "SELECT requests_total FROM status")[0][0] > 0
+    assert _query(home / "serving.duckdb", "SELECT count(*) FROM scorecard") == [(0,)]
+
+    fixed = cli("import", "--json", str(REAL_FILES[2]))  # nothing new, but the snapshot is behind
+    assert fixed.returncode == EXIT_OK, fixed.stderr
+    status, banner = api()
+    assert status["metrics"] == {"status": "published", "note": None}
+    assert "Metrics not up to date" not in banner
+    assert _query(home / "serving.duckdb", "SELECT count(*) FROM scorecard")[0][0] > 0
