@@ -28,10 +28,10 @@ class DeliveryError(Exception):
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """The one redaction (resolve311.logs.redact): every representation of each secret."""
+    from resolve311.logs import redact as redact_all
+
+    return redact_all(text, [s for s in secrets if s])
 
 
 def webhook_host(url: str) -> str:
