@@ -222,9 +222,11 @@ def behind_reason(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | N
         return "no snapshot has been published"
     if meta.get("metrics_status") == "failed":
         return "the last metrics refresh failed"
-    published = meta.get("data_generation")
-    if published != data_generation(con, settings.source):
-        return f"the snapshot reflects warehouse generation {published}, not the current one"
+    published, current = meta.get("data_generation"), data_generation(con, settings.source)
+    if current == "0":  # an empty warehouse: nothing the snapshot could be missing
+        return None
+    if published != current:
+        return f"the snapshot reflects warehouse generation {published}, not the current one ({current})"
     return None
 
 

@@ -30,6 +30,15 @@ def _published_generation(home: Path) -> bool:
     return meta.get("data_generation") == current and meta.get("metrics_status") == "published"
 
 
+def _published_run_status(home: Path) -> object:
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        row = con.execute("SELECT last_run_status FROM status").fetchone()
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
 @pytest.mark.slow
 def test_the_scheduler_publishes_an_unpublished_snapshot_at_start(
     cli: Any, home: Path, simulator_factory: Any, tmp_path: Path
@@ -47,10 +56,19 @@ def test_the_scheduler_publishes_an_unpublished_snapshot_at_start(
         [sys.executable, "-m", "resolve311", "schedule", "--schedule", "0 6 * * *"],
         env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    try:
-        wait_for(lambda: _published_generation(home), timeout=300, interval=0.5)
+    before = read_meta(home / "serving.duckdb")["generated_at"]
+    try:  # watch only the snapshot: a reader of the warehouse would keep the writer out
+        wait_for(
+            lambda: (
+                _published_run_status(home) == "success"
+                and read_meta(home / "serving.duckdb")["generated_at"] != before
+                and "update success" in (tmp_path / "schedule.log").read_text()
+            ),
+            timeout=300,
+        )
     finally:
         supervisor.send_signal(signal.SIGTERM)
         stop_process(supervisor)
         log.close()
     assert "catch-up: the snapshot reflects warehouse generation" in (tmp_path / "schedule.log").read_text()
+    assert _published_generation(home)
