@@ -130,7 +130,7 @@ def send_digests(
     digests = {s.name: build_digest(s, tables, cfg.dashboard_url) for s in subs}
     secrets = [cfg.password(), *(s.webhook_url for s in cfg.subscribers)]
     pause = _Pause.from_env()
-    with update_lock(settings.lock_path), _ledger(settings.warehouse_path) as con:
+    with update_lock(settings.lock_path, command="digest send"), _ledger(settings.warehouse_path) as con:
         for sub, target in ((s, t) for s in subs for t in targets(s)):
             if stop():
                 report.interrupted = True
