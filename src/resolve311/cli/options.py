@@ -10,12 +10,18 @@ from resolve311.settings import Settings, load_settings
 
 
 def cli_settings(**flags: Any) -> Settings:
-    """Settings from the flags (None = not given), with logging configured and the token redacted."""
+    """Settings from the flags (None = not given), with logging configured and every secret redacted
+    (the app token; the PostgreSQL publish URL and the password inside it)."""
+    from urllib.parse import urlsplit
+
     from resolve311.logs import configure_logging
 
     settings = load_settings(**flags)
-    token = settings.token()
-    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[token] if token else [])
+    secrets = [settings.token()]
+    if settings.publish_url is not None:
+        url = settings.publish_url.get_secret_value()
+        secrets += [url, urlsplit(url).password]
+    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[s for s in secrets if s])
     return settings
 
 
