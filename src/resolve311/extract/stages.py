@@ -64,8 +64,9 @@ def finish_stages(settings: Settings, report: RunReport, *, full: bool) -> None:
         from resolve311.publish import publish_release
 
         publish_release(settings, run_id=report.run_id)
-    except Exception:  # a failed sink never blocks the others or the dashboard
-        log.exception("publish to the other sinks failed")
+    except Exception as exc:  # a failed sink never blocks the others or the dashboard
+        log.error("publish to the other sinks failed: %s", describe(exc)[0])
+        log.debug("publish failure", exc_info=True)
 
 
 def _record(settings: Settings, write: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
