@@ -15,8 +15,18 @@ from resolve311.processes import stop_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA = FIXTURES / "real"
+#: Real files of other cities, by source name (their names start with the source).
+CITY_FILES = {
+    city: sorted(p for p in REAL_DATA.glob(f"{city}_*") if p.suffix in {".csv", ".json"})
+    for city in ("chicago", "sf")
+}
+#: Real NYC files.
 REAL_FILES = sorted(
-    p for p in REAL_DATA.iterdir() if p.suffix in {".csv", ".json"} and "metadata" not in p.name
+    p
+    for p in REAL_DATA.iterdir()
+    if p.suffix in {".csv", ".json"}
+    and "metadata" not in p.name
+    and not any(p in files for files in CITY_FILES.values())
 )
 
 

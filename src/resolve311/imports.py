@@ -77,7 +77,7 @@ def _import_bulk(run: RunContext, path: Path, progress: FileProgress | None) -> 
         try:
             result = bulk_load_csv(
                 run.con, staged.local, batch_seq=staged.seq, source=run.source.name, dataset=None,
-                tz=run.source.timezone, field_map=run.source.field_map,
+                tz=run.source.timezone, field_map=run.source.field_map, rules=run.source.rules,
                 progress=None if progress is None else (lambda pct: progress(pct, path.name)),
             )  # fmt: skip
             rows = _rows_in(result)

@@ -41,7 +41,7 @@ from resolve311.landing.consumer import drain
 from resolve311.landing.store import BatchMeta, Manifest
 from resolve311.pipeline_reads import export, status
 from resolve311.settings import Settings
-from resolve311.sources.catalog import Dataset
+from resolve311.sources.catalog import Dataset, Source
 from resolve311.warehouse.loader import LoadResult
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def run_update(
     """One incremental run: changes since the watermark, then the trailing created-date window."""
 
     def body(run: RunContext) -> None:
-        with _puller(settings) as puller:
+        with _puller(settings, source=run.source) as puller:
             for dataset in run.source.datasets:
                 _pull_changes(run, puller, dataset, allow_full_replace)
             for dataset in run.source.datasets:
@@ -85,10 +85,14 @@ def run_update(
 
 @contextmanager
 def _puller(
-    settings: Settings, *, tables: bool = False, limiter: RateLimiter | None = None
+    settings: Settings,
+    *,
+    tables: bool = False,
+    limiter: RateLimiter | None = None,
+    source: Source | None = None,
 ) -> Iterator[WindowPuller]:
     """A window puller over a Socrata client configured from ``settings`` (closed afterwards)."""
-    with SocrataClient.from_settings(settings, limiter=limiter) as client:
+    with SocrataClient.from_settings(settings, limiter=limiter, source=source) as client:
         yield WindowPuller(client, RetryPolicy.from_settings(settings), settings.page_size, tables=tables)
 
 
@@ -178,7 +182,7 @@ def run_backfill(
 
     def body(run: RunContext) -> None:
         plan = plan_windows(run.source, since, until, ledger.utcnow().date(), chunk_days)
-        with _puller(settings, tables=True, limiter=limiter) as puller:
+        with _puller(settings, tables=True, limiter=limiter, source=run.source) as puller:
             for dataset in run.source.datasets:
                 if dataset.overlaps(since, until):
                     _start_watermark(run, puller, dataset)

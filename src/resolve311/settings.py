@@ -33,6 +33,7 @@ from pydantic_settings import (
 
 from resolve311.errors import ConfigError
 from resolve311.logs import register_secret
+from resolve311.sources.catalog import Source, get_source
 
 CONFIG_FILE_ENV = "RESOLVE311_CONFIG"
 DEFAULT_CONFIG_FILE = "resolve311.toml"
@@ -52,7 +53,10 @@ class Settings(BaseSettings):
 
     # --- the source
     source: str = Field("nyc", description="Source name from the catalog (nyc, chicago, sf, ...).")
-    socrata_url: str = Field("https://data.cityofnewyork.us", description="Base URL of the Socrata portal.")
+    socrata_url: str | None = Field(
+        None,
+        description="Base URL of the Socrata portal; overrides the source's `domain` (e.g. a simulator).",
+    )
     app_token: SecretStr | None = Field(
         None, description="Socrata app token; only from the SOCRATA_APP_TOKEN environment variable."
     )
@@ -109,7 +113,9 @@ class Settings(BaseSettings):
     schedule: str = Field(
         "0 6 * * *", description="Cron expression for the daily update, in the city's time zone."
     )
-    timezone: str = Field("America/New_York", description="The city's time zone.")
+    timezone: str | None = Field(
+        None, description="Overrides the source's time zone (for the schedule and the metrics' as-of)."
+    )
     retry_unavailable_minutes: float = Field(
         60.0, gt=0, description="Retry period after a source_unavailable run."
     )
@@ -219,6 +225,18 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.home / "update.lock"
+
+    def city(self) -> Source:
+        """The configured source from the catalog (built-ins and ``HOME/sources``)."""
+        return get_source(self.source, self.home / "sources")
+
+    def city_timezone(self) -> str:
+        """The time zone of the schedule and the metrics: ``timezone`` if set, else the source's."""
+        return self.timezone or self.city().timezone
+
+    def portal_url(self, source: Source | None = None) -> str:
+        """The Socrata portal to read: ``socrata_url`` if set, else the source's ``domain``."""
+        return self.socrata_url or (source or self.city()).domain
 
     def token(self) -> str | None:
         """The app token in clear, for the HTTP header only."""

@@ -159,14 +159,14 @@ class Supervisor:
         self.serve = serve
         self.extra_jobs = extra_jobs or []
         self.today = today or (lambda: datetime.now(UTC).date())
-        self.trigger = parse_schedule(settings.schedule, settings.timezone)
+        self.trigger = parse_schedule(settings.schedule, settings.city_timezone())
         self.state = RunState(last_success=read_last_success(settings))
         self.state.backfilled = (settings.home / BACKFILL_MARKER).exists()
         self._stop = threading.Event()
         self._cycle_lock = threading.Lock()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._children_lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(timezone=settings.timezone)
+        self._scheduler = BackgroundScheduler(timezone=settings.city_timezone())
 
     # ----------------------------------------------------------------- children
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:

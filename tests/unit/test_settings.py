@@ -14,7 +14,18 @@ def test_defaults(home: Path) -> None:
     s = load_settings()
     assert s.home == home
     assert s.page_size == 50_000
-    assert s.socrata_url == "https://data.cityofnewyork.us"
+    assert s.socrata_url is None and s.timezone is None  # the source's own, unless overridden
+    assert s.portal_url() == "https://data.cityofnewyork.us"
+    assert s.city_timezone() == "America/New_York"
+
+
+def test_the_source_owns_its_portal_and_zone_and_settings_only_override(home: Path) -> None:
+    chicago = load_settings(source="chicago")
+    assert chicago.portal_url() == "https://data.cityofchicago.org"
+    assert chicago.city_timezone() == "America/Chicago"
+    assert chicago.portal_url(chicago.city()) == chicago.city().domain
+    forced = load_settings(source="sf", socrata_url="http://127.0.0.1:9", timezone="UTC")
+    assert (forced.portal_url(), forced.city_timezone()) == ("http://127.0.0.1:9", "UTC")
 
 
 def test_precedence_file_env_flag(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ from resolve311.extract.pages import read_api_page
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryableError
 from resolve311.settings import Settings
+from resolve311.sources.catalog import Source
 
 SodaVersion = Literal["2.1", "3"]
 NO_RESULTS_CODE = "query.soql.no-results"
@@ -79,9 +80,11 @@ class SocrataClient:
         settings: Settings,
         transport: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
+        source: Source | None = None,
     ) -> SocrataClient:
+        """A client of ``source``'s portal (default: the configured source); ``socrata_url`` overrides."""
         return cls(
-            settings.socrata_url,
+            settings.portal_url(source),
             token=settings.token(),
             soda_version=settings.soda_version,
             timeout_s=settings.request_timeout_s,

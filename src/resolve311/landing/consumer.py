@@ -44,7 +44,12 @@ def read_batch(data: bytes, fmt: Format, dataset: str | None) -> pa.Table:
 def prepare_batch(records: pa.Table, meta: BatchMeta, source: Source) -> NormalizedBatch:
     """Normalise a batch's rows (pure: may run in any thread, before the batch is landed)."""
     return normalize(
-        records, source=meta.source, dataset=meta.dataset, tz=source.timezone, field_map=source.field_map
+        records,
+        source=meta.source,
+        dataset=meta.dataset,
+        tz=source.timezone,
+        field_map=source.field_map,
+        rules=source.rules,
     )
 
 
@@ -94,7 +99,7 @@ def load_file(
 
     return bulk_load_csv(
         con, path, batch_seq=seq, source=source_name, dataset=dataset, tz=source.timezone,
-        field_map=dict(source.field_map),
+        field_map=dict(source.field_map), rules=source.rules,
     )  # fmt: skip
 
 

@@ -68,7 +68,7 @@ def refresh_metrics(
     engine_name = engines.check_engine(engine or settings.engine)
     with update_lock(settings.lock_path, command="metrics"), open_warehouse(settings.warehouse_path) as con:
         daily.ensure_derived_tables(con)
-        staging.create_input_views(con, settings.source)
+        staging.create_input_views(con, settings.source, settings.city().bbox)
         report = _refresh(con, settings, engine_name, affected_dates, full)
     report.seconds = time.monotonic() - started
     return report
@@ -180,9 +180,9 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
     start = row[0].date() if row and row[0] else as_of.date()
     return Context(
         as_of_date=as_of_date_for(as_of),
-        as_of_ms=local_ms(as_of, settings.timezone),
+        as_of_ms=local_ms(as_of, settings.city_timezone()),
         history_start=start,
-        tz=settings.timezone,
+        tz=settings.city_timezone(),
         grid_deg=snapshot.GRID_DEG,
         anomaly_threshold=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,

@@ -97,7 +97,7 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
         "anomaly_threshold": str(settings.anomaly_threshold),
         "anomaly_target_rate": str(settings.anomaly_target_rate),
         "min_group_size": str(settings.min_group_size),
-        "timezone": settings.timezone,
+        "timezone": settings.city_timezone(),
         "grid_deg": str(GRID_DEG),
     }
 

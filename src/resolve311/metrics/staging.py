@@ -14,8 +14,8 @@ from typing import Any, Final
 
 import duckdb
 
-#: NYC bounding box used for the "where" heat map; points outside are dropped.
-NYC_BBOX: Final[tuple[float, float, float, float]] = (40.45, 41.0, -74.3, -73.65)
+from resolve311.sources.city import BBox
+from resolve311.warehouse.location import inside_bbox_sql
 
 _GROUP_COLUMNS = """
     coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
@@ -38,10 +38,8 @@ SELECT {_GROUP_COLUMNS},
     CASE WHEN {_VALID_CLOSE} THEN hours_to_close END AS ttc_h,
     len(dirty_flags) > 0 AS is_dirty,
     is_closed,
-    CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}
-          AND longitude BETWEEN {NYC_BBOX[2]} AND {NYC_BBOX[3]} THEN latitude END AS lat,
-    CASE WHEN latitude BETWEEN {NYC_BBOX[0]} AND {NYC_BBOX[1]}
-          AND longitude BETWEEN {NYC_BBOX[2]} AND {NYC_BBOX[3]} THEN longitude END AS lon
+    CASE WHEN $inside THEN latitude END AS lat,
+    CASE WHEN $inside THEN longitude END AS lon
 FROM requests
 WHERE source = $source
 """
@@ -75,15 +73,19 @@ STAGED_RELATIONS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
-def _inline(sql: str, source: str) -> str:
+def _inline(sql: str, source: str, bbox: BBox | None) -> str:
     # Views cannot hold prepared parameters; the source name is quoted as a literal.
-    return sql.replace("$source", "'" + source.replace("'", "''") + "'")
+    inside = inside_bbox_sql("latitude", "longitude", bbox)
+    return sql.replace("$source", "'" + source.replace("'", "''") + "'").replace("$inside", inside)
 
 
-def create_input_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """(Re)create the temporary input views for ``source`` on ``con``."""
+def create_input_views(con: duckdb.DuckDBPyConnection, source: str, bbox: BBox | None = None) -> None:
+    """(Re)create the temporary input views for ``source`` on ``con``.
+
+    Only points inside ``bbox`` (the source's box: see its catalog) reach the "where" heat map.
+    """
     for sql in (INPUT_SQL, VERSIONS_SQL):
-        con.execute(_inline(sql, source))
+        con.execute(_inline(sql, source, bbox))
     con.execute(SLA_SQL)
 
 

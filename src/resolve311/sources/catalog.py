@@ -11,11 +11,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from resolve311.errors import ConfigError
+from resolve311.sources.city import Area, BBox, CityRules, parse_areas, parse_bbox, text_tuple
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,21 @@ class Source:
     key_field: str = "unique_key"
     created_field: str = "created_date"
     field_map: Mapping[str, str] = field(default_factory=dict)
+    agency_field: str = "agency"  # the source field naming the agency (mapped onto ``agency``)
+    closed_statuses: tuple[str, ...] = ("Closed",)
+    cancelled_statuses: tuple[str, ...] = ()
+    bbox: BBox | None = None
+    areas: tuple[Area, ...] = ()
+
+    @property
+    def rules(self) -> CityRules:
+        """What normalisation needs to know about this city."""
+        return CityRules(
+            closed_statuses=self.closed_statuses,
+            cancelled_statuses=self.cancelled_statuses,
+            bbox=self.bbox,
+            has_borough=any(area.column == "borough" for area in self.areas),
+        )
 
     def dataset(self, dataset_id: str) -> Dataset:
         """The dataset with this id (ConfigError when it is not part of the source)."""
@@ -78,6 +95,14 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         raise ConfigError(f"{origin}: missing {exc} in source definition") from None
     if not datasets:
         raise ConfigError(f"{origin}: source {name!r} lists no datasets")
+    field_map = {str(k): str(v) for k, v in dict(data.get("field_map", {})).items()}
+    agency_field = str(data.get("agency_field", Source.agency_field))
+    if field_map.get(agency_field, agency_field) != "agency":
+        if agency_field in field_map:
+            raise ConfigError(
+                f"{origin}: agency_field {agency_field!r} is mapped to {field_map[agency_field]!r}"
+            )
+        field_map[agency_field] = "agency"
     return Source(
         name=name,
         datasets=datasets,
@@ -85,7 +110,12 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         timezone=str(data.get("timezone", Source.timezone)),
         key_field=str(data.get("key_field", Source.key_field)),
         created_field=str(data.get("created_field", Source.created_field)),
-        field_map={str(k): str(v) for k, v in dict(data.get("field_map", {})).items()},
+        field_map=field_map,
+        agency_field=agency_field,
+        closed_statuses=text_tuple(data.get("closed_statuses"), origin, Source.closed_statuses),
+        cancelled_statuses=text_tuple(data.get("cancelled_statuses"), origin, ()),
+        bbox=parse_bbox(data.get("bbox"), origin),
+        areas=parse_areas(data.get("areas"), field_map, origin),
     )
 
 
@@ -114,6 +144,12 @@ def load_catalog(user_folder: Path | None = None) -> dict[str, Source]:
         source = source_from_mapping(parsed, origin)
         catalog[source.name] = source
     return catalog
+
+
+@cache
+def default_rules() -> CityRules:
+    """The rules of the default source (the built-in ``nyc`` catalog), for callers that name none."""
+    return load_catalog()["nyc"].rules
 
 
 def get_source(name: str, user_folder: Path | None = None) -> Source:

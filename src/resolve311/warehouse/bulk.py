@@ -25,6 +25,7 @@ import duckdb
 
 from resolve311.errors import ParseError
 from resolve311.schema import SODA_FIELDS
+from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.csv_split import open_maybe_gzip
 from resolve311.warehouse.formats import GZIP_MAGIC, UTF8_BOM, csv_fields, parse_header
@@ -84,6 +85,7 @@ def bulk_load_csv(
     dataset: str | None,
     tz: str,
     field_map: Mapping[str, str] | None = None,
+    rules: CityRules | None = None,
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load the CSV file at ``path`` as batch ``batch_seq`` (inside the caller's transaction)."""
@@ -96,7 +98,9 @@ def bulk_load_csv(
             _create_view(con, path, fields)
             spec = staged_input([*fields, "__row"], list(zip(header, fields, strict=True)), relation=_VIEW)
             with _watching(con, None if progress is None else (lambda pct: progress(pct * _READ_SHARE))):
-                _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec)}", params)
+                _execute(
+                    con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec, rules)}", params
+                )
             _add_rejected_rows(con)
             result = load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
             if progress is not None:

@@ -9,15 +9,13 @@
 and, in legacy ``rows.json`` exports, the array ``[human_address, lat, lon, machine_address, flag]``.
 
 The ``latitude``/``longitude`` columns win when both are present; ``location``
-is only the fallback. NYC's bounding box flags coordinates outside the city.
+is only the fallback. The source's bounding box (its catalog's ``bbox``) flags
+coordinates outside the city.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
-#: (south, north, west, east) around the five boroughs, with a small margin.
-NYC_BBOX: Final[tuple[float, float, float, float]] = (40.47, 40.93, -74.28, -73.68)
+from resolve311.sources.city import BBox
 
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 _WKT_POINT = rf"(?i)^\s*POINT\s*\(\s*{_NUMBER}\s+{_NUMBER}\s*\)"
@@ -51,10 +49,16 @@ def location_coordinate_sql(location: str, axis: str) -> str:
     )
 
 
-def outside_city_sql(lat: str, lon: str) -> str:
-    """True when both coordinates are present and fall outside :data:`NYC_BBOX`."""
-    south, north, west, east = NYC_BBOX
-    return (
-        f"({lat} IS NOT NULL AND {lon} IS NOT NULL AND NOT "
-        f"({lat} BETWEEN {south} AND {north} AND {lon} BETWEEN {west} AND {east}))"
-    )
+def inside_bbox_sql(lat: str, lon: str, bbox: BBox | None) -> str:
+    """True when both coordinates fall inside ``bbox`` (any present pair when there is no box)."""
+    if bbox is None:
+        return f"({lat} IS NOT NULL AND {lon} IS NOT NULL)"
+    south, north, west, east = (float(v) for v in bbox)
+    return f"({lat} BETWEEN {south} AND {north} AND {lon} BETWEEN {west} AND {east})"
+
+
+def outside_city_sql(lat: str, lon: str, bbox: BBox | None) -> str:
+    """True when both coordinates are present and fall outside the city's ``bbox`` (never without one)."""
+    if bbox is None:
+        return "false"
+    return f"({lat} IS NOT NULL AND {lon} IS NOT NULL AND NOT {inside_bbox_sql(lat, lon, bbox)})"

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from resolve311.errors import ConfigError
 from resolve311.schema import SODA_FIELDS
+from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import (
     BATCH_COLUMNS,
     DERIVED_ON_IMPORT,
@@ -63,12 +64,14 @@ def normalize(
     dataset: str | None,
     tz: str = "America/New_York",
     field_map: Mapping[str, str] | None = None,
+    rules: CityRules | None = None,
 ) -> NormalizedBatch:
     """Normalise ``records`` (a text table from :func:`read_records`, or row mappings).
 
     Rows without a key or a readable created date are quarantined; of several rows
     with one key, the newest is kept. ``field_map`` renames a city's field names
-    onto ours (``{"sr_number": "unique_key"}``).
+    onto ours (``{"sr_number": "unique_key"}``); ``rules`` are the city's facts
+    (status vocabulary, bounding box, areas: default, the default source's).
     """
     _check_timezone(tz)
     table, delivered = _text_table(records, field_map or {})
@@ -77,7 +80,7 @@ def normalize(
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         con.register("incoming", table)
-        query = staged_query(staged_input(table.column_names, delivered))
+        query = staged_query(staged_input(table.column_names, delivered), rules)
         con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
         rows = _newest_per_key(con)
         bad = con.execute(

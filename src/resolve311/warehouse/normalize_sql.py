@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from resolve311.schema import NUMBER_FIELDS, SODA_FIELDS, TIMESTAMP_FIELDS
+from resolve311.sources.catalog import default_rules
+from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import BATCH_COLUMNS, NONSTRING_PREFIX, SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.location import finite_number_sql, location_coordinate_sql, outside_city_sql
 from resolve311.warehouse.timestamps import (
@@ -31,7 +33,8 @@ from resolve311.warehouse.timestamps import (
 #: shape differs by format; its content is latitude/longitude).
 HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
 
-_CLOSED_STATUS = "upper(trim(status)) LIKE 'CLOSED%'"
+_UNSPECIFIED_BOROUGH = "borough IS NULL OR upper(trim(borough)) = 'UNSPECIFIED'"
+_ZERO_COORDINATES = "(latitude = 0 AND longitude = 0)"
 _NO_STATUS = "(status IS NULL OR upper(trim(status)) IN ('UNSPECIFIED', ''))"
 
 
@@ -113,7 +116,15 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _located_select() -> str:
+def status_starts_sql(words: Sequence[str]) -> str:
+    """True when ``status`` starts with one of ``words`` (any case); FALSE when there are none."""
+    if not words:
+        return "false"
+    tests = [f"upper(trim(status)) LIKE {_sql_text(w.strip().upper().replace('%', '') + '%')}" for w in words]
+    return "(" + " OR ".join(tests) + ")"
+
+
+def _located_select(rules: CityRules) -> str:
     """Stage 2: coordinates from the columns, else from ``location``; UTC instants."""
     lat_loc = location_coordinate_sql("location", "lat")
     lon_loc = location_coordinate_sql("location", "lon")
@@ -124,14 +135,15 @@ def _located_select() -> str:
         f"  CASE WHEN {both} THEN __num_longitude ELSE {lon_loc} END AS longitude,\n"
         f"  {utc_from_wall_clock_sql('created_date')} AS created_utc,\n"
         f"  {utc_from_wall_clock_sql('closed_date')} AS closed_utc,\n"
-        f"  coalesce({_CLOSED_STATUS} OR ({_NO_STATUS} AND closed_date IS NOT NULL "
+        f"  coalesce({status_starts_sql(rules.ending_statuses)} OR ({_NO_STATUS} AND closed_date IS NOT NULL "
         f"AND NOT {is_sentinel_sql('closed_date')}), false) AS is_closed\n"
         "FROM parsed"
     )
 
 
-def _flag_conditions() -> list[tuple[str, str]]:
+def _flag_conditions(rules: CityRules) -> list[tuple[str, str]]:
     """(flag, condition) pairs; a row carries every flag whose condition is true."""
+    ending = status_starts_sql(rules.ending_statuses)
     any_sentinel = " OR ".join(is_sentinel_sql(f) for f in sorted(TIMESTAMP_FIELDS))
     flags = [
         ("closed_before_created", "closed_utc < created_utc"),
@@ -140,10 +152,14 @@ def _flag_conditions() -> list[tuple[str, str]]:
         ("closed_at_midnight", "closed_date = date_trunc('day', closed_date)"),
         ("created_at_midnight", "created_date = date_trunc('day', created_date)"),
         ("resolution_before_created", "resolution_action_updated_date < created_date"),
-        ("status_closed_no_date", f"{_CLOSED_STATUS} AND closed_date IS NULL"),
-        ("open_with_closed_date", f"NOT {_NO_STATUS} AND NOT ({_CLOSED_STATUS}) AND closed_date IS NOT NULL"),
-        ("unspecified_borough", "borough IS NULL OR upper(trim(borough)) = 'UNSPECIFIED'"),
-        ("outside_city", outside_city_sql("latitude", "longitude")),
+        ("status_closed_no_date", f"{status_starts_sql(rules.closed_statuses)} AND closed_date IS NULL"),
+        ("open_with_closed_date", f"NOT {_NO_STATUS} AND NOT {ending} AND closed_date IS NOT NULL"),
+        ("unspecified_borough", _UNSPECIFIED_BOROUGH if rules.has_borough else "false"),
+        ("zero_coordinates", _ZERO_COORDINATES),
+        (
+            "outside_city",
+            f"NOT ({_ZERO_COORDINATES}) AND {outside_city_sql('latitude', 'longitude', rules.bbox)}",
+        ),
         ("no_coordinates", "latitude IS NULL OR longitude IS NULL"),
         ("created_in_future", f"created_utc > (now() AT TIME ZONE 'UTC') + {FUTURE_SLACK}"),
     ]
@@ -156,9 +172,11 @@ def _flag_conditions() -> list[tuple[str, str]]:
     return flags
 
 
-def _dirty_flags_sql() -> str:
+def _dirty_flags_sql(rules: CityRules) -> str:
     cases = ", ".join(
-        f"CASE WHEN coalesce({cond}, false) THEN '{flag}' END" for flag, cond in _flag_conditions()
+        f"CASE WHEN coalesce({cond}, false) THEN '{flag}' END"
+        for flag, cond in _flag_conditions(rules)
+        if cond != "false"
     )
     return f"list_filter([{cases}]::VARCHAR[], lambda f: f IS NOT NULL)"
 
@@ -196,13 +214,17 @@ def _detail_sql() -> str:
     )
 
 
-def staged_query(spec: StagedInput) -> str:
-    """The whole normalisation as one query; unknown ``extra_columns`` are folded into ``extra``."""
+def staged_query(spec: StagedInput, rules: CityRules | None = None) -> str:
+    """The whole normalisation as one query; unknown ``extra_columns`` are folded into ``extra``.
+
+    ``rules`` are the city's facts (status vocabulary, bounding box, areas); default: the default source's.
+    """
+    rules = rules or default_rules()
     own = {
         "source": "$source::VARCHAR",
         "dataset": "$dataset::VARCHAR",
         "hours_to_close": _hours_to_close_sql(),
-        "dirty_flags": _dirty_flags_sql(),
+        "dirty_flags": _dirty_flags_sql(rules),
         "row_hash": _row_hash_sql(),
     }
     select = [own.get(c, c) + (f" AS {c}" if c in own else "") for c in BATCH_COLUMNS]
@@ -211,7 +233,7 @@ def staged_query(spec: StagedInput) -> str:
             "WITH parsed AS (",
             _parsed_select(spec),
             "), located AS (",
-            _located_select(),
+            _located_select(rules),
             "), reasoned AS (",
             "SELECT " + ",\n  ".join(select) + f",\n  __row, {_reason_sql()} AS __reason,",
             "  __raw_unique_key, __raw_created_date, __orig",

@@ -49,3 +49,52 @@ def test_unknown_or_broken_sources_are_config_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('name = "bad"\n')
     with pytest.raises(ConfigError, match="datasets"):
         load_catalog(tmp_path)
+
+
+def test_each_city_declares_its_facts() -> None:
+    catalog = load_catalog()
+    nyc, chicago, sf = catalog["nyc"], catalog["chicago"], catalog["sf"]
+    assert (nyc.rules.closed_statuses, nyc.rules.has_borough) == (("Closed",), True)
+    assert chicago.closed_statuses == ("Completed",) and "Canceled" in chicago.cancelled_statuses
+    assert [(a.name, a.label, a.column) for a in chicago.areas] == [
+        ("community_area", "Community area", "community_board"),
+        ("ward", "Ward", "council_district"),
+    ]
+    assert [a.label for a in sf.areas] == ["Supervisor district", "Neighborhood"]
+    assert not chicago.rules.has_borough and not sf.rules.has_borough
+    assert (chicago.agency_field, sf.agency_field) == ("owner_department", "agency_responsible")
+    for city, (lat, lon) in {
+        "nyc": (40.71, -74.0),
+        "chicago": (41.88, -87.63),
+        "sf": (37.77, -122.42),
+    }.items():
+        south, north, west, east = catalog[city].bbox or (0, 0, 0, 0)
+        assert south < lat < north and west < lon < east, city
+    assert sf.field_map["caseid"] == "unique_key" and sf.field_map["opened"] == "created_date"
+
+
+def test_a_new_city_gets_its_agency_field_mapped_and_no_box_by_default(tmp_path: Path) -> None:
+    (tmp_path / "town.toml").write_text(
+        'name = "town"\nagency_field = "dept"\nclosed_statuses = ["Resolved"]\n[[datasets]]\nid = "a-1"\n'
+    )
+    town = get_source("town", tmp_path)
+    assert town.field_map == {"dept": "agency"}
+    assert (town.bbox, town.areas, town.rules.closed_statuses) == (None, (), ("Resolved",))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("bbox = [1, 2, 3]", "bbox must be"),
+        ("bbox = [42, 41, -87, -88]", "south < north"),
+        ('closed_statuses = "Closed"', "list of strings"),
+        ('agency_field = "dept"\n[field_map]\ndept = "descriptor"', "agency_field"),
+    ],
+)
+def test_malformed_city_facts_are_config_errors(tmp_path: Path, line: str, message: str) -> None:
+    head, _, mapping = line.partition("[field_map]")
+    (tmp_path / "bad.toml").write_text(
+        f'name = "bad"\n{head}\n[[datasets]]\nid = "a-1"\n[field_map]{mapping}\n'
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_catalog(tmp_path)

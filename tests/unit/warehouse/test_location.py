@@ -63,7 +63,7 @@ def test_garbage_coordinates_are_null_and_flagged(make_row: Any, normalize_one: 
     assert "unparseable_coordinates" in row["dirty_flags"]
 
 
-@pytest.mark.parametrize(("lat", "lon"), [("0", "0"), ("41.5", "-73.9"), ("40.7", "-75.0")])
+@pytest.mark.parametrize(("lat", "lon"), [("41.5", "-73.9"), ("40.7", "-75.0"), ("0", "-73.9")])
 def test_coordinates_outside_the_city_are_kept_and_flagged(
     lat: str, lon: str, make_row: Any, normalize_one: Any
 ) -> None:
@@ -95,3 +95,9 @@ def test_non_finite_coordinates_are_null_and_flagged(text: str, make_row: Any, n
     row = normalize_one(make_row(latitude=text, longitude="-73.9", location=None))
     assert row["latitude"] is None
     assert {"unparseable_coordinates", "no_coordinates"} <= set(row["dirty_flags"])
+
+
+def test_zero_zero_is_its_own_flag_not_a_place_outside_the_city(make_row: Any, normalize_one: Any) -> None:
+    row = normalize_one(make_row(latitude="0", longitude="0"))
+    assert (row["latitude"], row["longitude"]) == (0.0, 0.0)  # kept as delivered
+    assert "zero_coordinates" in row["dirty_flags"] and "outside_city" not in row["dirty_flags"]

@@ -216,3 +216,27 @@ def test_empty_objects_are_rows_without_a_key() -> None:
     batch = normalize([{}, {"unique_key": ""}], source="nyc", dataset=None)
     assert [q.reason for q in batch.quarantined] == ["missing_unique_key", "missing_unique_key"]
     assert [q.raw for q in batch.quarantined] == ["{}", "{}"]
+
+
+def test_a_city_closes_with_its_own_words_and_has_its_own_box(make_row: Any) -> None:
+    from resolve311.sources.catalog import get_source
+
+    chicago = get_source("chicago").rules
+    rows = [
+        make_row(unique_key="1", status="Completed", closed_date="2024-04-16T05:03:15.000", borough=None),
+        make_row(unique_key="2", status="Canceled", closed_date="2024-04-16T05:03:15.000", borough=None),
+        make_row(unique_key="3", status="Open", closed_date=None, latitude="41.88", longitude="-87.63"),
+    ]
+    out = {
+        r["unique_key"]: r
+        for r in normalize(rows, source="chicago", dataset=None, rules=chicago).rows.to_pylist()
+    }
+    assert [out[k]["is_closed"] for k in "123"] == [True, True, False]
+    assert out["1"]["hours_to_close"] == pytest.approx(2.0)
+    for row in out.values():
+        assert not {"open_with_closed_date", "unspecified_borough"} & set(row["dirty_flags"])
+    assert "outside_city" in out["1"]["dirty_flags"]  # the fixture's NYC point is outside Chicago
+    assert "outside_city" not in out["3"]["dirty_flags"]
+    # read with NYC's vocabulary (the default) the same Chicago row is open with a closed date
+    [nyc] = normalize(rows[:1], source="nyc", dataset=None).rows.to_pylist()
+    assert nyc["is_closed"] is False and "open_with_closed_date" in nyc["dirty_flags"]
