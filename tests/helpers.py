@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resolve311.processes import stop_process
+from resolve311.sources.catalog import load_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA = FIXTURES / "real"
 #: Real files of other cities, by source name (their names start with the source).
 CITY_FILES = {
     city: sorted(p for p in REAL_DATA.glob(f"{city}_*") if p.suffix in {".csv", ".json"})
-    for city in ("chicago", "sf")
+    for city in sorted(load_catalog())
+    if city != "nyc"
 }
 #: Real NYC files.
 REAL_FILES = sorted(
