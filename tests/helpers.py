@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from resolve311.processes import stop_process
 from resolve311.sources.catalog import load_catalog
@@ -88,3 +91,34 @@ def start_simulator(
     proc.kill()
     err = proc.stderr.read() if proc.stderr else ""
     raise RuntimeError(f"simulator did not start: {line!r} {err[-2000:]}")
+
+
+def warehouse_content(warehouse: Path, extra: Mapping[str, str] | None = None) -> dict[str, object]:
+    """A warehouse's content without when and by which batch each row came (plus ``extra`` queries)."""
+    queries = {
+        "requests": "SELECT * EXCLUDE (batch_seq, loaded_at) FROM requests ORDER BY unique_key",
+        "versions": "SELECT unique_key, row_hash FROM request_versions ORDER BY ALL",
+        "watermarks": "SELECT dataset, watermark FROM source_state ORDER BY 1",
+        **(extra or {}),
+    }
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {name: con.execute(sql).fetchall() for name, sql in queries.items()}
+    finally:
+        con.close()
+
+
+def kill_at_random_moments(
+    cmd: list[str], env: dict[str, str], rng: random.Random, runs: int, seconds: tuple[float, float]
+) -> int:
+    """Start ``cmd`` ``runs`` times, SIGKILL each still running after a random time; return how many."""
+    killed = 0
+    for _ in range(runs):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=rng.uniform(*seconds))
+        except subprocess.TimeoutExpired:
+            proc.kill()  # SIGKILL: no cleanup of any kind
+            proc.wait()
+            killed += 1
+    return killed

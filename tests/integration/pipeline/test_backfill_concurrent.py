@@ -16,10 +16,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 
+from helpers import kill_at_random_moments, warehouse_content
 from resolve311.extract.backfill import plan_windows
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.pipeline import run_backfill
@@ -93,21 +93,9 @@ def test_the_request_rate_is_kept_by_every_worker_together(
 
 
 def snapshot(warehouse: Path) -> dict[str, object]:
-    """The warehouse's content, without when and by which batch each row came."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {
-            "requests": con.execute(
-                "SELECT * EXCLUDE (batch_seq, loaded_at) FROM requests ORDER BY unique_key"
-            ).fetchall(),
-            "versions": con.execute(
-                "SELECT unique_key, row_hash FROM request_versions ORDER BY ALL"
-            ).fetchall(),
-            "chunks": con.execute("SELECT dataset, chunk, rows FROM backfill_chunks ORDER BY ALL").fetchall(),
-            "watermarks": con.execute("SELECT dataset, watermark FROM source_state ORDER BY 1").fetchall(),
-        }
-    finally:
-        con.close()
+    return warehouse_content(
+        warehouse, {"chunks": "SELECT dataset, chunk, rows FROM backfill_chunks ORDER BY ALL"}
+    )
 
 
 def backfill_command(home: Path, url: str) -> tuple[list[str], dict[str, str]]:
@@ -139,15 +127,7 @@ def test_sigkill_during_a_concurrent_backfill_then_rerun_equals_an_uninterrupted
 
     rng = random.Random(20261130)
     cmd, env = backfill_command(home, sim.url)
-    killed = 0
-    for _ in range(8):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=rng.uniform(1.0, 4.0))
-        except subprocess.TimeoutExpired:
-            proc.kill()  # SIGKILL: workers and writer die at once, mid-request or mid-commit
-            proc.wait()
-            killed += 1
+    killed = kill_at_random_moments(cmd, env, rng, 8, (1.0, 4.0))  # workers and writer die at once
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert killed >= 4, "most runs should have been killed mid-way"

@@ -18,26 +18,14 @@ from typing import Any
 import duckdb
 import pytest
 
+from helpers import kill_at_random_moments, warehouse_content
+
 KILLS = 20
 SEED = 20261128
 
 
 def snapshot(warehouse: Path) -> dict[str, object]:
-    """The warehouse's content, without the columns that record when and by which batch a row came."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {
-            "requests": con.execute(
-                "SELECT * EXCLUDE (batch_seq, loaded_at) FROM requests ORDER BY unique_key"
-            ).fetchall(),
-            "versions": con.execute(
-                "SELECT unique_key, row_hash FROM request_versions ORDER BY ALL"
-            ).fetchall(),
-            "quarantine": con.execute("SELECT count(*) FROM quarantine").fetchall(),
-            "watermarks": con.execute("SELECT dataset, watermark FROM source_state ORDER BY 1").fetchall(),
-        }
-    finally:
-        con.close()
+    return warehouse_content(warehouse, {"quarantine": "SELECT count(*) FROM quarantine"})
 
 
 def update_command(home: Path, url: str) -> tuple[list[str], dict[str, str]]:
@@ -65,15 +53,7 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
 
     rng = random.Random(SEED)
     cmd, env = update_command(home, sim.url)
-    killed = 0
-    for _ in range(KILLS):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=rng.uniform(0.3, 3.0))
-        except subprocess.TimeoutExpired:
-            proc.kill()  # SIGKILL: no cleanup of any kind
-            proc.wait()
-            killed += 1
+    killed = kill_at_random_moments(cmd, env, rng, KILLS, (0.3, 3.0))
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert killed >= KILLS // 2, "most runs should have been killed mid-way"
