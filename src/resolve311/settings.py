@@ -53,6 +53,14 @@ class Settings(BaseSettings):
 
     # --- the source
     source: str = Field("nyc", description="Source name from the catalog (nyc, chicago, sf, ...).")
+    cities: list[str] = Field(
+        default_factory=list,
+        description='Several sources kept in one home, each under HOME/cities/<name>/ (e.g. ["nyc", "chicago", "sf"]). Empty: only `source`, directly in HOME.',
+    )
+    city_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-city portal override in a several-city home (e.g. {chicago = "http://127.0.0.1:8061"}); a city not named uses `socrata_url` or its own portal.',
+    )
     socrata_url: str | None = Field(
         None,
         description="Base URL of the Socrata portal; overrides the source's `domain` (e.g. a simulator).",
@@ -226,6 +234,40 @@ class Settings(BaseSettings):
     def lock_path(self) -> Path:
         return self.home / "update.lock"
 
+    def city_names(self) -> list[str]:
+        """The sources this home keeps: ``cities`` when set, else just ``source``."""
+        return list(self.cities) or [self.source]
+
+    @property
+    def several_cities(self) -> bool:
+        """True when the home keeps its sources under ``HOME/cities/<name>/``."""
+        return bool(self.cities)
+
+    def for_city(self, name: str) -> Settings:
+        """The settings of one city of this home.
+
+        A single-city home returns itself for its own source. In a several-city
+        home each city gets its own directory (warehouse, landing log, snapshot,
+        lock) and its own namespace in the landing and lake URLs.
+        """
+        if not self.several_cities:
+            if name != self.source:
+                raise ConfigError(f"unknown city {name!r}: this home keeps only {self.source!r}")
+            return self
+        if name not in self.cities:
+            raise ConfigError(f"unknown city {name!r}: this home keeps {', '.join(self.cities)}")
+        return self.model_copy(
+            update={
+                "source": name,
+                "cities": [],
+                "city_urls": {},
+                "home": self.home / "cities" / name,
+                "socrata_url": self.city_urls.get(name, self.socrata_url),
+                "landing_url": _namespaced(self.landing_url, name),
+                "lake_url": _namespaced(self.lake_url, name),
+            }
+        )
+
     def city(self) -> Source:
         """The configured source from the catalog (built-ins and ``HOME/sources``)."""
         return get_source(self.source, self.home / "sources")
@@ -251,6 +293,11 @@ class Settings(BaseSettings):
             if sub.get("webhook_url"):
                 sub["webhook_url"] = sub["webhook_url"].split("//", 1)[0] + "//***"
         return data
+
+
+def _namespaced(url: str | None, name: str) -> str | None:
+    """``url`` with the city appended as one more path level (None stays None)."""
+    return None if url is None else f"{url.rstrip('/')}/{name}"
 
 
 def token_problem(token: str) -> str | None:
