@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from resolve311.cli.options import cli_settings
-from resolve311.settings import load_settings, setting_origins
+from resolve311.settings import Settings, load_settings, setting_origins
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (RESOLVE311_HOME).")]
 LogFormatOpt = Annotated[
@@ -93,12 +93,22 @@ def config(
     settings = load_settings(home=home)
     origins = setting_origins(home=home)
     values = settings.redacted()
+    _show_source_defaults(settings, values, origins)
     if output == "json":
         typer.echo(json.dumps({k: {"value": values[k], "origin": origins[k]} for k in values}, indent=2))
         return
     width = max(len(k) for k in values)
     for key, value in values.items():
         typer.echo(f"{key:<{width}}  {json.dumps(value)}  [{origins[key]}]")
+
+
+def _show_source_defaults(settings: Settings, values: dict[str, Any], origins: dict[str, str]) -> None:
+    """Unset settings that the source decides show the source's value, not null."""
+    from_source = {"socrata_url": settings.portal_url, "timezone": settings.city_timezone}
+    for key, effective in from_source.items():
+        if values[key] is None:
+            values[key] = effective()
+            origins[key] = f"source {settings.source} (catalog)"
 
 
 def register(app: typer.Typer) -> None:

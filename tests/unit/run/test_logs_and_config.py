@@ -57,6 +57,21 @@ def test_config_command_redacts_token(home: Path, monkeypatch: pytest.MonkeyPatc
     assert data["home"]["value"] == str(home)
 
 
+def test_config_shows_what_the_source_decides(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESOLVE311_SOURCE", "chicago")
+    monkeypatch.delenv("RESOLVE311_SOCRATA_URL", raising=False)
+    monkeypatch.delenv("RESOLVE311_TIMEZONE", raising=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "resolve311", "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    data = json.loads(out)
+    assert data["timezone"] == {"value": "America/Chicago", "origin": "source chicago (catalog)"}
+    assert data["socrata_url"]["value"] == "https://data.cityofchicago.org"
+
+
 def test_bad_flag_is_one_line_error(home: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "resolve311", "up", "--schedule", "not a cron"],
