@@ -12,6 +12,9 @@ from resolve311.errors import ConfigError
 
 
 def simulate(
+    source: Annotated[
+        str, typer.Option(help="Which city's portal to serve: nyc, chicago or sf (docs/simulator.md).")
+    ] = "nyc",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.", min=0, max=65535)] = 0,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same data and faults.")] = 311,
@@ -54,7 +57,10 @@ def simulate(
     Example: resolve311 simulate --port 0 --scale 0.05 --history-days 30 --faults "503:0.05,429:0.02"
 
     Example: resolve311 simulate --scale 0.05 --incident "DSNY:ttc:2.0:2026-10-01..2026-10-14"
+
+    Example: resolve311 simulate --source chicago --port 8061 --scale 0.05
     """
+    from resolve311.simulator.cities import sim_schema
     from resolve311.simulator.config import SimConfig, parse_down, parse_faults
     from resolve311.simulator.incidents import parse_incidents
     from resolve311.simulator.runner import serve_forever
@@ -65,7 +71,9 @@ def simulate(
     for path in replay:
         if not path.is_file():
             raise ConfigError(f"replay file not found: {path}")
+    sim_schema(source)  # an unknown city is an error before anything is generated
     config = SimConfig(
+        source=source,
         seed=seed,
         today=parse_date(today, "--today"),
         history_days=history_days,

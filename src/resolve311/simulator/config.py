@@ -17,6 +17,7 @@ class SimConfig:
     """Everything a simulator run needs. ``today=None`` means the real date."""
 
     seed: int = 311
+    source: str = "nyc"  # which city's portal to serve (simulator/cities.py)
     today: date | None = None
     history_days: int = 60
     scale: float = 1.0

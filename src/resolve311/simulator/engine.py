@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from resolve311.errors import ConfigError
+from resolve311.simulator.cities import sim_schema
 from resolve311.simulator.config import SimConfig
 from resolve311.simulator.faults import FaultPlan
 from resolve311.simulator.replay import default_replay_today, replay_table
@@ -26,6 +27,11 @@ class Simulation:
 
     def __init__(self, config: SimConfig):
         self.config = config
+        schema = sim_schema(config.source)
+        if config.replay and schema.is_projection:
+            raise ConfigError(
+                f"--replay serves NYC files; it cannot be combined with --source {config.source}"
+            )
         self._tmp = None if config.data_dir else Path(tempfile.mkdtemp(prefix="resolve311-sim-"))
         self.data_dir = config.data_dir or self._tmp
         assert self.data_dir is not None
@@ -34,7 +40,7 @@ class Simulation:
         else:
             self.today = config.today_or_now()
             self._check_dates(self.today - timedelta(days=config.history_days), self.today)
-        self.store = Store(self.data_dir, memory_limit=config.memory_limit)
+        self.store = Store(self.data_dir, memory_limit=config.memory_limit, schema=schema)
         self.faults = FaultPlan(config)
         self.stop_event = threading.Event()
         self.requests_served = 0
@@ -47,6 +53,11 @@ class Simulation:
         if first < EPOCH or last > HORIZON:
             raise ConfigError(f"simulated dates must lie within {EPOCH}..{HORIZON}, got {first}..{last}")
 
+    @property
+    def _scale(self) -> float:
+        """The generator's volume multiplier: the configured scale times the city's share of NYC."""
+        return self.config.scale * self.store.schema.volume
+
     def start(self) -> None:
         """Generate the history (or read the replay files) and build what the API shows."""
         if self.config.replay:
@@ -55,7 +66,7 @@ class Simulation:
             return
         shutil.rmtree(self.store.base_dir, ignore_errors=True)
         first = self.today - timedelta(days=self.config.history_days)
-        self.store.generate(self.config.seed, self.config.scale, first, self.today, self.config.incidents)
+        self.store.generate(self.config.seed, self._scale, first, self.today, self.config.incidents)
         self.store.build(self.today)
 
     def advance(self, days: int) -> dict[str, Any]:
@@ -68,7 +79,7 @@ class Simulation:
                 self._check_dates(before, after)
                 self.store.generate(
                     self.config.seed,
-                    self.config.scale,
+                    self._scale,
                     before + timedelta(days=1),
                     after,
                     self.config.incidents,
@@ -92,7 +103,7 @@ class Simulation:
             "snapshot_local": snapshot_local(self.today).isoformat(),
             "rows_updated_at": updated.isoformat(timespec="milliseconds") + "Z" if updated else None,
             "rows": counts,
-            "total_rows": counts["fhrw-4uyv"],
+            "total_rows": self.store.schema.total(counts),
             "seed": self.config.seed,
             "scale": self.config.scale,
             "replay": [str(p) for p in self.config.replay],

@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from resolve311.schema import SODA_COLUMNS
+from resolve311.simulator.cities import NYC_DATASETS, SimSchema
+from resolve311.simulator.render import SODA2_TYPES
 
-NAMES = {
-    "erm2-nwe9": "311 Service Requests from 2020 to Present",
-    "76ig-c548": "311 Service Requests from 2010 to 2019",
-    "fhrw-4uyv": "311 Service Requests from 2010 to Present",
-}
+NAMES = {dataset: name for dataset, (name, _) in NYC_DATASETS.items()}
 _DATA_TYPES = {"text": "text", "timestamp": "calendar_date", "number": "number"}
 _DISPLAY = {
     "bbl": "BBL",
@@ -25,12 +23,22 @@ def display_name(field: str) -> str:
     return _DISPLAY.get(field) or " ".join(word.capitalize() for word in field.split("_"))
 
 
-def view_metadata(dataset: str, rows_updated_at: datetime | None) -> dict[str, Any]:
+def _fields(schema: SimSchema | None) -> list[tuple[str, str]]:
+    """(field name, dataTypeName) of every published column."""
+    if schema is None or not schema.is_projection:
+        return [(f, "location" if f == "location" else _DATA_TYPES[kind]) for f, kind in SODA_COLUMNS]
+    types = {"floating_timestamp": "calendar_date"}
+    return [(c.name, types.get(c.kind) or SODA2_TYPES.get(c.kind, "text")) for c in schema.columns]
+
+
+def view_metadata(
+    dataset: str, rows_updated_at: datetime | None, schema: SimSchema | None = None
+) -> dict[str, Any]:
     """The metadata document of ``dataset`` (columns, types, ``rowsUpdatedAt`` in epoch seconds)."""
     updated = int(rows_updated_at.replace(tzinfo=UTC).timestamp()) if rows_updated_at else 0
+    names = schema.datasets if schema else NYC_DATASETS
     columns = []
-    for position, (field, kind) in enumerate(SODA_COLUMNS, start=1):
-        data_type = "location" if field == "location" else _DATA_TYPES[kind]
+    for position, (field, data_type) in enumerate(_fields(schema), start=1):
         columns.append(
             {
                 "id": 623546764 + position,
@@ -44,7 +52,7 @@ def view_metadata(dataset: str, rows_updated_at: datetime | None) -> dict[str, A
         )
     return {
         "id": dataset,
-        "name": NAMES[dataset],
+        "name": names[dataset][0],
         "assetType": "dataset",
         "displayType": "table",
         "viewType": "tabular",

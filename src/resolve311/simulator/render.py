@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from resolve311.simulator.soql import OutputColumn, Query
-from resolve311.simulator.soql_parse import BOOLEAN, FIXED, FLOATING, NUMBER, POINT
+from resolve311.simulator.soql_parse import BOOLEAN, FIXED, FLOATING, GEOPOINT, NUMBER, POINT
 
 HUMAN_ADDRESS = json.dumps(json.dumps({"address": "", "city": "", "state": "", "zip": ""}))
 #: X-SODA2-Types names by SoQL type.
@@ -23,6 +23,7 @@ SODA2_TYPES = {
     NUMBER: "number",
     BOOLEAN: "boolean",
     POINT: "location",
+    GEOPOINT: "point",
     "null": "text",
 }
 
@@ -51,6 +52,14 @@ def _json_member(index: int, column: OutputColumn) -> str:
             + HUMAN_ADDRESS.replace("'", "''")
             + "}'"
         )
+    elif column.kind == GEOPOINT:
+        value = (
+            '\'{"type":"Point","coordinates":[\' || CAST('
+            + ref
+            + ".lon AS VARCHAR) || ',' || CAST("
+            + ref
+            + ".lat AS VARCHAR) || ']}'"
+        )
     else:
         value = f"CAST(to_json({_as_text(ref, column.kind)}) AS VARCHAR)"
     return f"CASE WHEN {ref} IS NOT NULL THEN '{key}:' || {value} END"
@@ -60,6 +69,8 @@ def _csv_cell(index: int, column: OutputColumn) -> str:
     ref = f"c{index}"
     if column.kind == POINT:
         text = f"'\n,  \n(' || CAST({ref}.lat AS VARCHAR) || ', ' || CAST({ref}.lon AS VARCHAR) || ')'"
+    elif column.kind == GEOPOINT:
+        text = f"'POINT (' || CAST({ref}.lon AS VARCHAR) || ' ' || CAST({ref}.lat AS VARCHAR) || ')'"
     else:
         text = _as_text(ref, column.kind)
     return f"coalesce('\"' || replace({text}, '\"', '\"\"') || '\"', '')"

@@ -22,9 +22,8 @@ from resolve311.errors import Resolve311Error
 from resolve311.simulator.engine import Simulation
 from resolve311.simulator.metadata import view_metadata
 from resolve311.simulator.render import csv_header, csv_lines_sql, json_lines_sql, soda2_headers
-from resolve311.simulator.soql import Query, from_params, from_query_text, system_columns
+from resolve311.simulator.soql import SoqlTable, Query, from_params, from_query_text, system_columns
 from resolve311.simulator.soql_parse import SoqlError
-from resolve311.simulator.store import DATASETS
 
 log = logging.getLogger(__name__)
 ORACLE_HEADER = "X-Sim-No-Faults"
@@ -74,7 +73,8 @@ class SimHandler(BaseHTTPRequestHandler):
                 return
             sim.count_request()
             if method == "GET" and (match := _RESOURCE.match(url.path)):
-                self._data_request(match["id"], lambda: from_params(params), match["fmt"])
+                table = sim.store.schema.soql
+                self._data_request(match["id"], lambda: from_params(params, table), match["fmt"])
             elif method == "GET" and (match := _VIEW.match(url.path)):
                 self._metadata(match["id"])
             elif method == "POST" and (match := _V3.match(url.path)):
@@ -142,7 +142,8 @@ class SimHandler(BaseHTTPRequestHandler):
 
     # --- data
     def _dataset(self, dataset: str) -> str:
-        if dataset not in DATASETS:
+        datasets = self.server.simulation.store.schema.datasets
+        if dataset not in datasets:
             self._send_json(
                 404,
                 {
@@ -153,7 +154,7 @@ class SimHandler(BaseHTTPRequestHandler):
                 },
             )
             raise _Done
-        return DATASETS[dataset]
+        return datasets[dataset][1]
 
     def _data_request(self, dataset: str, make_query: Any, fmt: str, v3: bool = False) -> None:
         try:
@@ -204,7 +205,8 @@ class SimHandler(BaseHTTPRequestHandler):
                 {"message": f"Bad request body: {exc}", "errorCode": "query.compiler.malformed", "data": {}},
             )
             return
-        self._data_request(dataset, lambda: _v3_query(body), "json", v3=True)
+        table = self.server.simulation.store.schema.soql
+        self._data_request(dataset, lambda: _v3_query(body, table), "json", v3=True)
 
     def _metadata(self, dataset: str) -> None:
         try:
@@ -212,7 +214,8 @@ class SimHandler(BaseHTTPRequestHandler):
             self._dataset(dataset)
         except _Done:
             return
-        document = view_metadata(dataset, self.server.simulation.store.rows_updated_at())
+        store = self.server.simulation.store
+        document = view_metadata(dataset, store.rows_updated_at(), store.schema)
         body = b"{}" if fault == "empty" else json.dumps(document).encode()
         self._stream(iter([body]), "application/json;charset=utf-8", {}, fault)
 
@@ -281,8 +284,8 @@ class _Done(Exception):
     """The response has been sent."""
 
 
-def _v3_query(body: dict[str, Any]) -> Query:
-    query = from_query_text(str(body.get("query") or "SELECT *"))
+def _v3_query(body: dict[str, Any], table: SoqlTable) -> Query:
+    query = from_query_text(str(body.get("query") or "SELECT *"), table)
     page = body.get("page")
     if isinstance(page, dict):
         try:

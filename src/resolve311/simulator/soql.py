@@ -34,7 +34,6 @@ COLUMN_TYPES: dict[str, str] = {
     **{name: (POINT if name == "location" else _KIND[kind]) for name, kind in SODA_COLUMNS},
 }
 SEARCH_COLUMNS = ("complaint_type", "descriptor", "incident_address", "resolution_description")
-_CLAUSES = ("select", "where", "group", "having", "order", "limit", "offset", "search")
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,18 @@ class OutputColumn:
     name: str
     kind: str
     sql: str
+
+
+@dataclass(frozen=True)
+class SoqlTable:
+    """What a query may name: column types, the ``*`` columns and the ``$q`` search columns."""
+
+    types: Mapping[str, str]
+    star: tuple[OutputColumn, ...]
+    search: tuple[str, ...]
+
+
+_CLAUSES = ("select", "where", "group", "having", "order", "limit", "offset", "search")
 
 
 @dataclass
@@ -82,7 +93,7 @@ class Query:
         return " ".join(parts)
 
 
-def _star_columns() -> list[OutputColumn]:
+def _nyc_star_columns() -> list[OutputColumn]:
     out = []
     for name, _ in SODA_COLUMNS:
         kind = COLUMN_TYPES[name]
@@ -95,6 +106,18 @@ def _star_columns() -> list[OutputColumn]:
 
 def system_columns() -> list[OutputColumn]:
     return [OutputColumn(name, COLUMN_TYPES[name], quote_ident(name)) for name in SYSTEM_FIELDS]
+
+
+#: NYC's table (the SODA columns of schema.py).
+NYC_TABLE = SoqlTable(types=COLUMN_TYPES, star=tuple(_nyc_star_columns()), search=SEARCH_COLUMNS)
+
+
+def city_table(columns: list[tuple[str, str]], search: tuple[str, ...]) -> SoqlTable:
+    """The table of a city's schema: (name, SoQL kind) pairs, every column read as stored."""
+    types = {name: kind for name, kind in COLUMN_TYPES.items() if name in SYSTEM_FIELDS}
+    types.update(dict(columns))
+    star = tuple(OutputColumn(name, kind, quote_ident(name)) for name, kind in columns)
+    return SoqlTable(types=types, star=star, search=search)
 
 
 def _split_top_level(tokens: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
@@ -120,13 +143,15 @@ def _parse_full(parser: ExprParser) -> Expr:
     return expr
 
 
-def parse_select(text: str, aliases: dict[str, Expr]) -> tuple[list[OutputColumn], bool]:
+def parse_select(
+    text: str, aliases: dict[str, Expr], table: SoqlTable = NYC_TABLE
+) -> tuple[list[OutputColumn], bool]:
     """Output columns of a $select; also whether any is an aggregate. Fills ``aliases``."""
     columns: list[OutputColumn] = []
     aggregate = False
     for group in _split_top_level(tokenize(text)):
         if group in ([("op", "*")], [("name", "*")]):
-            columns.extend(_star_columns())
+            columns.extend(table.star)
             continue
         if group == [("name", ":*")]:
             columns.extend(system_columns())
@@ -136,11 +161,11 @@ def parse_select(text: str, aliases: dict[str, Expr]) -> tuple[list[OutputColumn
         alias = None
         if len(group) >= 3 and group[-2][0] == "name" and group[-2][1].lower() == "as":
             alias, group = group[-1][1], group[:-2]
-        expr = _parse_full(ExprParser(group, COLUMN_TYPES, {}))
+        expr = _parse_full(ExprParser(group, dict(table.types), {}))
         aggregate = aggregate or expr.aggregate
         name = alias or expr.name
         if expr.kind == POINT:
-            columns.extend(c for c in _star_columns() if c.name == "location")
+            columns.extend(c for c in table.star if c.name == expr.name)
             continue
         if alias:
             aliases[alias] = expr
@@ -148,7 +173,7 @@ def parse_select(text: str, aliases: dict[str, Expr]) -> tuple[list[OutputColumn
     return columns, aggregate
 
 
-def parse_order(text: str, aliases: dict[str, Expr]) -> list[str]:
+def parse_order(text: str, aliases: dict[str, Expr], table: SoqlTable = NYC_TABLE) -> list[str]:
     """ORDER BY items; ascending puts nulls last, descending first (as PostgreSQL does)."""
     items = []
     for group in _split_top_level(tokenize(text)):
@@ -157,14 +182,14 @@ def parse_order(text: str, aliases: dict[str, Expr]) -> list[str]:
             direction, group = group[-1][1].upper(), group[:-1]
         if not group:
             raise SoqlError("query.compiler.malformed", "Could not parse SoQL query: empty order item")
-        expr = _parse_full(ExprParser(group, COLUMN_TYPES, aliases))
+        expr = _parse_full(ExprParser(group, dict(table.types), aliases))
         nulls = "NULLS LAST" if direction == "ASC" else "NULLS FIRST"
         items.append(f"{expr.sql} {direction} {nulls}")
     return items
 
 
-def _expr(text: str, aliases: dict[str, Expr]) -> Expr:
-    return _parse_full(ExprParser(tokenize(text), COLUMN_TYPES, aliases))
+def _expr(text: str, aliases: dict[str, Expr], table: SoqlTable) -> Expr:
+    return _parse_full(ExprParser(tokenize(text), dict(table.types), aliases))
 
 
 def _count(text: str, what: str) -> int:
@@ -177,33 +202,36 @@ def _count(text: str, what: str) -> int:
     return value
 
 
-def _search(text: str) -> str:
+def _search(text: str, table: SoqlTable) -> str:
     needle = quote_text("%" + text.replace("%", "") + "%")
-    return "(" + " OR ".join(f"{quote_ident(c)} ILIKE {needle}" for c in SEARCH_COLUMNS) + ")"
+    return "(" + " OR ".join(f"{quote_ident(c)} ILIKE {needle}" for c in table.search) + ")"
 
 
-def build_query(clauses: Mapping[str, str], filters: Mapping[str, str]) -> Query:
+def build_query(
+    clauses: Mapping[str, str], filters: Mapping[str, str], table: SoqlTable = NYC_TABLE
+) -> Query:
     """A Query from clause texts (keys in _CLAUSES) and simple ``field=value`` filters."""
     aliases: dict[str, Expr] = {}
-    columns, aggregate = parse_select(clauses.get("select", "*"), aliases)
+    types = dict(table.types)
+    columns, aggregate = parse_select(clauses.get("select", "*"), aliases, table)
     query = Query(columns=columns, aggregate=aggregate)
     if "where" in clauses:
-        query.where.append(_expr(clauses["where"], {}).sql)
+        query.where.append(_expr(clauses["where"], {}, table).sql)
     for name, value in filters.items():
-        column = ExprParser([], COLUMN_TYPES, {}).column(name)
+        column = ExprParser([], types, {}).column(name)
         literal = Expr(quote_text(value), TEXT, "text", literal=value)
-        query.where.append(ExprParser([], COLUMN_TYPES, {}).compare(column, "=", literal).sql)
+        query.where.append(ExprParser([], types, {}).compare(column, "=", literal).sql)
     if "search" in clauses:
-        query.where.append(_search(clauses["search"]))
+        query.where.append(_search(clauses["search"], table))
     if "group" in clauses:
         groups = _split_top_level(tokenize(clauses["group"]))
-        query.group = [_parse_full(ExprParser(g, COLUMN_TYPES, aliases)).sql for g in groups]
+        query.group = [_parse_full(ExprParser(g, types, aliases)).sql for g in groups]
     elif aggregate and any(not c.sql.startswith(("count(", "min(", "max(", "sum(", "avg(")) for c in columns):
         raise SoqlError("query.soql.invalid-group", "Non-aggregated columns in $select need a $group")
     if "having" in clauses:
-        query.having = _expr(clauses["having"], aliases).sql
+        query.having = _expr(clauses["having"], aliases, table).sql
     if "order" in clauses:
-        query.order = parse_order(clauses["order"], aliases)
+        query.order = parse_order(clauses["order"], aliases, table)
     if "limit" in clauses:
         query.limit = _count(clauses["limit"], "$limit")
     if "offset" in clauses:
@@ -211,10 +239,10 @@ def build_query(clauses: Mapping[str, str], filters: Mapping[str, str]) -> Query
     return query
 
 
-def from_params(params: Mapping[str, str]) -> Query:
+def from_params(params: Mapping[str, str], table: SoqlTable = NYC_TABLE) -> Query:
     """A Query from SODA 2.1 URL parameters (``$select``..., ``$query``, or ``field=value``)."""
     if "$query" in params:
-        return from_query_text(params["$query"])
+        return from_query_text(params["$query"], table)
     clauses = {
         "search" if k == "$q" else k[1:]: v
         for k, v in params.items()
@@ -227,7 +255,7 @@ def from_params(params: Mapping[str, str]) -> Query:
             "query.compiler.malformed", f"Unrecognized parameter ${name}", {"parameter": "$" + name}
         )
     filters = {k: v for k, v in params.items() if not k.startswith("$")}
-    query = build_query(clauses, filters)
+    query = build_query(clauses, filters, table)
     if params.get("$$exclude_system_fields", "").lower() == "false" and "select" not in clauses:
         query.columns = [*system_columns(), *query.columns]
     return query
@@ -236,7 +264,7 @@ def from_params(params: Mapping[str, str]) -> Query:
 _KEYWORDS = {"select", "where", "group", "having", "order", "limit", "offset", "search"}
 
 
-def from_query_text(text: str) -> Query:
+def from_query_text(text: str, table: SoqlTable = NYC_TABLE) -> Query:
     """A Query from a full SoQL statement: ``SELECT … WHERE … GROUP BY … ORDER BY … LIMIT … OFFSET …``."""
     tokens = tokenize(text)
     clauses: dict[str, list[tuple[str, str]]] = {}
@@ -262,4 +290,4 @@ def from_query_text(text: str) -> Query:
     texts = {k: " ".join(v for _, v in toks) for k, toks in clauses.items()}
     if "search" in texts:
         texts["search"] = texts["search"].strip("'")
-    return build_query(texts, {})
+    return build_query(texts, {}, table)

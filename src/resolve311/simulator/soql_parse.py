@@ -24,6 +24,8 @@ TEXT, FLOATING, FIXED, NUMBER, BOOLEAN, POINT, NULL = (
     "null",
 )
 TIMESTAMPS = (FLOATING, FIXED)
+#: A point column published as GeoJSON (JSON) / WKT (CSV), as SF's ``point_geom``.
+GEOPOINT = "geopoint"
 
 
 class SoqlError(Exception):

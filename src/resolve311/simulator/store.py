@@ -20,16 +20,13 @@ import pyarrow as pa
 
 from resolve311.schema import SODA_COLUMNS
 from resolve311.simulator.batches import write_parquet
+from resolve311.simulator.cities import NYC_DATASETS, SimSchema, sim_schema
 from resolve311.simulator.incidents import Incident
 
 LOAD_HOUR = 6
 NYC = ZoneInfo("America/New_York")
 SPREAD_MS = 1_800_000
-DATASETS = {
-    "erm2-nwe9": "created_date >= TIMESTAMP '2020-01-01 00:00:00'",
-    "76ig-c548": "created_date < TIMESTAMP '2020-01-01 00:00:00'",
-    "fhrw-4uyv": "TRUE",
-}
+DATASETS = {dataset: predicate for dataset, (_, predicate) in NYC_DATASETS.items()}
 _LOADS_RANGE = (date(2000, 1, 1), date(2046, 1, 1))
 
 _STATIC = [name for name, _ in SODA_COLUMNS if name not in {"location", "closed_date", "status"}]
@@ -103,7 +100,8 @@ def current_rows_sql(base: str, cutoff: datetime, changed_after: datetime | None
 class Store:
     """Generated data under ``data_dir`` and the ``rows`` table the server queries."""
 
-    def __init__(self, data_dir: Path, memory_limit: str = "1GB"):
+    def __init__(self, data_dir: Path, memory_limit: str = "1GB", schema: SimSchema | None = None):
+        self.schema = schema or sim_schema()
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.base_dir = data_dir / "base"
@@ -117,6 +115,7 @@ class Store:
         self.con.register("loads_arrow", _loads_table())
         self.con.execute("CREATE TABLE loads AS SELECT * FROM loads_arrow")
         self.con.unregister("loads_arrow")
+        self.schema.prepare(self.con)
         self.lock = threading.Lock()
 
     @property
@@ -135,18 +134,20 @@ class Store:
 
     def build(self, today: date) -> None:
         """(Re)create ``rows`` as shown on ``today``."""
-        sql = current_rows_sql(self.base, snapshot_local(today))
+        sql = self.schema.project_sql(current_rows_sql(self.base, snapshot_local(today)))
         with self.lock:
             self.con.execute(f"CREATE OR REPLACE TABLE rows AS {sql}")
 
     def refresh(self, before: date, today: date) -> None:
         """Move ``rows`` from ``before`` to ``today``: replace only the rows that changed in between."""
         changed = current_rows_sql(self.base, snapshot_local(today), snapshot_local(before))
+        changed = self.schema.project_sql(changed)
+        key = self.schema.row_key
         with self.lock:
             cur = self.con.cursor()
             cur.execute("BEGIN TRANSACTION")
             cur.execute(f"CREATE TEMP TABLE changed AS {changed}")
-            cur.execute("DELETE FROM rows WHERE unique_key IN (SELECT unique_key FROM changed)")
+            cur.execute(f"DELETE FROM rows WHERE {key} IN (SELECT {key} FROM changed)")
             cur.execute("INSERT INTO rows SELECT * FROM changed")
             cur.execute("DROP TABLE changed")
             cur.execute("COMMIT")
@@ -154,7 +155,7 @@ class Store:
     def bump_all(self, today: date) -> None:
         """A full dataset replace: every row's ``:updated_at`` becomes today's load (plus spread)."""
         stamp = load_instant(today).isoformat(sep=" ")
-        spread = f"to_milliseconds(CAST(hash(unique_key) % {SPREAD_MS} AS BIGINT))"
+        spread = f"to_milliseconds(CAST(hash({self.schema.row_key}) % {SPREAD_MS} AS BIGINT))"
         with self.lock:
             self.con.execute(f"""UPDATE rows SET ":updated_at" = TIMESTAMP '{stamp}' + {spread}""")
 
@@ -162,7 +163,7 @@ class Store:
         """Rows per dataset id."""
         out = {}
         with self.cursor() as cur:
-            for dataset, predicate in DATASETS.items():
+            for dataset, (_, predicate) in self.schema.datasets.items():
                 row = cur.execute(f"SELECT count(*) FROM rows WHERE {predicate}").fetchone()
                 out[dataset] = int(row[0]) if row else 0
         return out

@@ -1,0 +1,93 @@
+"""Rebuild the simulated cities' calibration tables (``data/cities/*.csv``) from real API CSV files.
+
+Run once by hand::
+
+    python -m resolve311.simulator.calibrate_cities tests/fixtures/real
+
+It reads ``sf_soda-csv_*.csv`` (SF 311 Cases) and ``chicago_soda-csv_*.csv``
+(Chicago 311 Service Requests) and writes, per city, the areas (places with
+their centroid, spread, streets and area columns), the channels and, for SF,
+the complaint types with their agencies. ``chicago_types.csv`` is kept by hand
+(a 24-row sample is no type mix; see docs/simulator.md). The simulator only
+reads the CSVs this writes; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+from resolve311.simulator.cities import CITIES_DIR
+
+_LAT_LON_SPREAD = "greatest(coalesce(stddev_samp(TRY_CAST({c} AS DOUBLE)), 0), 0.002)"
+
+
+def _write(con: duckdb.DuckDBPyConnection, sql: str, name: str) -> None:
+    path = CITIES_DIR / name
+    con.execute(f"COPY ({sql}) TO '{path}' (HEADER, DELIMITER ',')")
+    print(f"wrote {path}")
+
+
+def _sf(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW sf AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+    regions = [
+        c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE sf)").fetchall() if c.startswith(":@")
+    ]
+    _write(
+        con,
+        "SELECT count(*) AS weight, service_name, service_subtype, agency_responsible AS agency, "
+        "mode(service_details) AS details, mode(status_notes) AS notes FROM sf "
+        "GROUP BY ALL ORDER BY weight DESC, 2, 3, 4",
+        "sf_types.csv",
+    )
+    region_modes = ", ".join(f'mode("{c}") AS "cr{c[len(":@computed_region") :]}"' for c in regions)
+    located = "TRY_CAST(lat AS DOUBLE) <> 0 AND supervisor_district IS NOT NULL"
+    _write(
+        con,
+        "SELECT count(*) AS weight, supervisor_district, analysis_neighborhood, police_district, "
+        "mode(neighborhoods_sffind_boundaries) AS sffind, "
+        "round(avg(TRY_CAST(lat AS DOUBLE)), 6) AS lat, round(avg(TRY_CAST(long AS DOUBLE)), 6) AS lon, "
+        f"round({_LAT_LON_SPREAD.format(c='lat')}, 5) AS lat_sd, "
+        f"round({_LAT_LON_SPREAD.format(c='long')}, 5) AS lon_sd, "
+        "mode(regexp_extract(address, '(\\d{5})$', 1)) AS zip, "
+        "string_agg(DISTINCT street, '|' ORDER BY street) AS streets, "
+        f"{region_modes} FROM sf WHERE {located} GROUP BY ALL ORDER BY weight DESC, 2, 3, 4",
+        "sf_places.csv",
+    )
+    _write(
+        con,
+        "SELECT count(*) AS weight, source FROM sf GROUP BY ALL ORDER BY weight DESC, 2",
+        "sf_channels.csv",
+    )
+
+
+def _chicago(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW chi AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+    _write(
+        con,
+        "SELECT count(*) AS weight, community_area, ward, police_district, police_sector, police_beat, "
+        "precinct, electrical_district, electricity_grid, mode(zip_code) AS zip, "
+        "round(avg(TRY_CAST(latitude AS DOUBLE)), 6) AS lat, round(avg(TRY_CAST(longitude AS DOUBLE)), 6) AS lon, "
+        "0.004 AS lat_sd, 0.005 AS lon_sd, "
+        "string_agg(DISTINCT concat_ws(' ', street_direction, street_name, street_type), '|') AS streets "
+        "FROM chi WHERE community_area IS NOT NULL AND latitude IS NOT NULL GROUP BY ALL ORDER BY ALL",
+        "chicago_places.csv",
+    )
+    _write(
+        con,
+        "SELECT count(*) AS weight, origin FROM chi GROUP BY ALL ORDER BY weight DESC, 2",
+        "chicago_channels.csv",
+    )
+
+
+def main(folder: Path) -> None:
+    con = duckdb.connect()
+    for pattern, calibrate in (("sf_soda-csv_*.csv", _sf), ("chicago_soda-csv_*.csv", _chicago)):
+        for path in sorted(folder.glob(pattern)):
+            calibrate(con, path)
+
+
+if __name__ == "__main__":  # pragma: no cover - a by-hand tool
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/real"))
