@@ -22,7 +22,7 @@ from resolve311.errors import Resolve311Error
 from resolve311.simulator.engine import Simulation
 from resolve311.simulator.metadata import view_metadata
 from resolve311.simulator.render import csv_header, csv_lines_sql, json_lines_sql, soda2_headers
-from resolve311.simulator.soql import SoqlTable, Query, from_params, from_query_text, system_columns
+from resolve311.simulator.soql import Query, SoqlTable, from_params, from_query_text, system_columns
 from resolve311.simulator.soql_parse import SoqlError
 
 log = logging.getLogger(__name__)
