@@ -84,7 +84,6 @@ def _canonical(column: str) -> str:
     return f'"{column}"::VARCHAR'
 
 
-
 def one(path: Path, sql: str) -> Any:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -131,18 +130,18 @@ def test_update_from_a_simulated_city_equals_its_rows(
     assert one(snapshot, "SELECT count(*) FROM heatmap_where") > 0
 
 
-def test_sf_zero_coordinates_are_flagged_outside_the_city_as_in_the_real_file(
+def test_sf_zero_coordinates_are_flagged_as_in_the_real_file(
     home: Path, tmp_path: Path, simulator_factory: Any, cli: Any
 ) -> None:
     sim = start(simulator_factory, tmp_path, "sf")
     done = cli("update", env={"RESOLVE311_SOURCE": "sf", "RESOLVE311_SOCRATA_URL": sim.url, **FAST})
     assert done.returncode == 0, done.stderr[-3000:]
-    zero, outside, located = one(
+    zero, flagged, located = one(
         home / "warehouse.duckdb",
-        "SELECT count(*) FILTER (latitude = 0), count(*) FILTER (list_contains(dirty_flags, 'outside_city')), "
+        "SELECT count(*) FILTER (latitude = 0), count(*) FILTER (list_contains(dirty_flags, 'zero_coordinates')), "
         "count(latitude) FROM requests",
     )
-    assert 0 < zero == outside < located // 10  # about 2% of the rows, each flagged
+    assert 0 < zero == flagged < located // 10  # about 2% of the rows (103 of the real 5,000), each flagged
 
 
 def test_with_faults_on_a_chicago_backfill_equals_the_source(
