@@ -22,7 +22,9 @@ def simulate(
         str | None, typer.Option(help="Simulated today (ISO date); default the real date.")
     ] = None,
     history_days: Annotated[int, typer.Option(help="Days of data before today.", min=0)] = 60,
-    scale: Annotated[float, typer.Option(help="Volume multiplier; 1.0 = NYC (~9,500/day).", min=0.0)] = 1.0,
+    scale: Annotated[
+        float, typer.Option(help="Volume multiplier; 1.0 = the city's real volume (NYC ~9,500/day).", min=0.0)
+    ] = 1.0,
     faults: Annotated[
         str | None, typer.Option(help='Fault probabilities, e.g. "503:0.05,429:0.02,timeout:0.01".')
     ] = None,
@@ -49,7 +51,7 @@ def simulate(
         typer.Argument(help="More replay files: --replay A.csv B.json C.csv.", show_default=False),
     ] = None,
 ) -> None:
-    """Serve realistic NYC 311 data through a SODA-compatible API on 127.0.0.1.
+    """Serve realistic 311 data (NYC, Chicago or SF) through a SODA-compatible API on 127.0.0.1.
 
     Prints the base URL as the first line, then serves until SIGTERM/Ctrl-C.
     Docs: docs/simulator.md.

@@ -1,4 +1,4 @@
-"""The SODA-compatible simulator: calibrated NYC 311 data behind a local Socrata-like API.
+"""The SODA-compatible simulator: calibrated 311 data (NYC, Chicago, SF) behind a local Socrata-like API.
 
 Public entry points: :class:`SimConfig`, :func:`run_simulator` (background thread,
 yields the base URL), :func:`serve_forever` (the CLI), and

@@ -41,6 +41,8 @@ def test_replay_accepts_several_files_after_one_flag(
         ["--today", "not-a-date"],
         ["--replay", "/no/such/file.csv"],
         ["stray-argument"],
+        ["--source", "atlantis"],
+        ["--source", "chicago", "--replay", str(REAL_FILES[0])],
     ],
 )
 def test_bad_arguments_give_one_line_and_nonzero_exit(args: list[str]) -> None:
