@@ -4,8 +4,8 @@ Run once by hand::
 
     python -m resolve311.simulator.calibrate_cities tests/fixtures/real
 
-It reads ``sf_soda-csv_*.csv`` (SF 311 Cases) and ``chicago_soda-csv_*.csv``
-(Chicago 311 Service Requests) and writes, per city, the areas (places with
+It reads every ``sf_soda-csv_*.csv`` (SF 311 Cases) and ``chicago_soda-csv_*.csv``
+(Chicago 311 Service Requests) file in the folder, a city's files together, and writes, per city, the areas (places with
 their centroid, spread, streets and area columns), the channels and, for SF,
 the complaint types with their agencies. ``chicago_types.csv`` is kept by hand
 (a 24-row sample is no type mix; see docs/simulator.md). The simulator only
@@ -25,13 +25,21 @@ _LAT_LON_SPREAD = "greatest(coalesce(stddev_samp(TRY_CAST({c} AS DOUBLE)), 0), 0
 
 
 def _write(con: duckdb.DuckDBPyConnection, sql: str, name: str) -> None:
-    path = CITIES_DIR / name
+    out: Path = con.execute("SELECT getvariable('out_dir')").fetchone()[0]  # type: ignore[index]
+    path = Path(out) / name
     con.execute(f"COPY ({sql}) TO '{path}' (HEADER, DELIMITER ',')")
     print(f"wrote {path}")
 
 
-def _sf(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    con.execute(f"CREATE OR REPLACE VIEW sf AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+def _view(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> None:
+    files = ", ".join(f"'{p}'" for p in paths)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv([{files}], all_varchar=true, union_by_name=true)"
+    )
+
+
+def _sf(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    _view(con, "sf", paths)
     regions = [
         c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE sf)").fetchall() if c.startswith(":@")
     ]
@@ -63,8 +71,8 @@ def _sf(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
 
 
-def _chicago(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    con.execute(f"CREATE OR REPLACE VIEW chi AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+def _chicago(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    _view(con, "chi", paths)
     _write(
         con,
         "SELECT count(*) AS weight, community_area, ward, police_district, police_sector, police_beat, "
@@ -82,11 +90,15 @@ def _chicago(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, out_dir: Path = CITIES_DIR) -> None:
+    """Write the calibration CSVs of every city with files in ``folder`` into ``out_dir``."""
     con = duckdb.connect()
+    con.execute("SET threads = 1")  # mode() breaks ties by first seen: one thread, one answer
+    con.execute("SET VARIABLE out_dir = ?", [str(out_dir)])
     for pattern, calibrate in (("sf_soda-csv_*.csv", _sf), ("chicago_soda-csv_*.csv", _chicago)):
-        for path in sorted(folder.glob(pattern)):
-            calibrate(con, path)
+        paths = sorted(folder.glob(pattern))
+        if paths:  # every file of the city together: a bigger extract refines its tables
+            calibrate(con, paths)
 
 
 if __name__ == "__main__":  # pragma: no cover - a by-hand tool

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
-from helpers import CITY_FILES
+from helpers import CITY_FILES, REAL_DATA
 from resolve311.errors import ConfigError
-from resolve311.simulator.cities import BUCKETS, bucket_table, read_weighted, sim_schema, simulated_cities
+from resolve311.simulator.cities import (
+    BUCKETS,
+    CITIES_DIR,
+    bucket_table,
+    read_weighted,
+    sim_schema,
+    simulated_cities,
+)
 from resolve311.sources.catalog import get_source
 
 
@@ -54,3 +62,15 @@ def test_nyc_is_not_a_projection() -> None:
     nyc = sim_schema("nyc")
     assert not nyc.is_projection and nyc.project_sql("SELECT 1") == "SELECT 1"
     assert nyc.total({"erm2-nwe9": 2, "76ig-c548": 3, "fhrw-4uyv": 5}) == 5
+
+
+def test_the_calibration_tables_are_rederived_from_the_real_files(tmp_path: Path) -> None:
+    from resolve311.simulator.calibrate_cities import main
+
+    main(REAL_DATA, tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == [
+        "chicago_channels.csv", "chicago_places.csv", "sf_channels.csv", "sf_places.csv", "sf_types.csv",
+    ]  # fmt: skip
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (CITIES_DIR / name).read_bytes(), name
