@@ -129,6 +129,15 @@ def test_update_from_a_simulated_city_equals_its_rows(
     snapshot = load_settings(source=city).snapshot_path
     assert one(snapshot, "SELECT count(*) FROM heatmap_where") > 0
 
+    # two simulated days later (new requests, closings, late edits), the next update catches up
+    httpx.post(f"{sim.url}/_sim/advance", params={"days": "2"}, timeout=120).raise_for_status()
+    done = cli("update", env={"RESOLVE311_SOURCE": city, "RESOLVE311_SOCRATA_URL": sim.url, **FAST})
+    assert done.returncode == 0, done.stderr[-3000:]
+    later, oracle = city_oracle(sim.url, city)
+    assert len(later) > len(raw)
+    assert differences(warehouse, oracle) == []
+    assert one(warehouse, "SELECT count(*) FROM quarantine") == 0
+
 
 def test_sf_zero_coordinates_are_flagged_as_in_the_real_file(
     home: Path, tmp_path: Path, simulator_factory: Any, cli: Any
