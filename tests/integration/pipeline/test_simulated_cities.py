@@ -128,6 +128,9 @@ def test_update_from_a_simulated_city_equals_its_rows(
     # the metrics and the "where" heat map fill
     snapshot = load_settings(source=city).snapshot_path
     assert one(snapshot, "SELECT count(*) FROM heatmap_where") > 0
+    top = {"chicago": "Streets and Sanitation", "sf": "DPW Ops Queue"}[city]  # the busiest in the real files
+    assert one(snapshot, f"SELECT count(*) FROM agencies WHERE agency = '{top}'") == 1
+    assert one(snapshot, f"SELECT count(*) FROM scorecard WHERE agency = '{top}'") > 0
 
     # two simulated days later (new requests, closings, late edits), the next update catches up
     httpx.post(f"{sim.url}/_sim/advance", params={"days": "2"}, timeout=120).raise_for_status()
