@@ -33,14 +33,17 @@ def metrics(
     from resolve311.extract.lock import update_lock
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
-    from resolve311.publish import publish_release
+    from resolve311.publish import publish_results
+    from resolve311.warehouse.connection import open_warehouse
 
     if engine is not None:
         check_engine(engine)
     settings = cli_settings(recent=recent)
     with update_lock(settings.lock_path, command="metrics"):  # one writer: 75 while an update runs
-        report = refresh_metrics(settings, full=full, engine=engine)
-        outcomes = publish_release(settings)  # the lake and PostgreSQL, when configured
+        report = refresh_metrics(settings, full=full, engine=engine, publish_to=None)
+        assert report.results is not None
+        with open_warehouse(settings.warehouse_path) as con:  # the serving file, the lake, PostgreSQL
+            outcomes = publish_results(settings, report.results, con)
     for outcome in outcomes:
         if outcome.status == "failed":
             typer.echo(f"publish to {outcome.sink} failed: {outcome.error}", err=True)

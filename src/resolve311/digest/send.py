@@ -235,9 +235,9 @@ def _replace(o: Outcome, state: str, error: str | None = None) -> Outcome:
 def publish_deliveries(con: duckdb.DuckDBPyConnection, snapshot: Path) -> bool:
     """Copy the newest ledger rows into the serving snapshot (copy, add the table, rename).
 
-    The health page reads them there; the web layer never opens the warehouse. The next
-    metrics publish starts a fresh file without the table until the digest runs again
-    (`up` runs it right after every successful update). Should a publish replace the file
+    The health page reads them there; the web layer never opens the warehouse. Every later
+    publish carries the table over into its new file (``publish/release.py``) until the
+    digest runs again. Should a publish replace the file
     while we copy it, we start again from the new one rather than put the old one back.
     """
     for _ in range(3):

@@ -1,8 +1,11 @@
 """What follows a run's load: the ``metrics`` stage, then the ``publish`` stage.
 
-Each stage has its own row in the ``run_stages`` ledger. A run whose load succeeded
-stays ``running`` in ``runs`` until the publish stage commits, in ONE warehouse
-transaction, its final status together with the serving snapshot that shows it: so a
+Each stage has its own row in the ``run_stages`` ledger. The metrics stage produces
+results; the publish stage hands them, with the run's final status, to every sink
+(``resolve311.publish``). A run whose load succeeded stays ``running`` in ``runs`` until
+the publish stage commits, in ONE warehouse transaction, its final status together with
+the serving snapshot that shows it (the lake and PostgreSQL come after that commit and
+never fail the run): so a
 run is ``success`` only when its snapshot is published, and a run killed at any moment
 before that is marked ``interrupted`` by the next one, which refreshes whatever the
 snapshot is missing (:func:`resolve311.metrics.snapshot.behind_reason` compares the
@@ -21,7 +24,7 @@ from resolve311.errors import Resolve311Error, first_line, known_error, root_cau
 from resolve311.extract import ledger
 from resolve311.logs import redact
 from resolve311.metrics import snapshot
-from resolve311.metrics.snapshot import remove_stale_temps
+from resolve311.metrics.snapshot import Results, remove_stale_temps
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
@@ -45,28 +48,21 @@ def describe(exc: BaseException) -> tuple[str, str]:
 def finish_stages(settings: Settings, report: RunReport, *, full: bool) -> None:
     """Refresh the metrics if the snapshot is behind, then close the run and publish its status."""
     if report.error_type == "DiskFull":  # the refresh would only fill the disk again
-        report.metrics = "skipped (disk full)"
+        report.metrics, results = "skipped (disk full)", None
         _record(
             settings,
             lambda c: ledger.finish_stage(c, report.run_id, "metrics", "skipped", detail="disk full"),
         )
         metrics_error = None
     else:
-        metrics_error = _metrics_stage(settings, report, full)
+        metrics_error, results = _metrics_stage(settings, report, full)
     if metrics_error is not None and report.status == "success":
         report.status, report.error = "failed", f"metrics failed: {metrics_error[0]}"
         report.error_type = metrics_error[1]
     note = None
     if metrics_error is not None:
         note = f"metrics not refreshed by run {report.run_id}: {metrics_error[0]}; showing the last published ones"
-    _publish_stage(settings, report, note)
-    try:  # copy the snapshot to the other sinks (lake, PostgreSQL); each outcome is in the ledger
-        from resolve311.publish import publish_release
-
-        publish_release(settings, run_id=report.run_id)
-    except Exception as exc:  # a failed sink never blocks the others or the dashboard
-        log.error("publish to the other sinks failed: %s", describe(exc)[0])
-        log.debug("publish failure", exc_info=True)
+    _publish_stage(settings, report, note, results)
 
 
 def _record(settings: Settings, write: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
@@ -78,8 +74,10 @@ def _record(settings: Settings, write: Callable[[duckdb.DuckDBPyConnection], Non
         log.error("could not write the ledger: %s", describe(exc)[0])
 
 
-def _metrics_stage(settings: Settings, report: RunReport, full: bool) -> tuple[str, str] | None:
-    """Refresh the metrics when anything changed or the snapshot is behind; (error, type) on failure."""
+def _metrics_stage(
+    settings: Settings, report: RunReport, full: bool
+) -> tuple[tuple[str, str] | None, Results | None]:
+    """Refresh the metrics when anything changed or the snapshot is behind: ((error, type) on failure, results)."""
     from resolve311.metrics.refresh import refresh_metrics
 
     try:
@@ -88,11 +86,13 @@ def _metrics_stage(settings: Settings, report: RunReport, full: bool) -> tuple[s
             if not (report.affected_dates or full or behind):
                 report.metrics = "nothing to refresh"
                 ledger.finish_stage(con, report.run_id, "metrics", "skipped", detail="nothing to refresh")
-                return None
+                return None, None
             detail = behind or f"{len(report.affected_dates)} affected date(s)"
             ledger.start_stage(con, report.run_id, "metrics", detail=detail)
         log.info("metrics stage started for run %s (%s)", report.run_id, detail)
-        result = refresh_metrics(settings, affected_dates=sorted(report.affected_dates), full=full)
+        result = refresh_metrics(
+            settings, affected_dates=sorted(report.affected_dates), full=full, publish_to=None
+        )
     except Exception as exc:  # the load's outcome stands; the failure is recorded with its real cause
         error = describe(exc)
         report.metrics = f"failed: {error[0]}"
@@ -101,15 +101,17 @@ def _metrics_stage(settings: Settings, report: RunReport, full: bool) -> tuple[s
         _record(
             settings, lambda c: ledger.finish_stage(c, report.run_id, "metrics", "failed", error=error[0])
         )
-        return error
+        return error, None
     report.metrics = "refreshed"
     done = f"{result.mode} refresh, {result.days_recomputed} day(s)"
     _record(settings, lambda c: ledger.finish_stage(c, report.run_id, "metrics", "success", detail=done))
-    return None
+    return None, result.results
 
 
-def _publish_stage(settings: Settings, report: RunReport, note: str | None) -> None:
-    """Commit the run's final status and publish the snapshot showing it, or record why not."""
+def _publish_stage(settings: Settings, report: RunReport, note: str | None, results: Results | None) -> None:
+    """Commit the run's final status with the snapshot showing it, then the other sinks; or record why not."""
+    from resolve311.publish import publish_results
+
     _record(settings, lambda c: ledger.start_stage(c, report.run_id, "publish"))
     log.info("publish stage started for run %s", report.run_id)
     try:
@@ -117,8 +119,9 @@ def _publish_stage(settings: Settings, report: RunReport, note: str | None) -> N
             con.begin()
             ledger.close_run(con, report.run_id, report.status, report.error)
             ledger.finish_stage(con, report.run_id, "publish", "success")
-            snapshot.publish_status(settings, con=con, metrics_note=note)
-            con.commit()  # the run is final only once its snapshot is in place
+            final = snapshot.status_results(settings, con, metrics=results, metrics_note=note)
+            # the run is final only once its snapshot is in place: commit right after the serving sink
+            publish_results(settings, final, con, run_id=report.run_id, after_required=con.commit)
     except Exception as exc:
         error, kind = describe(exc)
         log.error("publish stage of run %s failed: %s", report.run_id, error)

@@ -8,14 +8,17 @@
    the last refresh) — or of every day with ``full=True`` or on first use;
 3. recompute the windowed metrics (they read a bounded range of days around the
    data's as-of, independent of the length of the history);
-4. publish the snapshot (temporary file + ``os.replace``).
+4. hand the results (:class:`~resolve311.metrics.snapshot.Results`) to publishing, which
+   builds the snapshot once and gives it to every sink (``resolve311.publish``): by
+   default only to the serving file (temporary file + ``os.replace``); the pipeline and
+   ``resolve311 metrics`` publish to every configured sink.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -50,6 +53,11 @@ class RefreshReport:
     rows: dict[str, int] = field(default_factory=dict)
     snapshot_path: Path | None = None
     seconds: float = 0.0
+    results: snapshot.Results | None = None
+
+
+#: ``publish_to`` of a refresh that writes only the dashboard's file.
+SERVING_ONLY: Final[tuple[str, ...]] = ("serving",)
 
 
 def refresh_metrics(
@@ -58,11 +66,14 @@ def refresh_metrics(
     affected_dates: Collection[date] | None = None,
     full: bool = False,
     engine: str | None = None,
+    publish_to: Sequence[str] | None = SERVING_ONLY,
 ) -> RefreshReport:
-    """Recompute the affected days' counts and every windowed metric; publish the snapshot.
+    """Recompute the affected days' counts and every windowed metric; publish them to ``publish_to``.
 
-    Holds the update lock (re-entrant: a pipeline run already holding it goes straight on), so
-    a refresh and an update never share the warehouse; LockBusy when another process has it.
+    ``publish_to``: the sinks to publish to (by name; those configured), or None to only
+    return the results (``report.results``) for the caller to publish. Holds the update lock
+    (re-entrant: a pipeline run already holding it goes straight on), so a refresh and an
+    update never share the warehouse; LockBusy when another process has it.
     """
     started = time.monotonic()
     engine_name = engines.check_engine(engine or settings.engine)
@@ -70,6 +81,10 @@ def refresh_metrics(
         daily.ensure_derived_tables(con)
         staging.create_input_views(con, settings.source, settings.city().bbox)
         report = _refresh(con, settings, engine_name, affected_dates, full)
+        if publish_to is not None and report.results is not None:
+            from resolve311.publish import publish_results  # publishing reads the metrics, not back
+
+            publish_results(settings, report.results, con, only=publish_to)
     report.seconds = time.monotonic() - started
     return report
 
@@ -93,8 +108,10 @@ def _refresh(
     }
     if as_of is None:
         daily.write_state(con, source, None)
-        snapshot.write_snapshot(settings.snapshot_path, status, meta | {"as_of": None, "as_of_date": None})
-        return RefreshReport("empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path)
+        results = snapshot.Results(status, meta | {"as_of": None, "as_of_date": None})
+        return RefreshReport(
+            "empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path, results=results
+        )
     ctx = _context(con, settings, as_of)
     staging.create_work_relations(
         con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
@@ -117,7 +134,6 @@ def _refresh(
         **history_meta,
     }
     tables |= history
-    snapshot.write_snapshot(settings.snapshot_path, {**status, **tables}, meta)
     return RefreshReport(
         "full" if days is None else "incremental",
         engine_name,
@@ -126,6 +142,7 @@ def _refresh(
         len(days) if days is not None else _count(con, source),
         {name: len(frame) for name, frame in tables.items()},
         settings.snapshot_path,
+        results=snapshot.Results({**status, **tables}, meta),
     )
 
 

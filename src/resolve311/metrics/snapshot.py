@@ -1,9 +1,9 @@
-"""Publish the serving snapshot: a small DuckDB file written aside and renamed into place.
+"""The serving snapshot's contents: the results the metrics stage hands to publishing.
 
-:func:`write_snapshot` is the one function that publishes the serving file (the
-refresh writes every table, docs/snapshot.md); :func:`publish_status` refreshes only
-``meta.generated_at``, ``status``, ``runs`` and ``quarantine_summary`` and carries the
-metric tables over from the current file. ``meta.data_generation`` says which state of
+The refresh produces every table (:class:`Results`, docs/snapshot.md);
+:func:`status_results` adds fresh ``status``, ``runs`` and ``quarantine_summary`` (and
+``meta.generated_at``) to them, or to the metric tables of the current file when the
+metrics were not refreshed. Publishing (``resolve311.publish``) writes the file. ``meta.data_generation`` says which state of
 the warehouse the metric tables reflect, so a run can tell that the snapshot is behind
 (:func:`behind_reason`) whatever was interrupted when; ``meta.metrics_status`` and
 ``meta.metrics_note`` tell the dashboard why metrics may be missing or old.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,7 +26,6 @@ import pandas as pd
 
 from resolve311.logs import redact, redact_optional
 from resolve311.settings import Settings
-from resolve311.warehouse.connection import open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,12 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
     }
 
 
-def _temp_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def temp_path(target: Path, tag: str = "") -> Path:
+    """``.NAME.<pid>[.tag].tmp`` beside ``target`` (removed by :func:`remove_stale_temps` once we are dead)."""
+    return target.with_name(f".{target.name}.{os.getpid()}{'.' + tag if tag else ''}.tmp")
 
 
-def _temp_files(tmp: Path) -> list[Path]:
+def temp_files(tmp: Path) -> list[Path]:
     """The temporary snapshot and the files DuckDB keeps beside it."""
     return [tmp, tmp.with_name(tmp.name + ".wal")]
 
@@ -134,63 +135,6 @@ def remove_stale_temps(target: Path) -> list[Path]:
     if removed:
         log.info("removed %d stale temporary snapshot file(s) of dead writers", len(removed))
     return removed
-
-
-def _insert(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    out.register("frame_in", frame)
-    out.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM frame_in')
-    out.unregister("frame_in")
-
-
-def write_snapshot(
-    target: Path,
-    tables: Mapping[str, pd.DataFrame],
-    meta: Mapping[str, str | None],
-    carry_from: Path | None = None,
-) -> None:
-    """Publish: write a complete snapshot to a temporary sibling, then ``os.replace`` it onto ``target``.
-
-    The temporary files are removed whatever happens (a full disk included).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target)
-    tmp = _temp_path(target)
-    for path in _temp_files(tmp):
-        path.unlink(missing_ok=True)
-    log.info("publishing the serving snapshot %s", target)
-    try:
-        with duckdb.connect(str(tmp)) as out:
-            out.execute(schema_sql())
-            if carry_from is not None:
-                _carry_over(out, carry_from, [t for t in METRIC_TABLES if t not in tables])
-            for name, frame in tables.items():
-                _insert(out, name, frame)
-            out.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [[k, v] for k, v in meta.items()])
-            out.execute("CHECKPOINT")
-        os.replace(tmp, target)
-    finally:
-        for path in _temp_files(tmp):
-            path.unlink(missing_ok=True)
-
-
-def _carry_over(out: duckdb.DuckDBPyConnection, previous: Path, names: list[str]) -> None:
-    out.execute("ATTACH ? AS prev (READ_ONLY)", [str(previous)])
-    try:
-        have = {
-            r[0]
-            for r in out.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
-            ).fetchall()
-        }
-        for name in names:
-            if name in have:
-                out.execute(f'INSERT INTO main."{name}" BY NAME SELECT * FROM prev."{name}"')
-        if "meta" in have:
-            out.execute("INSERT OR REPLACE INTO main.meta SELECT * FROM prev.meta")
-    finally:
-        out.execute("DETACH prev")
 
 
 def read_meta(path: Path) -> dict[str, str | None]:
@@ -230,30 +174,49 @@ def behind_reason(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | N
     return None
 
 
-def publish_status(
-    settings: Settings,
-    *,
-    con: duckdb.DuckDBPyConnection | None = None,
-    metrics_note: str | None = None,
-) -> None:
-    """Republish status, runs and quarantine_summary; carry the metric tables over unchanged.
+@dataclass(frozen=True)
+class Results:
+    """What the metrics stage hands to publishing: snapshot tables by name, and meta keys.
 
-    Works when the source is down and when no snapshot exists yet (then the metric
-    tables are empty and ``meta`` has only the base keys). ``con`` reads the status from
-    an open (possibly uncommitted) transaction; ``metrics_note`` says why the metrics
-    were not refreshed (``meta.metrics_status`` becomes ``failed``).
+    ``carry_metrics``: the metric tables (and meta keys) not given here are carried over from
+    the current snapshot (a status-only publish); otherwise a table not given is published empty.
+    Tables outside the snapshot schema (``digest_deliveries``) are carried over either way.
     """
-    if con is None:
-        with open_warehouse(settings.warehouse_path) as own:
-            tables = read_status_tables(own, settings.source)
-    else:
-        tables = read_status_tables(con, settings.source)
-    previous = settings.snapshot_path if settings.snapshot_path.exists() else None
-    meta: dict[str, str | None] = {} if previous else base_meta(settings)
-    if previous is None:
-        meta.update({"as_of": None, "as_of_date": None, "metrics_status": "pending"})
-        meta["metrics_note"] = "the metrics have not been computed yet"
+
+    tables: Mapping[str, pd.DataFrame]
+    meta: Mapping[str, str | None]
+    carry_metrics: bool = False
+
+    def with_status(self, status: Mapping[str, pd.DataFrame], meta: Mapping[str, str | None]) -> Results:
+        """The same results with fresher status tables and meta keys."""
+        return Results({**self.tables, **status}, {**self.meta, **meta}, self.carry_metrics)
+
+
+def status_results(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    metrics: Results | None = None,
+    metrics_note: str | None = None,
+) -> Results:
+    """The results a run publishes: ``metrics`` (or the current snapshot's metric tables) with fresh status.
+
+    Works when the source is down and when no snapshot exists yet (then the metric tables
+    are empty and ``meta`` has only the base keys). ``con`` reads the status, possibly from an
+    open (uncommitted) transaction; ``metrics_note`` says why the metrics were not refreshed
+    (``meta.metrics_status`` becomes ``failed``).
+    """
+    status = read_status_tables(con, settings.source)
+    meta: dict[str, str | None] = {"generated_at": generated_now()}
     if metrics_note is not None:
         meta.update({"metrics_status": "failed", "metrics_note": redact(metrics_note)})
-    meta["generated_at"] = generated_now()
-    write_snapshot(settings.snapshot_path, tables, meta, carry_from=previous)
+    if metrics is not None:
+        return metrics.with_status(status, meta)
+    if not settings.snapshot_path.exists():
+        meta = base_meta(settings) | meta
+        meta.update({"as_of": None, "as_of_date": None})
+        if metrics_note is None:
+            meta.update(
+                {"metrics_status": "pending", "metrics_note": "the metrics have not been computed yet"}
+            )
+    return Results(status, meta, carry_metrics=True)

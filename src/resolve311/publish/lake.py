@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from resolve311.publish.base import Release
+from resolve311.settings import Settings
 
 MANIFEST: Final[str] = "_lake.json"
 FORMAT: Final[str] = "resolve311-lake/1"
@@ -66,10 +67,16 @@ class LakeSink:
     """Keep the lake at ``url`` up to date with the warehouse and the release."""
 
     name = "lake"
+    required = False
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LakeSink | None:
+        """The lake at ``lake_url``; None when it is unset."""
+        return cls(settings.lake_url) if settings.lake_url else None
 
     def publish(self, release: Release, warehouse: duckdb.DuckDBPyConnection) -> str:
         old = read_manifest(self.fs, self.root)

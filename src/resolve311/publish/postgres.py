@@ -19,6 +19,7 @@ import duckdb
 from resolve311.errors import ConfigError
 from resolve311.publish import pg_schema
 from resolve311.publish.base import Release
+from resolve311.settings import Settings
 
 _TYPES: Final[dict[str, str]] = {
     "VARCHAR": "text", "DOUBLE": "double precision", "FLOAT": "real", "BIGINT": "bigint",
@@ -48,15 +49,23 @@ class PostgresSink:
     """Publish to the schema ``schema`` of the database at ``url``."""
 
     name = "postgres"
+    required = False
 
     def __init__(self, url: str, schema: str = "resolve311") -> None:
         self.url = url
         self.schema = schema
         self.staging = f"{schema}_staging"
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PostgresSink | None:
+        """The schema ``publish_schema`` at ``publish_url``; None when the URL is unset."""
+        if settings.publish_url is None:
+            return None
+        return cls(settings.publish_url.get_secret_value(), settings.publish_schema)
+
     def publish(self, release: Release, warehouse: duckdb.DuckDBPyConnection) -> str:
         psycopg = _psycopg()
-        tables = _snapshot_tables(release.snapshot_path)
+        tables = _snapshot_tables(release.snapshot_path, release.tables())
         with psycopg.connect(self.url, autocommit=True, connect_timeout=30) as pg:
             rows = self.load_staging(pg, release.snapshot_path, tables)
             self.swap(pg, tables)
@@ -108,8 +117,8 @@ class PostgresSink:
 _LABEL_COLUMNS: Final[Columns] = [("metric", "text"), ("label", "text"), ("unit", "text")]
 
 
-def _snapshot_tables(path: Path) -> dict[str, Columns]:
-    """Every table of the snapshot with its columns as PostgreSQL types."""
+def _snapshot_tables(path: Path, names: Sequence[str]) -> dict[str, Columns]:
+    """The tables ``names`` of the snapshot with their columns as PostgreSQL types."""
     with duckdb.connect(str(path), read_only=True) as snap:
         rows = snap.execute(
             "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal"
@@ -117,7 +126,8 @@ def _snapshot_tables(path: Path) -> dict[str, Columns]:
         ).fetchall()
     tables: dict[str, Columns] = {}
     for table, column, dtype in rows:
-        tables.setdefault(table, []).append((column, _TYPES.get(str(dtype).split("(")[0], "text")))
+        if table in names:
+            tables.setdefault(table, []).append((column, _TYPES.get(str(dtype).split("(")[0], "text")))
     return tables
 
 

@@ -1,16 +1,24 @@
-"""Publish the current serving snapshot to every configured sink, each outcome in the ledger."""
+"""Publish a release to every configured sink, each outcome in the ``publishes`` ledger.
+
+:func:`publish_results` is the one publish path of a run: it builds the release from the
+metrics' results and hands that same release to every sink. :func:`publish_release`
+republishes the serving file already in place (``resolve311 publish``: a retry).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
 
+from resolve311.metrics.snapshot import Results
 from resolve311.publish import ledger
 from resolve311.publish.base import Release, Sink
+from resolve311.publish.release import build_release, discard
 from resolve311.publish.sinks import configured_sinks
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
@@ -34,18 +42,37 @@ class Outcome:
 def current_release(settings: Settings, run_id: str | None = None) -> Release | None:
     """The serving snapshot on disk as a release (None before the first snapshot)."""
     path = settings.snapshot_path
-    if not path.exists():
-        return None
-    with duckdb.connect(str(path), read_only=True) as con:
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    generation = f"{meta.get('generated_at') or ''}+{path.stat().st_mtime_ns}"  # unique per write
-    return Release(settings, path, generation, meta.get("as_of"), run_id)
+    return Release.of_file(settings, path, run_id) if path.exists() else None
+
+
+def publish_results(
+    settings: Settings,
+    results: Results,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str | None = None,
+    only: Sequence[str] | None = None,
+    after_required: Callable[[], object] | None = None,
+) -> list[Outcome]:
+    """Build the release of ``results`` and publish it to every configured sink (or those in ``only``).
+
+    The required sink (the serving file) goes first; its failure raises (the original error).
+    Then ``after_required`` runs (the pipeline commits the run's final status there), then
+    the other sinks, whose failures are outcomes, never exceptions. ``con`` is the warehouse
+    (the caller holds the update lock).
+    """
+    sinks = [s for s in configured_sinks(settings) if only is None or s.name in only]
+    release = build_release(settings, results, run_id)
+    try:
+        return _publish_all(con, sinks, release, force=True, after_required=after_required)
+    finally:
+        discard(release.snapshot_path)
 
 
 def publish_release(
     settings: Settings, *, run_id: str | None = None, only: str | None = None, force: bool = False
 ) -> list[Outcome]:
-    """Copy the current snapshot to each sink not yet holding it; never raises for a sink's failure.
+    """Publish the serving file in place to each sink not yet holding it (a retry); never raises for a sink.
 
     The caller holds the update lock (the warehouse is opened for writing the ledger).
     """
@@ -54,25 +81,45 @@ def publish_release(
         return []
     sinks = [s for s in configured_sinks(settings) if only is None or s.name == only]
     with open_warehouse(settings.warehouse_path) as con:
-        ledger.interrupt_stale(con)
-        outcomes = []
-        for sink in sinks:
-            if not force and ledger.published(con, sink.name, release.generation):
-                outcomes.append(Outcome(sink.name, "skipped", "already published"))
-                continue
-            outcomes.append(_publish_one(con, sink, release))
+        return _publish_all(con, sinks, release, force=force, after_required=None)
+
+
+def _publish_all(
+    con: duckdb.DuckDBPyConnection,
+    sinks: Sequence[Sink],
+    release: Release,
+    *,
+    force: bool,
+    after_required: Callable[[], object] | None,
+) -> list[Outcome]:
+    ledger.interrupt_stale(con)
+    outcomes = []
+    for sink in (s for s in sinks if s.required):
+        outcomes.append(_publish_one(con, sink, release, force))  # raises on failure
+    if after_required is not None:
+        after_required()
+    for sink in (s for s in sinks if not s.required):
+        try:
+            outcomes.append(_publish_one(con, sink, release, force))
+        except Exception as exc:  # even the ledger failing (a full disk) never blocks the dashboard
+            log.error("publish to %s could not be recorded: %s", sink.name, one_line(exc))
+            outcomes.append(Outcome(sink.name, "failed", error=one_line(exc)))
     return outcomes
 
 
-def _publish_one(con: duckdb.DuckDBPyConnection, sink: Sink, release: Release) -> Outcome:
+def _publish_one(con: duckdb.DuckDBPyConnection, sink: Sink, release: Release, force: bool) -> Outcome:
+    if not force and ledger.published(con, sink.name, release.generation):
+        return Outcome(sink.name, "skipped", "already published")
     ledger.start(con, release.run_id, sink.name, release.generation, release.as_of)
     started = time.monotonic()
     try:
         detail = sink.publish(release, con)
-    except Exception as exc:  # a sink's failure is its own outcome: the others still run
+    except Exception as exc:  # an optional sink's failure is its own outcome: the others still run
         error = one_line(exc)
-        ledger.finish(con, sink.name, release.generation, error=error, detail=None)
         log.error("publish to %s failed: %s", sink.name, error)
+        if sink.required:  # the caller's transaction (if any) rolls the ledger back with the rest
+            raise
+        ledger.finish(con, sink.name, release.generation, error=error, detail=None)
         return Outcome(sink.name, "failed", error=error, seconds=time.monotonic() - started)
     ledger.finish(con, sink.name, release.generation, error=None, detail=detail)
     log.info("published %s to %s: %s", release.generation, sink.name, detail)

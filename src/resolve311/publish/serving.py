@@ -1,27 +1,58 @@
 """The serving-file sink: the DuckDB snapshot the dashboard reads.
 
-The metrics stage writes it (``metrics.snapshot.write_snapshot``: a temporary file
-renamed into place); this sink is the first of every publish and checks that the
-file on disk is whole and holds the release's generation, so the ledger records
-the dashboard's copy next to the others.
+Publishing links the release's file to a temporary sibling of the serving file and
+renames that onto it (``os.replace``: atomic, the dashboard sees the old file or the new
+one, never half of one). A release that *is* the serving file (``resolve311 publish``
+republishing it) is only checked. It is the one required sink: it runs first, and a run
+succeeds only if it does.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import duckdb
 
+from resolve311.metrics.snapshot import temp_path
 from resolve311.publish.base import Release
+from resolve311.settings import Settings
 
 
 class ServingFile:
-    """The dashboard's DuckDB file."""
+    """The dashboard's DuckDB file (``snapshot_path``)."""
 
     name = "serving"
+    required = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServingFile:
+        """Always configured: the dashboard reads it."""
+        return cls(settings.snapshot_path)
 
     def publish(self, release: Release, warehouse: duckdb.DuckDBPyConnection) -> str:
-        with duckdb.connect(str(release.snapshot_path), read_only=True) as con:
-            row = con.execute("SELECT value FROM meta WHERE key = 'generated_at'").fetchone()
-            tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
-        if row is None or not release.generation.startswith(f"{row[0]}+"):
-            raise RuntimeError(f"{release.snapshot_path} changed while publishing")
-        return f"{tables[0] if tables else 0} tables in {release.snapshot_path.name}"
+        if release.snapshot_path.resolve() != self.path.resolve():
+            place(release.snapshot_path, self.path)
+        # the file in place is the release's (its mtime is part of the generation); read by
+        # the release's path: DuckDB would answer from a database this process has open by path
+        if not release.generation.endswith(f"+{self.path.stat().st_mtime_ns}"):
+            raise RuntimeError(f"{self.path} changed while publishing")
+        return f"{len(release.tables())} tables in {self.path.name}"
+
+
+def place(source: Path, target: Path) -> None:
+    """Make ``target`` the file ``source`` is, atomically: a hard link (a copy across devices), then a rename."""
+    tmp = temp_path(target, "place")
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:  # no hard links here: copy (keeps the mtime, hence the generation)
+            shutil.copy2(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -11,8 +11,10 @@ import duckdb
 import pytest
 
 from resolve311.metrics.refresh import refresh_metrics
-from resolve311.metrics.snapshot import publish_status
+from resolve311.metrics.snapshot import status_results
+from resolve311.publish import publish_results
 from resolve311.settings import Settings
+from resolve311.warehouse.connection import open_warehouse
 
 CONTRACT = {
     "meta": {"key", "value"},
@@ -66,6 +68,12 @@ def add_run(settings: Settings, status: str, started: datetime, error: str | Non
             " VALUES (?, 'nyc', 'update', ?, ?, ?, ?)",
             [f"run-{started:%H%M%S}", started, started, status, error],
         )
+
+
+def publish_status(settings: Settings) -> None:
+    """What a run does when the metrics were not refreshed: fresh status, the metric tables carried over."""
+    with open_warehouse(settings.warehouse_path) as con:
+        publish_results(settings, status_results(settings, con), con)
 
 
 def test_publish_status_without_any_snapshot_creates_a_minimal_one(settings: Settings, warehouse) -> None:
