@@ -68,7 +68,8 @@ class PublishEnv:
         self.warehouse.commit()
 
     def refresh(self) -> None:
-        """Refresh the metrics: writes a new serving snapshot (a new generation)."""
+        """Refresh the metrics and publish them to the serving file only (a new generation; the
+        other sinks are left to the test's publish_release, which skips the serving file)."""
         refresh_metrics(self.settings, full=True)
 
 

@@ -61,7 +61,7 @@ def fresh_db(postgres):
 def test_snapshot_lands_in_postgres_with_keys_comments_and_views(publish_env, fresh_db) -> None:
     env = publish_env(publish_url=fresh_db)
     outcomes = publish_release(env.settings)
-    assert [(o.sink, o.status) for o in outcomes] == [("serving", "success"), ("postgres", "success")]
+    assert [(o.sink, o.status) for o in outcomes] == [("serving", "skipped"), ("postgres", "success")]
     assert pg_counts(fresh_db) == snapshot_counts(env.settings.snapshot_path)
     with duckdb.connect(str(env.settings.snapshot_path), read_only=True) as con:
         duck = con.execute(
@@ -119,7 +119,7 @@ def test_an_unreachable_server_is_a_failed_outcome_retried_on_the_next_publish(p
     dead = f"postgresql://postgres:s3cret@127.0.0.1:{free_port()}/postgres"
     env = publish_env(publish_url=dead)
     outcomes = publish_release(env.settings)
-    assert [(o.sink, o.status) for o in outcomes] == [("serving", "success"), ("postgres", "failed")]
+    assert [(o.sink, o.status) for o in outcomes] == [("serving", "skipped"), ("postgres", "failed")]
     assert "s3cret" not in (outcomes[1].error or "")
     assert env.settings.snapshot_path.exists()  # the dashboard's copy is untouched
     fixed = env.settings.model_copy(update={"publish_url": type(env.settings.publish_url)(fresh_db)})
@@ -200,7 +200,7 @@ def test_a_publisher_killed_inside_the_swap_leaves_the_old_tables_whole_and_the_
         blocker.release()
     assert (pg_generated_at(fresh_db), pg_counts(fresh_db)) == old
     outcomes = publish_release(env.settings)
-    assert [(o.sink, o.status) for o in outcomes] == [("serving", "success"), ("postgres", "success")]
+    assert [(o.sink, o.status) for o in outcomes] == [("serving", "skipped"), ("postgres", "success")]
     assert pg_counts(fresh_db) == snapshot_counts(env.settings.snapshot_path)
     failed = [row for row in ledger(env.settings) if row[1] == "failed"]
     assert failed == [("postgres", "failed", "the process ended before the publish finished")]
