@@ -23,7 +23,17 @@ from bench.machine import machine_lines
 from bench.report import RESULTS, Section, assemble, section_file
 from bench.sizes import FULL, QUICK, Sizes
 
-BENCHMARKS = ("extract", "load", "metrics", "web", "web_load", "publish", "detection", "bulk_import")
+BENCHMARKS = (
+    "extract",
+    "load",
+    "metrics",
+    "web",
+    "web_load",
+    "publish",
+    "publish_pg",
+    "detection",
+    "bulk_import",
+)
 DEFAULT_CACHE = Path.home() / ".cache" / "resolve311-bench"
 Runner = Callable[[Sizes, Path], Section]
 

@@ -38,7 +38,20 @@ def postgres(home: str, url: str) -> dict[str, Any]:
     release = _release(home)
     with open_warehouse(release.settings.warehouse_path) as con:
         detail = PostgresSink(url).publish(release, con)
-    return {"detail": detail}
+    return {"detail": detail, "pg_mb": _schema_mb(url, "resolve311")}
+
+
+def _schema_mb(url: str, schema: str) -> float:
+    """MB of the tables (with their indexes) of ``schema``."""
+    import psycopg
+
+    with psycopg.connect(url) as pg:
+        row = pg.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            [schema],
+        ).fetchone()
+    return float(row[0]) / 2**20 if row else 0.0
 
 
 def refresh(home: str, engine: str, master: str, lake_url: str | None) -> dict[str, Any]:

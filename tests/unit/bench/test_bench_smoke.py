@@ -17,6 +17,7 @@ SECTIONS = {
     "## 4. Web": "| view | request | n | p50 ms | p95 ms |",
     "## 5. Web under load": "| server | users | requests | failed |",
     "## 6. Publish": "| what | seconds | peak RSS MB | MB written |",
+    "## 6b. PostgreSQL publish": "| snapshot | seconds | peak RSS MB | snapshot MB | PostgreSQL MB |",
     "## 7. Detection": "| rule | false alarms per agency-metric-window-day |",
     "## 8. Bulk import": "| contender | rows in | rows stored | seconds | rows/s |",
 }
