@@ -30,15 +30,15 @@ def lake(home: str, lake_url: str) -> dict[str, Any]:
     return {"detail": detail}
 
 
-def postgres(home: str, url: str) -> dict[str, Any]:
-    """Publish the serving snapshot to PostgreSQL (staging load + swap)."""
+def postgres(home: str, url: str, schema: str = "resolve311") -> dict[str, Any]:
+    """Publish the serving snapshot to PostgreSQL (staging load + swap) into ``schema``."""
     from resolve311.publish.postgres import PostgresSink
     from resolve311.warehouse.connection import open_warehouse
 
     release = _release(home)
     with open_warehouse(release.settings.warehouse_path) as con:
-        detail = PostgresSink(url).publish(release, con)
-    return {"detail": detail, "pg_mb": _schema_mb(url, "resolve311")}
+        detail = PostgresSink(url, schema).publish(release, con)
+    return {"detail": detail, "pg_mb": _schema_mb(url, schema)}
 
 
 def _schema_mb(url: str, schema: str) -> float:
