@@ -120,7 +120,8 @@ def run(sizes: Sizes, work: Path) -> Section:
     server = pg.PostgresServer.start()
     try:
         years = sizes.pg_shape_days / 365.25
-        shaped = _row(table, f"{years:.0f} years, every group and day (scale {sizes.pg_shape_scale})",
+        span = f"{years:.0f} years" if years >= 1 else f"{sizes.pg_shape_days} days"
+        shaped = _row(table, f"{span}, every group and day (scale {sizes.pg_shape_scale})",
                       built.home, _publish(built.home, server.url, "nyc_shape"))  # fmt: skip
         upper = _row(table, "the same, weekly series and map cells filled (upper bound)", dense,
                      _publish(dense, server.url, "nyc_upper"))  # fmt: skip
