@@ -35,7 +35,14 @@ from resolve311.extract.incremental import (
 from resolve311.extract.lock import update_lock
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryPolicy
-from resolve311.extract.runner import Progress, RunContext, RunReport, execute, open_for_writing
+from resolve311.extract.runner import (
+    Progress,
+    RunContext,
+    RunReport,
+    execute,
+    open_for_writing,
+    settings_of,
+)
 from resolve311.extract.socrata import SocrataClient
 from resolve311.landing.consumer import drain
 from resolve311.landing.store import BatchMeta, Manifest
@@ -74,7 +81,7 @@ def run_update(
     """One incremental run: changes since the watermark, then the trailing created-date window."""
 
     def body(run: RunContext) -> None:
-        with _puller(settings, source=run.source) as puller:
+        with _puller(run.settings, source=run.source) as puller:
             for dataset in run.source.datasets:
                 _pull_changes(run, puller, dataset, allow_full_replace)
             for dataset in run.source.datasets:
@@ -182,11 +189,11 @@ def run_backfill(
 
     def body(run: RunContext) -> None:
         plan = plan_windows(run.source, since, until, ledger.utcnow().date(), chunk_days)
-        with _puller(settings, tables=True, limiter=limiter, source=run.source) as puller:
+        with _puller(run.settings, tables=True, limiter=limiter, source=run.source) as puller:
             for dataset in run.source.datasets:
                 if dataset.overlaps(since, until):
                     _start_watermark(run, puller, dataset)
-            run_windows(run, puller, plan, progress, settings.backfill_workers)
+            run_windows(run, puller, plan, progress, run.settings.backfill_workers)
 
     return execute(settings, "backfill", body, source_name=source, refresh=refresh)
 
@@ -272,6 +279,7 @@ def import_sla(settings: Settings, path: Path) -> SlaImport:
 
     if not path.is_file():
         raise ConfigError(f"no such file: {path}")
+    settings = settings_of(settings, None)
     with update_lock(settings.lock_path, command="import-sla"):
         con = open_for_writing(settings)
         try:

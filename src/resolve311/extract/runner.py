@@ -115,7 +115,7 @@ class RunContext:
     def source_for(self, name: str) -> Source:
         """The catalog entry of a landed batch's source."""
         if name not in self._sources:
-            self._sources[name] = get_source(name, self.settings.home / "sources")
+            self._sources[name] = get_source(name, self.settings.catalog_dir)
         return self._sources[name]
 
     def land_and_load(self, data: bytes, meta: BatchMeta) -> tuple[Manifest, LoadResult]:
@@ -154,7 +154,8 @@ def execute(
     (``stages.finish_stages``); with ``refresh=False`` it is ``success`` after the load.
     """
     register_secret(settings.token())
-    source = get_source(source_name or settings.source, settings.home / "sources")
+    settings = settings_of(settings, source_name)
+    source = settings.city()
     report = RunReport(
         run_id=uuid.uuid4().hex[:16], source=source.name, kind=kind, started_at=ledger.utcnow()
     )
@@ -169,6 +170,19 @@ def execute(
             if report.status != "interrupted" and refresh:
                 finish_stages(settings, report, full=full_refresh)
     return report
+
+
+def settings_of(settings: Settings, source_name: str | None) -> Settings:
+    """The settings a run of ``source_name`` works with: its metrics, snapshot and lock are that source's.
+
+    In a several-city home that is the city's own settings (``source_name`` required when the
+    home keeps more than one); in a single-city home, a named source loads into this home.
+    """
+    if settings.several_cities:
+        return settings.one_city(source_name)
+    if source_name is None or source_name == settings.source:
+        return settings
+    return settings.model_copy(update={"source": source_name})
 
 
 def _reserve_path(settings: Settings) -> Path:
