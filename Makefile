@@ -25,8 +25,8 @@ $(DEV): pyproject.toml | $(BIN)/python
 
 install: $(CORE)  ## create .venv and install the app
 
-demo: $(CORE)  ## offline demo: simulator -> pipeline -> dashboard on http://127.0.0.1:8050
-	$(BIN)/resolve311 demo
+demo: $(CORE)  ## offline demo: simulator -> pipeline -> dashboard on http://127.0.0.1:8050 (CITIES=nyc,chicago,sf for several)
+	$(BIN)/resolve311 demo $(if $(CITIES),--cities $(CITIES))
 
 run: $(CORE)  ## the real thing against the live NYC API, dashboard on http://127.0.0.1:8050
 	$(BIN)/resolve311 up

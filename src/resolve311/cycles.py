@@ -140,7 +140,10 @@ class CityCycle:
     # ------------------------------------------------------------------- cycles
     def run_cycle(self, reason: str) -> None:
         """Backfill if never done, then one update; schedule a retry when it fails."""
-        if self.host.stopping or not self._lock.acquire(blocking=False):
+        if self.host.stopping:
+            return
+        if not self._lock.acquire(blocking=False):
+            log.debug("%s: a cycle is still running; %s skipped", self.name, reason)
             return
         try:
             log.info("%s: update cycle (%s)", self.name, reason)
@@ -204,7 +207,7 @@ class CityCycle:
         log.warning(
             "%s: %s; retrying at %s", self.name, what, self.state.retry_at.isoformat(timespec="seconds")
         )
-        self.host.schedule_once(self.job_id("retry"), lambda: self.run_cycle("retry"), self.state.retry_at)
+        self.host.schedule_once(self.job_id("retry"), lambda: self.start_thread("retry"), self.state.retry_at)
 
     def catch_up_if_due(self, now: datetime) -> None:
         """Start a missed update in its own thread (after sleep or start), unless a retry is pending."""

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from types import FrameType
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
@@ -98,11 +97,7 @@ class Supervisor:
         self._stop = threading.Event()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._children_lock = threading.Lock()
-        workers = 4 + 3 * len(self.cycles)  # every city's cycle, retry and digest may wait at once
-        self._scheduler = BackgroundScheduler(
-            timezone=self.cycles[0].settings.city_timezone(),
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
-        )
+        self._scheduler = BackgroundScheduler(timezone=self.cycles[0].settings.city_timezone())
 
     # ------------------------------------------- the only city (single-city homes and tests)
     @property
@@ -175,8 +170,13 @@ class Supervisor:
             signal.signal(sig, self._on_signal)
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         for cycle in self.cycles:
-            self._scheduler.add_job(
-                cycle.run_cycle, cycle.trigger, args=["schedule"], id=cycle.job_id("update"), **common
+            self._scheduler.add_job(  # a cycle runs in its own thread: a long one blocks no other job
+                cycle.start_thread,
+                cycle.trigger,
+                args=["schedule"],
+                id=cycle.job_id("update"),
+                name=f"update {cycle.name}",
+                **common,
             )
         self._scheduler.add_job(self._watchdog, "interval", seconds=watchdog_seconds, id="watchdog", **common)
         for number, (job, seconds) in enumerate(self.extra_jobs):
