@@ -70,9 +70,9 @@ def read_last_success(settings: Settings) -> datetime | None:
 def unpublished_reason(settings: Settings) -> str | None:
     """Why the serving snapshot does not show the warehouse's last state (None: it does, or no one can tell
     now because a writer is at work). Read-only; the catch-up's update then refreshes and publishes."""
-    from resolve311.extract.lock import is_held
     from resolve311.metrics.snapshot import behind_reason
     from resolve311.warehouse.connection import open_warehouse
+    from resolve311.warehouse.lock import is_held
 
     if not settings.warehouse_path.exists() or is_held(settings.lock_path):
         return None

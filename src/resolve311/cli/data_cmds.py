@@ -21,7 +21,7 @@ from resolve311.cli.options import CityOpt, cli_settings, parse_date
 from resolve311.logs import redact
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunReport
+    from resolve311.pipeline.run import RunReport
 
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Source name from the catalog (default: nyc).")

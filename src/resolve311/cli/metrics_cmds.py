@@ -33,10 +33,10 @@ def metrics(
     Example: resolve311 metrics --full --engine spark
     """
     from resolve311.cli.options import cli_settings
-    from resolve311.extract.lock import update_lock
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
     from resolve311.publish import publish_release
+    from resolve311.warehouse.lock import update_lock
 
     if engine is not None:
         check_engine(engine)

@@ -31,10 +31,10 @@ def publish(
     Example: RESOLVE311_LAKE_URL=/srv/lake resolve311 publish --sink lake
     """
     from resolve311.errors import ConfigError, TerminalError
-    from resolve311.extract.lock import update_lock
     from resolve311.publish import publish_release
     from resolve311.publish.sinks import configured_sinks
     from resolve311.settings import load_settings
+    from resolve311.warehouse.lock import update_lock
 
     settings = load_settings().one_city(city)
     names = [s.name for s in configured_sinks(settings)]

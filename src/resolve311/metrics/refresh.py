@@ -25,7 +25,6 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.extract.lock import update_lock
 from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.panel import load_panel
@@ -33,6 +32,7 @@ from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
+from resolve311.warehouse.lock import update_lock
 
 #: Above this many affected days, the daily counts are rebuilt in one full pass.
 MAX_INCREMENTAL_DAYS: Final[int] = 120

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from helpers import SimulatorProcess, free_port, start_simulator, wait_for
-from resolve311.extract.lock import is_held
 from resolve311.sources.catalog import Source, get_source
+from resolve311.warehouse.lock import is_held
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """Running one pipeline run: lock, ledger row, catch-up of landed batches, outcome, metrics.
 
 :func:`execute` wraps a run's *body* (a function of :class:`RunContext`) with
-everything every run needs, so pipeline.py holds only what differs per run kind.
+everything every run needs, so the package's ``__init__`` holds only what differs per run kind.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from resolve311.errors import (
     known_error,
     root_cause,
 )
-from resolve311.extract import ledger
-from resolve311.extract.lock import update_lock
-from resolve311.extract.stages import finish_stages, remove_stale_temps
-from resolve311.landing.consumer import apply_batch, drain
 from resolve311.landing.store import BatchMeta, LandingStore, Manifest
 from resolve311.logs import redact, register_secret
+from resolve311.pipeline import ledger
+from resolve311.pipeline.consumer import apply_batch, drain
+from resolve311.pipeline.stages import finish_stages, remove_stale_temps
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Source, get_source
 from resolve311.warehouse.connection import connect, open_warehouse
 from resolve311.warehouse.loader import LoadResult
+from resolve311.warehouse.lock import update_lock
 
 log = logging.getLogger(__name__)
 

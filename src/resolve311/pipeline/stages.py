@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from resolve311.errors import Resolve311Error, first_line, known_error, root_cause
-from resolve311.extract import ledger
 from resolve311.logs import redact
 from resolve311.metrics import snapshot
 from resolve311.metrics.snapshot import remove_stale_temps
+from resolve311.pipeline import ledger
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunReport
+    from resolve311.pipeline.run import RunReport
 
 __all__ = ["describe", "finish_stages", "remove_stale_temps"]
 
