@@ -1,6 +1,6 @@
-"""`resolve311 up` keeping several cities current at once, one of them through an outage.
+"""`resolve311 up` keeping NYC, Chicago and SF current at once, Chicago through an outage.
 
-Each city reads its own simulator. The down city's source answers every data request
+Each city reads its own simulator (``simulate --source chicago|sf``: that portal's schema). The down city's source answers every data request
 with 503 and the retry budget is long, so its first run stays in flight (holding its own
 lock) for the whole outage: meanwhile the other cities must complete scheduled updates,
 which a supervisor running cities one after the other could not do. Then the source
@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -30,15 +29,13 @@ pytestmark = pytest.mark.slow
 
 ORACLE = {"X-Sim-No-Faults": "1"}
 SIM_ARGS = ("--history-days", "10", "--scale", "0.01")
-#: city -> extra simulator arguments; ``nyc2`` is NYC's schema under another name (HOME/sources).
-CITIES: dict[str, tuple[str, ...]] = {"nyc": ("--seed", "6"), "nyc2": ("--seed", "7")}
-DOWN = "nyc2"
-
-
-def add_catalog_copy(home: Path, name: str, of: str = "nyc") -> None:
-    text = (resources.files("resolve311.sources.catalogs") / f"{of}.toml").read_text()
-    (home / "sources").mkdir(parents=True, exist_ok=True)
-    (home / "sources" / f"{name}.toml").write_text(text.replace(f'name = "{of}"', f'name = "{name}"'))
+#: city -> extra simulator arguments.
+CITIES: dict[str, tuple[str, ...]] = {
+    "nyc": ("--seed", "6"),
+    "chicago": ("--source", "chicago", "--seed", "7"),
+    "sf": ("--source", "sf", "--seed", "8"),
+}
+DOWN = "chicago"
 
 
 def oracle_versions(url: str, source: Source) -> set[tuple[str, datetime]]:
@@ -104,7 +101,6 @@ def start_up(home: Path, sims: dict[str, SimulatorProcess], port: int) -> subpro
 def test_up_keeps_every_city_current_and_an_outage_delays_no_other(tmp_path: Path) -> None:
     today = date.today().isoformat()
     home = tmp_path / "home"
-    add_catalog_copy(home, "nyc2")
     sims: dict[str, SimulatorProcess] = {}
     up = None
     try:
@@ -128,9 +124,7 @@ def test_up_keeps_every_city_current_and_an_outage_delays_no_other(tmp_path: Pat
             advance(sim)
         for city in CITIES:
             wait_for(lambda city=city: successful_updates(places[city], back) >= 1, timeout=300)
-        expected = {
-            city: oracle_versions(sim.url, get_source(city, home / "sources")) for city, sim in sims.items()
-        }
+        expected = {city: oracle_versions(sim.url, get_source(city)) for city, sim in sims.items()}
     finally:
         if up is not None and up.poll() is None:
             up.send_signal(signal.SIGTERM)
