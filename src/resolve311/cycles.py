@@ -167,7 +167,9 @@ class CityCycle:
 
     def send_digest(self) -> None:
         """After a successful publish: each subscriber's digest (a child; exactly once per target)."""
-        if not self.settings.digest.subscribers or self.host.stopping:
+        from resolve311.digest.send import chosen
+
+        if not chosen(self.settings.digest, None, self.name) or self.host.stopping:
             return
         if self._child("digest", ["digest", "send"]) == EXIT_OK:
             self.state.digest_failures, self.state.digest_pending = 0, False

@@ -430,6 +430,9 @@ class Subscriber(BaseModel):
     agencies: list[str] = Field(
         default_factory=list, description='Agency codes followed; empty = every agency; "*" = city-wide.'
     )
+    cities: list[str] = Field(
+        default_factory=list, description="Cities followed in a several-city home; empty = every city."
+    )
     metrics: list[str] = Field(default_factory=list, description="Scorecard metrics followed; empty = all.")
     sensitivity: Literal["flags", "summary"] = Field(
         default="flags", description="flags: only flagged changes; summary: also a daily summary."

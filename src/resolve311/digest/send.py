@@ -102,8 +102,10 @@ def check_metrics(subs: list[Subscriber]) -> None:
             )
 
 
-def chosen(cfg: DigestSettings, name: str | None) -> list[Subscriber]:
-    return [cfg.subscriber(name)] if name else list(cfg.subscribers)
+def chosen(cfg: DigestSettings, name: str | None, city: str | None = None) -> list[Subscriber]:
+    """The subscriber ``name`` (all when None) among those following ``city`` (all when None)."""
+    subs = [cfg.subscriber(name)] if name else list(cfg.subscribers)
+    return [s for s in subs if city is None or not s.cities or city in s.cities]
 
 
 def send_digests(
@@ -119,7 +121,7 @@ def send_digests(
     recorded, the rest waits for the next run (``report.interrupted``).
     """
     cfg = settings.digest
-    subs = chosen(cfg, subscriber)
+    subs = chosen(cfg, subscriber, settings.source)
     check_metrics(subs)
     if not subs:
         return SendReport(None)
