@@ -25,17 +25,18 @@ $(DEV): pyproject.toml | $(BIN)/python
 
 install: $(CORE)  ## create .venv and install the app
 
-demo: $(CORE)  ## offline demo: simulator -> pipeline -> dashboard on http://127.0.0.1:8050
-	$(BIN)/resolve311 demo
+demo: $(CORE)  ## offline demo: simulator -> pipeline -> dashboard on http://127.0.0.1:8050 (CITIES=nyc,chicago,sf for several)
+	$(BIN)/resolve311 demo $(if $(CITIES),--cities $(CITIES))
 
 run: $(CORE)  ## the real thing against the live NYC API, dashboard on http://127.0.0.1:8050
 	$(BIN)/resolve311 up
 
-lint: $(DEV)  ## ruff (lint + format check) and mypy strict on src/ and bench/
+lint: $(DEV)  ## ruff (lint + format check), mypy strict on src/ and bench/, the import layers (docs/architecture.md)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/mypy bench
+	$(BIN)/lint-imports
 
 test: lint  ## lint, types, then every test (unit, integration, Spark, browser)
 	$(BIN)/pytest -n 2 --dist loadgroup

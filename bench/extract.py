@@ -11,7 +11,7 @@ from bench.isolate import Measured, run_isolated
 from bench.report import Section, Table
 from bench.simproc import oracle_keys, simulator
 from bench.sizes import Sizes
-from resolve311.extract.backfill import BACKFILL_CHUNK_DAYS
+from resolve311.pipeline.backfill import BACKFILL_CHUNK_DAYS
 
 FAULTS = "503:0.05,429:0.02,timeout:0.01,truncate:0.01"
 DATASET = "erm2-nwe9"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from bench.keys import compare_keys
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunReport
+    from resolve311.pipeline.run import RunReport
     from resolve311.settings import Settings
 
 

@@ -15,11 +15,11 @@ WINDOW_DAYS = 28
 
 def refresh(home: str, engine: str, full: bool, keep_as: str) -> dict[str, Any]:
     """``refresh_metrics``; the published snapshot is copied to ``home/keep_as``."""
-    from resolve311.metrics.refresh import refresh_metrics
+    from resolve311.publish import refresh_and_publish
     from resolve311.settings import load_settings
 
     settings = load_settings(home=home, engine=engine, spark_master="local[2]")
-    report = refresh_metrics(settings, full=full, engine=engine)
+    report = refresh_and_publish(settings, full=full, engine=engine)
     shutil.copyfile(settings.snapshot_path, Path(home) / keep_as)
     if engine == "spark":
         from resolve311.metrics.engines import spark_session

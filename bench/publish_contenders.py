@@ -56,9 +56,9 @@ def _schema_mb(url: str, schema: str) -> float:
 
 def refresh(home: str, engine: str, master: str, lake_url: str | None) -> dict[str, Any]:
     """A full metrics refresh on ``engine`` (Spark: on ``master``, inputs through the lake for a cluster)."""
-    from resolve311.metrics.refresh import refresh_metrics
+    from resolve311.publish import refresh_and_publish
     from resolve311.settings import load_settings
 
     settings = load_settings(home=home, engine=engine, spark_master=master, lake_url=lake_url)
-    report = refresh_metrics(settings, full=True, engine=engine)
+    report = refresh_and_publish(settings, full=True, engine=engine)
     return {"scorecard_rows": report.rows.get("scorecard", 0)}

@@ -9,6 +9,10 @@ outage banner and the catch-up within minutes.
 The simulated clock starts ``lead_days`` before the real date and stops
 advancing once it reaches it (then it moves with the real date), so the
 simulated data never lies in the future.
+
+``--cities nyc,chicago,sf`` runs one simulator per city and a several-city home
+(``HOME/demo/cities/<name>/``); only the last city has the outage, so the demo
+also shows the others carrying on meanwhile.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import logging
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import httpx
 
@@ -46,36 +51,69 @@ class DemoOptions:
     outage_in_days: int = 3
     outage_days: int = 1
     faults: str = MILD_FAULTS
+    cities: tuple[str, ...] = ("nyc",)  # several: one simulator and one directory per city
 
     @property
     def sim_start(self) -> date:
         return self.today - timedelta(days=self.lead_days)
 
+    @property
+    def outage_city(self) -> str:
+        """The one city whose simulator has the outage (the last one)."""
+        return self.cities[-1]
 
-def simulator_args(options: DemoOptions, data_dir: str) -> list[str]:
-    """Command-line arguments of the demo's simulator."""
+
+def demo_cities(text: str) -> tuple[str, ...]:
+    """``nyc,chicago,sf`` as a tuple of built-in sources (ConfigError naming an unknown or repeated one)."""
+    from resolve311.sources.catalog import load_catalog
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    known = sorted(load_catalog())
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"--cities: unknown city {name!r} (known: {', '.join(known)})")
+    if not names or len(set(names)) != len(names):
+        raise ConfigError(f"--cities: name each city once, e.g. nyc,chicago,sf (got {text!r})")
+    return names
+
+
+def simulator_args(options: DemoOptions, data_dir: str, city: str | None = None) -> list[str]:
+    """Command-line arguments of the demo's simulator of ``city`` (default: the only one)."""
+    city = city or options.cities[0]
     down_from = options.sim_start + timedelta(days=options.outage_in_days)
     down_to = down_from + timedelta(days=options.outage_days - 1)
-    return [
+    args = [
         "simulate",
         "--port", "0",
-        "--seed", str(options.seed),
+        "--seed", str(options.seed + options.cities.index(city)),
         "--today", options.sim_start.isoformat(),
         "--history-days", str(options.history_days),
         "--scale", str(options.scale),
         "--faults", options.faults,
-        "--down", f"{down_from.isoformat()}..{down_to.isoformat()}",
         "--stall-seconds", "3",
         "--data-dir", data_dir,
     ]  # fmt: skip
+    if city != "nyc":
+        args += ["--source", city]
+    if city == options.outage_city:
+        args += ["--down", f"{down_from.isoformat()}..{down_to.isoformat()}"]
+    return args
 
 
-def demo_settings(base: Settings, url: str, options: DemoOptions) -> Settings:
-    """The demo's settings: its own home, the simulator as source, a fast schedule."""
+def demo_settings(base: Settings, url: str | Mapping[str, str], options: DemoOptions) -> Settings:
+    """The demo's settings: its own home, the simulator(s) as source, a fast schedule.
+
+    ``url`` is the simulator's base URL, or each city's (a several-city home).
+    """
+    urls = dict(url) if isinstance(url, Mapping) else {options.cities[0]: url}
+    several = len(options.cities) > 1
     return base.model_copy(
         update={
             "home": base.home / "demo",
-            "socrata_url": url,
+            "source": options.cities[0],
+            "cities": list(options.cities) if several else [],
+            "city_urls": urls if several else {},
+            "socrata_url": None if several else urls[options.cities[0]],
             "schedule": f"@every {max(5, int(options.advance_seconds))}s",
             "history_days": options.history_days,
             "history_year_earlier": False,
@@ -88,17 +126,21 @@ def demo_settings(base: Settings, url: str, options: DemoOptions) -> Settings:
     )
 
 
-def start_simulator(settings: Settings, options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
-    """Start the simulator child and return it with its base URL."""
+def start_simulator(
+    settings: Settings, options: DemoOptions, city: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the simulator child of ``city`` (default: the only one) and return it with its base URL."""
     data_dir = settings.home / "demo" / "simulator"
+    if len(options.cities) > 1:
+        data_dir = data_dir / str(city)
     data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "resolve311", *simulator_args(options, str(data_dir))]
+    cmd = [sys.executable, "-m", "resolve311", *simulator_args(options, str(data_dir), city)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=child_env(settings))
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("http"):
         proc.kill()
-        raise ConfigError(f"the simulator did not start (it printed {line!r})")
+        raise ConfigError(f"the {city or 'demo'} simulator did not start (it printed {line!r})")
     return proc, line
 
 
@@ -125,16 +167,18 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     ``HOME/demo`` (and touches nothing else).
     """
     shutil.rmtree(settings.home / "demo", ignore_errors=True)
-    sim, url = start_simulator(settings, options)
-    log.info("simulator on %s", url)
+    sims: dict[str, tuple[subprocess.Popen[str], str]] = {}
     try:
-        demo = demo_settings(settings, url, options)
-        supervisor = Supervisor(
-            demo,
-            extra_jobs=[(lambda: advance_clock(url, _real_today), options.advance_seconds)],
-            today=lambda: options.sim_start,
-        )
+        for city in options.cities:
+            sims[city] = start_simulator(settings, options, city)
+            log.info("%s simulator on %s", city, sims[city][1])
+        demo = demo_settings(settings, {city: url for city, (_, url) in sims.items()}, options)
+        jobs: list[tuple[Callable[[], None], float]] = [
+            (partial(advance_clock, url, _real_today), options.advance_seconds) for _, url in sims.values()
+        ]
+        supervisor = Supervisor(demo, extra_jobs=jobs, today=lambda: options.sim_start)
         print(f"resolve311 demo: dashboard on http://{demo.host}:{demo.port}  (Ctrl-C to stop)", flush=True)
         return supervisor.run()
     finally:
-        stop_process(sim)
+        for sim, _ in sims.values():
+            stop_process(sim)

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -184,6 +185,18 @@ class Settings(BaseSettings):
         description="Most requests per second sent to the source, all threads together (0: no limit).",
     )
 
+    @field_validator("cities")
+    @classmethod
+    def _city_names(cls, cities: list[str]) -> list[str]:
+        """Each city once, named as a catalog file and a directory can be (lower case, digits, _ -)."""
+        for name in cities:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", name):
+                raise ValueError(f"not a city name (lower case letters, digits, _ -): {name[:60]!r}")
+        twice = sorted({n for n in cities if cities.count(n) > 1})
+        if twice:
+            raise ValueError(f"each city once: {', '.join(twice)} named twice")
+        return cities
+
     @field_validator("app_token", mode="before")
     @classmethod
     def _usable_token(cls, value: object) -> object:
@@ -217,7 +230,15 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
         )
 
+    #: The home a city's settings were derived from (its ``sources/`` folder holds custom catalogs).
+    _parent_home: Path | None = PrivateAttr(default=None)
+
     # --- derived paths
+    @property
+    def catalog_dir(self) -> Path:
+        """Custom catalog files: ``HOME/sources`` of the home (shared by every city of a several-city home)."""
+        return (self._parent_home or self.home) / "sources"
+
     @property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
@@ -256,7 +277,7 @@ class Settings(BaseSettings):
             return self
         if name not in self.cities:
             raise ConfigError(f"unknown city {name!r}: this home keeps {', '.join(self.cities)}")
-        return self.model_copy(
+        city = self.model_copy(
             update={
                 "source": name,
                 "cities": [],
@@ -265,12 +286,30 @@ class Settings(BaseSettings):
                 "socrata_url": self.city_urls.get(name, self.socrata_url),
                 "landing_url": _namespaced(self.landing_url, name),
                 "lake_url": _namespaced(self.lake_url, name),
+                "publish_schema": f"{self.publish_schema}_{name}",
             }
         )
+        city._parent_home = self.home
+        return city
+
+    def one_city(self, name: str | None = None) -> Settings:
+        """The settings of city ``name``, or of the only city when ``name`` is None.
+
+        A several-city home with more than one city needs a name (ConfigError listing them).
+        """
+        if name is None:
+            if len(self.city_names()) > 1:
+                raise ConfigError(f"this home keeps {', '.join(self.cities)}: name one with --city")
+            name = self.city_names()[0]
+        return self.for_city(name)
+
+    def each_city(self, name: str | None = None) -> list[Settings]:
+        """The settings of city ``name``, or of every city of the home when ``name`` is None."""
+        return [self.for_city(n) for n in ([name] if name else self.city_names())]
 
     def city(self) -> Source:
         """The configured source from the catalog (built-ins and ``HOME/sources``)."""
-        return get_source(self.source, self.home / "sources")
+        return get_source(self.source, self.catalog_dir)
 
     def city_timezone(self) -> str:
         """The time zone of the schedule and the metrics: ``timezone`` if set, else the source's."""
@@ -390,6 +429,9 @@ class Subscriber(BaseModel):
     )
     agencies: list[str] = Field(
         default_factory=list, description='Agency codes followed; empty = every agency; "*" = city-wide.'
+    )
+    cities: list[str] = Field(
+        default_factory=list, description="Cities followed in a several-city home; empty = every city."
     )
     metrics: list[str] = Field(default_factory=list, description="Scorecard metrics followed; empty = all.")
     sensitivity: Literal["flags", "summary"] = Field(

@@ -5,6 +5,10 @@ child ``resolve311`` process (so a crash, a SIGTERM or a memory leak in one run
 cannot take the dashboard down, and the warehouse is only ever opened by one
 short-lived writer); the dashboard runs as another child that reads only the
 serving snapshot and is restarted if it dies.
+
+A several-city home (setting ``cities``) gets one :class:`~resolve311.cycles.CityCycle`
+per city: each runs its own children (``update --city NAME``) in its own thread, with
+its own lock, schedule (in the city's time zone) and retries, beside the one dashboard.
 """
 
 from __future__ import annotations
@@ -17,21 +21,40 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from types import FrameType
 
-import duckdb
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 
-from resolve311.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE
+from resolve311.cli.exit_codes import EXIT_OK
+from resolve311.cycles import (
+    BACKFILL_MARKER,
+    FIRST_STAGE_DAYS,
+    CityCycle,
+    RunState,
+    backfill_stages,
+    initial_backfill_since,
+    read_last_success,
+    unpublished_reason,
+)
 from resolve311.processes import stop_process
-from resolve311.scheduler import missed_run_due, parse_schedule, retry_delay
 from resolve311.settings import Settings
+
+__all__ = [
+    "BACKFILL_MARKER",
+    "FIRST_STAGE_DAYS",
+    "RunState",
+    "Supervisor",
+    "backfill_stages",
+    "child_env",
+    "initial_backfill_since",
+    "read_last_success",
+    "unpublished_reason",
+]
 
 log = logging.getLogger(__name__)
 
-BACKFILL_MARKER = "initial-backfill.done"
 STOP_GRACE_S = 30.0
 
 
@@ -55,97 +78,8 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-#: The first backfill stage covers the recent windows and the 8-week baseline,
-#: so the dashboard is populated before the long history arrives.
-FIRST_STAGE_DAYS = 63
-
-
-def initial_backfill_since(settings: Settings, today: date) -> date:
-    """First created date to backfill into an empty warehouse (history, plus a year for baselines)."""
-    days = settings.history_days + (365 if settings.history_year_earlier else 0)
-    return today - timedelta(days=days)
-
-
-def backfill_stages(since: date, today: date) -> list[tuple[date, date | None]]:
-    """(since, until-exclusive) ranges, newest first: the recent weeks, then the rest."""
-    boundary = today - timedelta(days=FIRST_STAGE_DAYS)
-    if since >= boundary:
-        return [(since, None)]
-    return [(boundary, None), (since, boundary)]
-
-
-def read_last_success(settings: Settings) -> datetime | None:
-    """Last successful update according to the serving snapshot (None when unknown)."""
-    path = settings.snapshot_path
-    if not path.exists():
-        return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            row = con.execute("SELECT max(last_success_at) FROM status").fetchone()
-        finally:
-            con.close()
-    except duckdb.Error:
-        return None
-    value = row[0] if row else None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
-
-
-def unpublished_reason(settings: Settings) -> str | None:
-    """Why the serving snapshot does not show the warehouse's last state (None: it does, or no one can tell
-    now because a writer is at work). Read-only; the catch-up's update then refreshes and publishes."""
-    from resolve311.extract.lock import is_held
-    from resolve311.metrics.snapshot import behind_reason
-    from resolve311.warehouse.connection import open_warehouse
-
-    if not settings.warehouse_path.exists() or is_held(settings.lock_path):
-        return None
-    try:
-        with open_warehouse(settings.warehouse_path, read_only=True) as con:
-            behind = behind_reason(con, settings)
-            row = con.execute("SELECT run_id, status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
-    except duckdb.Error:
-        return None
-    if behind is not None:
-        return behind
-    if row is None:
-        return None
-    shown = _snapshot_last_run(settings)
-    if shown != (row[0], row[1]):
-        return f"the snapshot does not show the last run ({row[0]}, {row[1]})"
-    return None
-
-
-def _snapshot_last_run(settings: Settings) -> tuple[str, str] | None:
-    try:
-        con = duckdb.connect(str(settings.snapshot_path), read_only=True)
-        try:
-            row = con.execute("SELECT last_run_id, last_run_status FROM status").fetchone()
-        finally:
-            con.close()
-    except duckdb.Error:
-        return None
-    return (str(row[0]), str(row[1])) if row else None
-
-
-@dataclass
-class RunState:
-    """What the supervisor remembers between runs."""
-
-    last_success: datetime | None = None
-    failures: int = 0
-    backfilled: bool = False
-    retry_at: datetime | None = None
-    digest_failures: int = 0
-    digest_pending: bool = False  # a digest may be owed for the snapshot found at start
-
-
 class Supervisor:
-    """Runs updates on a schedule (with catch-up and retry) and keeps the dashboard up."""
+    """Runs every city's updates on a schedule (with catch-up and retry) and keeps the dashboard up."""
 
     def __init__(
         self,
@@ -159,16 +93,36 @@ class Supervisor:
         self.serve = serve
         self.extra_jobs = extra_jobs or []
         self.today = today or (lambda: datetime.now(UTC).date())
-        self.trigger = parse_schedule(settings.schedule, settings.city_timezone())
-        self.state = RunState(last_success=read_last_success(settings))
-        self.state.backfilled = (settings.home / BACKFILL_MARKER).exists()
+        self.cycles = [CityCycle(self, settings, name) for name in settings.city_names()]
         self._stop = threading.Event()
-        self._cycle_lock = threading.Lock()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._children_lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(timezone=settings.city_timezone())
+        self._scheduler = BackgroundScheduler(timezone=self.cycles[0].settings.city_timezone())
+
+    # ------------------------------------------- the only city (single-city homes and tests)
+    @property
+    def state(self) -> RunState:
+        """The first city's state (the only one in a single-city home)."""
+        return self.cycles[0].state
+
+    @property
+    def trigger(self) -> BaseTrigger:
+        return self.cycles[0].trigger
+
+    def run_cycle(self, reason: str) -> None:
+        """One cycle of every city, one after the other (the schedule runs them in parallel)."""
+        for cycle in self.cycles:
+            cycle.run_cycle(reason)
+
+    def _send_digest(self) -> None:
+        for cycle in self.cycles:
+            cycle.send_digest()
 
     # ----------------------------------------------------------------- children
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "resolve311", *args]
         proc = subprocess.Popen(cmd, env=child_env(self.settings))
@@ -176,13 +130,18 @@ class Supervisor:
             self._children[name] = proc
         return proc
 
-    def _run_child(self, name: str, args: list[str]) -> int:
+    def run_child(self, name: str, args: list[str]) -> int:
+        """Run ``resolve311 ARGS`` as a child called ``name`` and wait for its exit code."""
         proc = self._spawn(name, args)
         code = proc.wait()
         with self._children_lock:
             self._children.pop(name, None)
         log.info("%s finished with exit code %s", name, code)
         return code
+
+    def schedule_once(self, job_id: str, job: Callable[[], None], when: datetime | None) -> None:
+        """Run ``job`` once at ``when`` (None: now), replacing a pending job of the same id."""
+        self._scheduler.add_job(job, "date", run_date=when, id=job_id, replace_existing=True)
 
     def _ensure_web(self) -> None:
         if not self.serve or self._stop.is_set():
@@ -196,89 +155,12 @@ class Supervisor:
             self._spawn("web", args)
             log.info("dashboard on http://%s:%s", self.settings.host, self.settings.port)
 
-    # ------------------------------------------------------------------- cycles
-    def run_cycle(self, reason: str) -> None:
-        """Backfill if never done, then one update; schedule a retry when it fails."""
-        if self._stop.is_set() or not self._cycle_lock.acquire(blocking=False):
-            return
-        try:
-            log.info("update cycle (%s)", reason)
-            code = self._backfill_once() if not self.state.backfilled else EXIT_OK
-            if code == EXIT_OK and not self._stop.is_set():
-                code = self._run_child("update", ["update"])
-            self._after(code)
-            if code == EXIT_OK or self.state.digest_pending:
-                self._send_digest()
-        finally:
-            self._cycle_lock.release()
-
-    def _digest_cycle(self) -> None:
-        """The digest alone (at start, and retries): its ledger makes every extra run harmless."""
-        if self._stop.is_set() or not self._cycle_lock.acquire(blocking=False):
-            return
-        try:
-            self._send_digest()
-        finally:
-            self._cycle_lock.release()
-
-    def _send_digest(self) -> None:
-        """After a successful publish: each subscriber's digest (a child; exactly once per target)."""
-        if not self.settings.digest.subscribers or self._stop.is_set():
-            return
-        if self._run_child("digest", ["digest", "send"]) == EXIT_OK:
-            self.state.digest_failures, self.state.digest_pending = 0, False
-            return
-        self.state.digest_failures += 1
-        delay = retry_delay(self.state.digest_failures, self.settings.digest.retry_minutes)
-        log.warning("some digests were not delivered; retrying in %s", delay)
-        run_date = datetime.now(UTC) + delay
-        self._scheduler.add_job(
-            self._digest_cycle, "date", run_date=run_date, id="digest", replace_existing=True
-        )
-
-    def _backfill_once(self) -> int:
-        today = self.today()
-        code = EXIT_OK
-        for since, until in backfill_stages(initial_backfill_since(self.settings, today), today):
-            args = ["backfill", "--since", since.isoformat()]
-            if until is not None:
-                args += ["--until", until.isoformat()]
-            code = self._run_child("backfill", args)
-            if code != EXIT_OK or self._stop.is_set():
-                return code
-        if code == EXIT_OK:
-            (self.settings.home / BACKFILL_MARKER).write_text(datetime.now(UTC).isoformat())
-            self.state.backfilled = True
-        return code
-
-    def _after(self, code: int) -> None:
-        now = datetime.now(UTC)
-        if code == EXIT_OK:
-            self.state.last_success, self.state.failures, self.state.retry_at = now, 0, None
-            return
-        if self._stop.is_set():
-            return
-        self.state.failures += 1
-        delay = retry_delay(self.state.failures, self.settings.retry_unavailable_minutes)
-        self.state.retry_at = now + delay
-        what = "source unavailable" if code == EXIT_UNAVAILABLE else f"update failed ({code})"
-        log.warning("%s; retrying at %s", what, self.state.retry_at.isoformat(timespec="seconds"))
-        self._scheduler.add_job(
-            self.run_cycle,
-            "date",
-            run_date=self.state.retry_at,
-            args=["retry"],
-            id="retry",
-            replace_existing=True,
-        )
-
     def _watchdog(self) -> None:
-        """Every few seconds: keep the dashboard up, and run a missed update (after sleep/start)."""
+        """Every few seconds: keep the dashboard up, and run missed updates (after sleep/start)."""
         self._ensure_web()
         now = datetime.now(UTC)
-        waiting_retry = self.state.retry_at is not None and now < self.state.retry_at
-        if not waiting_retry and missed_run_due(self.trigger, self.state.last_success, now):
-            threading.Thread(target=self.run_cycle, args=["catch-up"], daemon=True).start()
+        for cycle in self.cycles:
+            cycle.catch_up_if_due(now)
 
     # ---------------------------------------------------------------- lifecycle
     def run(self, watchdog_seconds: float = 5.0) -> int:
@@ -287,19 +169,21 @@ class Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        self._scheduler.add_job(self.run_cycle, self.trigger, args=["schedule"], id="update", **common)
+        for cycle in self.cycles:
+            self._scheduler.add_job(  # a cycle runs in its own thread: a long one blocks no other job
+                cycle.start_thread,
+                cycle.trigger,
+                args=["schedule"],
+                id=cycle.job_id("update"),
+                name=f"update {cycle.name}",
+                **common,
+            )
         self._scheduler.add_job(self._watchdog, "interval", seconds=watchdog_seconds, id="watchdog", **common)
         for number, (job, seconds) in enumerate(self.extra_jobs):
             self._scheduler.add_job(job, "interval", seconds=seconds, id=f"extra-{number}", **common)
         self._scheduler.start()
-        if self.settings.digest.subscribers and self.settings.snapshot_path.exists():
-            # `up` may have stopped between a publish and its digest: the ledger sends only what is missing
-            self.state.digest_pending = True
-            self._scheduler.add_job(self._digest_cycle, "date", id="digest", replace_existing=True)
-        reason = unpublished_reason(self.settings)
-        if reason is not None:  # e.g. the last run was killed during its metrics or publish stage
-            log.info("catch-up: %s", reason)
-            threading.Thread(target=self.run_cycle, args=[f"catch-up: {reason}"], daemon=True).start()
+        for cycle in self.cycles:
+            cycle.on_start()
         self._watchdog()
         self._stop.wait()
         self.shutdown()

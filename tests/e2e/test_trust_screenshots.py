@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from e2e.dash_page import wait_for_dash, wait_for_title
 from e2e.support import Console, Server, start_server
 from e2e.test_report_and_screenshots import DOCS_SCREENSHOTS, UPDATE
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 from resolve311.settings import load_settings
 from resolve311.simulator.incidents import Incident
 from resolve311.simulator.stationary import City, warehouse_rows
@@ -39,7 +39,7 @@ def _city(home: Path, incidents: tuple[Incident, ...]) -> Path:
         con.execute("INSERT INTO request_versions BY NAME SELECT * FROM rows_in")
     finally:
         con.close()
-    refresh_metrics(settings, full=True)
+    refresh_and_publish(settings, full=True)
     return home
 
 

@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from resolve311.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
-from resolve311.cli.options import cli_settings, parse_date
+from resolve311.cli.options import CityOpt, cli_settings, parse_date
 from resolve311.logs import redact
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunReport
+    from resolve311.pipeline.run import RunReport
 
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Source name from the catalog (default: nyc).")
@@ -86,6 +86,26 @@ def _finish(report: RunReport, as_json: bool) -> None:
     raise typer.Exit(run_exit_code(report))
 
 
+def _finish_each(reports: list[RunReport], as_json: bool) -> None:
+    """One run: as :func:`_finish`. Several cities: one summary line per city (``--json``: one object
+    ``{"runs": [...]}``), exit with the first city's non-zero code, else 0."""
+    if len(reports) == 1:
+        _finish(reports[0], as_json)
+    if as_json:
+        typer.echo(json.dumps({"runs": [r.to_dict() for r in reports]}))
+    for report in reports:
+        c = report.counts
+        if not as_json:
+            typer.echo(
+                f"{report.source}: {report.kind} {report.status}: {c.rows_new} new, {c.rows_changed} changed, "
+                f"{c.rows_quarantined} quarantined in {report.batches} batch(es)"
+            )
+        if report.error:
+            print(f"error: {report.source}: {redact(report.error)}", file=sys.stderr)
+    codes = [run_exit_code(r) for r in reports]
+    raise typer.Exit(next((code for code in codes if code != EXIT_OK), EXIT_OK))
+
+
 def run_exit_code(report: RunReport) -> int:
     """success 0, source_unavailable 75, interrupted 130, else the code of the failure's error type."""
     from resolve311.cli import exit_code_for
@@ -119,17 +139,22 @@ def update(
         bool, typer.Option("--allow-full-replace", help="Re-download even if a full replace is detected.")
     ] = False,
     skip_metrics: NoMetricsOpt = False,
+    city: CityOpt = None,
 ) -> None:
     """Pull what changed since the last run into the warehouse (exit 0 ok, 75 source unavailable, 1 failed).
+
+    In a several-city home every city is updated in turn unless --city names one.
 
     Example: resolve311 update --json
     """
     from resolve311.pipeline import run_update
 
-    settings = cli_settings(source=source, socrata_url=socrata_url)
+    cities = cli_settings(source=source, socrata_url=socrata_url).each_city(city)
+    reports = []
     with _interruptible():
-        report = run_update(settings, allow_full_replace=allow_full_replace, refresh=not skip_metrics)
-    _finish(report, as_json)
+        for one in cities:
+            reports.append(run_update(one, allow_full_replace=allow_full_replace, refresh=not skip_metrics))
+    _finish_each(reports, as_json)
 
 
 def backfill(
@@ -141,6 +166,7 @@ def backfill(
     as_json: JsonOpt = False,
     socrata_url: UrlOpt = None,
     skip_metrics: NoMetricsOpt = False,
+    city: CityOpt = None,
 ) -> None:
     """Pull every request created in a date range through the landing log; rerun to resume.
 
@@ -150,7 +176,7 @@ def backfill(
 
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
     assert start is not None
-    settings = cli_settings(source=source, socrata_url=socrata_url)
+    settings = cli_settings(source=source, socrata_url=socrata_url).one_city(city)
     with _interruptible(), _progress_bar("backfill") as progress:
         report = run_backfill(settings, start, end, progress, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -161,6 +187,7 @@ def import_files(
     source: SourceOpt = None,
     as_json: JsonOpt = False,
     skip_metrics: NoMetricsOpt = False,
+    city: CityOpt = None,
 ) -> None:
     """Load files through the landing log into the warehouse.
 
@@ -168,23 +195,34 @@ def import_files(
     """
     from resolve311.pipeline import run_import
 
-    settings = cli_settings(source=source)
+    settings = cli_settings(source=source).one_city(city)
     with _interruptible(), _progress_bar("import") as progress:
         report = run_import(settings, files, progress, refresh=not skip_metrics)
     _finish(report, as_json)
 
 
-def status_cmd(as_json: JsonOpt = False) -> None:
+def status_cmd(as_json: JsonOpt = False, city: CityOpt = None) -> None:
     """Show data as of, watermarks, the last runs, row and quarantine counts.
+
+    In a several-city home every city is shown unless --city names one
+    (``--json``: ``{"cities": {name: status}}``).
 
     Example: resolve311 status --json
     """
     from resolve311.pipeline import status
 
-    summary = status(cli_settings())
+    settings = cli_settings()
+    summaries = {one.source: status(one) for one in settings.each_city(city)}
     if as_json:
-        typer.echo(json.dumps(summary, default=str))
+        several = settings.several_cities and city is None
+        shown = {"cities": summaries} if several else next(iter(summaries.values()))
+        typer.echo(json.dumps(shown, default=str))
         return
+    for summary in summaries.values():
+        _print_status(summary)
+
+
+def _print_status(summary: dict[str, Any]) -> None:
     if summary.get("busy"):
         typer.echo(f"note: {summary['busy']} (published {summary.get('snapshot_generated_at')} UTC)")
     if summary.get("empty"):
@@ -213,6 +251,7 @@ def export_cmd(
         float,
         typer.Option("--wait", help="Seconds to wait for a running update to finish (then exit 75)."),
     ] = 3600.0,
+    city: CityOpt = None,
 ) -> None:
     """Write a table's last committed contents, source columns under their SODA names, then ours.
 
@@ -222,18 +261,18 @@ def export_cmd(
     """
     from resolve311.pipeline import export
 
-    rows = export(cli_settings(), table.value, fmt.value, out, wait_s=wait)
+    rows = export(cli_settings().one_city(city), table.value, fmt.value, out, wait_s=wait)
     typer.echo(f"wrote {rows} rows to {out}")
 
 
-def rebuild_cmd(as_json: JsonOpt = False, skip_metrics: NoMetricsOpt = False) -> None:
+def rebuild_cmd(as_json: JsonOpt = False, skip_metrics: NoMetricsOpt = False, city: CityOpt = None) -> None:
     """Rebuild the warehouse's data tables from the landing log alone.
 
     Example: resolve311 rebuild
     """
     from resolve311.pipeline import rebuild
 
-    settings = cli_settings()
+    settings = cli_settings().one_city(city)
     with _interruptible(), _progress_bar("rebuild") as progress:
         report = rebuild(settings, progress, refresh=not skip_metrics)
     _finish(report, as_json)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import typer
 
 from resolve311.cli.exit_codes import EXIT_FAILURE
+from resolve311.cli.options import CityOpt
 from resolve311.settings import Settings
 
 EXIT_INTERRUPTED = 130  # as `update` (cli/data_cmds.py)
@@ -32,8 +33,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(digest_app, name="digest")
 
 
-def _settings() -> Settings:
-    """Settings with logging that redacts the Socrata token, the SMTP password and webhook URLs."""
+def _settings(city: str | None) -> Settings:
+    """One city's settings, with logging that redacts the Socrata token, the SMTP password and webhook URLs."""
     from resolve311.cli.options import cli_settings
     from resolve311.logs import configure_logging
 
@@ -44,11 +45,11 @@ def _settings() -> Settings:
         *(s.webhook_url for s in settings.digest.subscribers),
     ]
     configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[s for s in secrets if s])
-    return settings
+    return settings.one_city(city)
 
 
 @digest_app.command("send")
-def send(subscriber: SubscriberOpt = None) -> None:
+def send(subscriber: SubscriberOpt = None, city: CityOpt = None) -> None:
     """Send the digest of the snapshot's as-of date to every subscriber not yet served.
 
     Each e-mail address and webhook gets at most one message per as-of date (a delivery
@@ -63,7 +64,7 @@ def send(subscriber: SubscriberOpt = None) -> None:
 
     from resolve311.digest.send import Outcome, send_digests, targets
 
-    settings = _settings()
+    settings = _settings(city)
     subs = [settings.digest.subscriber(subscriber)] if subscriber else settings.digest.subscribers
     total = sum(len(targets(s)) for s in subs)
     console = Console(stderr=True)
@@ -110,6 +111,7 @@ def preview(
         ),
     ] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")] = None,
+    city: CityOpt = None,
 ) -> None:
     """Show what a subscriber would be sent for the snapshot's as-of date; sends nothing.
 
@@ -117,7 +119,7 @@ def preview(
     """
     from resolve311.digest.preview import render_preview
 
-    settings = _settings()
+    settings = _settings(city)
     text, note = render_preview(settings, subscriber, output)
     if note:
         typer.echo(note, err=True)
@@ -130,12 +132,14 @@ def preview(
 
 
 @digest_app.command("status")
-def status(limit: Annotated[int, typer.Option(help="Rows to show, newest first.")] = 30) -> None:
+def status(
+    limit: Annotated[int, typer.Option(help="Rows to show, newest first.")] = 30, city: CityOpt = None
+) -> None:
     """Print the delivery ledger: per as-of date, subscriber and target, its state and last error.
 
     Example: resolve311 digest status --limit 10
     """
     from resolve311.digest.preview import ledger_lines
 
-    for line in ledger_lines(_settings(), limit):
+    for line in ledger_lines(_settings(city), limit):
         typer.echo(line)

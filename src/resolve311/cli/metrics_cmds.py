@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from resolve311.cli.options import CityOpt
+
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
@@ -24,23 +26,24 @@ def metrics(
     recent: Annotated[
         str | None, typer.Option("--recent", help="Window the dashboard shows first: 1d, 7d or 28d.")
     ] = None,
+    city: CityOpt = None,
 ) -> None:
     """Recompute the metrics and publish the serving snapshot (holds the update lock; 75 if busy).
 
     Example: resolve311 metrics --full --engine spark
     """
     from resolve311.cli.options import cli_settings
-    from resolve311.extract.lock import update_lock
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
     from resolve311.publish import publish_results
     from resolve311.warehouse.connection import open_warehouse
+    from resolve311.warehouse.lock import update_lock
 
     if engine is not None:
         check_engine(engine)
-    settings = cli_settings(recent=recent)
+    settings = cli_settings(recent=recent).one_city(city)
     with update_lock(settings.lock_path, command="metrics"):  # one writer: 75 while an update runs
-        report = refresh_metrics(settings, full=full, engine=engine, publish_to=None)
+        report = refresh_metrics(settings, full=full, engine=engine)
         assert report.results is not None
         with open_warehouse(settings.warehouse_path) as con:  # the serving file, the lake, PostgreSQL
             outcomes = publish_results(settings, report.results, con)
@@ -61,6 +64,7 @@ def import_sla(
     file: Annotated[
         Path, typer.Argument(help="SLA file in the shape of NYC dataset cs9t-e3x8 (JSON or CSV).")
     ],
+    city: CityOpt = None,
 ) -> None:
     """Load service-level targets per complaint type (replaces the loaded ones).
 
@@ -71,7 +75,7 @@ def import_sla(
     from resolve311.cli.options import cli_settings
     from resolve311.pipeline import import_sla as run_import
 
-    result = run_import(cli_settings(), file)
+    result = run_import(cli_settings().one_city(city), file)
     typer.echo(
         f"{result.targets} target(s) loaded from {result.rows_read} row(s) ({result.skipped} without a target)"
     )

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from resolve311.errors import ConfigError
 from resolve311.settings import Settings, load_settings
+
+CityOpt = Annotated[
+    str | None,
+    typer.Option("--city", help="Only this city of a several-city home (setting `cities`)."),
+]
 
 
 def cli_settings(**flags: Any) -> Settings:

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from resolve311.cli.options import CityOpt
+
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
@@ -19,6 +21,7 @@ def publish(
     force: Annotated[
         bool, typer.Option("--force", help="Publish even to sinks that already hold this snapshot.")
     ] = False,
+    city: CityOpt = None,
 ) -> None:
     """Copy the current serving snapshot to every configured sink that does not hold it yet.
 
@@ -28,12 +31,12 @@ def publish(
     Example: RESOLVE311_LAKE_URL=/srv/lake resolve311 publish --sink lake
     """
     from resolve311.errors import ConfigError, TerminalError
-    from resolve311.extract.lock import update_lock
     from resolve311.publish import publish_release
     from resolve311.publish.sinks import configured_sinks
     from resolve311.settings import load_settings
+    from resolve311.warehouse.lock import update_lock
 
-    settings = load_settings()
+    settings = load_settings().one_city(city)
     names = [s.name for s in configured_sinks(settings)]
     if sink is not None and sink not in names:
         raise ConfigError(f"sink {sink!r} is not configured; configured: {', '.join(names)}")

@@ -65,15 +65,21 @@ def demo(
     advance_seconds: Annotated[float, typer.Option(help="Seconds per simulated day.")] = 60.0,
     port: Annotated[int | None, typer.Option(help="Dashboard port.")] = None,
     log_format: LogFormatOpt = None,
+    cities: Annotated[
+        str, typer.Option("--cities", help="Comma-separated cities, one simulator each (nyc,chicago,sf).")
+    ] = "nyc",
 ) -> None:
     """The whole product offline: simulator -> pipeline -> dashboard on http://127.0.0.1:8050.
 
     Example: resolve311 demo --advance-seconds 30
+
+    Example: resolve311 demo --cities nyc,chicago,sf
     """
-    from resolve311.demo import DemoOptions, run_demo
+    from resolve311.demo import DemoOptions, demo_cities, run_demo
 
     settings = cli_settings(home=home, port=port, log_format=log_format)
     options = DemoOptions(
+        cities=demo_cities(cities),
         today=datetime.now(UTC).date(),
         scale=scale,
         history_days=history_days,

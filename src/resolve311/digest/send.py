@@ -3,7 +3,7 @@
 The order for each target (one e-mail address or one webhook) is: look the target up in the
 ledger; if it is not done, record ``sending`` (committed), hand the message to the transport,
 record ``sent`` (committed). The whole run holds the update lock: the warehouse has one writer
-at a time (extract/lock.py), and two digest runs never interleave. Each target's failure is
+at a time (warehouse/lock.py), and two digest runs never interleave. Each target's failure is
 recorded and the run goes on with the next target.
 """
 
@@ -30,9 +30,9 @@ from resolve311.digest.signals import SnapshotTables, known_metrics, read_tables
 from resolve311.digest.transport import DeliveryError, post_webhook, redact, send_email, webhook_host
 from resolve311.digest.webhook_render import payload
 from resolve311.errors import ConfigError, LockBusy
-from resolve311.extract.lock import update_lock
 from resolve311.settings import DigestSettings, Settings, Subscriber
 from resolve311.warehouse.connection import connect
+from resolve311.warehouse.lock import update_lock
 from resolve311.web.snapshot import SnapshotReader
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,10 @@ def check_metrics(subs: list[Subscriber]) -> None:
             )
 
 
-def chosen(cfg: DigestSettings, name: str | None) -> list[Subscriber]:
-    return [cfg.subscriber(name)] if name else list(cfg.subscribers)
+def chosen(cfg: DigestSettings, name: str | None, city: str | None = None) -> list[Subscriber]:
+    """The subscriber ``name`` (all when None) among those following ``city`` (all when None)."""
+    subs = [cfg.subscriber(name)] if name else list(cfg.subscribers)
+    return [s for s in subs if city is None or not s.cities or city in s.cities]
 
 
 def send_digests(
@@ -119,7 +121,7 @@ def send_digests(
     recorded, the rest waits for the next run (``report.interrupted``).
     """
     cfg = settings.digest
-    subs = chosen(cfg, subscriber)
+    subs = chosen(cfg, subscriber, settings.source)
     check_metrics(subs)
     if not subs:
         return SendReport(None)

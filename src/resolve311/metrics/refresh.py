@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +28,6 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.extract.lock import update_lock
 from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.panel import load_panel
@@ -36,6 +35,7 @@ from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
+from resolve311.warehouse.lock import update_lock
 
 #: Above this many affected days, the daily counts are rebuilt in one full pass.
 MAX_INCREMENTAL_DAYS: Final[int] = 120
@@ -57,21 +57,17 @@ class RefreshReport:
 
 
 #: ``publish_to`` of a refresh that writes only the dashboard's file.
-SERVING_ONLY: Final[tuple[str, ...]] = ("serving",)
-
-
 def refresh_metrics(
     settings: Settings,
     *,
     affected_dates: Collection[date] | None = None,
     full: bool = False,
     engine: str | None = None,
-    publish_to: Sequence[str] | None = SERVING_ONLY,
 ) -> RefreshReport:
-    """Recompute the affected days' counts and every windowed metric; publish them to ``publish_to``.
+    """Recompute the affected days' counts and every windowed metric; return them as ``report.results``.
 
-    ``publish_to``: the sinks to publish to (by name; those configured), or None to only
-    return the results (``report.results``) for the caller to publish. Holds the update lock
+    Publishing them is the caller's (``resolve311.publish``; ``publish.refresh_and_publish``
+    does both). Holds the update lock
     (re-entrant: a pipeline run already holding it goes straight on), so a refresh and an
     update never share the warehouse; LockBusy when another process has it.
     """
@@ -81,10 +77,6 @@ def refresh_metrics(
         daily.ensure_derived_tables(con)
         staging.create_input_views(con, settings.source, settings.city().bbox)
         report = _refresh(con, settings, engine_name, affected_dates, full)
-        if publish_to is not None and report.results is not None:
-            from resolve311.publish import publish_results  # publishing reads the metrics, not back
-
-            publish_results(settings, report.results, con, only=publish_to)
     report.seconds = time.monotonic() - started
     return report
 

@@ -91,6 +91,8 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
     """Meta keys every snapshot has; refresh adds the data's as-of."""
     return {
         "source": settings.source,
+        "city": settings.source,
+        "city_name": settings.city().title,
         "windows": "1d,7d,28d",
         "default_window": settings.recent,
         "schema_version": SCHEMA_VERSION,

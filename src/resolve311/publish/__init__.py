@@ -17,6 +17,6 @@ Adding a sink: one module with a class that has ``name``, ``required``, a
 
 from __future__ import annotations
 
-from resolve311.publish.run import Outcome, publish_release, publish_results
+from resolve311.publish.run import Outcome, publish_release, publish_results, refresh_and_publish
 
-__all__ = ["Outcome", "publish_release", "publish_results"]
+__all__ = ["Outcome", "publish_release", "publish_results", "refresh_and_publish"]

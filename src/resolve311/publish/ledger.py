@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from resolve311.extract.ledger import utcnow
+from resolve311.warehouse.timestamps import utcnow
 
 
 def start(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
+from resolve311.metrics.refresh import RefreshReport, refresh_metrics
 from resolve311.metrics.snapshot import Results
 from resolve311.publish import ledger
 from resolve311.publish.base import Release, Sink
@@ -22,6 +24,7 @@ from resolve311.publish.release import build_release, discard
 from resolve311.publish.sinks import configured_sinks
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
+from resolve311.warehouse.lock import update_lock
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,27 @@ class Outcome:
     detail: str | None = None
     error: str | None = None
     seconds: float = 0.0
+
+
+def refresh_and_publish(
+    settings: Settings,
+    *,
+    affected_dates: Collection[date] | None = None,
+    full: bool = False,
+    engine: str | None = None,
+    only: Sequence[str] | None = ("serving",),
+) -> RefreshReport:
+    """Refresh the metrics and publish the results to ``only`` (default: the serving file).
+
+    For library callers, tests and benchmarks; the pipeline's stages and ``resolve311
+    metrics`` publish to every sink themselves. Holds the (re-entrant) update lock throughout.
+    """
+    with update_lock(settings.lock_path, command="metrics"):
+        report = refresh_metrics(settings, affected_dates=affected_dates, full=full, engine=engine)
+        if report.results is not None:
+            with open_warehouse(settings.warehouse_path) as con:
+                publish_results(settings, report.results, con, only=only)
+    return report
 
 
 def current_release(settings: Settings, run_id: str | None = None) -> Release | None:

@@ -41,6 +41,7 @@ class Source:
 
     name: str
     datasets: tuple[Dataset, ...]
+    display_name: str = ""  # how people call the city ("New York City"); empty: the name
     domain: str = "https://data.cityofnewyork.us"
     timezone: str = "America/New_York"
     key_field: str = "unique_key"
@@ -51,6 +52,11 @@ class Source:
     cancelled_statuses: tuple[str, ...] = ()
     bbox: BBox | None = None
     areas: tuple[Area, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The city's display name (``display_name``, else ``name``)."""
+        return self.display_name or self.name
 
     @property
     def rules(self) -> CityRules:
@@ -106,6 +112,7 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
     return Source(
         name=name,
         datasets=datasets,
+        display_name=str(data.get("display_name", "")),
         domain=str(data.get("domain", Source.domain)),
         timezone=str(data.get("timezone", Source.timezone)),
         key_field=str(data.get("key_field", Source.key_field)),

@@ -14,7 +14,14 @@ so durations across the switch stay within an hour of the truth.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
+
+
+def utcnow() -> datetime:
+    """Now as a naive UTC datetime (the warehouse's convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
 
 #: US-style formats seen in portal exports, tried after ISO 8601.
 US_FORMATS: Final[tuple[str, ...]] = (

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 
 AS_OF = datetime(2025, 6, 12, 6)  # a Thursday; last complete day 2025-06-11
 GROUP = ("DEP", "*", "*")
@@ -41,7 +41,7 @@ def build(warehouse) -> None:
 @pytest.fixture(scope="module")
 def published(module_env):
     build(module_env.warehouse)
-    refresh_metrics(module_env.settings, full=True)
+    refresh_and_publish(module_env.settings, full=True)
     return module_env
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies")
 START = datetime(2025, 1, 6)
@@ -89,7 +89,7 @@ def test_incremental_refresh_equals_full_rebuild_day_after_day(env_factory) -> N
             twins.new_request(f"d{day}-{i}", START + timedelta(days=day), batch=1)
     twins.close_some(START + timedelta(days=50), batch=1, share=0.85)
     twins.commit()
-    assert refresh_metrics(inc.settings).mode == "full"  # first use: everything
+    assert refresh_and_publish(inc.settings).mode == "full"  # first use: everything
     for step in range(1, 4):
         batch = step + 1
         today = START + timedelta(days=50 + step)
@@ -104,10 +104,10 @@ def test_incremental_refresh_equals_full_rebuild_day_after_day(env_factory) -> N
             touched |= twins.put(old_key, batch, closed=fixed, updated_at=today)
         twins.commit()
         # odd days: the loader reports the days; even days: the refresh derives them itself
-        report = refresh_metrics(inc.settings, affected_dates=touched if step % 2 else None)
+        report = refresh_and_publish(inc.settings, affected_dates=touched if step % 2 else None)
         assert report.mode == "incremental"
         assert 0 < report.days_recomputed < 50
-        assert refresh_metrics(full.settings, full=True).mode == "full"
+        assert refresh_and_publish(full.settings, full=True).mode == "full"
         pd.testing.assert_frame_equal(day_counts(inc), day_counts(full))
         got, want = snapshot_frames(inc), snapshot_frames(full)
         for table in want:

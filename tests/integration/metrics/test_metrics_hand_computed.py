@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 
 NYPD = ("NYPD", "*", "*")
 APPROX = pytest.approx
@@ -54,7 +54,7 @@ def build(warehouse) -> None:
 @pytest.fixture(scope="module")
 def published(module_env):
     build(module_env.warehouse)
-    report = refresh_metrics(module_env.settings, full=True)
+    report = refresh_and_publish(module_env.settings, full=True)
     assert report.as_of == d("2025-03-20", 12)
     return module_env.snap
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 from resolve311.settings import load_settings
 
 START = datetime(2025, 1, 1)
@@ -71,7 +71,7 @@ def published(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     home = Path(tempfile.mkdtemp(prefix="r311-prop-"))
     s = load_settings(home=home)
     load(s.warehouse_path, rows)
-    refresh_metrics(s, full=True)
+    refresh_and_publish(s, full=True)
     with duckdb.connect(str(s.snapshot_path), read_only=True) as con:
         return con.execute("SELECT * FROM scorecard").df(), con.execute("SELECT * FROM km_curve").df(), home
 

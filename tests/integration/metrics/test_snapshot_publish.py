@@ -10,9 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resolve311.metrics.refresh import refresh_metrics
 from resolve311.metrics.snapshot import status_results
-from resolve311.publish import publish_results
+from resolve311.publish import publish_results, refresh_and_publish
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
@@ -115,7 +114,7 @@ def test_refresh_publishes_every_contract_table_and_status_carries_metrics_over(
     for day in range(1, 20):
         warehouse.add(f"k{day}", datetime(2025, 3, day, 9), datetime(2025, 3, day, 15))
     warehouse.commit()
-    report = refresh_metrics(settings)
+    report = refresh_and_publish(settings)
     assert report.mode == "full"
     cols = columns(settings.snapshot_path)
     for table, expected in CONTRACT.items():
@@ -140,12 +139,12 @@ def test_unknown_engine_is_a_config_error(settings: Settings) -> None:
     from resolve311.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown metrics engine"):
-        refresh_metrics(settings, engine="pandas")
+        refresh_and_publish(settings, engine="pandas")
 
 
 def test_refresh_without_requests_publishes_an_empty_snapshot(settings: Settings, warehouse) -> None:
     warehouse.close()
-    report = refresh_metrics(settings)
+    report = refresh_and_publish(settings)
     assert report.mode == "empty"
     assert query(settings.snapshot_path, "SELECT count(*) FROM scorecard") == [(0,)]
     assert dict(query(settings.snapshot_path, "SELECT key, value FROM meta"))["as_of"] is None
@@ -157,13 +156,13 @@ def test_a_reader_keeps_its_snapshot_while_a_new_one_is_renamed_into_place(
     warehouse.add("a", datetime(2025, 3, 1, 9), datetime(2025, 3, 1, 10))
     warehouse.add("b", datetime(2025, 3, 3, 9))
     warehouse.commit()
-    refresh_metrics(settings)
+    refresh_and_publish(settings)
     reader = duckdb.connect(str(settings.snapshot_path), read_only=True)
     try:
         before = reader.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchall()
         warehouse.add("c", datetime(2025, 3, 5, 9))
         warehouse.commit()
-        refresh_metrics(settings)
+        refresh_and_publish(settings)
         # the open reader still sees its complete old file; a new reader (another process: DuckDB
         # caches open databases by path within a process) sees the new one
         assert reader.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchall() == before

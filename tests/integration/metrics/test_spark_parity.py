@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("pyspark")
 
 from resolve311.metrics.engines import spark_session
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 
 pytestmark = pytest.mark.spark
 
@@ -76,9 +76,9 @@ def assert_same(duck: pd.DataFrame, spark: pd.DataFrame, table: str) -> None:
 
 def test_duckdb_and_spark_publish_the_same_metrics(module_env, spark) -> None:
     build(module_env.warehouse)
-    duck_report = refresh_metrics(module_env.settings, full=True, engine="duckdb")
+    duck_report = refresh_and_publish(module_env.settings, full=True, engine="duckdb")
     duck = snapshot(module_env)
-    spark_report = refresh_metrics(module_env.settings, full=True, engine="spark")
+    spark_report = refresh_and_publish(module_env.settings, full=True, engine="spark")
     assert spark_report.engine == "spark"
     assert spark_report.rows == duck_report.rows
     got = snapshot(module_env)

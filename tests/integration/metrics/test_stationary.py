@@ -18,8 +18,8 @@ import pytest
 from resolve311.metrics import calibration, staging
 from resolve311.metrics.calibration import CalibrationParams
 from resolve311.metrics.panel import load_panel
-from resolve311.metrics.refresh import refresh_metrics
 from resolve311.metrics.windows import WINDOW_DAYS, dnum
+from resolve311.publish import refresh_and_publish
 from resolve311.settings import Settings, load_settings
 from resolve311.simulator.stationary import TWELVE_AGENCIES, City, warehouse_rows
 from resolve311.warehouse.connection import connect
@@ -45,7 +45,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         con.execute("INSERT INTO request_versions BY NAME SELECT * FROM rows_in")
     finally:
         con.close()
-    refresh_metrics(settings, full=True)
+    refresh_and_publish(settings, full=True)
     return settings
 
 

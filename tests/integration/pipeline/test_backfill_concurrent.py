@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from helpers import kill_at_random_moments, warehouse_content
-from resolve311.extract.backfill import plan_windows
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.pipeline import run_backfill
+from resolve311.pipeline.backfill import plan_windows
 from resolve311.settings import load_settings
 from resolve311.sources.catalog import get_source
 

@@ -15,7 +15,7 @@ import pytest
 
 from helpers import REAL_FILES, wait_for
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
-from resolve311.extract.lock import read_holder, update_lock
+from resolve311.warehouse.lock import read_holder, update_lock
 
 SIM_ARGS = ("--seed", "9", "--today", "2025-05-01", "--history-days", "4", "--scale", "0.01")
 FAST = {"RESOLVE311_RETRY_BASE_S": "0.01", "RESOLVE311_RETRY_MAX_S": "0.05", "RESOLVE311_RETRY_BUDGET_S": "1"}

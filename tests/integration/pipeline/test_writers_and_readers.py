@@ -15,7 +15,7 @@ import pytest
 
 from helpers import REAL_FILES, wait_for
 from resolve311.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
-from resolve311.extract.lock import read_holder, update_lock
+from resolve311.warehouse.lock import read_holder, update_lock
 
 SIM_ARGS = ("--seed", "4", "--today", "2025-05-01", "--history-days", "3", "--scale", "0.01")
 SLA_FILE = Path(__file__).parents[1] / "metrics" / "data" / "sla_cs9t-e3x8.json"

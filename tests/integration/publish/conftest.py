@@ -12,7 +12,7 @@ import pytest
 
 from integration.metrics.conftest import WarehouseBuilder
 from pg_server import PostgresServer, pg_bin
-from resolve311.metrics.refresh import refresh_metrics
+from resolve311.publish import refresh_and_publish
 from resolve311.settings import Settings, load_settings
 
 
@@ -70,7 +70,7 @@ class PublishEnv:
     def refresh(self) -> None:
         """Refresh the metrics and publish them to the serving file only (a new generation; the
         other sinks are left to the test's publish_release, which skips the serving file)."""
-        refresh_metrics(self.settings, full=True)
+        refresh_and_publish(self.settings, full=True)
 
 
 @pytest.fixture

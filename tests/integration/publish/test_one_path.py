@@ -30,7 +30,7 @@ def test_the_metrics_return_results_and_one_release_reaches_every_sink(publish_e
     lake = str(tmp_path / "lake")
     env = publish_env(lake_url=lake)
     before = env.settings.snapshot_path.stat()
-    report = refresh_metrics(env.settings, full=True, publish_to=None)
+    report = refresh_metrics(env.settings, full=True)
     after = env.settings.snapshot_path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # nothing written
     assert report.results is not None and len(report.results.tables["scorecard"]) > 0

@@ -111,3 +111,19 @@ def test_a_subscriber_needs_a_channel_and_a_unique_name(config: Path) -> None:
     config.write_text(twice * 2)
     with pytest.raises(ConfigError, match="unique"):
         load_settings()
+
+
+def test_a_subscriber_follows_only_its_cities(tmp_path: Path) -> None:
+    from resolve311.digest.send import chosen
+    from resolve311.settings import DigestSettings, Subscriber
+
+    cfg = DigestSettings(
+        subscribers=[
+            Subscriber(name="all", emails=["a@x.example"]),
+            Subscriber(name="windy", emails=["w@x.example"], cities=["chicago"]),
+        ]
+    )
+    assert [s.name for s in chosen(cfg, None, "chicago")] == ["all", "windy"]
+    assert [s.name for s in chosen(cfg, None, "nyc")] == ["all"]
+    assert chosen(cfg, "windy", "sf") == []
+    assert [s.name for s in chosen(cfg, None)] == ["all", "windy"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resolve311.extract import ledger
+from resolve311.pipeline import ledger
 from resolve311.warehouse.connection import connect
 
 

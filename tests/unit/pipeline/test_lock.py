@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 from resolve311.errors import LockBusy
-from resolve311.extract.lock import is_held, read_holder, update_lock
+from resolve311.warehouse.lock import is_held, read_holder, update_lock
 
 
 def _try_in_another_thread(lock: Path) -> BaseException | None:

@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from resolve311.extract import ledger
 from resolve311.logs import REDACTED, redact, register_secret
+from resolve311.pipeline import ledger
 from resolve311.warehouse.connection import connect
 
 SECRETS = ["SEKRET-token-0001\r", " SEKRET-token-0002\r\n", "SEKRET-tøken-0003", "SEKRET token/0004+"]

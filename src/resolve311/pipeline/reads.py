@@ -1,4 +1,4 @@
-"""The read-only commands: ``status`` and ``export`` (pipeline.py re-exports them).
+"""The read-only commands: ``status`` and ``export`` (the ``pipeline`` package re-exports them).
 
 DuckDB admits no reader while another process writes the warehouse, so during an
 update ``status`` reports the last *published* state from the serving snapshot (it is
@@ -20,9 +20,9 @@ from typing import Any, Literal
 import duckdb
 
 from resolve311.errors import ConfigError, LockBusy, first_line
-from resolve311.extract.lock import is_held, read_holder
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import connect
+from resolve311.warehouse.lock import is_held, read_holder
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,14 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from resolve311.extract import ledger, soql
+from resolve311.extract import soql
 from resolve311.extract.incremental import PulledPage, WindowPuller
 from resolve311.extract.pages import read_api_page
 from resolve311.extract.pool import WindowPool
-from resolve311.extract.runner import Progress, RunContext
-from resolve311.landing.consumer import load_landed, prepare_batch
 from resolve311.landing.store import BatchMeta, Payload
+from resolve311.pipeline import ledger
+from resolve311.pipeline.consumer import load_landed, prepare_batch
+from resolve311.pipeline.run import Progress, RunContext
 from resolve311.sources.catalog import Dataset, Source
 from resolve311.warehouse.loader import LoadResult
 from resolve311.warehouse.normalize import NormalizedBatch

@@ -1,7 +1,7 @@
 """Running one pipeline run: lock, ledger row, catch-up of landed batches, outcome, metrics.
 
 :func:`execute` wraps a run's *body* (a function of :class:`RunContext`) with
-everything every run needs, so pipeline.py holds only what differs per run kind.
+everything every run needs, so the package's ``__init__`` holds only what differs per run kind.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from resolve311.errors import (
     known_error,
     root_cause,
 )
-from resolve311.extract import ledger
-from resolve311.extract.lock import update_lock
-from resolve311.extract.stages import finish_stages, remove_stale_temps
-from resolve311.landing.consumer import apply_batch, drain
 from resolve311.landing.store import BatchMeta, LandingStore, Manifest
 from resolve311.logs import redact, register_secret
+from resolve311.pipeline import ledger
+from resolve311.pipeline.consumer import apply_batch, drain
+from resolve311.pipeline.stages import finish_stages, remove_stale_temps
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Source, get_source
 from resolve311.warehouse.connection import connect, open_warehouse
 from resolve311.warehouse.loader import LoadResult
+from resolve311.warehouse.lock import update_lock
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class RunContext:
     def source_for(self, name: str) -> Source:
         """The catalog entry of a landed batch's source."""
         if name not in self._sources:
-            self._sources[name] = get_source(name, self.settings.home / "sources")
+            self._sources[name] = get_source(name, self.settings.catalog_dir)
         return self._sources[name]
 
     def land_and_load(self, data: bytes, meta: BatchMeta) -> tuple[Manifest, LoadResult]:
@@ -154,7 +154,8 @@ def execute(
     (``stages.finish_stages``); with ``refresh=False`` it is ``success`` after the load.
     """
     register_secret(settings.token())
-    source = get_source(source_name or settings.source, settings.home / "sources")
+    settings = settings_of(settings, source_name)
+    source = settings.city()
     report = RunReport(
         run_id=uuid.uuid4().hex[:16], source=source.name, kind=kind, started_at=ledger.utcnow()
     )
@@ -169,6 +170,19 @@ def execute(
             if report.status != "interrupted" and refresh:
                 finish_stages(settings, report, full=full_refresh)
     return report
+
+
+def settings_of(settings: Settings, source_name: str | None) -> Settings:
+    """The settings a run of ``source_name`` works with: its metrics, snapshot and lock are that source's.
+
+    In a several-city home that is the city's own settings (``source_name`` required when the
+    home keeps more than one); in a single-city home, a named source loads into this home.
+    """
+    if settings.several_cities:
+        return settings.one_city(source_name)
+    if source_name is None or source_name == settings.source:
+        return settings
+    return settings.model_copy(update={"source": source_name})
 
 
 def _reserve_path(settings: Settings) -> Path:

@@ -6,6 +6,12 @@ loaded yet, then appends new batches to the landing log and loads each one in a
 single transaction with its checkpoint and watermark. After the run, metrics
 are refreshed for the affected dates and the status is republished, whatever
 the outcome. The guarantees are explained in docs/pipeline.md.
+
+The package holds the whole run: ``run`` (lock, ledger row, outcome), ``consumer``
+(the drain of the landing log into the warehouse), ``ledger`` (``runs``,
+``source_state``), ``stages`` (metrics, then publish), ``backfill`` and ``imports``
+(what those runs do), ``reads`` (``status``, ``export``). The import-layers contract
+in pyproject.toml (``make lint``) keeps it the only place where stages meet.
 """
 
 from __future__ import annotations
@@ -18,31 +24,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolve311.errors import ConfigError
-from resolve311.extract import ledger, soql
-from resolve311.extract.backfill import (
-    BACKFILL_CHUNK_DAYS,
-    backfill_chunks,
-    chunk_key,
-    plan_windows,
-    run_windows,
-)
+from resolve311.extract import soql
 from resolve311.extract.incremental import (
     FullReplaceDetected,
     PulledPage,
     WindowPuller,
     watermark_floor,
 )
-from resolve311.extract.lock import update_lock
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryPolicy
-from resolve311.extract.runner import Progress, RunContext, RunReport, execute, open_for_writing
 from resolve311.extract.socrata import SocrataClient
-from resolve311.landing.consumer import drain
 from resolve311.landing.store import BatchMeta, Manifest
-from resolve311.pipeline_reads import export, status
+from resolve311.pipeline import ledger
+from resolve311.pipeline.backfill import (
+    BACKFILL_CHUNK_DAYS,
+    backfill_chunks,
+    chunk_key,
+    plan_windows,
+    run_windows,
+)
+from resolve311.pipeline.consumer import drain
+from resolve311.pipeline.reads import export, status
+from resolve311.pipeline.run import (
+    Progress,
+    RunContext,
+    RunReport,
+    execute,
+    open_for_writing,
+    settings_of,
+)
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset, Source
 from resolve311.warehouse.loader import LoadResult
+from resolve311.warehouse.lock import update_lock
 
 if TYPE_CHECKING:
     from resolve311.metrics.sla import SlaImport
@@ -74,7 +88,7 @@ def run_update(
     """One incremental run: changes since the watermark, then the trailing created-date window."""
 
     def body(run: RunContext) -> None:
-        with _puller(settings, source=run.source) as puller:
+        with _puller(run.settings, source=run.source) as puller:
             for dataset in run.source.datasets:
                 _pull_changes(run, puller, dataset, allow_full_replace)
             for dataset in run.source.datasets:
@@ -174,7 +188,7 @@ def run_backfill(
 ) -> RunReport:
     """Pull requests created in [since, until) through the landing log; resumable by chunk.
 
-    ``settings.backfill_workers`` windows are pulled at once (see :mod:`resolve311.extract.backfill`);
+    ``settings.backfill_workers`` windows are pulled at once (see :mod:`resolve311.pipeline.backfill`);
     ``limiter`` (default: one from ``settings.request_rate``) spaces every request sent.
     """
     if until is not None and until <= since:
@@ -182,11 +196,11 @@ def run_backfill(
 
     def body(run: RunContext) -> None:
         plan = plan_windows(run.source, since, until, ledger.utcnow().date(), chunk_days)
-        with _puller(settings, tables=True, limiter=limiter, source=run.source) as puller:
+        with _puller(run.settings, tables=True, limiter=limiter, source=run.source) as puller:
             for dataset in run.source.datasets:
                 if dataset.overlaps(since, until):
                     _start_watermark(run, puller, dataset)
-            run_windows(run, puller, plan, progress, settings.backfill_workers)
+            run_windows(run, puller, plan, progress, run.settings.backfill_workers)
 
     return execute(settings, "backfill", body, source_name=source, refresh=refresh)
 
@@ -215,9 +229,9 @@ def run_import(
 
     A CSV file is bulk-loaded as one batch by DuckDB's own reader (``bulk=True``); with
     ``bulk=False`` (and for JSON) it is landed in parts of ``rows_per_part`` records (each part
-    the header plus whole records, byte for byte). See :mod:`resolve311.imports`.
+    the header plus whole records, byte for byte). See :mod:`resolve311.pipeline.imports`.
     """
-    from resolve311.imports import import_file
+    from resolve311.pipeline.imports import import_file
 
     missing = [str(p) for p in files if not Path(p).is_file()]
     if missing:
@@ -272,6 +286,7 @@ def import_sla(settings: Settings, path: Path) -> SlaImport:
 
     if not path.is_file():
         raise ConfigError(f"no such file: {path}")
+    settings = settings_of(settings, None)
     with update_lock(settings.lock_path, command="import-sla"):
         con = open_for_writing(settings)
         try:

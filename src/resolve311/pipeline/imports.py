@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from resolve311.errors import ParseError
-from resolve311.landing.consumer import save_checkpoint
 from resolve311.landing.store import BatchMeta
+from resolve311.pipeline.consumer import save_checkpoint
 from resolve311.warehouse.loader import LoadResult
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunContext
+    from resolve311.pipeline.run import RunContext
     from resolve311.warehouse.formats import Format
 
 FileProgress = Callable[[float, str], None]  # (percent of this file, label)

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from resolve311.errors import Resolve311Error, first_line, known_error, root_cause
-from resolve311.extract import ledger
 from resolve311.logs import redact
 from resolve311.metrics import snapshot
 from resolve311.metrics.snapshot import Results, remove_stale_temps
+from resolve311.pipeline import ledger
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
 if TYPE_CHECKING:
-    from resolve311.extract.runner import RunReport
+    from resolve311.pipeline.run import RunReport
 
 __all__ = ["describe", "finish_stages", "remove_stale_temps"]
 
@@ -90,9 +90,7 @@ def _metrics_stage(
             detail = behind or f"{len(report.affected_dates)} affected date(s)"
             ledger.start_stage(con, report.run_id, "metrics", detail=detail)
         log.info("metrics stage started for run %s (%s)", report.run_id, detail)
-        result = refresh_metrics(
-            settings, affected_dates=sorted(report.affected_dates), full=full, publish_to=None
-        )
+        result = refresh_metrics(settings, affected_dates=sorted(report.affected_dates), full=full)
     except Exception as exc:  # the load's outcome stands; the failure is recorded with its real cause
         error = describe(exc)
         report.metrics = f"failed: {error[0]}"

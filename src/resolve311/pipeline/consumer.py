@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resolve311.extract import ledger
 from resolve311.extract.incremental import parse_system_time
 from resolve311.extract.pages import read_api_page
 from resolve311.landing.store import BatchMeta, Format, LandingStore, Manifest
+from resolve311.pipeline import ledger
 from resolve311.sources.catalog import Source
 from resolve311.warehouse.formats import read_records
 from resolve311.warehouse.loader import LoadResult, load_batch

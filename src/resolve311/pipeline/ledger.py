@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import duckdb
 
 from resolve311.logs import redact_optional
+from resolve311.warehouse.timestamps import utcnow as utcnow
 
 BACKFILL_DDL = """
 CREATE TABLE IF NOT EXISTS backfill_chunks (
@@ -19,11 +20,6 @@ CREATE TABLE IF NOT EXISTS backfill_chunks (
     PRIMARY KEY (source, dataset, chunk)
 )
 """
-
-
-def utcnow() -> datetime:
-    """Now as a naive UTC datetime (the warehouse's convention)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
