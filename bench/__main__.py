@@ -93,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in names:
             (work / name).mkdir(parents=True, exist_ok=True)
+        measured = provenance(args, started)  # the commit and load as the run starts, not as it ends
         for name in names:
             section = run_one(name, sizes, work)
-            section.provenance = provenance(args, started)
+            section.provenance = measured
             args.results.mkdir(parents=True, exist_ok=True)
             section_file(args.results, name).write_text(section.markdown())
     finally:
