@@ -194,7 +194,7 @@ def _notes(rows: int, mine: float | None, ceiling: float | None, ours: Measured)
         "columns costs about as much as the bare statement's whole run), the commit ≈ 5%, the landing "
         "copy with SHA-256 the rest. Since this measurement was first taken: the row_hash is DuckDB's "
         "`hash()` of the fields instead of the md5 of their JSON (≈ 5× cheaper; stored hashes are "
-        "re-hashed once by migration 005), the first import into an empty warehouse skips the comparison "
+        "re-hashed once by migration 006), the first import into an empty warehouse skips the comparison "
         "with `requests` and the staging copy, and the inserts drop insertion order. What is left of the "
         "gap is the second write: the warehouse keeps every version in `request_versions` besides the "
         "current row in `requests`, so a first import writes every row twice; the bare statement writes "
