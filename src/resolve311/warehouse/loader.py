@@ -82,9 +82,11 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
         "QUALIFY row_number() OVER (PARTITION BY unique_key "
         "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) > 1"
     )
-    newest = (
-        f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
+    older = con.execute(f"SELECT count(*) FROM {_OLDER_COPIES}").fetchone()
+    newest = f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL" + (
+        f" AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
+        if older and older[0]
+        else ")"
     )
     row = con.execute(
         f"SELECT count(*) FILTER (__reason IS NULL), count(*) FILTER (__reason IS NOT NULL), "
