@@ -37,6 +37,10 @@ class Sizes:
     detection_scale: float = 1.0
     detection_incidents: int = 36
     bulk_rows: int = 2_000_000  # the target is 40M (env RESOLVE311_BENCH_BULK_ROWS overrides)
+    scale_rows: int = 40_000_000  # the scale section's history (env RESOLVE311_BENCH_SCALE_ROWS overrides)
+    scale_years: int = 15
+    scale_today: str = "2024-12-31"
+    scale_web_repeats: int = 10
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -67,4 +71,7 @@ QUICK = Sizes(
     detection_scale=0.3,
     detection_incidents=6,
     bulk_rows=5_000,
+    scale_rows=3_000,
+    scale_years=1,
+    scale_web_repeats=2,
 )

@@ -102,6 +102,7 @@ def bulk_load_csv(
                     con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec, rules)}", params
                 )
             _add_rejected_rows(con)
+            con.execute("SET preserve_insertion_order = false")  # row positions are fixed by now
             result = load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
             if progress is not None:
                 progress(100.0)
@@ -156,7 +157,7 @@ def _add_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def _bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Bounded memory, insertion order kept (row positions), progress tracked silently while a file loads."""
+    """Bounded memory, insertion order kept while reading (row positions), no progress bar; restored after."""
     before = {
         name: _setting(con, name)
         for name in ("memory_limit", "preserve_insertion_order", "enable_progress_bar")

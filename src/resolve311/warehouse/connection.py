@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from resolve311.warehouse.row_hash import ensure_row_hash_scheme
+
 
 def migrations() -> list[tuple[int, str]]:
     """Every ``NNN_name.sql`` in ``warehouse/migrations`` as (version, SQL), in version order."""
@@ -24,7 +26,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create or upgrade the warehouse schema: apply each migration not yet recorded, in order.
 
     Every migration is written to be idempotent (``IF NOT EXISTS``), so a crash between applying
-    one and recording it is harmless.
+    one and recording it is harmless. Then stored ``row_hash`` values are brought to the current
+    scheme when needed (:func:`~resolve311.warehouse.row_hash.ensure_row_hash_scheme`).
     """
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
@@ -32,6 +35,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         if version not in applied:
             con.execute(sql)
             con.execute("INSERT INTO schema_version VALUES (?)", [version])
+    ensure_row_hash_scheme(con)
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

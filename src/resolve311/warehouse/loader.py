@@ -82,9 +82,11 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
         "QUALIFY row_number() OVER (PARTITION BY unique_key "
         "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) > 1"
     )
-    newest = (
-        f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
+    older = con.execute(f"SELECT count(*) FROM {_OLDER_COPIES}").fetchone()
+    newest = f"(SELECT {', '.join(BATCH_COLUMNS)} FROM {staged} s WHERE __reason IS NULL" + (
+        f" AND NOT EXISTS (SELECT 1 FROM {_OLDER_COPIES} o WHERE o.__row = s.__row))"
+        if older and older[0]
+        else ")"
     )
     row = con.execute(
         f"SELECT count(*) FILTER (__reason IS NULL), count(*) FILTER (__reason IS NOT NULL), "
@@ -123,6 +125,8 @@ def _load_rows(
     con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
 ) -> tuple[dict[str, int], frozenset[date]]:
     """Stage ``relation`` (one row per key), apply it, add its versions; (counts by change, dates)."""
+    if _warehouse_empty(con):
+        return _load_first(con, relation, batch_seq, loaded_at)
     try:
         _stage(con, relation, batch_seq, loaded_at)
         counts = _counts(con)
@@ -132,6 +136,39 @@ def _load_rows(
     finally:
         _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_INCOMING}"))
     return counts, affected
+
+
+def _warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_versions)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _load_first(
+    con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
+) -> tuple[dict[str, int], frozenset[date]]:
+    """The first load into an empty warehouse: every row is new; no staging copy, no comparison.
+
+    The same result as the general path (every row ``new``, one version each), without the join
+    against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
+    """
+    columns = ", ".join(REQUEST_COLUMNS)
+    con.execute(
+        f"INSERT INTO requests ({columns}) SELECT {', '.join(BATCH_COLUMNS)}, $seq, $loaded_at FROM {relation}",
+        {"seq": batch_seq, "loaded_at": loaded_at},
+    )
+    con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
+    row = con.execute("SELECT count(*) FROM requests").fetchone()
+    new = int(row[0]) if row else 0
+    low, high = AFFECTED_YEARS
+    dates = con.execute(
+        f"""
+        SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM requests)
+        WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+        """
+    ).fetchall()
+    return ({"new": new} if new else {}), frozenset(_as_date(d) for (d,) in dates)
 
 
 @contextmanager

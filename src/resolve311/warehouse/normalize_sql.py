@@ -22,16 +22,13 @@ from resolve311.sources.catalog import default_rules
 from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import BATCH_COLUMNS, NONSTRING_PREFIX, SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.location import finite_number_sql, location_coordinate_sql, outside_city_sql
+from resolve311.warehouse.row_hash import row_hash_sql
 from resolve311.warehouse.timestamps import (
     is_sentinel_sql,
     utc_from_instant_sql,
     utc_from_wall_clock_sql,
     wall_clock_sql,
 )
-
-#: Source fields that make a version: everything except ``location`` (its text
-#: shape differs by format; its content is latitude/longitude).
-HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
 
 _UNSPECIFIED_BOROUGH = "borough IS NULL OR upper(trim(borough)) = 'UNSPECIFIED'"
 _ZERO_COORDINATES = "(latitude = 0 AND longitude = 0)"
@@ -181,12 +178,6 @@ def _dirty_flags_sql(rules: CityRules) -> str:
     return f"list_filter([{cases}]::VARCHAR[], lambda f: f IS NOT NULL)"
 
 
-def _row_hash_sql() -> str:
-    """md5 over the normalised source fields and ``:updated_at`` (a version as published)."""
-    fields = ", ".join(f"{f} := {f}" for f in HASHED_FIELDS)
-    return f"md5(to_json(struct_pack({fields}, updated_at := source_updated_at))::VARCHAR)"
-
-
 def _reason_sql() -> str:
     return (
         "CASE WHEN unique_key IS NULL AND trim(__raw_unique_key) <> '' THEN 'invalid_unique_key' "
@@ -225,7 +216,7 @@ def staged_query(spec: StagedInput, rules: CityRules | None = None) -> str:
         "dataset": "$dataset::VARCHAR",
         "hours_to_close": _hours_to_close_sql(),
         "dirty_flags": _dirty_flags_sql(rules),
-        "row_hash": _row_hash_sql(),
+        "row_hash": row_hash_sql(),
     }
     select = [own.get(c, c) + (f" AS {c}" if c in own else "") for c in BATCH_COLUMNS]
     return "\n".join(

@@ -40,12 +40,17 @@ _WITH_OFFSET = r"^\s*\d{4}-\d\d-\d\d[T ]\d\d:\d\d.*(Z|[+-]\d\d:?\d\d)\s*$"
 def wall_clock_sql(text: str, tz_param: str = "$tz") -> str:
     """A TIMESTAMP (no zone) read from the text expression ``text``; NULL when unreadable.
 
-    A value with an explicit offset is converted to the wall clock of ``tz_param``.
+    A value with an explicit offset is converted to the wall clock of ``tz_param``. A value that does
+    not start like an ISO date (``YYYY-``) is tried with the US formats first: a failing cast is
+    the most expensive step of a bulk import of a portal export, and no US-style value with a
+    year after 31 is also a valid ISO cast (its "day" would be that year).
     """
     formats = ", ".join(f"'{fmt}'" for fmt in US_FORMATS)
     trimmed = f"trim({text})"
     return (
-        f"CASE WHEN regexp_matches({trimmed}, '{_WITH_OFFSET}') "
+        f"CASE WHEN substr({trimmed}, 5, 1) <> '-' "
+        f"THEN coalesce(try_strptime({trimmed}, [{formats}]), try_cast({trimmed} AS TIMESTAMP)) "
+        f"WHEN regexp_matches({trimmed}, '{_WITH_OFFSET}') "
         f"THEN timezone({tz_param}, try_cast({trimmed} AS TIMESTAMPTZ)) "
         f"ELSE coalesce(try_cast({trimmed} AS TIMESTAMP), try_strptime({trimmed}, [{formats}])) END"
     )

@@ -105,3 +105,43 @@ def test_unknown_benchmark_name_is_a_usage_error() -> None:
     assert done.returncode == 2
     assert "invalid choice: 'nope'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def quick_scale(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """``--quick --only scale`` (the opt-in section): (its section, the assembled report)."""
+    tmp = tmp_path_factory.mktemp("scale")
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("SOCRATA_APP_TOKEN", "RESOLVE311_BENCH_SCALE_ROWS")
+    }
+    env["RESOLVE311_CONFIG"] = str(tmp / "none.toml")
+    out, results = tmp / "BENCHMARKS.md", tmp / "results"
+    cmd = [sys.executable, "-m", "bench", "--quick", "--only", "scale", "--out", str(out)]
+    cmd += ["--work", str(tmp / "work"), "--results", str(results)]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return (results / "scale.md").read_text(), out.read_text()
+
+
+@pytest.mark.slow
+def test_scale_section_builds_refreshes_advances_and_serves(quick_scale: tuple[str, str]) -> None:
+    section, report = quick_scale
+    assert "## 9. Scale" in section and "## 9. Scale" in report
+    assert "FAILED" not in section
+    steps = section.split("| step |")[1].split("\n\n")[0]
+    for step in (
+        "resolve311 import of both exports",
+        "resolve311 metrics --full (full,",
+        "one day of changes",
+    ):
+        line = next(row for row in steps.splitlines() if step in row)
+        assert line.rstrip().endswith("| — |"), line  # no error
+    assert "resolve311 metrics (after the day) (" in steps
+    assert "| Overview | open page / |" in section
+    assert "- Code: resolve311 at commit" in section and "Disk after the day:" in section
+
+
+def test_the_scale_section_is_opt_in() -> None:
+    from bench.__main__ import BENCHMARKS, OPT_IN
+
+    assert "scale" in OPT_IN and "scale" not in BENCHMARKS
