@@ -28,7 +28,7 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.metrics import calibration, daily, definitions, engines, snapshot, staging
+from resolve311.metrics import calibration, crosscity, daily, definitions, engines, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.panel import load_panel
 from resolve311.metrics.staging import fetch_first
@@ -75,7 +75,9 @@ def refresh_metrics(
     engine_name = engines.check_engine(engine or settings.engine)
     with update_lock(settings.lock_path, command="metrics"), open_warehouse(settings.warehouse_path) as con:
         daily.ensure_derived_tables(con)
-        staging.create_input_views(con, settings.source, settings.city().bbox)
+        city = settings.city()
+        area = city.main_area.column if city.main_area and city.main_area.column else "borough"
+        staging.create_input_views(con, settings.source, city.bbox, area)
         report = _refresh(con, settings, engine_name, affected_dates, full)
     report.seconds = time.monotonic() - started
     return report
@@ -125,7 +127,7 @@ def _refresh(
         "sla_loaded": str(inputs.sla is not None).lower(),
         **history_meta,
     }
-    tables |= history
+    tables |= history | crosscity.tables(con, ctx.as_of_date)
     return RefreshReport(
         "full" if days is None else "incremental",
         engine_name,

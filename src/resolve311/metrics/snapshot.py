@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION: Final[str] = "2"
 METRIC_TABLES: Final[tuple[str, ...]] = (
     "agencies", "scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "calibration",
+    "type_days", "areas",
 )  # fmt: skip
 STATUS_TABLES: Final[tuple[str, ...]] = ("status", "runs", "quarantine_summary")
 RUNS_KEPT: Final[int] = 500

@@ -137,3 +137,37 @@ CREATE TABLE km_curve (
     survival       DOUBLE,
     at_risk        BIGINT
 );
+
+-- The cross-city view (web/crosscity.py): per complaint type × created day (the last 400 days),
+-- requests created and how they closed. closed_dK: closed within [K-1, K) days of creation;
+-- closed_d14/30/60/90: within [7,14), [14,30), [30,60), [60,90) days; closed_later: 90 days or more;
+-- closed_untimed: closed without a usable close time; open_now: still open at publish.
+CREATE TABLE type_days (
+    complaint_type VARCHAR NOT NULL,
+    date           DATE NOT NULL,
+    created        BIGINT,
+    closed_d1      BIGINT,
+    closed_d2      BIGINT,
+    closed_d3      BIGINT,
+    closed_d4      BIGINT,
+    closed_d5      BIGINT,
+    closed_d6      BIGINT,
+    closed_d7      BIGINT,
+    closed_d14     BIGINT,
+    closed_d30     BIGINT,
+    closed_d60     BIGINT,
+    closed_d90     BIGINT,
+    closed_later   BIGINT,
+    closed_untimed BIGINT,
+    open_now       BIGINT
+);
+
+-- The city's main area dimension (its catalog's first [[areas]]; the `borough` group column):
+-- requests over the same 400 days and the mean position of the located ones (map labels).
+CREATE TABLE areas (
+    area     VARCHAR NOT NULL,
+    requests BIGINT,
+    located  BIGINT,
+    lat      DOUBLE,
+    lon      DOUBLE
+);

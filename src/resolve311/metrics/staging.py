@@ -14,13 +14,14 @@ from typing import Any, Final
 
 import duckdb
 
+from resolve311.schema import SODA_FIELDS
 from resolve311.sources.city import BBox
 from resolve311.warehouse.location import inside_bbox_sql
 
 _GROUP_COLUMNS = """
     coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
     coalesce(nullif(trim(complaint_type), ''), 'Unspecified') AS complaint_type,
-    coalesce(nullif(trim(borough), ''), 'Unspecified') AS borough"""
+    coalesce(nullif(trim(CAST($area AS VARCHAR)), ''), 'Unspecified') AS borough"""
 
 # A close is usable for durations when it has a time, is not before creation and is no sentinel.
 _VALID_CLOSE = "(closed_utc IS NOT NULL AND hours_to_close >= 0 AND year(closed_date) <= 2100)"
@@ -73,19 +74,30 @@ STAGED_RELATIONS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
-def _inline(sql: str, source: str, bbox: BBox | None) -> str:
+def _inline(sql: str, source: str, bbox: BBox | None, area: str) -> str:
     # Views cannot hold prepared parameters; the source name is quoted as a literal.
+    if area not in SODA_FIELDS:
+        raise ValueError(f"not a warehouse column: {area!r}")
     inside = inside_bbox_sql("latitude", "longitude", bbox)
-    return sql.replace("$source", "'" + source.replace("'", "''") + "'").replace("$inside", inside)
+    return (
+        sql.replace("$source", "'" + source.replace("'", "''") + "'")
+        .replace("$inside", inside)
+        .replace("$area", area)
+    )
 
 
-def create_input_views(con: duckdb.DuckDBPyConnection, source: str, bbox: BBox | None = None) -> None:
+def create_input_views(
+    con: duckdb.DuckDBPyConnection, source: str, bbox: BBox | None = None, area: str = "borough"
+) -> None:
     """(Re)create the temporary input views for ``source`` on ``con``.
 
     Only points inside ``bbox`` (the source's box: see its catalog) reach the "where" heat map.
+    ``area`` is the warehouse column of the city's main area dimension (its catalog's first
+    ``[[areas]]``: NYC ``borough``, Chicago's community area in ``community_board``); the
+    metric layer calls it ``borough`` whatever the city.
     """
     for sql in (INPUT_SQL, VERSIONS_SQL):
-        con.execute(_inline(sql, source, bbox))
+        con.execute(_inline(sql, source, bbox, area))
     con.execute(SLA_SQL)
 
 

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from resolve311.errors import ConfigError
-from resolve311.sources.city import Area, BBox, CityRules, parse_areas, parse_bbox, text_tuple
+from resolve311.sources.city import (
+    Area,
+    BBox,
+    CityRules,
+    parse_areas,
+    parse_bbox,
+    parse_population,
+    text_tuple,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,12 @@ class Source:
     cancelled_statuses: tuple[str, ...] = ()
     bbox: BBox | None = None
     areas: tuple[Area, ...] = ()
+    population: int | None = None  # residents, for rates per 100k (cite the estimate in the catalog)
+
+    @property
+    def main_area(self) -> Area | None:
+        """The first area dimension: the one the metrics break down by (None: the city declares none)."""
+        return self.areas[0] if self.areas else None
 
     @property
     def title(self) -> str:
@@ -123,6 +137,7 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         cancelled_statuses=text_tuple(data.get("cancelled_statuses"), origin, ()),
         bbox=parse_bbox(data.get("bbox"), origin),
         areas=parse_areas(data.get("areas"), field_map, origin),
+        population=parse_population(data.get("population"), origin),
     )
 
 

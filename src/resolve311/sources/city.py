@@ -59,6 +59,15 @@ def parse_bbox(value: Any, where: str) -> BBox | None:
     return (south, north, west, east)
 
 
+def parse_population(value: Any, where: str) -> int | None:
+    """A ``population = 2664452`` value: a positive whole number (ConfigError otherwise)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: population must be a positive whole number, got {value!r}")
+    return value
+
+
 def parse_areas(value: Any, field_map: Mapping[str, str], where: str) -> tuple[Area, ...]:
     """``[[areas]]`` tables: ``name`` and ``label``; the column follows the field map."""
     if value is None:
