@@ -11,7 +11,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from resolve311.errors import SnapshotMissing
 from resolve311.metrics import registry
+from resolve311.sources.categories import Category
 from resolve311.web import jsonable, queries, signals
+from resolve311.web.cities import CityWeb
+from resolve311.web.compare_data import comparison
+from resolve311.web.context import WebContext
 from resolve311.web.figures import recent_range
 from resolve311.web.filters import (
     KINDS,
@@ -22,6 +26,7 @@ from resolve311.web.filters import (
     Kind,
     Period,
     Variant,
+    area_param,
     choice,
     parse_filters,
 )
@@ -29,7 +34,7 @@ from resolve311.web.openapi import openapi_document
 from resolve311.web.scorecard import HEADLINE, rank_agencies
 from resolve311.web.snapshot import SnapshotReader
 
-GROUP_COLUMNS = ("agency", "complaint_type", "borough", "window", "baseline")
+GROUP_COLUMNS = ("agency", "complaint_type", "borough", "window", "baseline")  # snapshot columns
 
 
 class NotFound(Exception):
@@ -43,9 +48,10 @@ def _error(status: int, message: str, parameter: str | None = None) -> tuple[Res
     return jsonify(body), status
 
 
-def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
-    """The /api blueprint bound to one snapshot reader."""
-    api = Blueprint("api", __name__, url_prefix="/api")
+def create_api(city: CityWeb, default_window: str, name: str = "api") -> Blueprint:
+    """One city's API (``/api`` in a single-city home, else ``/api/<city>``) over its snapshot."""
+    api = Blueprint(name, __name__, url_prefix=city.api_prefix)
+    reader = city.reader
 
     def filters_for(code: str | None = None) -> Filters:
         f = parse_filters(request.args, default_window=default_window)
@@ -54,7 +60,7 @@ def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
         if not queries.agency_exists(reader, code):
             raise NotFound(f"unknown agency {code[:40]!r}")
         f = f.with_(agency=code)
-        _check_slices(reader, f)
+        _check_slices(reader, f, city.area_label)
         return f
 
     @api.errorhandler(BadParameter)
@@ -69,18 +75,48 @@ def create_api(reader: SnapshotReader, default_window: str) -> Blueprint:
     def missing(exc: SnapshotMissing) -> tuple[Response, int]:
         return _error(503, "no data yet: the serving snapshot has not been published")
 
+    label = city.area_label
     routes: dict[str, Callable[..., Any]] = {
-        "/openapi.json": lambda: openapi_document(),
-        "/status": lambda: status(reader),
-        "/metrics": lambda: {"metrics": registry.as_json()},
+        "/status": lambda: status(reader) | _city_json(city),
         "/agencies": lambda: agencies(reader, filters_for()),
-        "/agencies/<code>/scorecard": lambda code: scorecard(reader, filters_for(code)),
-        "/agencies/<code>/heatmap": lambda code: heatmap(reader, filters_for(code)),
-        "/agencies/<code>/series": lambda code: series(reader, filters_for(code)),
+        "/agencies/<code>/scorecard": lambda code: scorecard(reader, filters_for(code), label),
+        "/agencies/<code>/heatmap": lambda code: heatmap(reader, filters_for(code), label),
+        "/agencies/<code>/series": lambda code: series(reader, filters_for(code), label),
     }
+    _add_routes(api, routes)
+    return api
+
+
+def _add_routes(api: Blueprint, routes: dict[str, Callable[..., Any]]) -> None:
     for rule, view in routes.items():
         endpoint = rule.strip("/").replace("/", "_").replace("<", "").replace(">", "").replace(".", "_")
         api.add_url_rule(rule, endpoint, _as_json(view), methods=["GET"])
+
+
+def _city_json(city: CityWeb) -> dict[str, Any]:
+    src = city.source
+    return {
+        "city": city.name,
+        "title": city.title,
+        "area_label": city.area_label,
+        "areas": [{"name": a.name, "label": a.label} for a in src.areas] if src else [],
+        "population": src.population if src else None,
+        "api": city.api_prefix,
+        "dashboard": city.path(),
+    }
+
+
+def create_home_api(ctx: WebContext, categories: tuple[Category, ...], min_group_size: int) -> Blueprint:
+    """What is not one city's: the OpenAPI document, metric registry, city list, cross-city view."""
+    api = Blueprint("api_home", __name__, url_prefix="/api")
+    cities = list(ctx.cities.values())
+    routes: dict[str, Callable[..., Any]] = {
+        "/openapi.json": lambda: openapi_document(),
+        "/metrics": lambda: {"metrics": registry.as_json()},
+        "/cities": lambda: {"several": ctx.several, "cities": [_city_json(c) for c in cities]},
+        "/compare": lambda: comparison(cities, categories, min_group_size),
+    }
+    _add_routes(api, routes)
     api.add_url_rule("/<path:rest>", "unknown", _unknown_path)
     return api
 
@@ -93,23 +129,27 @@ def _as_json(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 def _unknown_path(rest: str) -> tuple[Response, int]:
-    return _error(404, "no such API path; see /api/openapi.json")
+    return _error(404, "no such API path (or city); see /api/openapi.json and /api/cities")
 
 
-def _check_slices(reader: SnapshotReader, f: Filters) -> None:
+def _check_slices(reader: SnapshotReader, f: Filters, label: str) -> None:
     code = f.agency or "*"
-    if f.complaint_type and f.borough:
-        raise BadParameter("borough", "cannot be combined with complaint_type (choose one breakdown)")
+    param = area_param(request.args)
+    if f.complaint_type and f.area:
+        raise BadParameter(param, "cannot be combined with complaint_type (choose one breakdown)")
     if f.complaint_type and f.complaint_type not in queries.slices(reader, code, "complaint_type"):
         raise BadParameter("complaint_type", f"no breakdown for this complaint type at {code}")
-    if f.borough and f.borough not in queries.slices(reader, code, "borough"):
-        raise BadParameter("borough", f"no breakdown for this borough at {code}")
+    if f.area and f.area not in queries.slices(reader, code, "borough"):
+        raise BadParameter(param, f"no breakdown for this {label.lower()} at {code}")
 
 
-def _filters_json(f: Filters) -> dict[str, Any]:
+def _filters_json(f: Filters, label: str) -> dict[str, Any]:
+    """The filters of an answer: ``area`` (with its label) and, for older clients, ``borough``."""
     return {
         "complaint_type": f.complaint_type,
-        "borough": f.borough,
+        "area": f.area,
+        "area_label": label,
+        "borough": f.area,
         "window": f.window,
         "baseline": f.baseline,
     }
@@ -228,15 +268,15 @@ def agencies(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
     }
 
 
-def scorecard(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+def scorecard(reader: SnapshotReader, f: Filters, label: str) -> dict[str, Any]:
     rows = [_with_spec(jsonable.row(r, drop=GROUP_COLUMNS)) for r in queries.scorecard(reader, f)]
     drivers = (
-        [jsonable.row(r) for r in queries.drivers(reader, f)] if not (f.complaint_type or f.borough) else []
+        [jsonable.row(r) for r in queries.drivers(reader, f)] if not (f.complaint_type or f.area) else []
     )
     return {
         "agency": f.agency,
         "agency_name": queries.agency_name(reader, f.agency or "*"),
-        "filters": _filters_json(f),
+        "filters": _filters_json(f, label),
         "metrics": rows,
         "drivers": drivers,
     }
@@ -250,7 +290,7 @@ def _with_spec(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def heatmap(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+def heatmap(reader: SnapshotReader, f: Filters, label: str) -> dict[str, Any]:
     kind = cast(Kind, choice(request.args, "kind", KINDS, "when"))
     variant = cast(Variant, choice(request.args, "variant", VARIANTS, "recent"))
     frame = queries.heatmap(reader, f, kind, variant)
@@ -260,12 +300,12 @@ def heatmap(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
         "variant": variant,
         "unit": "requests per week" if kind == "when" else "requests per day",
         "grid_deg": queries.grid_deg(reader) if kind == "where" else None,
-        "filters": _filters_json(f),
+        "filters": _filters_json(f, label),
         "cells": jsonable.records(frame),
     }
 
 
-def series(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
+def series(reader: SnapshotReader, f: Filters, label: str) -> dict[str, Any]:
     period = cast(Period, choice(request.args, "period", PERIODS, "day"))
     recent = recent_range(queries.meta(reader).get("as_of_date"), f.window)
     return {
@@ -273,6 +313,6 @@ def series(reader: SnapshotReader, f: Filters) -> dict[str, Any]:
         "period": period,
         "recent_start": recent[0].isoformat() if recent else None,
         "recent_end": recent[1].isoformat() if recent else None,
-        "filters": _filters_json(f),
+        "filters": _filters_json(f, label),
         "points": jsonable.records(queries.series(reader, f, period)),
     }

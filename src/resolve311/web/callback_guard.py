@@ -78,7 +78,9 @@ CONTROLS: Final[dict[tuple[str, str], Rule]] = {
     # an agency missing from the snapshot is the view's own "Unknown agency" state (as for a link)
     (ids.AGENCY, "value"): text(),
     (ids.COMPLAINT_TYPE, "value"): text(),
-    (ids.BOROUGH, "value"): text(),
+    (ids.AREA, "value"): text(),
+    # the page's city (a dcc.Store); a city the home lacks is the view's own "Unknown city" state
+    (ids.CITY, "data"): text(max_len=40),
     (ids.WINDOW, "value"): one_of(WINDOWS),
     (ids.BASELINE, "value"): one_of(BASELINES),
     (ids.PERIOD, "value"): one_of(PERIODS),

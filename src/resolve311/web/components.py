@@ -6,12 +6,13 @@ never as raw HTML.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from dash import dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import ids, queries
+from resolve311.web.cities import CityWeb
 from resolve311.web.scorecard import fmt, fmt_rel, n_text, number
 from resolve311.web.snapshot import SnapshotReader
 
@@ -24,15 +25,47 @@ def show_time(value: str | None, *, utc: bool = False) -> str:
     return f"{text} UTC" if utc else text
 
 
-def nav(active: str) -> html.Nav:
-    links = [("Overview", "/"), ("Agency view", "/agency"), ("Health", "/health")]
-    return html.Nav(
-        className="nav",
+#: The pages of one city: nav label -> path under the city's prefix.
+CITY_PAGES: Final = {"Overview": "", "Agency view": "/agency", "Health": "/health"}
+COMPARE: Final = "Compare cities"
+COMPARE_PATH: Final = "/cities"
+
+
+def _link(label: str, href: str, active: bool) -> dcc.Link:
+    return dcc.Link(label, href=href, className="nav-link active" if active else "nav-link")
+
+
+def nav(active: str, city: CityWeb, cities: list[CityWeb]) -> html.Nav:
+    """The page links of ``city``; with several ``cities``, the cross-city page and the city switcher."""
+    here = active != COMPARE
+    links = [
+        _link(label, city.path(suffix), here and label == active) for label, suffix in CITY_PAGES.items()
+    ]
+    children: list[Any] = [dcc.Link("resolve311", href=city.path(), className="brand"), *links]
+    if cities:
+        children.append(_link(COMPARE, COMPARE_PATH, not here))
+        children.append(city_switcher(active, city if here else None, cities))
+    return html.Nav(className="nav", children=children)
+
+
+def city_switcher(active: str, city: CityWeb | None, cities: list[CityWeb]) -> html.Div:
+    """One link per city to the same page of that city (its overview from the cross-city page)."""
+    suffix = CITY_PAGES.get(active, "")
+    return html.Div(
+        id=ids.CITY_SWITCHER,
+        className="city-switcher",
+        role="navigation",
+        title="Switch city",
         children=[
-            dcc.Link("resolve311", href="/", className="brand"),
+            html.Span("City", className="city-switcher-label"),
             *[
-                dcc.Link(label, href=href, className="nav-link active" if label == active else "nav-link")
-                for label, href in links
+                dcc.Link(
+                    c.title,
+                    href=c.path(suffix),
+                    className="city-link active" if city and c.name == city.name else "city-link",
+                    title=f"{c.title}: {active if city else 'Overview'}",
+                )
+                for c in cities
             ],
         ],
     )

@@ -1,4 +1,4 @@
-"""What pages and callbacks share: the snapshot reader and defaults."""
+"""What pages and callbacks share: each city's snapshot reader and facts, and defaults."""
 
 from __future__ import annotations
 
@@ -10,14 +10,47 @@ from dash import html
 from flask import current_app
 
 from resolve311.web import components
+from resolve311.web.cities import CityWeb
 from resolve311.web.filters import BadParameter, Filters, parse_filters
 from resolve311.web.snapshot import SnapshotReader
 
 
+class UnknownCity(LookupError):
+    """A city this home does not keep (a forged callback value or an old link)."""
+
+
 @dataclass(frozen=True)
 class WebContext:
-    reader: SnapshotReader
+    cities: Mapping[str, CityWeb]
     default_window: str
+
+    @property
+    def several(self) -> bool:
+        """True in a several-city home (every URL names its city)."""
+        return any(c.prefix for c in self.cities.values())
+
+    @property
+    def first(self) -> CityWeb:
+        """The default city: the only one, or the first configured."""
+        return next(iter(self.cities.values()))
+
+    @property
+    def reader(self) -> SnapshotReader:
+        """The default city's reader."""
+        return self.first.reader
+
+    def city(self, name: str | None) -> CityWeb:
+        """The city called ``name`` (the default city for None); :class:`UnknownCity` otherwise."""
+        if name is None:
+            return self.first
+        found = self.cities.get(name) if isinstance(name, str) else None
+        if found is None:
+            raise UnknownCity(f"unknown city {str(name)[:40]!r}")
+        return found
+
+    def generation(self) -> str:
+        """The snapshot generation of every city together (changes when any city publishes)."""
+        return "|".join(c.reader.generation() for c in self.cities.values())
 
 
 EXTENSION_KEY = "resolve311"
@@ -49,11 +82,13 @@ def page_filters(ctx: WebContext, query: Mapping[str, Any]) -> tuple[Filters, st
         return fallback, f"Ignored a bad link parameter ({exc}); showing the defaults."
 
 
-def page(active: str, body: list[Any], ctx: WebContext) -> html.Div:
-    """The frame of every page: navigation, freshness banner, content."""
+def page(active: str, body: list[Any], ctx: WebContext, city: CityWeb | None = None) -> html.Div:
+    """The frame of every page: navigation (with the city switcher), freshness banner, content."""
+    city = city or ctx.first
+    banner = [components.freshness_banner(city.reader)] if active != components.COMPARE else []
     return html.Div(
         [
-            components.nav(active),
-            html.Div(className="page", children=[components.freshness_banner(ctx.reader), *body]),
+            components.nav(active, city, list(ctx.cities.values()) if ctx.several else []),
+            html.Div(className="page", children=[*banner, *body]),
         ]
     )

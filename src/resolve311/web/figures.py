@@ -96,8 +96,18 @@ def when_heatmap(frame: pd.DataFrame, variant: Variant, title: str) -> go.Figure
     return figure([trace], _layout(title, 300, **axes))
 
 
-def where_heatmap(frame: pd.DataFrame, variant: Variant, title: str, grid_deg: float) -> go.Figure:
-    """Geographic grid heat map on a plain background (no map tiles), boroughs labelled."""
+def where_heatmap(
+    frame: pd.DataFrame,
+    variant: Variant,
+    title: str,
+    grid_deg: float,
+    area_labels: Mapping[str, tuple[float, float]] | None = None,
+) -> go.Figure:
+    """Geographic grid heat map on a plain background (no map tiles), the city's areas labelled.
+
+    ``area_labels``: area name -> (lat, lon) of its label (the snapshot's ``areas`` table);
+    None: NYC's borough centres (for callers that pass none).
+    """
     if frame.empty:
         return empty_figure("No located requests for this view", 420)
     lat0, lon0 = float(frame["cell_lat"].min()), float(frame["cell_lon"].min())
@@ -123,12 +133,12 @@ def where_heatmap(frame: pd.DataFrame, variant: Variant, title: str, grid_deg: f
         {
             "x": lon,
             "y": lat,
-            "text": name,
+            "text": safe(name),
             "showarrow": False,
             "opacity": 0.75,
             "font": {"size": 11, "color": theme.INK},
         }
-        for name, (lat, lon) in BOROUGH_LABELS.items()
+        for name, (lat, lon) in (BOROUGH_LABELS if area_labels is None else area_labels).items()
     ]
     axes = {
         "xaxis": {"title": {"text": "longitude"}, "constrain": "domain"},

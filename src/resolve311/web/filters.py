@@ -38,14 +38,14 @@ class Filters:
 
     agency: str | None = None
     complaint_type: str | None = None
-    borough: str | None = None
+    area: str | None = None  # a value of the city's main area dimension (NYC: a borough)
     window: Window = "7d"
     baseline: Baseline = "8w"
 
     def group(self) -> tuple[str, str, str]:
-        """The snapshot group key; a complaint type takes precedence over a borough."""
-        borough = ALL if self.complaint_type else (self.borough or ALL)
-        return (self.agency or ALL, self.complaint_type or ALL, borough)
+        """The snapshot group key; a complaint type takes precedence over an area."""
+        area = ALL if self.complaint_type else (self.area or ALL)
+        return (self.agency or ALL, self.complaint_type or ALL, area)
 
     def with_(self, **changes: object) -> Filters:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -57,13 +57,13 @@ class Filters:
 
 
 def from_controls(
-    agency: str | None, complaint_type: str | None, borough: str | None, window: str, baseline: str
+    agency: str | None, complaint_type: str | None, area: str | None, window: str, baseline: str
 ) -> Filters:
     """Filters from the dashboard's own controls (values come from the snapshot, so no text checks)."""
     return Filters(
         agency=agency or None,
         complaint_type=complaint_type or None,
-        borough=borough or None,
+        area=area or None,
         window=window if window in WINDOWS else "7d",
         baseline=baseline if baseline in BASELINES else "8w",
     )
@@ -86,6 +86,16 @@ def _text(params: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+#: The query parameter of the area dimension, and its older name (still accepted).
+AREA_PARAM: Final = "area"
+LEGACY_AREA_PARAM: Final = "borough"
+
+
+def area_param(params: Mapping[str, str]) -> str:
+    """Which parameter names the area: ``area``, or the older ``borough`` when only it is given."""
+    return LEGACY_AREA_PARAM if params.get(LEGACY_AREA_PARAM) and not params.get(AREA_PARAM) else AREA_PARAM
+
+
 def parse_filters(params: Mapping[str, str], *, default_window: str = "7d") -> Filters:
     """Read and validate the filters from query parameters; unknown parameters are ignored."""
     window = choice(params, "window", WINDOWS, default_window if default_window in WINDOWS else "7d")
@@ -93,7 +103,7 @@ def parse_filters(params: Mapping[str, str], *, default_window: str = "7d") -> F
     return Filters(
         agency=_text(params, "agency"),
         complaint_type=_text(params, "complaint_type"),
-        borough=_text(params, "borough"),
+        area=_text(params, area_param(params)),
         window=cast(Window, window),
         baseline=cast(Baseline, baseline),
     )

@@ -17,7 +17,7 @@ import gzip
 import hashlib
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from dash import Dash
@@ -84,10 +84,17 @@ class Hardening:
     """The request hooks of one app (one per worker process)."""
 
     def __init__(
-        self, app: Dash, reader: SnapshotReader, page_paths: Iterable[str], settings: Settings
+        self,
+        app: Dash,
+        reader: SnapshotReader,
+        page_paths: Iterable[str],
+        settings: Settings,
+        generation: Callable[[], str] | None = None,
     ) -> None:
         self.app = app
         self.reader = reader
+        #: What answers depend on: the snapshot of every city served (several-city homes).
+        self.generation = generation or reader.generation
         self.page_paths = frozenset(page_paths)
         self.settings_key = settings.recent
         self.cache = ResponseCache()
@@ -118,7 +125,7 @@ class Hardening:
         return request.method == "POST" and request.path == CALLBACK_PATH
 
     def _from_cache(self) -> Response | None:
-        generation = self.reader.generation()
+        generation = self.generation()
         target = request.full_path if request.method == "GET" else request.path
         etag = etag_for(generation, self.settings_key, request.method, target, request.get_data())
         g.resolve311_cache = (generation, etag)
@@ -151,7 +158,7 @@ class Hardening:
         if key is None or response.status_code != 200 or response.direct_passthrough:
             return
         generation, etag = key
-        if "resolve311_hit" not in g and self.reader.generation() == generation:
+        if "resolve311_hit" not in g and self.generation() == generation:
             self.cache.put(generation, etag, Cached(response.get_data(), response.mimetype or ""))
             self._tagged(response, etag)
 
@@ -204,9 +211,15 @@ def _json_error(status: int, message: str, parameter: str | None = None) -> tupl
     return jsonify(body), status
 
 
-def harden(app: Dash, reader: SnapshotReader, page_paths: Iterable[str], settings: Settings) -> Hardening:
+def harden(
+    app: Dash,
+    reader: SnapshotReader,
+    page_paths: Iterable[str],
+    settings: Settings,
+    generation: Callable[[], str] | None = None,
+) -> Hardening:
     """Install the hooks on ``app.server`` and wrap its WSGI app in the body guard."""
-    hooks = Hardening(app, reader, page_paths, settings)
+    hooks = Hardening(app, reader, page_paths, settings, generation)
     server = app.server
     server.before_request(hooks.before)
     server.after_request(hooks.after)

@@ -6,6 +6,9 @@ from typing import Final
 
 # shell
 BANNER: Final = "freshness-banner"
+CITY_SWITCHER: Final = "city-switcher"
+#: The city a page shows (a dcc.Store its callbacks read as State).
+CITY: Final = "page-city"
 
 # overview
 OVERVIEW_URL: Final = "overview-url"
@@ -18,7 +21,8 @@ OVERVIEW_SUMMARY: Final = "overview-summary"
 AGENCY_URL: Final = "agency-url"
 AGENCY: Final = "agency-select"
 COMPLAINT_TYPE: Final = "complaint-type-select"
-BOROUGH: Final = "borough-select"
+AREA: Final = "borough-select"  # the city's main area dimension (the id kept from NYC's "borough")
+AREA_LABEL: Final = "area-label"
 WINDOW: Final = "window-select"
 BASELINE: Final = "baseline-select"
 PERIOD: Final = "period-select"
@@ -51,3 +55,7 @@ GRAPHS: Final = (
 # health
 RUNS: Final = "health-runs"
 QUARANTINE: Final = "health-quarantine"
+
+# cross-city view
+COMPARE_WINDOW: Final = "compare-window"
+COMPARE_TABLE: Final = "compare-table"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -92,7 +93,7 @@ def agency_name(reader: SnapshotReader, code: str) -> str:
 
 
 def slices(reader: SnapshotReader, code: str, column: str) -> list[str]:
-    """The complaint types (or boroughs) the snapshot has a breakdown for, for one agency."""
+    """The complaint types (or areas: the ``borough`` column) the snapshot has a breakdown for."""
     if column not in ("complaint_type", "borough"):
         raise ValueError(column)
     other = "borough" if column == "complaint_type" else "complaint_type"
@@ -194,3 +195,46 @@ def false_alarm_rates(reader: SnapshotReader, window: str | None = None) -> dict
         if (window is None or r["window"] == window) and r["days"]:
             out.setdefault(str(r["window"]), {})[str(r["metric"])] = float(r["alarms"]) / float(r["days"])
     return out
+
+
+#: At most this many areas are named on the "where" map (the busiest; Chicago has 77).
+MAX_AREA_LABELS = 15
+
+
+def area_positions(reader: SnapshotReader, limit: int = MAX_AREA_LABELS) -> dict[str, tuple[float, float]]:
+    """Label positions of the city's busiest areas (mean located position; empty without the table)."""
+    try:
+        rows = reader.rows(
+            "SELECT area, lat, lon FROM areas WHERE lat IS NOT NULL AND area <> 'Unspecified' "
+            "ORDER BY requests DESC, area LIMIT ?",
+            [limit],
+        )
+    except duckdb.CatalogException:  # a snapshot written before the areas table existed
+        return {}
+    return {str(r["area"]): (float(r["lat"]), float(r["lon"])) for r in rows}
+
+
+def type_window_sums(reader: SnapshotReader, bounds: dict[str, tuple[date, date]]) -> list[Row]:
+    """Per complaint type: every count of ``type_days`` summed per window (empty without the table)."""
+    from resolve311.web.crosscity import COUNTS
+
+    parts, params = [], []
+    for window, (first, last) in bounds.items():
+        for col in COUNTS:
+            parts.append(f'sum({col}) FILTER (WHERE date BETWEEN ? AND ?) AS "{window}:{col}"')
+            params += [first, last]
+    sql = f"SELECT complaint_type, {', '.join(parts)}, sum(open_now) AS open_now FROM type_days GROUP BY ALL"
+    try:
+        return reader.rows(sql, params)
+    except duckdb.CatalogException:  # a snapshot written before the table existed
+        return []
+
+
+def history_start(reader: SnapshotReader) -> date | None:
+    """The first created day ``type_days`` holds (None: empty or absent)."""
+    try:
+        rows = reader.rows("SELECT min(date) AS first FROM type_days")
+    except duckdb.CatalogException:
+        return None
+    first = rows[0]["first"] if rows else None
+    return first if isinstance(first, date) else None

@@ -33,18 +33,20 @@ def default_agency(reader: SnapshotReader, f: Filters) -> str | None:
     return str(listed[0]["agency"]) if listed else None
 
 
-def agency_view(reader: SnapshotReader, f: Filters, period: Period = "day") -> AgencyView:
-    """Everything the agency page shows for one set of filters."""
+def agency_view(
+    reader: SnapshotReader, f: Filters, period: Period = "day", area_label: str = "Borough"
+) -> AgencyView:
+    """Everything the agency page shows for one set of filters (``area_label``: the city's area name)."""
     code = f.agency or "*"
     if f.agency and not queries.agency_exists(reader, f.agency):
         return _empty(f"Unknown agency {f.agency!r}", "Choose an agency from the list.")
     note = None
-    if f.complaint_type and f.borough:
-        note = "A complaint type and a borough cannot be combined: showing the complaint type."
+    if f.complaint_type and f.area:
+        note = f"A complaint type and a {area_label.lower()} cannot be combined: showing the complaint type."
     metrics = {str(r["metric"]): r for r in queries.scorecard(reader, f)}
     if not metrics:
         note = "No figures for this combination in the snapshot."
-    slice_text = f.complaint_type or (f.borough if not f.complaint_type else None)
+    slice_text = f.complaint_type or (f"{area_label} {f.area}" if f.area else None)
     title = f"{code} — {queries.agency_name(reader, code)}" + (f" · {slice_text}" if slice_text else "")
     figs = _heatmaps(reader, f)
     recent = figures.recent_range(queries.meta(reader).get("as_of_date"), f.window)
@@ -56,7 +58,7 @@ def agency_view(reader: SnapshotReader, f: Filters, period: Period = "day") -> A
     figs[ids.TIMELINESS] = figures.timeliness_figure(metrics, "Share closed within … (cohort at equal age)")
     figs[ids.KM] = figures.km_figure(queries.km_curve(reader, f), "Kaplan–Meier: share still open")
     kpis = [components.kpi_card(label, m, metrics.get(m)) for m, label in _KPI]
-    drivers = [] if (f.complaint_type or f.borough) else driver_rows(queries.drivers(reader, f))
+    drivers = [] if (f.complaint_type or f.area) else driver_rows(queries.drivers(reader, f))
     return AgencyView(title, note, kpis, figs, drivers)
 
 
@@ -71,13 +73,16 @@ _KPI = (
 
 def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, go.Figure]:
     grid = queries.grid_deg(reader)
+    labels = queries.area_positions(reader)
     out: dict[str, go.Figure] = {}
     both = {kind: queries.heatmap_variants(reader, f, kind) for kind in KINDS}
     for variant in VARIANTS:
         when = both["when"][["weekday", "hour", variant]].rename(columns={variant: "value"})
         where = both["where"][["cell_lat", "cell_lon", variant]].rename(columns={variant: "value"})
         out[f"when-{variant}"] = figures.when_heatmap(when, variant, f"When — {TITLES[variant]}")
-        out[f"where-{variant}"] = figures.where_heatmap(where, variant, f"Where — {TITLES[variant]}", grid)
+        out[f"where-{variant}"] = figures.where_heatmap(
+            where, variant, f"Where — {TITLES[variant]}", grid, labels
+        )
     return out
 
 

@@ -63,7 +63,14 @@ def test_scorecard_has_every_metric_and_the_drivers(client: FlaskClient) -> None
     assert created["diff_abs"] == pytest.approx(created["recent"] - created["historical"])
     assert metrics["on_time_share"]["recent"] is None
     assert next(d["complaint_type"] for d in body["drivers"]) == "HEAT/HOT WATER"
-    assert body["filters"] == {"complaint_type": None, "borough": None, "window": "28d", "baseline": "1y"}
+    assert body["filters"] == {
+        "complaint_type": None,
+        "area": None,
+        "area_label": "Borough",
+        "borough": None,  # the older name of `area`, kept for existing clients
+        "window": "28d",
+        "baseline": "1y",
+    }
 
 
 def test_scorecard_of_one_complaint_type_and_of_one_borough(client: FlaskClient) -> None:

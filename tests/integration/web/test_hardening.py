@@ -41,6 +41,7 @@ GOOD: dict[tuple[str, str], Any] = {
     ("window-select", "value"): "28d",
     ("baseline-select", "value"): "1y",
     ("period-select", "value"): "week",
+    ("page-city", "data"): "nyc",
 }
 
 
@@ -51,7 +52,7 @@ def body(dep: dict[str, Any], values: dict[tuple[str, str], Any]) -> dict[str, A
         "outputs": outputs(dep),
         "inputs": [i | {"value": values[(i["id"], i["property"])]} for i in dep["inputs"]],
         "changedPropIds": [f"{first['id']}.{first['property']}"],
-        "state": [],
+        "state": [s | {"value": values[(s["id"], s["property"])]} for s in dep.get("state", [])],
     }
 
 

@@ -16,9 +16,9 @@ def test_defaults_and_group_of_the_city() -> None:
 
 
 def test_complaint_type_takes_precedence_over_borough_in_the_group() -> None:
-    f = Filters(agency="HPD", complaint_type="PLUMBING", borough="BRONX")
+    f = Filters(agency="HPD", complaint_type="PLUMBING", area="BRONX")
     assert f.group() == ("HPD", "PLUMBING", "*")
-    assert Filters(agency="HPD", borough="BRONX").group() == ("HPD", "*", "BRONX")
+    assert Filters(agency="HPD", area="BRONX").group() == ("HPD", "*", "BRONX")
 
 
 @pytest.mark.parametrize(

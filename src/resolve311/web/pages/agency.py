@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 import dash_ag_grid as dag
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, figures, ids, queries
-from resolve311.web.context import WebContext, current, first_values, page, page_filters
+from resolve311.web.cities import CityWeb
+from resolve311.web.context import UnknownCity, WebContext, current, first_values, page, page_filters
 from resolve311.web.filters import BASELINES, PERIODS, WINDOWS, Filters, Period, from_controls
 from resolve311.web.views import AgencyView, agency_view, default_agency
 
@@ -26,39 +27,39 @@ DRIVER_COLUMNS = [
 ]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page for a URL's query parameters."""
-    return render(current(), **query)
+def layout(city: str | None = None, **query: Any) -> html.Div:
+    """The page of one city for a URL's query parameters."""
+    ctx = current()
+    return render(ctx, ctx.city(city), **query)
 
 
-def render(ctx: WebContext, **query: Any) -> html.Div:
+def render(ctx: WebContext, city: CityWeb, **query: Any) -> html.Div:
     f, note = page_filters(ctx, query)
     period = cast(Period, first_values(query).get("period", "day"))
     period = period if period in PERIODS else "day"
     try:
         if not f.agency:
-            f = f.with_(agency=default_agency(ctx.reader, f))
-        view = agency_view(ctx.reader, f, period)
-        controls = _controls(ctx, f, period)
+            f = f.with_(agency=default_agency(city.reader, f))
+        view = agency_view(city.reader, f, period, city.area_label)
+        controls = _controls(city, f, period)
     except SnapshotMissing:
-        return page("Agency view", [components.no_data()], ctx)
-    return page(
-        "Agency view", [dcc.Location(id=ids.AGENCY_URL, refresh=False), controls, *_body(view, note)], ctx
-    )
+        return page("Agency view", [components.no_data()], ctx, city)
+    top = [dcc.Location(id=ids.AGENCY_URL, refresh=False), dcc.Store(id=ids.CITY, data=city.name)]
+    return page("Agency view", [*top, controls, *_body(view, note, city)], ctx, city)
 
 
 def _control(label: str, child: Any) -> html.Div:
     return html.Div(className="control", children=[html.Label(label, className="control-label"), child])
 
 
-def _controls(ctx: WebContext, f: Filters, period: str) -> html.Div:
+def _controls(city: CityWeb, f: Filters, period: str) -> html.Div:
     agencies = [
         {"label": f"{r['agency']} — {r['agency_name']}", "value": r["agency"]}
-        for r in queries.agencies(ctx.reader)
+        for r in queries.agencies(city.reader)
     ]
     code = f.agency or "*"
-    types = queries.slices(ctx.reader, code, "complaint_type")
-    boroughs = queries.slices(ctx.reader, code, "borough")
+    types = queries.slices(city.reader, code, "complaint_type")
+    areas = queries.slices(city.reader, code, "borough")
     return html.Div(
         className="controls",
         children=[
@@ -72,16 +73,16 @@ def _controls(ctx: WebContext, f: Filters, period: str) -> html.Div:
                     options=types,
                     value=f.complaint_type,
                     placeholder="all types",
-                    disabled=bool(f.borough and not f.complaint_type),
+                    disabled=bool(f.area and not f.complaint_type),
                 ),
             ),
             _control(
-                "Borough",
+                city.area_label,
                 dcc.Dropdown(
-                    id=ids.BOROUGH,
-                    options=boroughs,
-                    value=f.borough,
-                    placeholder="all boroughs",
+                    id=ids.AREA,
+                    options=areas,
+                    value=f.area,
+                    placeholder=f"all {city.area_plural}",
                     disabled=bool(f.complaint_type),
                 ),
             ),
@@ -105,7 +106,7 @@ def _graph(gid: str, view: AgencyView) -> html.Div:
     )
 
 
-def _body(view: AgencyView, note: str | None) -> list[Any]:
+def _body(view: AgencyView, note: str | None, city: CityWeb) -> list[Any]:
     return [
         html.H1(view.title, id=ids.AGENCY_TITLE),
         html.P(" ".join(n for n in (note, view.note) if n), id=ids.AGENCY_NOTE, className="muted"),
@@ -116,7 +117,7 @@ def _body(view: AgencyView, note: str | None) -> list[Any]:
             className="grid-3",
             children=[_graph(g, view) for g in (ids.WHEN_RECENT, ids.WHEN_HISTORICAL, ids.WHEN_DIFFERENCE)],
         ),
-        html.H2("Where: grid cells (requests per day)"),
+        html.H2(f"Where: grid cells (requests per day), {city.area_plural} labelled", id=ids.AREA_LABEL),
         html.Div(
             className="grid-3",
             children=[
@@ -143,19 +144,21 @@ def register_callbacks(app: Dash, ctx: WebContext) -> None:
     @app.callback(
         Output(ids.COMPLAINT_TYPE, "options"),
         Output(ids.COMPLAINT_TYPE, "value"),
-        Output(ids.BOROUGH, "options"),
-        Output(ids.BOROUGH, "value"),
+        Output(ids.AREA, "options"),
+        Output(ids.AREA, "value"),
         Input(ids.AGENCY, "value"),
+        State(ids.CITY, "data"),
         prevent_initial_call=True,
     )
-    def reset_slices(agency: str | None) -> tuple[list[str], None, list[str], None]:
+    def reset_slices(agency: str | None, city: str | None) -> tuple[list[str], None, list[str], None]:
         code = agency or "*"
         try:
-            types = queries.slices(ctx.reader, code, "complaint_type")
-            boroughs = queries.slices(ctx.reader, code, "borough")
-        except SnapshotMissing:
-            types, boroughs = [], []
-        return types, None, boroughs, None
+            reader = ctx.city(city).reader
+            types = queries.slices(reader, code, "complaint_type")
+            areas = queries.slices(reader, code, "borough")
+        except (SnapshotMissing, UnknownCity):
+            types, areas = [], []
+        return types, None, areas, None
 
     outputs = [
         Output(ids.AGENCY_TITLE, "children"),
@@ -165,31 +168,32 @@ def register_callbacks(app: Dash, ctx: WebContext) -> None:
         Output(ids.DRIVERS, "rowData"),
         Output(ids.AGENCY_URL, "search"),
         Output(ids.COMPLAINT_TYPE, "disabled"),
-        Output(ids.BOROUGH, "disabled"),
+        Output(ids.AREA, "disabled"),
     ]
     inputs = [
         Input(i, "value")
-        for i in (ids.AGENCY, ids.COMPLAINT_TYPE, ids.BOROUGH, ids.WINDOW, ids.BASELINE, ids.PERIOD)
+        for i in (ids.AGENCY, ids.COMPLAINT_TYPE, ids.AREA, ids.WINDOW, ids.BASELINE, ids.PERIOD)
     ]
 
-    @app.callback(*outputs, *inputs, prevent_initial_call=True)
+    @app.callback(*outputs, *inputs, State(ids.CITY, "data"), prevent_initial_call=True)
     def update_view(
         agency: str | None,
         complaint_type: str | None,
-        borough: str | None,
+        area: str | None,
         window: str,
         baseline: str,
         period: str,
+        city: str | None,
     ) -> tuple[Any, ...]:
-        f = from_controls(agency, complaint_type, borough, window, baseline)
+        f = from_controls(agency, complaint_type, area, window, baseline)
         chosen: Period = "week" if period == "week" else "day"
         try:
-            view = agency_view(ctx.reader, f, chosen)
+            here = ctx.city(city)
+            view = agency_view(here.reader, f, chosen, here.area_label)
         except SnapshotMissing:
-            view = AgencyView(
-                "No data yet", "The snapshot disappeared; it will be back after the next update.", [], {}, []
-            )
-            view.figures = {g: figures.empty_figure("No data yet") for g in ids.GRAPHS}
+            view = _blank("No data yet", "The snapshot disappeared; it will be back after the next update.")
+        except UnknownCity as exc:
+            view = _blank("Unknown city", f"{exc}: choose a city from the switcher.")
         search = f.query_string() + ("&period=week" if chosen == "week" else "")
         figs = [view.figures[g] for g in ids.GRAPHS]
         return (
@@ -199,6 +203,12 @@ def register_callbacks(app: Dash, ctx: WebContext) -> None:
             *figs,
             view.drivers,
             search,
-            bool(borough and not complaint_type),
+            bool(area and not complaint_type),
             bool(complaint_type),
         )
+
+
+def _blank(title: str, note: str) -> AgencyView:
+    view = AgencyView(title, note, [], {}, [])
+    view.figures = {g: figures.empty_figure(title) for g in ids.GRAPHS}
+    return view

@@ -9,7 +9,9 @@ from dash import html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, ids, jsonable, queries
+from resolve311.web.cities import CityWeb
 from resolve311.web.context import WebContext, current, page
+from resolve311.web.snapshot import SnapshotReader
 
 RUN_COLUMNS = [
     {"field": "run_id", "headerName": "Run", "minWidth": 120},
@@ -25,19 +27,21 @@ RUN_COLUMNS = [
 ]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page for a URL's query parameters."""
-    return render(current(), **query)
+def layout(city: str | None = None, **query: Any) -> html.Div:
+    """The page of one city."""
+    ctx = current()
+    return render(ctx, ctx.city(city), **query)
 
 
-def render(ctx: WebContext, **query: Any) -> html.Div:
+def render(ctx: WebContext, city: CityWeb, **query: Any) -> html.Div:
+    reader = city.reader
     try:
-        fresh = queries.freshness(ctx.reader)
-        runs = [_run_row(r) for r in queries.runs(ctx.reader)]
-        quarantine = queries.quarantine(ctx.reader)
-        status_rows = ctx.reader.rows("SELECT requests_total, quarantine_total FROM status LIMIT 1")
+        fresh = queries.freshness(reader)
+        runs = [_run_row(r) for r in queries.runs(reader)]
+        quarantine = queries.quarantine(reader)
+        status_rows = reader.rows("SELECT requests_total, quarantine_total FROM status LIMIT 1")
     except SnapshotMissing:
-        return page("Health", [components.no_data()], ctx)
+        return page("Health", [components.no_data()], ctx, city)
     totals = status_rows[0] if status_rows else {}
     stats = [
         ("Watermark (UTC)", components.show_time(fresh.watermark)),
@@ -49,7 +53,7 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
     return page(
         "Health",
         [
-            html.H1("Pipeline health"),
+            html.H1(f"Pipeline health · {city.title}" if city.prefix else "Pipeline health"),
             html.Div(
                 className="stats",
                 children=[
@@ -69,9 +73,10 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
             html.H2("Quarantine by reason"),
             html.Div(className="table-wrap", children=_quarantine_table(quarantine)),
             html.H2("Morning digest deliveries"),
-            html.Div(className="table-wrap", children=_digest_table(_digest_rows(ctx))),
+            html.Div(className="table-wrap", children=_digest_table(_digest_rows(reader))),
         ],
         ctx,
+        city,
     )
 
 
@@ -113,15 +118,13 @@ DIGEST_COLUMNS = (
 )
 
 
-def _digest_rows(ctx: WebContext) -> list[dict[str, Any]] | None:
+def _digest_rows(reader: SnapshotReader) -> list[dict[str, Any]] | None:
     """The digest ledger the sender copied into the snapshot (None: not there; docs/digest.md)."""
-    found = ctx.reader.rows("SELECT 1 FROM duckdb_tables() WHERE table_name = 'digest_deliveries'")
+    found = reader.rows("SELECT 1 FROM duckdb_tables() WHERE table_name = 'digest_deliveries'")
     if not found:
         return None
     cols = ", ".join(DIGEST_COLUMNS)
-    return ctx.reader.rows(
-        f"SELECT {cols} FROM digest_deliveries ORDER BY as_of_date DESC, subscriber LIMIT 100"
-    )
+    return reader.rows(f"SELECT {cols} FROM digest_deliveries ORDER BY as_of_date DESC, subscriber LIMIT 100")
 
 
 def _digest_table(rows: list[dict[str, Any]] | None) -> html.Table | html.P:

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from resolve311.errors import SnapshotMissing
 from resolve311.web import components, ids, queries, signals
-from resolve311.web.context import WebContext, current, page, page_filters
+from resolve311.web.cities import CityWeb
+from resolve311.web.context import UnknownCity, WebContext, current, page, page_filters
 from resolve311.web.filters import BASELINES, WINDOWS, Filters, parse_filters
 from resolve311.web.scorecard import HEADLINE, AgencyScore, fmt, fmt_rel, n_text, rank_agencies
 
 
-def layout(**query: Any) -> html.Div:
-    """The page for a URL's query parameters."""
-    return render(current(), **query)
+def layout(city: str | None = None, **query: Any) -> html.Div:
+    """The page of one city for a URL's query parameters."""
+    ctx = current()
+    return render(ctx, ctx.city(city), **query)
 
 
-def render(ctx: WebContext, **query: Any) -> html.Div:
+def render(ctx: WebContext, city: CityWeb, **query: Any) -> html.Div:
     f, note = page_filters(ctx, query)
     try:
-        table = scorecard_table(ctx, f)
+        table = scorecard_table(city, f)
     except SnapshotMissing:
-        return page("Overview", [components.no_data()], ctx)
+        return page("Overview", [components.no_data()], ctx, city)
     return page(
         "Overview",
         [
             dcc.Location(id=ids.OVERVIEW_URL, refresh=False),
-            html.H1("Who is slipping?"),
+            dcc.Store(id=ids.CITY, data=city.name),
+            html.H1(f"Who is slipping? · {city.title}" if city.prefix else "Who is slipping?"),
             html.P(
                 "Each agency's recent window against its own history, the strongest evidence first. "
                 "Click an agency to open its view.",
@@ -54,6 +57,7 @@ def render(ctx: WebContext, **query: Any) -> html.Div:
             html.Div(id=ids.OVERVIEW_TABLE, className="table-wrap", children=table),
         ],
         ctx,
+        city,
     )
 
 
@@ -61,30 +65,30 @@ def _control(label: str, child: Any) -> html.Div:
     return html.Div(className="control", children=[html.Label(label, className="control-label"), child])
 
 
-def scorecard_table(ctx: WebContext, f: Filters) -> html.Div:
+def scorecard_table(city: CityWeb, f: Filters) -> html.Div:
     """The summary of flags (one line each, or "nothing unusual") and the ranked table."""
-    rows = queries.overview(ctx.reader, f, tuple(m for m, _ in HEADLINE))
-    rates = queries.false_alarm_rates(ctx.reader, f.window).get(f.window, {})
+    rows = queries.overview(city.reader, f, tuple(m for m, _ in HEADLINE))
+    rates = queries.false_alarm_rates(city.reader, f.window).get(f.window, {})
     summary = signals.summarize(rows, rates, f.baseline, components.WINDOW_LABELS.get(f.window, f.window))
     ranked = rank_agencies(rows)
     head = html.Tr([html.Th("Agency"), *[html.Th(label) for _, label in HEADLINE], html.Th("Evidence")])
-    body = [_row(s, f, rates) for s in ranked]
+    body = [_row(s, f, rates, city) for s in ranked]
     if not body:
         body = [html.Tr(html.Td("No agencies in the snapshot yet.", colSpan=len(HEADLINE) + 2))]
     return html.Div(
         [
-            _summary(summary, f),
+            _summary(summary, f, city),
             html.Table(className="scorecard", children=[html.Thead(head), html.Tbody(body)]),
             _rates_note(rates),
         ]
     )
 
 
-def _summary(summary: signals.Summary, f: Filters) -> html.Div:
+def _summary(summary: signals.Summary, f: Filters, city: CityWeb) -> html.Div:
     lines = [
         html.Li(
             [
-                dcc.Link(flag.agency, href="/agency" + f.with_(agency=flag.agency).query_string()),
+                dcc.Link(flag.agency, href=city.path("/agency") + f.with_(agency=flag.agency).query_string()),
                 f" ({flag.agency_name}) — {flag.line}",
             ]
         )
@@ -109,8 +113,8 @@ def _rates_note(rates: dict[str, float]) -> html.P:
     )
 
 
-def _row(s: AgencyScore, f: Filters, rates: dict[str, float]) -> html.Tr:
-    href = "/agency" + f.with_(agency=s.agency).query_string()
+def _row(s: AgencyScore, f: Filters, rates: dict[str, float], city: CityWeb) -> html.Tr:
+    href = city.path("/agency") + f.with_(agency=s.agency).query_string()
     badges = []
     if s.anomaly:
         flagged = [m for m, r in s.metrics.items() if r.get("anomaly") and not r.get("small_sample")]
@@ -183,11 +187,14 @@ def register_callbacks(app: Dash, ctx: WebContext) -> None:
         Output(ids.OVERVIEW_URL, "search"),
         Input(ids.OVERVIEW_WINDOW, "value"),
         Input(ids.OVERVIEW_BASELINE, "value"),
+        State(ids.CITY, "data"),
         prevent_initial_call=True,
     )
-    def update_overview(window: str, baseline: str) -> tuple[Any, str]:
+    def update_overview(window: str, baseline: str, city: str | None) -> tuple[Any, str]:
         f = parse_filters({"window": window, "baseline": baseline}, default_window=ctx.default_window)
         try:
-            return scorecard_table(ctx, f), f.query_string()
+            return scorecard_table(ctx.city(city), f), f.query_string()
         except SnapshotMissing:
             return components.no_data(), f.query_string()
+        except UnknownCity as exc:
+            return components.no_data(f"{exc}: choose a city from the switcher."), f.query_string()
