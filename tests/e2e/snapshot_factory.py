@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from e2e.snapshot_shapes import (
     heatmap_where,
     km,
     series,
+    type_days,
 )
 
 #: The publisher's DDL: the factory fills exactly the tables and types it defines.
@@ -60,6 +62,8 @@ def build_snapshot(path: Path, spec: SnapshotSpec | None = None) -> Path:
         "heatmap_where": heatmap_where(spec, groups, rng),
         "series": series(spec, groups, rng),
         "km_curve": km(spec, groups),
+        "type_days": type_days(spec, rng),
+        "areas": _areas(spec),
     }
     tables["calibration"] = _calibration(tables["scorecard"])
     con = duckdb.connect(str(tmp))
@@ -89,18 +93,35 @@ def _typed_nulls(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _with_hostile_agency(spec: SnapshotSpec) -> SnapshotSpec:
     hostile = AgencySpec("EVIL", HOSTILE_NAME, 90, 0.3, 50.0, (HOSTILE_TYPE, "Plain Type"))
-    return SnapshotSpec(spec.as_of_date, (*spec.agencies, hostile), spec.unavailable_since, False, spec.seed)
+    return replace(spec, agencies=(*spec.agencies, hostile), hostile_text=False)
+
+
+def _area_shares(spec: SnapshotSpec) -> list[float]:
+    if list(spec.areas) == list(BOROUGHS):
+        return [0.3, 0.28, 0.24, 0.12, 0.06]
+    weights = [r * r for _, _, r in spec.areas.values()]
+    return [w / sum(weights) for w in weights]
 
 
 def _groups(spec: SnapshotSpec) -> list[Group]:
     out: list[Group] = []
+    names, shares = tuple(spec.areas), _area_shares(spec)
     for a in spec.agencies:
-        out.append(Group(a.code, "*", "*", 1.0, a, tuple(BOROUGHS)))
+        out.append(Group(a.code, "*", "*", 1.0, a, names))
         for i, t in enumerate(a.types):
-            out.append(Group(a.code, t, "*", 0.5 / (i + 1), a, tuple(BOROUGHS)))
-        for j, b in enumerate(BOROUGHS):
-            out.append(Group(a.code, "*", b, (0.3, 0.28, 0.24, 0.12, 0.06)[j], a, (b,)))
+            out.append(Group(a.code, t, "*", 0.5 / (i + 1), a, names))
+        for j, b in enumerate(names):
+            out.append(Group(a.code, "*", b, shares[j], a, (b,)))
     return out
+
+
+def _areas(spec: SnapshotSpec) -> pd.DataFrame:
+    total = sum(a.per_day for a in spec.agencies) * 400
+    rows = [
+        {"area": name, "requests": int(total * share), "located": int(total * share * 0.97), "lat": lat, "lon": lon}
+        for (name, (lat, lon, _)), share in zip(spec.areas.items(), _area_shares(spec), strict=True)
+    ]
+    return pd.DataFrame(rows)
 
 
 def _now(spec: SnapshotSpec) -> datetime:
@@ -112,13 +133,14 @@ def _meta(spec: SnapshotSpec) -> pd.DataFrame:
         "as_of": f"{spec.as_of_date.isoformat()}T23:58:12",
         "as_of_date": spec.as_of_date.isoformat(),
         "generated_at": _now(spec).isoformat() + "Z",
-        "source": "nyc",
+        "source": spec.source,
+        "min_group_size": "30",
         "windows": ",".join(spec.windows),
         "default_window": "7d",
         "grid_deg": str(GRID_DEG),
         "schema_version": "2",
         "anomaly_target_rate": "0.01",
-        "timezone": "America/New_York",
+        "timezone": spec.timezone,
     }
     return pd.DataFrame({"key": list(rows), "value": list(rows.values())})
 
@@ -127,7 +149,7 @@ def _status(spec: SnapshotSpec) -> pd.DataFrame:
     now = _now(spec)
     down = spec.unavailable_since
     row = {
-        "source": "nyc",
+        "source": spec.source,
         "as_of": f"{spec.as_of_date.isoformat()}T23:58:12",
         "last_run_id": "run-0042",
         "last_run_kind": "update",
@@ -153,7 +175,7 @@ def _runs(spec: SnapshotSpec) -> pd.DataFrame:
         rows.append(
             {
                 "run_id": f"run-{42 - i:04d}",
-                "source": "nyc",
+                "source": spec.source,
                 "kind": "backfill" if i == 5 else "update",
                 "started_at": start,
                 "ended_at": start + timedelta(minutes=2),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -97,6 +98,10 @@ class SnapshotSpec:
     hostile_text: bool = False
     seed: int = 311
     windows: tuple[str, ...] = field(default=("1d", "7d", "28d"))
+    source: str = "nyc"
+    #: The city's main area dimension: value -> (lat, lon, radius in degrees of its disc).
+    areas: Mapping[str, tuple[float, float, float]] = field(default_factory=lambda: dict(BOROUGHS))
+    timezone: str = "America/New_York"
 
 
 @dataclass(frozen=True)
@@ -132,13 +137,19 @@ def heatmap_when(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generat
     return _finish(pd.concat(frames, ignore_index=True))
 
 
-def _where_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lats = np.arange(40.50, 40.92, GRID_DEG) + GRID_DEG / 2
-    lons = np.arange(-74.26, -73.70, GRID_DEG) + GRID_DEG / 2
+def _where_cells(
+    areas: Mapping[str, tuple[float, float, float]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    south = min(a[0] - a[2] for a in areas.values())
+    north = max(a[0] + a[2] for a in areas.values())
+    west = min(a[1] - a[2] / 0.76 for a in areas.values())
+    east = max(a[1] + a[2] / 0.76 for a in areas.values())
+    lats = np.arange(round(south, 2), north, GRID_DEG) + GRID_DEG / 2
+    lons = np.arange(round(west, 2), east, GRID_DEG) + GRID_DEG / 2
     lat, lon = (m.ravel() for m in np.meshgrid(lats, lons, indexing="ij"))
     owner = np.full(lat.shape, -1)
     best = np.full(lat.shape, np.inf)
-    for i, (blat, blon, radius) in enumerate(BOROUGHS.values()):
+    for i, (blat, blon, radius) in enumerate(areas.values()):
         dist = np.hypot(lat - blat, (lon - blon) * 0.76) / radius
         closer = (dist < 1.0) & (dist < best)
         owner[closer], best[closer] = i, dist[closer]
@@ -147,8 +158,9 @@ def _where_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def heatmap_where(spec: SnapshotSpec, groups: list[Group], rng: np.random.Generator) -> pd.DataFrame:
-    lat, lon, owner = _where_cells()
-    names = list(BOROUGHS)
+    lat, lon, owner = _where_cells(spec.areas)
+    names = list(spec.areas)
+    north = float(np.median(lat))
     frames = []
     for g in groups:
         mask = np.array([names[o] in g.boroughs for o in owner])
@@ -156,7 +168,7 @@ def heatmap_where(spec: SnapshotSpec, groups: list[Group], rng: np.random.Genera
         base = g.spec.per_day * g.share * weight / weight.sum()
         for w in spec.windows:
             for b in BASELINES:
-                hot = lat[mask] > 40.8 if g.spec.shift > 0.2 else np.zeros(mask.sum(), dtype=bool)
+                hot = lat[mask] > north if g.spec.shift > 0.2 else np.zeros(mask.sum(), dtype=bool)
                 recent = base * (1 + g.spec.shift * np.where(hot, 2.5, 0.3)) * rng.normal(1, 0.08, base.shape)
                 frames.append(_cells(g, w, b, {"cell_lat": lat[mask], "cell_lon": lon[mask]}, recent, base))
     return _finish(pd.concat(frames, ignore_index=True))
@@ -269,3 +281,78 @@ def km(spec: SnapshotSpec, groups: list[Group]) -> pd.DataFrame:
                         }
                     )
     return pd.DataFrame(rows)
+
+
+#: A Chicago-like city for several-city tests: its departments, types and community areas.
+CHICAGO_AGENCIES = (
+    AgencySpec(
+        "Streets and Sanitation",
+        "Department of Streets and Sanitation",
+        900,
+        0.25,
+        60.0,
+        ("Graffiti Removal Request", "Rodent Baiting/Rat Complaint", "Garbage Cart Maintenance", "Tree Emergency"),
+    ),
+    AgencySpec(
+        "CDOT - Department of Transportation",
+        "Chicago Department of Transportation",
+        420,
+        0.08,
+        90.0,
+        ("Pothole in Street Complaint", "Street Light Out Complaint"),
+    ),
+    AgencySpec(
+        "DWM - Department of Water Management",
+        "Department of Water Management",
+        160,
+        -0.1,
+        110.0,
+        ("Water On Street Complaint", "Sewer Cleaning Inspection Request"),
+    ),
+    AgencySpec("Aviation", "Department of Aviation", 70, 0.02, 2.0, ("Aircraft Noise Complaint",)),
+    AgencySpec("Outside Agencies", "Outside Agencies", 0.5, 0.4, 200.0, ("E-Scooter Parking Complaint",)),
+)
+#: Community areas (number -> approximate centre, radius).
+CHICAGO_AREAS = {
+    "25": (41.894, -87.765, 0.025),  # Austin
+    "8": (41.900, -87.632, 0.012),  # Near North Side
+    "28": (41.873, -87.668, 0.02),  # Near West Side
+    "24": (41.901, -87.680, 0.014),  # West Town
+    "6": (41.944, -87.654, 0.014),  # Lake View
+    "43": (41.762, -87.575, 0.015),  # South Shore
+    "49": (41.705, -87.622, 0.018),  # Roseland
+    "29": (41.861, -87.717, 0.013),  # North Lawndale
+    "66": (41.773, -87.695, 0.014),  # Chicago Lawn
+    "71": (41.742, -87.655, 0.016),  # Auburn Gresham
+    "16": (41.954, -87.722, 0.013),  # Irving Park
+    "76": (41.978, -87.905, 0.02),  # O'Hare
+}
+CHICAGO = {"source": "chicago", "agencies": CHICAGO_AGENCIES, "areas": CHICAGO_AREAS, "timezone": "America/Chicago"}
+
+
+TTC_BUCKETS = (*((f"closed_d{k}", k - 1, k) for k in range(1, 8)), ("closed_d14", 7, 14), ("closed_d30", 14, 30),
+               ("closed_d60", 30, 60), ("closed_d90", 60, 90), ("closed_later", 90, 10_000))  # fmt: skip
+
+
+def type_days(spec: SnapshotSpec, rng: np.random.Generator) -> pd.DataFrame:
+    """Per complaint type × day: created, closed per time-to-close bucket (exponential), still open."""
+    days = pd.date_range(end=pd.Timestamp(spec.as_of_date), periods=400, freq="D")
+    age = (len(days) - np.arange(len(days))).astype(float)  # days from creation to the end of as-of
+    rows = []
+    for a in spec.agencies:
+        tau = a.ttc_h / 24
+        for i, t in enumerate(a.types):
+            created = rng.poisson(max(a.per_day * 0.5 / (i + 1), 0.01), len(days)).astype(float)
+            created[-28:] *= 1 + a.shift
+            created = np.rint(created)
+            frame = {"complaint_type": t, "date": days.date, "created": created.astype("int64")}
+            closed_total = np.zeros(len(days))
+            for name, low, high in TTC_BUCKETS:
+                top = np.minimum(high, age)
+                share = np.where(top > low, np.exp(-low / tau) - np.exp(-top / tau), 0.0)
+                frame[name] = np.rint(created * share).astype("int64")
+                closed_total += frame[name]
+            frame["closed_untimed"] = np.zeros(len(days), dtype="int64")
+            frame["open_now"] = np.maximum(created - closed_total, 0).astype("int64")
+            rows.append(pd.DataFrame(frame))
+    return pd.concat(rows, ignore_index=True)
