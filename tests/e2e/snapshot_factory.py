@@ -118,7 +118,13 @@ def _groups(spec: SnapshotSpec) -> list[Group]:
 def _areas(spec: SnapshotSpec) -> pd.DataFrame:
     total = sum(a.per_day for a in spec.agencies) * 400
     rows = [
-        {"area": name, "requests": int(total * share), "located": int(total * share * 0.97), "lat": lat, "lon": lon}
+        {
+            "area": name,
+            "requests": int(total * share),
+            "located": int(total * share * 0.97),
+            "lat": lat,
+            "lon": lon,
+        }
         for (name, (lat, lon, _)), share in zip(spec.areas.items(), _area_shares(spec), strict=True)
     ]
     return pd.DataFrame(rows)

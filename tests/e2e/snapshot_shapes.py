@@ -291,7 +291,12 @@ CHICAGO_AGENCIES = (
         900,
         0.25,
         60.0,
-        ("Graffiti Removal Request", "Rodent Baiting/Rat Complaint", "Garbage Cart Maintenance", "Tree Emergency"),
+        (
+            "Graffiti Removal Request",
+            "Rodent Baiting/Rat Complaint",
+            "Garbage Cart Maintenance",
+            "Tree Emergency",
+        ),
     ),
     AgencySpec(
         "CDOT - Department of Transportation",
@@ -327,7 +332,12 @@ CHICAGO_AREAS = {
     "16": (41.954, -87.722, 0.013),  # Irving Park
     "76": (41.978, -87.905, 0.02),  # O'Hare
 }
-CHICAGO = {"source": "chicago", "agencies": CHICAGO_AGENCIES, "areas": CHICAGO_AREAS, "timezone": "America/Chicago"}
+CHICAGO = {
+    "source": "chicago",
+    "agencies": CHICAGO_AGENCIES,
+    "areas": CHICAGO_AREAS,
+    "timezone": "America/Chicago",
+}
 
 
 TTC_BUCKETS = (*((f"closed_d{k}", k - 1, k) for k in range(1, 8)), ("closed_d14", 7, 14), ("closed_d30", 14, 30),

@@ -45,7 +45,11 @@ def _category(key: str, value: Any, origin: str) -> Category:
     for city, names in value.items():
         if city in _FIXED_KEYS:
             continue
-        if isinstance(names, str) or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        if (
+            isinstance(names, str)
+            or not isinstance(names, list)
+            or not all(isinstance(n, str) for n in names)
+        ):
             raise ConfigError(f"{origin}: [{key}] {city} must be a list of complaint types")
         types[str(city)] = tuple(names)
     return Category(key, str(value.get("label", key)), str(value.get("note", "")), types)

@@ -111,7 +111,7 @@ def create_home_api(ctx: WebContext, categories: tuple[Category, ...], min_group
     api = Blueprint("api_home", __name__, url_prefix="/api")
     cities = list(ctx.cities.values())
     routes: dict[str, Callable[..., Any]] = {
-        "/openapi.json": lambda: openapi_document(),
+        "/openapi.json": lambda: openapi_document([c.name for c in cities] if ctx.several else None),
         "/metrics": lambda: {"metrics": registry.as_json()},
         "/cities": lambda: {"several": ctx.several, "cities": [_city_json(c) for c in cities]},
         "/compare": lambda: comparison(cities, categories, min_group_size),

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from e2e.snapshot_factory import SnapshotSpec, build_snapshot
+from e2e.snapshot_shapes import CHICAGO
 from resolve311.settings import load_settings
 from resolve311.web.app import create_app
 
@@ -35,3 +36,21 @@ def client(snapshot_home: Path) -> Iterator[FlaskClient]:
 def empty_client(tmp_path: Path) -> Iterator[FlaskClient]:
     """A server whose home has no snapshot yet."""
     yield from client_for(tmp_path / "empty-home")
+
+
+CITIES = ["nyc", "chicago", "sf"]
+
+
+@pytest.fixture(scope="session")
+def several_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A several-city home: NYC and Chicago published, SF configured but without a snapshot yet."""
+    home = tmp_path_factory.mktemp("several-home")
+    build_snapshot(home / "cities" / "nyc" / "serving.duckdb", SnapshotSpec())
+    build_snapshot(home / "cities" / "chicago" / "serving.duckdb", SnapshotSpec(**CHICAGO))  # type: ignore[arg-type]
+    return home
+
+
+@pytest.fixture
+def several_client(several_home: Path) -> Iterator[FlaskClient]:
+    app = create_app(load_settings(home=several_home, cities=CITIES, recent="7d"))
+    yield app.server.test_client()

@@ -162,7 +162,19 @@ def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:
         "/api/agencies/{code}/scorecard",
         "/api/agencies/{code}/heatmap",
         "/api/agencies/{code}/series",
+        "/api/cities",
+        "/api/compare",
     }
+
+
+def test_a_single_city_home_lists_its_one_city_and_compares_it(client: FlaskClient) -> None:
+    body = get_json(client, "/api/cities")
+    assert body["several"] is False
+    assert [(c["city"], c["api"], c["dashboard"], c["area_label"]) for c in body["cities"]] == [
+        ("nyc", "/api", "/", "Borough")
+    ]
+    (nyc,) = get_json(client, "/api/compare")["cities"]
+    assert nyc["available"] and nyc["population"] == 8_258_035
 
 
 def test_metrics_endpoint_is_the_registry_and_scorecard_rows_carry_it(client: FlaskClient) -> None:

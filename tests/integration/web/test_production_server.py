@@ -112,7 +112,7 @@ def callback_body(client: httpx.Client, first_input: str, values: dict[str, Any]
         "outputs": [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts],
         "inputs": [i | {"value": values[i["id"]]} for i in dep["inputs"]],
         "changedPropIds": [f"{first_input}.value"],
-        "state": [],
+        "state": [s | {"value": values.get(s["id"])} for s in dep.get("state", [])],  # the page's city
     }
 
 

@@ -89,6 +89,8 @@ def test_a_new_city_gets_its_agency_field_mapped_and_no_box_by_default(tmp_path:
         ("bbox = [42, 41, -87, -88]", "south < north"),
         ('closed_statuses = "Closed"', "list of strings"),
         ('agency_field = "dept"\n[field_map]\ndept = "descriptor"', "agency_field"),
+        ("population = -5", "population must be a positive whole number"),
+        ('population = "many"', "population must be a positive whole number"),
     ],
 )
 def test_malformed_city_facts_are_config_errors(tmp_path: Path, line: str, message: str) -> None:
@@ -98,3 +100,19 @@ def test_malformed_city_facts_are_config_errors(tmp_path: Path, line: str, messa
     )
     with pytest.raises(ConfigError, match=message):
         load_catalog(tmp_path)
+
+
+def test_each_built_in_city_has_a_display_name_population_and_main_area() -> None:
+    cities = load_catalog()
+    facts = {n: (cities[n].display_name, cities[n].population) for n in ("nyc", "chicago", "sf")}
+    assert facts == {  # 2023 Census estimates, cited in each catalog
+        "nyc": ("New York City", 8_258_035),
+        "chicago": ("Chicago", 2_664_452),
+        "sf": ("San Francisco", 808_988),
+    }
+    main = {n: cities[n].main_area for n in ("nyc", "chicago", "sf")}
+    assert {n: (a.label, a.column) for n, a in main.items() if a} == {
+        "nyc": ("Borough", "borough"),
+        "chicago": ("Community area", "community_board"),
+        "sf": ("Supervisor district", "council_district"),
+    }
