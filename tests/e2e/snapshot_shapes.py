@@ -319,18 +319,18 @@ CHICAGO_AGENCIES = (
 )
 #: Community areas (number -> approximate centre, radius).
 CHICAGO_AREAS = {
-    "25": (41.894, -87.765, 0.025),  # Austin
-    "8": (41.900, -87.632, 0.012),  # Near North Side
-    "28": (41.873, -87.668, 0.02),  # Near West Side
-    "24": (41.901, -87.680, 0.014),  # West Town
-    "6": (41.944, -87.654, 0.014),  # Lake View
-    "43": (41.762, -87.575, 0.015),  # South Shore
-    "49": (41.705, -87.622, 0.018),  # Roseland
-    "29": (41.861, -87.717, 0.013),  # North Lawndale
-    "66": (41.773, -87.695, 0.014),  # Chicago Lawn
-    "71": (41.742, -87.655, 0.016),  # Auburn Gresham
-    "16": (41.954, -87.722, 0.013),  # Irving Park
-    "76": (41.978, -87.905, 0.02),  # O'Hare
+    "25": (41.894, -87.765, 0.06),  # Austin
+    "8": (41.900, -87.632, 0.029),  # Near North Side
+    "28": (41.873, -87.668, 0.048),  # Near West Side
+    "24": (41.901, -87.680, 0.034),  # West Town
+    "6": (41.944, -87.654, 0.034),  # Lake View
+    "43": (41.762, -87.575, 0.036),  # South Shore
+    "49": (41.705, -87.622, 0.043),  # Roseland
+    "29": (41.861, -87.717, 0.031),  # North Lawndale
+    "66": (41.773, -87.695, 0.034),  # Chicago Lawn
+    "71": (41.742, -87.655, 0.038),  # Auburn Gresham
+    "16": (41.954, -87.722, 0.031),  # Irving Park
+    "76": (41.978, -87.905, 0.048),  # O'Hare
 }
 CHICAGO = {
     "source": "chicago",
@@ -366,3 +366,21 @@ def type_days(spec: SnapshotSpec, rng: np.random.Generator) -> pd.DataFrame:
             frame["open_now"] = np.maximum(created - closed_total, 0).astype("int64")
             rows.append(pd.DataFrame(frame))
     return pd.concat(rows, ignore_index=True)
+
+
+#: A San-Francisco-like city: its queues, types and supervisor districts.
+SF_AGENCIES = (
+    AgencySpec("DPW Ops Queue", "Public Works Operations", 620, 0.12, 50.0,
+               ("Street and Sidewalk Cleaning", "Graffiti", "Street Defects")),
+    AgencySpec("Parking Enforcement Dispatch Queue", "SFMTA Parking Enforcement", 210, -0.05, 4.0,
+               ("Parking Enforcement", "Abandoned Vehicle")),
+    AgencySpec("HSOC Queue", "Healthy Streets Operations Center", 80, 0.3, 100.0, ("Encampments",)),
+    AgencySpec("PUC Sewer Ops", "Public Utilities Commission Sewer Operations", 40, 0.0, 30.0, ("Sewer Issues",)),
+)  # fmt: skip
+SF_AREAS = {
+    "1": (37.780, -122.485, 0.025), "2": (37.797, -122.440, 0.022), "3": (37.800, -122.410, 0.016),
+    "4": (37.752, -122.495, 0.023), "5": (37.775, -122.440, 0.018), "6": (37.780, -122.400, 0.02),
+    "7": (37.735, -122.465, 0.025), "8": (37.755, -122.432, 0.018), "9": (37.745, -122.412, 0.018),
+    "10": (37.733, -122.390, 0.025), "11": (37.716, -122.445, 0.022),
+}  # fmt: skip
+SF = {"source": "sf", "agencies": SF_AGENCIES, "areas": SF_AREAS, "timezone": "America/Los_Angeles"}

@@ -43,16 +43,17 @@ def env_for(home: Path) -> dict[str, str]:
     return env
 
 
-def start_server(home: Path) -> Server:
-    """``resolve311 serve --port N`` on a free port; returns once /api/status answers."""
+def start_server(home: Path, env: dict[str, str] | None = None, ready: str = "/api/status") -> Server:
+    """``resolve311 serve --port N`` on a free port (``env``: more variables); returns once ``ready`` answers."""
     port = free_port()
     cmd = [sys.executable, "-m", "resolve311", "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    environment = env_for(home) | (env or {})
+    proc = subprocess.Popen(cmd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = Server(f"http://127.0.0.1:{port}", home, proc)
 
     def answers() -> bool:
         assert proc.poll() is None, "server exited"
-        return httpx.get(server.url + "/api/status", timeout=2).status_code == 200
+        return httpx.get(server.url + ready, timeout=2).status_code == 200
 
     try:
         wait_for(answers, timeout=60)

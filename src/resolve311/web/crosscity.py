@@ -74,10 +74,11 @@ class Sums:
 
 def closed_means(facts: CityFacts) -> str:
     """The caveat of definitions: what ends a request in this city (from its catalog)."""
-    closed = " / ".join(facts.closed_statuses) or "a close date"
+    closed = " / ".join(f"“{s}”" for s in facts.closed_statuses) or "a close date"
     text = f"Closed: a status starting with {closed}"
     if facts.cancelled_statuses:
-        text += f"; {' / '.join(facts.cancelled_statuses)} also end a request and count as closed"
+        cancelled = " / ".join(f"“{s}”" for s in facts.cancelled_statuses)
+        text += f"; {cancelled} also end a request and count as closed"
     return text + "."
 
 

@@ -84,7 +84,7 @@ def warm_up(server: Any) -> None:
     it may serve) and marks that done *before* it finishes, so concurrent first requests
     of a fresh worker thread race it: a browser's parallel bundle requests got 404.
     """
-    response = server.test_client().get("/")
+    response = server.test_client().get("/", follow_redirects=True)  # a several-city home redirects
     if response.status_code != 200:
         raise RuntimeError(f"the dashboard failed its warm-up request ({response.status_code})")
 

@@ -91,7 +91,7 @@ def test_types_pool_into_the_first_category_that_lists_them() -> None:
 
 def test_the_caveat_names_the_citys_closing_vocabulary() -> None:
     assert closed_means(FACTS) == (
-        "Closed: a status starting with Completed; Canceled also end a request and count as closed."
+        "Closed: a status starting with “Completed”; “Canceled” also end a request and count as closed."
     )
 
 

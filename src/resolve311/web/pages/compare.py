@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from dash import html
@@ -41,6 +42,8 @@ def layout(**query: Any) -> html.Div:
         html.H1("Compare cities"),
         html.P(INTRO, className="subtitle"),
         _caveats(data["cities"]),
+        html.H2("At a glance: requests per 100k residents in the last 28 days, median days to close"),
+        html.Div(className="table-wrap", children=_glance(categories, data["cities"])),
         *[_category_block(c, data["cities"]) for c in categories],
     ]
     return page(components.COMPARE, body, ctx)
@@ -82,6 +85,49 @@ def show(measure: str, cell: dict[str, Any]) -> str:
     return f"{value:,.1f}"
 
 
+def _row_of(city: dict[str, Any], key: str) -> dict[str, Any] | None:
+    return next((r for r in city["rows"] if r["category"] == key), None)
+
+
+def _glance_cell(row: dict[str, Any] | None) -> html.Td:
+    if row is None or not row["types"]:
+        return html.Td("not mapped" if row is None or not row["mapped"] else "none seen", className="muted")
+    volume = row["measures"]["volume_recent_per_100k"]
+    median = row["measures"]["median_days_recent"]
+    share = row["measures"]["closed_within_7d_recent"]
+    small = bool(volume["small_sample"] or median["small_sample"])
+    hover = f"n = {volume['n']:,} requests; cohort n = {median['n']:,}" + (" · small sample" if small else "")
+    return html.Td(
+        className="cell-small" if small else None,
+        title=hover,
+        children=[
+            html.Div(show("volume_recent_per_100k", volume), className="cell-recent"),
+            html.Div(
+                f"median {show('median_days_recent', median)} · "
+                f"{show('closed_within_7d_recent', share)} within 7 d",
+                className="muted",
+            ),
+            html.Div(hover, className="hover-n"),
+        ],
+    )
+
+
+def _glance(categories: Sequence[Category], cities: list[dict[str, Any]]) -> html.Table:
+    head = html.Tr([html.Th("Category"), *[html.Th(c["title"]) for c in cities]])
+    body = [
+        html.Tr(
+            [
+                html.Td(html.A(c.label, href=f"#category-{c.key}")),
+                *[_glance_cell(_row_of(city, c.key)) for city in cities],
+            ]
+        )
+        for c in categories
+    ]
+    return html.Table(
+        id="compare-glance", className="scorecard compare", children=[html.Thead(head), html.Tbody(body)]
+    )
+
+
 def _cell(measure: str, cell: dict[str, Any]) -> html.Td:
     small = bool(cell.get("small_sample"))
     hover = f"n = {cell.get('n', 0):,}" + (" · small sample" if small else "")
@@ -96,7 +142,7 @@ def _category_block(category: Category, cities: list[dict[str, Any]]) -> html.Di
     head = html.Tr([html.Th("City"), html.Th("Complaint types"), *[html.Th(h) for _, h in COLUMNS]])
     body = []
     for c in cities:
-        row = next((r for r in c["rows"] if r["category"] == category.key), None)
+        row = _row_of(c, category.key)
         if row is None:
             body.append(html.Tr([html.Td(c["title"]), html.Td("no data", colSpan=len(COLUMNS) + 1)]))
             continue
