@@ -27,6 +27,8 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "series": (*_GROUP, "period", "date"),
     "km_curve": (*_WB[:4], "cohort", "t_hours"),
     "metric_labels": ("metric",),
+    "type_days": ("complaint_type", "date"),
+    "areas": ("area",),
 }
 
 #: Extra indexes for the typical BI filters: one metric across agencies, a date range, flagged rows.
@@ -50,12 +52,14 @@ TABLE_COMMENTS: Final[dict[str, str]] = {
     "km_curve": "Kaplan-Meier curve: share of requests still open after t_hours.",
     "metric_labels": "Label and unit of every metric name used in scorecard.",
     "calibration": "The anomaly flag's threshold per agency, window and metric, measured on its own history.",
+    "type_days": "Per complaint type and created day (last 400 days): created, closures by days to close, still open.",
+    "areas": "Per value of the city's main area dimension: requests and the mean position of the located ones.",
 }
 
 COLUMN_COMMENTS: Final[dict[str, str]] = {
     "agency": "Agency acronym; '*' = all agencies.",
     "complaint_type": "Complaint type; '*' = all types.",
-    "borough": "Borough; '*' = all boroughs.",
+    "borough": "The city's main area (NYC borough, Chicago community area, SF supervisor district); '*' = all.",
     "window": "Recent window: 1d, 7d or 28d complete days up to as_of_date.",
     "baseline": "8w = same weekdays over the previous 8 weeks; 1y = same window 364 days earlier.",
     "metric": "Metric name; label and unit in metric_labels.",
@@ -97,6 +101,19 @@ COLUMN_COMMENTS: Final[dict[str, str]] = {
     "at_risk": "Requests still open and observed at t_hours.",
     "label": "Human-readable metric name.",
     "unit": "count (per day), hours or share (0-1).",
+    **{f"closed_d{k}": f"Requests closed {k - 1} to {k} days after creation." for k in range(1, 8)},
+    "closed_d14": "Requests closed 7 to 14 days after creation.",
+    "closed_d30": "Requests closed 14 to 30 days after creation.",
+    "closed_d60": "Requests closed 30 to 60 days after creation.",
+    "closed_d90": "Requests closed 60 to 90 days after creation.",
+    "closed_later": "Requests closed 90 days or more after creation.",
+    "closed_untimed": "Requests closed without a usable close time.",
+    "open_now": "Requests still open when the snapshot was published.",
+    "area": "A value of the city's main area dimension.",
+    "requests": "Requests created in the last 400 days.",
+    "located": "Of those, requests with a position inside the city.",
+    "lat": "Mean latitude of the located requests.",
+    "lon": "Mean longitude of the located requests.",
 }
 
 
