@@ -113,10 +113,12 @@ def _legacy_redirect(first: CityWeb) -> Callable[[], Response | None]:
         path = request.path.rstrip("/") or "/"
         query = request.query_string.decode("latin-1")
         tail = f"?{query}" if query else ""
-        if request.method == "GET" and path in pages:
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if path in pages:
             return redirect(first.path(pages[path]) + tail, 302)
         legacy_api = path in ("/api/status", "/api/agencies") or path.startswith("/api/agencies/")
-        if request.method == "GET" and legacy_api:
+        if legacy_api:
             return redirect(first.api_prefix + path[len("/api") :] + tail, 307)
         return None
 

@@ -56,6 +56,5 @@ GRAPHS: Final = (
 RUNS: Final = "health-runs"
 QUARANTINE: Final = "health-quarantine"
 
-# cross-city view
-COMPARE_WINDOW: Final = "compare-window"
-COMPARE_TABLE: Final = "compare-table"
+# cross-city view (no callbacks: a static page)
+COMPARE_GLANCE: Final = "compare-glance"

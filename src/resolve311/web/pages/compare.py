@@ -9,7 +9,7 @@ from dash import html
 from flask import current_app
 
 from resolve311.sources.categories import Category
-from resolve311.web import components
+from resolve311.web import components, ids
 from resolve311.web.compare_data import comparison
 from resolve311.web.context import current, page
 
@@ -124,7 +124,7 @@ def _glance(categories: Sequence[Category], cities: list[dict[str, Any]]) -> htm
         for c in categories
     ]
     return html.Table(
-        id="compare-glance", className="scorecard compare", children=[html.Thead(head), html.Tbody(body)]
+        id=ids.COMPARE_GLANCE, className="scorecard compare", children=[html.Thead(head), html.Tbody(body)]
     )
 
 
