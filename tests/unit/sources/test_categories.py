@@ -12,6 +12,7 @@ from resolve311.sources.catalog import load_catalog
 from resolve311.sources.categories import category_of, load_categories
 
 REAL = Path(__file__).parents[2] / "fixtures" / "real"
+SIMULATED = Path(__file__).parents[3] / "src" / "resolve311" / "simulator" / "data" / "cities"
 
 
 def test_the_shipped_mapping_names_only_known_cities() -> None:
@@ -23,7 +24,9 @@ def test_the_shipped_mapping_names_only_known_cities() -> None:
 
 
 def real_types(name: str, column: str) -> set[str]:
-    with (REAL / name).open(encoding="utf-8", newline="") as fh:
+    with ((SIMULATED if name.endswith("_types.csv") else REAL) / name).open(
+        encoding="utf-8", newline=""
+    ) as fh:
         return {row[column] for row in csv.DictReader(fh) if row.get(column)}
 
 
@@ -37,6 +40,10 @@ def real_types(name: str, column: str) -> set[str]:
          {"Graffiti Removal Request": "graffiti", "Aircraft Noise Complaint": "noise",
           "Abandoned Vehicle Complaint": "abandoned_vehicles", "Water On Street Complaint": "water_sewer",
           "Garbage Cart Maintenance": "missed_collection", "Tree Emergency": "trees"}),
+        ("chicago", "chicago_types.csv", "sr_type",  # the simulated Chicago's type mix
+         {"Pothole in Street Complaint": "potholes", "Street Light Out Complaint": "street_lights",
+          "Rodent Baiting/Rat Complaint": "rodents", "Tree Trim Request": "trees",
+          "Sewer Cleaning Inspection Request": "water_sewer", "Street Cleaning Request": "street_cleaning"}),
         ("sf", "sf_soda-csv_vw6y-z8j6_2026-05.csv", "service_name",
          {"Graffiti": "graffiti", "Streetlights": "street_lights", "Sewer Issues": "water_sewer",
           "Street and Sidewalk Cleaning": "street_cleaning", "Noise Report": "noise"}),
@@ -48,7 +55,7 @@ def test_real_type_names_map_to_their_category(
     categories = load_categories()
     seen = real_types(file, column)
     for complaint_type, key in expected.items():
-        assert complaint_type in seen, f"{complaint_type!r} is not in {file}"
+        assert complaint_type in seen, f"{complaint_type!r} is not in {file}"  # names as published
         found = category_of(categories, city, complaint_type)
         assert found is not None and found.key == key, complaint_type
 
