@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from resolve311.web.crosscity import COUNTS
 from resolve311.web.filters import ALL, Filters, Kind, Period, Variant
 from resolve311.web.snapshot import Row, SnapshotReader
 
@@ -216,8 +217,6 @@ def area_positions(reader: SnapshotReader, limit: int = MAX_AREA_LABELS) -> dict
 
 def type_window_sums(reader: SnapshotReader, bounds: dict[str, tuple[date, date]]) -> list[Row]:
     """Per complaint type: every count of ``type_days`` summed per window (empty without the table)."""
-    from resolve311.web.crosscity import COUNTS
-
     parts, params = [], []
     for window, (first, last) in bounds.items():
         for col in COUNTS:
