@@ -170,7 +170,11 @@ def _mover_section(
             queries.heatmap(reader, view, "when", "difference"), "difference", "When — difference"
         ),
         figures.where_heatmap(
-            queries.heatmap(reader, view, "where", "difference"), "difference", "Where — difference", grid
+            queries.heatmap(reader, view, "where", "difference"),
+            "difference",
+            "Where — difference",
+            grid,
+            queries.area_positions(reader),  # the city's own areas, not NYC's boroughs
         ),
         figures.timeliness_figure(metrics, "Share closed within …"),
     ]

@@ -10,6 +10,9 @@ import duckdb
 import pytest
 from flask.testing import FlaskClient
 
+from resolve311.web.report import build_report
+from resolve311.web.snapshot import SnapshotReader
+
 CALLBACK = "/_dash-update-component"
 ROUTER = ".._pages_content.children..._pages_store.data.."
 SANITATION = "Streets and Sanitation"
@@ -208,3 +211,13 @@ def test_the_openapi_document_names_the_city_in_every_city_path(several_client: 
     assert len(city_paths) == 5 and "/api/agencies" not in doc["paths"]
     param = doc["paths"]["/api/{city}/agencies"]["get"]["parameters"][0]
     assert param["name"] == "city" and param["schema"]["enum"] == ["nyc", "chicago", "sf"]
+
+
+def test_the_daily_report_of_chicago_names_no_nyc_borough(several_home: Any) -> None:
+    reader = SnapshotReader(several_home / "cities" / "chicago" / "serving.duckdb")
+    try:
+        text = build_report(reader)
+    finally:
+        reader.close()
+    assert "Streets and Sanitation" in text
+    assert "Staten Island" not in text and "Manhattan" not in text
