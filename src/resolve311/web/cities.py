@@ -31,7 +31,7 @@ class CityWeb:
 
     @property
     def title(self) -> str:
-        return self.source.display_name if self.source else self.name
+        return self.source.title if self.source else self.name
 
     @property
     def area_label(self) -> str:
