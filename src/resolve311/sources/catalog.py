@@ -117,20 +117,22 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         raise ConfigError(f"{origin}: source {name!r} lists no datasets")
     field_map = {str(k): str(v) for k, v in dict(data.get("field_map", {})).items()}
     agency_field = str(data.get("agency_field", Source.agency_field))
-    if field_map.get(agency_field, agency_field) != "agency":
-        if agency_field in field_map:
-            raise ConfigError(
-                f"{origin}: agency_field {agency_field!r} is mapped to {field_map[agency_field]!r}"
-            )
-        field_map[agency_field] = "agency"
+    key_field = str(data.get("key_field", Source.key_field))
+    created_field = str(data.get("created_field", Source.created_field))
+    for setting, name_there, ours in (
+        ("agency_field", agency_field, "agency"),
+        ("key_field", key_field, "unique_key"),
+        ("created_field", created_field, "created_date"),
+    ):
+        _map_field(field_map, setting, name_there, ours, origin)
     return Source(
         name=name,
         datasets=datasets,
         display_name=str(data.get("display_name", "")),
         domain=str(data.get("domain", Source.domain)),
         timezone=str(data.get("timezone", Source.timezone)),
-        key_field=str(data.get("key_field", Source.key_field)),
-        created_field=str(data.get("created_field", Source.created_field)),
+        key_field=key_field,
+        created_field=created_field,
         field_map=field_map,
         agency_field=agency_field,
         closed_statuses=text_tuple(data.get("closed_statuses"), origin, Source.closed_statuses),
@@ -139,6 +141,18 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         areas=parse_areas(data.get("areas"), field_map, origin),
         population=parse_population(data.get("population"), origin),
     )
+
+
+def _map_field(field_map: dict[str, str], setting: str, field: str, ours: str, origin: str) -> None:
+    """Make the field named by ``setting`` (e.g. ``key_field``) land in our column ``ours``.
+
+    ConfigError when the field map sends it elsewhere. (Several names may land in one column:
+    a portal's export and its API name the same field differently.)
+    """
+    if field_map.get(field, field) != ours:
+        if field in field_map:
+            raise ConfigError(f"{origin}: {setting} {field!r} is mapped to {field_map[field]!r}")
+        field_map[field] = ours
 
 
 def _builtin_texts() -> Iterable[tuple[str, str]]:

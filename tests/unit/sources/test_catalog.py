@@ -75,10 +75,11 @@ def test_each_city_declares_its_facts() -> None:
 
 def test_a_new_city_gets_its_agency_field_mapped_and_no_box_by_default(tmp_path: Path) -> None:
     (tmp_path / "town.toml").write_text(
-        'name = "town"\nagency_field = "dept"\nclosed_statuses = ["Resolved"]\n[[datasets]]\nid = "a-1"\n'
+        'name = "town"\nagency_field = "dept"\nkey_field = "case_no"\ncreated_field = "opened"\n'
+        'closed_statuses = ["Resolved"]\n[[datasets]]\nid = "a-1"\n'
     )
     town = get_source("town", tmp_path)
-    assert town.field_map == {"dept": "agency"}
+    assert town.field_map == {"dept": "agency", "case_no": "unique_key", "opened": "created_date"}
     assert (town.bbox, town.areas, town.rules.closed_statuses) == (None, (), ("Resolved",))
 
 
@@ -89,6 +90,7 @@ def test_a_new_city_gets_its_agency_field_mapped_and_no_box_by_default(tmp_path:
         ("bbox = [42, 41, -87, -88]", "south < north"),
         ('closed_statuses = "Closed"', "list of strings"),
         ('agency_field = "dept"\n[field_map]\ndept = "descriptor"', "agency_field"),
+        ('key_field = "case_no"\n[field_map]\ncase_no = "descriptor"', "key_field 'case_no' is mapped"),
         ("population = -5", "population must be a positive whole number"),
         ('population = "many"', "population must be a positive whole number"),
     ],
