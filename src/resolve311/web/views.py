@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import plotly.graph_objects as go
-
 from resolve311.web import components, figures, ids, queries
 from resolve311.web.filters import KINDS, VARIANTS, Filters, Period
 from resolve311.web.scorecard import HEADLINE, number, rank_agencies
@@ -20,7 +18,7 @@ class AgencyView:
     title: str
     note: str | None
     kpis: list[Any]
-    figures: dict[str, go.Figure]
+    figures: dict[str, figures.Figure]
     drivers: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -69,9 +67,9 @@ _KPI = (
 )
 
 
-def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, go.Figure]:
+def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, figures.Figure]:
     grid = queries.grid_deg(reader)
-    out: dict[str, go.Figure] = {}
+    out: dict[str, figures.Figure] = {}
     both = {kind: queries.heatmap_variants(reader, f, kind) for kind in KINDS}
     for variant in VARIANTS:
         when = both["when"][["weekday", "hour", variant]].rename(columns={variant: "value"})
