@@ -51,8 +51,7 @@ def figure(traces: list[Trace], layout: dict[str, Any]) -> Figure:
 
 def json_floats(column: pd.Series | np.ndarray) -> list[float | None]:
     """A numeric column as a JSON-ready list, gaps (NaN, None) as None."""
-    array = np.asarray(column, dtype=float)
-    return [None if math.isnan(v) else v for v in array.tolist()]
+    return _with_gaps(np.asarray(column, dtype=float)).tolist()  # type: ignore[no-any-return]
 
 
 def _layout(title: str, height: int, **extra: Any) -> dict[str, Any]:
@@ -79,7 +78,14 @@ def _scale(variant: Variant, values: np.ndarray) -> dict[str, Any]:
 
 def _grid_values(grid: np.ndarray) -> list[list[float | None]]:
     """A 2-D array as JSON-ready rows, gaps as None."""
-    return [[None if math.isnan(v) else v for v in row] for row in grid.tolist()]
+    return _with_gaps(grid).tolist()  # type: ignore[no-any-return]
+
+
+def _with_gaps(values: np.ndarray) -> np.ndarray:
+    """Float values as Python floats, NaN as None (vectorised: a where-grid has thousands of cells)."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out
 
 
 def when_heatmap(frame: pd.DataFrame, variant: Variant, title: str) -> Figure:
@@ -246,16 +252,19 @@ def km_figure(frame: pd.DataFrame, title: str) -> Figure:
     if frame.empty:
         return empty_figure("No survival data for this view")
     traces = []
+    cohorts = frame["cohort"].to_numpy()
+    hours = np.clip(frame["t_hours"].to_numpy(dtype=float), 0.25, None)
+    still_open = frame["survival"].to_numpy(dtype=float) * 100
     for cohort, colour in (("recent", theme.RECENT), ("historical", theme.HISTORICAL)):
-        part = frame[frame["cohort"] == cohort]
-        if part.empty:
+        part = cohorts == cohort
+        if not part.any():
             continue
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": json_floats(part["t_hours"].clip(lower=0.25)),
-                "y": json_floats(part["survival"] * 100),
+                "x": json_floats(hours[part]),
+                "y": json_floats(still_open[part]),
                 "name": cohort,
                 "line": {"color": colour, "width": 2, "shape": "hv"},
                 "hovertemplate": "after %{x:.0f} h: %{y:.0f}% still open<extra>" + cohort + "</extra>",
