@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             (work / name).mkdir(parents=True, exist_ok=True)
         measured = provenance(args, started)  # the commit and load as the run starts, not as it ends
         for name in names:
+            measured = provenance(args, started)  # the load average before this section runs, not after
             section = run_one(name, sizes, work)
             section.provenance = measured
             args.results.mkdir(parents=True, exist_ok=True)

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     history_year_earlier: bool = Field(
         True, description="Also backfill the same period a year earlier, for baselines."
     )
+    background_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU nice value the data commands (update, backfill, import, rebuild, metrics) lower "
+        "themselves to, so the dashboard answers first while they run; 0 keeps normal priority.",
+    )
 
     # --- web
     host: str = Field("127.0.0.1", description="Dashboard bind address.")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from resolve311.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
-from resolve311.cli.options import CityOpt, cli_settings, parse_date
+from resolve311.cli.options import CityOpt, cli_settings, parse_date, writer_settings
 from resolve311.logs import redact
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def update(
     """
     from resolve311.pipeline import run_update
 
-    cities = cli_settings(source=source, socrata_url=socrata_url).each_city(city)
+    cities = writer_settings(source=source, socrata_url=socrata_url).each_city(city)
     reports = []
     with _interruptible():
         for one in cities:
@@ -176,7 +176,7 @@ def backfill(
 
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
     assert start is not None
-    settings = cli_settings(source=source, socrata_url=socrata_url).one_city(city)
+    settings = writer_settings(source=source, socrata_url=socrata_url).one_city(city)
     with _interruptible(), _progress_bar("backfill") as progress:
         report = run_backfill(settings, start, end, progress, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -195,7 +195,7 @@ def import_files(
     """
     from resolve311.pipeline import run_import
 
-    settings = cli_settings(source=source).one_city(city)
+    settings = writer_settings(source=source).one_city(city)
     with _interruptible(), _progress_bar("import") as progress:
         report = run_import(settings, files, progress, refresh=not skip_metrics)
     _finish(report, as_json)
@@ -272,7 +272,7 @@ def rebuild_cmd(as_json: JsonOpt = False, skip_metrics: NoMetricsOpt = False, ci
     """
     from resolve311.pipeline import rebuild
 
-    settings = cli_settings().one_city(city)
+    settings = writer_settings().one_city(city)
     with _interruptible(), _progress_bar("rebuild") as progress:
         report = rebuild(settings, progress, refresh=not skip_metrics)
     _finish(report, as_json)

@@ -32,7 +32,7 @@ def metrics(
 
     Example: resolve311 metrics --full --engine spark
     """
-    from resolve311.cli.options import cli_settings
+    from resolve311.cli.options import writer_settings
     from resolve311.metrics.engines import check_engine
     from resolve311.metrics.refresh import refresh_metrics
     from resolve311.publish import publish_results
@@ -41,7 +41,7 @@ def metrics(
 
     if engine is not None:
         check_engine(engine)
-    settings = cli_settings(recent=recent).one_city(city)
+    settings = writer_settings(recent=recent).one_city(city)
     with update_lock(settings.lock_path, command="metrics"):  # one writer: 75 while an update runs
         report = refresh_metrics(settings, full=full, engine=engine)
         assert report.results is not None

@@ -32,6 +32,16 @@ def cli_settings(**flags: Any) -> Settings:
     return settings
 
 
+def writer_settings(**flags: Any) -> Settings:
+    """:func:`cli_settings` for a data command (it writes the warehouse or the snapshot): the process
+    first lowers its CPU priority to ``background_nice``, so a dashboard on the same machine answers first."""
+    from resolve311.processes import lower_priority
+
+    settings = cli_settings(**flags)
+    lower_priority(settings.background_nice)
+    return settings
+
+
 def parse_date(value: str | None, option: str) -> date | None:
     """An ISO date flag (None stays None); a one-line ConfigError naming the flag otherwise."""
     if value is None:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from resolve311.errors import ConfigError
 from resolve311.web import figures, queries, signals
@@ -72,10 +72,12 @@ class _Charts:
     def __init__(self) -> None:
         self.count = 0
 
-    def html(self, fig: go.Figure) -> str:
+    def html(self, fig: figures.Figure) -> str:
         self.count += 1
         return str(
-            fig.to_html(
+            pio.to_html(
+                fig,
+                validate=False,
                 full_html=False,
                 include_plotlyjs=self.count == 1,
                 div_id=f"chart-{self.count}",

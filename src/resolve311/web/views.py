@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import plotly.graph_objects as go
+import pandas as pd
 
 from resolve311.web import components, figures, ids, queries
 from resolve311.web.filters import KINDS, VARIANTS, Filters, Period
@@ -20,7 +20,7 @@ class AgencyView:
     title: str
     note: str | None
     kpis: list[Any]
-    figures: dict[str, go.Figure]
+    figures: dict[str, figures.Figure]
     drivers: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -71,19 +71,25 @@ _KPI = (
 )
 
 
-def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, go.Figure]:
+def _heatmaps(reader: SnapshotReader, f: Filters) -> dict[str, figures.Figure]:
     grid = queries.grid_deg(reader)
     labels = queries.area_positions(reader)
-    out: dict[str, go.Figure] = {}
+    out: dict[str, figures.Figure] = {}
     both = {kind: queries.heatmap_variants(reader, f, kind) for kind in KINDS}
     for variant in VARIANTS:
-        when = both["when"][["weekday", "hour", variant]].rename(columns={variant: "value"})
-        where = both["where"][["cell_lat", "cell_lon", variant]].rename(columns={variant: "value"})
+        when = _with_value(both["when"], ("weekday", "hour"), variant)
+        where = _with_value(both["where"], ("cell_lat", "cell_lon"), variant)
         out[f"when-{variant}"] = figures.when_heatmap(when, variant, f"When — {TITLES[variant]}")
         out[f"where-{variant}"] = figures.where_heatmap(
             where, variant, f"Where — {TITLES[variant]}", grid, labels
         )
     return out
+
+
+def _with_value(frame: pd.DataFrame, keys: tuple[str, ...], variant: str) -> pd.DataFrame:
+    """The key columns and one variant as ``value``, built from the arrays (~10x cheaper than select + rename)."""
+    columns = {key: frame[key].to_numpy() for key in keys}
+    return pd.DataFrame({**columns, "value": frame[variant].to_numpy()}, copy=False)
 
 
 def driver_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
