@@ -94,7 +94,7 @@ def score_all(warehouse: Path, first: date) -> Scores:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         staging.create_input_views(con, "nyc")
-        panel = load_panel(con, dnum(first), dnum(LAST))
+        panel = load_panel(con, "nyc", dnum(first), dnum(LAST))
     finally:
         con.close()
     assert panel is not None

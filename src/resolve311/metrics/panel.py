@@ -6,6 +6,11 @@ created (and dirty, and of them closed within 1/3/7/30 days), validly closed
 open backlog at the midnight after the day (final data, as in the scorecard).
 From these, any window's metric value ending on any past day is a rolling sum
 (see ``calibration.py``).
+
+The per-day rows are stored in the warehouse (``metric_panel_days``, ``metric_panel_hist``,
+migration 005) and recomputed only for the days whose requests changed
+(:func:`replace_panel_days`); :func:`load_panel` reads the span from them, and the backlog at
+the span's start from their running sum, so its cost does not grow with the history.
 """
 
 from __future__ import annotations
@@ -25,36 +30,70 @@ MIN_TTC_H: Final[float] = 1 / 60
 ALL: Final[str] = "*"
 
 _WITHIN = ", ".join(f"count(*) FILTER (WHERE ttc_h <= {24 * d}) AS within_{d}d" for d in COHORT_DAYS)
+_WITHIN_COLS = [f"within_{d}d" for d in COHORT_DAYS]
+#: Keeps only the days being recomputed (``metric_days_wanted``); TRUE for a full rebuild.
+_WANTED = "{col} IN (SELECT dnum FROM metric_days_wanted)"
 
 CREATED_SQL = f"""
 SELECT coalesce(agency, '{ALL}') AS agency, created_dnum AS dnum, count(*) AS created,
        count(*) FILTER (WHERE is_dirty) AS dirty, {_WITHIN},
        count(*) FILTER (WHERE closed_dnum IS NULL AND is_closed) AS closed_untimed
-FROM metric_input WHERE created_dnum BETWEEN $first AND $last
+FROM metric_day_input WHERE $created_filter
 GROUP BY GROUPING SETS ((agency, created_dnum), (created_dnum))
 """
 
 CLOSED_SQL = f"""
 SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum, count(*) AS closed,
        count(*) FILTER (WHERE ttc_h <= {ADMIN_CLOSE_HOURS}) AS admin
-FROM metric_input WHERE closed_dnum BETWEEN $first AND $last
+FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum), (closed_dnum))
 """
 
+DAYS_SQL = f"""
+INSERT INTO metric_panel_days
+SELECT $source, coalesce(c.agency, k.agency), coalesce(c.dnum, k.dnum),
+       {", ".join(f"coalesce(c.{col}, 0)" for col in ("created", "dirty", *_WITHIN_COLS, "closed_untimed"))},
+       coalesce(k.closed, 0), coalesce(k.admin, 0)
+FROM ({CREATED_SQL}) c FULL OUTER JOIN ({CLOSED_SQL}) k ON c.agency = k.agency AND c.dnum = k.dnum
+"""
+
 HIST_SQL = f"""
-SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
+INSERT INTO metric_panel_hist
+SELECT $source, coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
        CAST(ceil(ln(greatest(ttc_h, {MIN_TTC_H})) / ln({BIN_RATIO})) AS INTEGER) AS bin, count(*) AS n
-FROM metric_input WHERE closed_dnum BETWEEN $first AND $last
+FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum, bin), (closed_dnum, bin))
 """
 
-#: Requests created before the span that are still open at its start (final data).
-OPEN_BEFORE_SQL = f"""
-SELECT coalesce(agency, '{ALL}') AS agency, count(*) AS n FROM metric_input
-WHERE created_dnum < $first AND NOT (closed_dnum IS NULL AND is_closed)
-  AND (closed_dnum IS NULL OR closed_dnum >= $first)
-GROUP BY GROUPING SETS ((agency), ())
+#: Requests created before the span that are still open at its start (final data): those created
+#: before it and not closed without a time, less those validly closed before it (a valid close
+#: never falls on an earlier local day than its creation).
+OPEN_BEFORE_SQL = """
+SELECT agency, sum(created - closed_untimed - closed)::BIGINT AS n FROM metric_panel_days
+WHERE source = $source AND dnum < $first GROUP BY agency
 """
+
+
+def replace_panel_days(con: duckdb.DuckDBPyConnection, source: str, full: bool) -> None:
+    """Recompute the stored panel rows of the days in ``metric_days_wanted`` (of every day if ``full``)
+    from ``metric_day_input``, in one transaction."""
+    quoted = "'" + source.replace("'", "''") + "'"
+    created = "TRUE" if full else _WANTED.format(col="created_dnum")
+    closed = "TRUE" if full else _WANTED.format(col="closed_dnum")
+    keep = "" if full else " AND " + _WANTED.format(col="dnum")
+    con.execute("BEGIN")
+    try:
+        for table, sql in (("metric_panel_days", DAYS_SQL), ("metric_panel_hist", HIST_SQL)):
+            con.execute(f"DELETE FROM {table} WHERE source = ?{keep}", [source])
+            con.execute(
+                sql.replace("$source", quoted)
+                .replace("$created_filter", created)
+                .replace("$closed_filter", closed)
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -75,19 +114,28 @@ def _matrix(frame: pd.DataFrame, col: str, groups: list[str], days: np.ndarray) 
     return wide.reindex(index=groups, columns=days).fillna(0).to_numpy(dtype=float)
 
 
-def load_panel(con: duckdb.DuckDBPyConnection, first: int, last: int) -> Panel | None:
-    """The panel over day numbers ``first..last`` (None without any request)."""
-    params = {"first": first, "last": last}
-    created = con.execute(CREATED_SQL, params).df()
+def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: int) -> Panel | None:
+    """The panel over day numbers ``first..last`` from the stored days (None without any request)."""
+    params = {"source": source, "first": first, "last": last}
+    span = "FROM metric_panel_days WHERE source = $source AND dnum BETWEEN $first AND $last"
+    created = con.execute(
+        f"SELECT agency, dnum, created, dirty, {', '.join(_WITHIN_COLS)}, closed_untimed {span}"
+        " AND created > 0",
+        params,
+    ).df()
     if created.empty:
         return None
-    closed = con.execute(CLOSED_SQL, params).df()
-    hist = con.execute(HIST_SQL, params).df()
-    before = con.execute(OPEN_BEFORE_SQL, {"first": first}).df()
+    closed = con.execute(f"SELECT agency, dnum, closed, admin {span} AND closed > 0", params).df()
+    hist = con.execute(
+        "SELECT agency, dnum, bin, n FROM metric_panel_hist"
+        " WHERE source = $source AND dnum BETWEEN $first AND $last",
+        params,
+    ).df()
+    before = con.execute(OPEN_BEFORE_SQL, {"source": source, "first": first}).df()
     groups = [ALL, *sorted(set(created["agency"]) - {ALL})]
     days = np.arange(first, last + 1)
     counts = {c: _matrix(created, c, groups, days) for c in ("created", "dirty", "closed_untimed")}
-    counts |= {f"within_{d}d": _matrix(created, f"within_{d}d", groups, days) for d in COHORT_DAYS}
+    counts |= {c: _matrix(created, c, groups, days) for c in _WITHIN_COLS}
     counts |= {c: _matrix(closed, c, groups, days) for c in ("closed", "admin")}
     start = before.set_index("agency")["n"].reindex(groups).fillna(0).to_numpy(dtype=float)
     flow = counts["created"] - counts["closed"] - counts["closed_untimed"]

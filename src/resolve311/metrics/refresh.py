@@ -23,22 +23,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
 
 import duckdb
 import pandas as pd
 
-from resolve311.metrics import calibration, crosscity, daily, definitions, engines, snapshot, staging
+from resolve311.metrics import calibration, crosscity, daily, definitions, engines, panel, snapshot, staging
 from resolve311.metrics.compute import Context, Inputs, compute_all
-from resolve311.metrics.panel import load_panel
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 from resolve311.warehouse.lock import update_lock
-
-#: Above this many affected days, the daily counts are rebuilt in one full pass.
-MAX_INCREMENTAL_DAYS: Final[int] = 120
 
 
 @dataclass
@@ -115,6 +110,7 @@ def _refresh(
             counts = definitions.day_counts(inputs.day_requests, _sorted(days))
             created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
+            panel.replace_panel_days(con, source, full=days is None)
         tables = compute_all(inputs, ctx)
     tables |= _calibrate(con, ctx, settings, tables)
     history, history_meta = _history_tables(con, source, ctx)
@@ -143,13 +139,16 @@ def _refresh(
 def _affected_days(
     con: duckdb.DuckDBPyConnection, source: str, affected_dates: Collection[date] | None
 ) -> set[int] | None:
-    """Day numbers to recompute, or None for all (first refresh, or a backfill-sized change)."""
+    """Day numbers to recompute, or None for all (first refresh, or after a definition change).
+
+    However many days a change touches, recomputing them reads only their rows (never more than
+    a full rebuild), so there is no cut-off to a full pass.
+    """
     state = daily.read_state(con, source)
     if state is None or state.last_batch_seq is None:
         return None
     touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
-    days = {dnum(d) for d in touched}
-    return None if len(days) > MAX_INCREMENTAL_DAYS else days
+    return {dnum(d) for d in touched}
 
 
 def _sorted(days: set[int] | None) -> list[int] | None:
@@ -206,8 +205,8 @@ def _calibrate(
     """Calibrate the flag on each agency's history; the scorecard with thresholds and p-values."""
     last = dnum(ctx.as_of_date)
     first = max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS)
-    panel = load_panel(con, first, last)
-    if panel is None:
+    days = panel.load_panel(con, settings.source, first, last)
+    if days is None:
         return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
     params = calibration.CalibrationParams(
         as_of_index=last - first,
@@ -216,7 +215,7 @@ def _calibrate(
         floor=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )
-    cal = calibration.calibrate(panel, params)
+    cal = calibration.calibrate(days, params)
     return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
 
 

@@ -4,7 +4,7 @@ The metric definitions (``definitions.py``) read only two narrow relations with
 engine-neutral types (text, integers, doubles, booleans — no timestamps, so no
 time-zone surprises on Spark):
 
-``metric_input``     one row per current request.
+``metric_input``     one row per current request (its two ``raw_*`` timestamps only prune scans).
 ``metric_versions``  one row per stored version (for backlog as of a past moment).
 """
 
@@ -40,7 +40,8 @@ SELECT {_GROUP_COLUMNS},
     len(dirty_flags) > 0 AS is_dirty,
     is_closed,
     CASE WHEN $inside THEN latitude END AS lat,
-    CASE WHEN $inside THEN longitude END AS lon
+    CASE WHEN $inside THEN longitude END AS lon,
+    created_date AS raw_created, closed_date AS raw_closed  -- for pruning only; never staged
 FROM requests
 WHERE source = $source
 """
@@ -101,21 +102,36 @@ def create_input_views(
     con.execute(SLA_SQL)
 
 
+_STAGED: Final[str] = "* EXCLUDE (raw_created, raw_closed)"
+
+
 def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days: list[int] | None) -> None:
     """Narrow the input: ``metric_window_input`` (rows created or closed on/after ``first_dnum``,
-    materialised once) and ``metric_day_input`` (rows created or closed on one of ``days``; all rows
-    when ``days`` is None)."""
+    materialised once) and ``metric_day_input`` (rows created or closed on one of ``days``,
+    materialised; a view of all rows when ``days`` is None).
+
+    Both read only the rows they need: the window input prunes by the raw timestamps first (the
+    storage's min/max per row group skip old history), the day input is a hash semi-join with the
+    day list (not a list scan per row), so their cost follows the rows kept, not the history.
+    """
+    since = f"(DATE '1970-01-01' + INTERVAL {int(first_dnum)} DAY)"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE metric_window_input AS SELECT * FROM metric_input"
-        f" WHERE created_dnum >= {int(first_dnum)} OR closed_dnum >= {int(first_dnum)}"
+        f"CREATE OR REPLACE TEMP TABLE metric_window_input AS SELECT {_STAGED} FROM metric_input"
+        f" WHERE (raw_created >= {since} OR raw_closed >= {since})"
+        f" AND (created_dnum >= {int(first_dnum)} OR closed_dnum >= {int(first_dnum)})"
     )
     if days is None:
-        con.execute("CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT * FROM metric_input")
+        con.execute("DROP TABLE IF EXISTS metric_day_input")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
         return
-    literal = "[" + ", ".join(str(int(d)) for d in days) + "]::INTEGER[]"
+    con.execute("CREATE OR REPLACE TEMP TABLE metric_days_wanted (dnum INTEGER PRIMARY KEY)")
+    if days:
+        con.execute("INSERT INTO metric_days_wanted SELECT unnest(?::INTEGER[])", [sorted(set(days))])
+    con.execute("DROP VIEW IF EXISTS metric_day_input")
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT * FROM metric_input"
-        f" WHERE list_contains({literal}, created_dnum) OR list_contains({literal}, closed_dnum)"
+        f"CREATE OR REPLACE TEMP TABLE metric_day_input AS SELECT {_STAGED} FROM metric_input"
+        " WHERE created_dnum IN (SELECT dnum FROM metric_days_wanted)"
+        " OR closed_dnum IN (SELECT dnum FROM metric_days_wanted)"
     )
 
 

@@ -102,7 +102,7 @@ def test_the_history_scores_are_the_scorecard_scores(city: Settings) -> None:
     try:
         staging.create_input_views(con, city.source)
         first, last = dnum(FIRST), dnum(LAST)
-        panel = load_panel(con, first, last)
+        panel = load_panel(con, city.source, first, last)
     finally:
         con.close()
     assert panel is not None
