@@ -30,19 +30,28 @@ def _open_after(v: ir.Table) -> ir.IntegerValue:
     )
 
 
-def backlog_rows(versions: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level.
+def open_versions(versions: ir.Table, moments: Sequence[int]) -> ir.Table:
+    """Per request open after the first moment: its latest version's group, ``created_ms``, ``open_until``.
 
     Final data for every moment: each request's state is its latest stored
     version, whatever the moment, so the recent and the past moments are computed
     from the same information (see docs/metrics.md, "Backlog at a moment").
+    Small (the requests open in the windows' span): callers cache it.
     """
-    wanted = sorted(set(moments))
-    first, last = wanted[0], wanted[-1]
+    first, last = min(moments), max(moments)
     v = _candidates(versions.filter(versions.created_ms <= last), first)
     newest = ibis.window(group_by="unique_key", order_by=[ibis.desc(v.batch_seq), ibis.desc(v.known_ms)])
     latest = v.mutate(rn=ibis.row_number().over(newest), open_until=_open_after(v))
     latest = latest.filter((latest.rn == 0) & (latest.open_until > first))
+    return latest.select(*GROUP_COLS, "created_ms", "open_until")
+
+
+def backlog_rows(latest: ir.Table, moments: Sequence[int]) -> ir.Table:
+    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level.
+
+    ``latest`` comes from :func:`open_versions` with the same moments.
+    """
+    wanted = sorted(set(moments))
     m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(wanted, dtype="int64")}))
     vm = latest.cross_join(m_table)
     vm = vm.filter((vm.created_ms <= vm.moment_ms) & (vm.moment_ms < vm.open_until))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 import ibis
@@ -37,6 +38,8 @@ class Inputs:
     versions: ir.Table
     sla: ir.Table | None
     day_requests: ir.Table  # rows created or closed on a day being recomputed
+    #: Compute a relation once and keep it for several queries (a temp table on DuckDB).
+    keep: Callable[[str, ir.Table], ir.Table] = field(default=lambda name, table: table)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     per-window pandas on their small results.
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
-    rows = backlog.backlog_rows(inputs.versions, [m.ms for m in moments])
+    ms = [m.ms for m in moments]
+    latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.versions, ms))
+    rows = backlog.backlog_rows(latest, ms)
     per_moment = backlog.backlog_stats(rows).to_pandas()
     pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(_moment_buckets(ctx, moments))).to_pandas()
     grouped = run_grouped(inputs, ctx)
@@ -114,8 +119,8 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
 def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """The grouped metric queries over all windows, executed on the inputs' engine."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    created = definitions.created_in_units(inputs.requests, p)
-    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
+    created = inputs.keep("metric_created_units", definitions.created_in_units(inputs.requests, p))
+    closed = inputs.keep("metric_closed_units", definitions.closed_in_units(inputs.requests, p, inputs.sla))
     kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
     return {
         "cu": definitions.created_unit_counts(created).to_pandas(),

@@ -68,6 +68,22 @@ def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Tab
     return crossed.mutate(**repl).drop(*flags.columns)
 
 
+def rolled_up(
+    t: ir.Table,
+    keys: Sequence[str],
+    counts: dict[str, ir.IntegerValue],
+    levels: Sequence[tuple[str, ...]] = LEVELS,
+) -> ir.Table:
+    """Integer counts per group × ``keys`` at every breakdown level.
+
+    Counted once at the finest group (agency × type × borough), then summed up to the coarser
+    levels: the same numbers as counting :func:`at_levels` rows, from a result many times smaller.
+    """
+    fine = t.group_by([*GROUP_COLS, *keys]).aggregate(**{n: v.cast("int64") for n, v in counts.items()})
+    wide = at_levels(fine, levels)
+    return wide.group_by([*GROUP_COLS, *keys]).aggregate(**{n: wide[n].sum().cast("int64") for n in counts})
+
+
 def unit_of(offset: ir.IntegerValue, days: ir.IntegerValue, shift: ir.IntegerValue) -> ir.IntegerValue:
     """Unit of a day ``offset`` days before as_of_date (see windows.unit_of_offset)."""
     return ibis.cases(
@@ -125,9 +141,8 @@ def closed_in_units(inp: ir.Table, p: Params, sla: ir.Table | None) -> ir.Table:
 
 def created_unit_counts(created: ir.Table) -> ir.Table:
     """Per group × window × unit: requests created and dirty."""
-    t = at_levels(created)
-    return t.group_by([*GROUP_COLS, "window", "unit"]).aggregate(
-        n_created=t.count(), n_dirty=t.is_dirty.sum()
+    return rolled_up(
+        created, ["window", "unit"], {"n_created": created.count(), "n_dirty": created.is_dirty.sum()}
     )
 
 
@@ -144,10 +159,9 @@ def cohort_unit_counts(inp: ir.Table, p: Params) -> ir.Table:
     t = _in_units(inp.cross_join(horizons), "created_dnum", p, lag_col="cohort_days")
     cutoff = ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
     eligible = t.created_ms <= cutoff
-    t = at_levels(t.mutate(eligible=eligible))
-    within = t.eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
-    return t.group_by([*GROUP_COLS, "window", "unit", "cohort_days"]).aggregate(
-        n_elig=t.eligible.sum(), n_within=within.sum()
+    within = eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
+    return rolled_up(
+        t, ["window", "unit", "cohort_days"], {"n_elig": eligible.sum(), "n_within": within.sum()}
     )
 
 
@@ -185,24 +199,21 @@ def km_counts(created: ir.Table, p: Params) -> ir.Table:
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
-    t = at_levels(t)
-    return t.group_by([*GROUP_COLS, "window", "unit", "t_hours"]).aggregate(
-        n_event=t.event.sum(), n_censored=(~t.event).sum()
+    return rolled_up(
+        t, ["window", "unit", "t_hours"], {"n_event": t.event.sum(), "n_censored": (~t.event).sum()}
     )
 
 
 def heat_when_counts(created: ir.Table) -> ir.Table:
     """Per group × window × bucket × weekday × hour: requests created."""
-    t = at_levels(created)
-    return t.group_by([*GROUP_COLS, "window", "bucket", "weekday", "created_hour"]).aggregate(n=t.count())
+    return rolled_up(created, ["window", "bucket", "weekday", "created_hour"], {"n": created.count()})
 
 
 def heat_where_counts(created: ir.Table, grid_deg: float) -> ir.Table:
     """Per group (city, agency) × window × bucket × grid cell index: requests created with coordinates."""
     t = created.filter(created.lat.notnull() & created.lon.notnull())
     t = t.mutate(cell_i=(t.lat / grid_deg).floor(), cell_j=(t.lon / grid_deg).floor())
-    t = at_levels(t, WHERE_LEVELS)
-    return t.group_by([*GROUP_COLS, "window", "bucket", "cell_i", "cell_j"]).aggregate(n=t.count())
+    return rolled_up(t, ["window", "bucket", "cell_i", "cell_j"], {"n": t.count()}, WHERE_LEVELS)
 
 
 def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir.Table]:
@@ -211,9 +222,6 @@ def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir
     closed = inp.filter(inp.closed_dnum.notnull())
     if dnums is not None:
         closed = closed.filter(closed.closed_dnum.isin(list(dnums)))
-    c = at_levels(created.mutate(dnum=created.created_dnum))
-    k = at_levels(closed.mutate(dnum=closed.closed_dnum))
-    return (
-        c.group_by([*GROUP_COLS, "dnum"]).aggregate(created=c.count()),
-        k.group_by([*GROUP_COLS, "dnum"]).aggregate(closed=k.count()),
-    )
+    c = created.mutate(dnum=created.created_dnum)
+    k = closed.mutate(dnum=closed.closed_dnum)
+    return rolled_up(c, ["dnum"], {"created": c.count()}), rolled_up(k, ["dnum"], {"closed": k.count()})
