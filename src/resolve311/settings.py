@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Driver memory for local Spark masters (the driver does all the work there)."
     )
+    metrics_memory_limit: str = Field(
+        "4GB",
+        pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+        description="Most memory DuckDB may use during a metrics refresh; beyond it, it spills to HOME/tmp (any history length fits).",
+    )
 
     # --- running every day
     schedule: str = Field(
@@ -257,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def landing_location(self) -> str:
         return self.landing_url or str(self.home / "landing")
+
+    @property
+    def spill_path(self) -> Path:
+        return self.home / "tmp"
 
     @property
     def lock_path(self) -> Path:

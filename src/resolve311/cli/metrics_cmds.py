@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -42,8 +44,11 @@ def metrics(
     if engine is not None:
         check_engine(engine)
     settings = writer_settings(recent=recent).one_city(city)
-    with update_lock(settings.lock_path, command="metrics"):  # one writer: 75 while an update runs
-        report = refresh_metrics(settings, full=full, engine=engine)
+    with (
+        update_lock(settings.lock_path, command="metrics"),  # one writer: 75 while an update runs
+        _steps_bar() as progress,
+    ):
+        report = refresh_metrics(settings, full=full, engine=engine, progress=progress)
         assert report.results is not None
         with open_warehouse(settings.warehouse_path) as con:  # the serving file, the lake, PostgreSQL
             outcomes = publish_results(settings, report.results, con)
@@ -58,6 +63,23 @@ def metrics(
         f"(last complete day {report.as_of_date}), {report.days_recomputed} day(s) recomputed, "
         f"{report.rows.get('scorecard', 0)} scorecard rows, {report.seconds:.1f}s -> {report.snapshot_path}"
     )
+
+
+@contextmanager
+def _steps_bar() -> Iterator[Callable[[int, int, str], None]]:
+    """A Rich bar over the refresh's steps on stderr (off when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("metrics", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"metrics: {label}")
+
+        yield update
 
 
 def import_sla(

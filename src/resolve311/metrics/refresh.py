@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,24 +58,57 @@ def refresh_metrics(
     affected_dates: Collection[date] | None = None,
     full: bool = False,
     engine: str | None = None,
+    progress: Progress | None = None,
 ) -> RefreshReport:
     """Recompute the affected days' counts and every windowed metric; return them as ``report.results``.
 
     Publishing them is the caller's (``resolve311.publish``; ``publish.refresh_and_publish``
-    does both). Holds the update lock
-    (re-entrant: a pipeline run already holding it goes straight on), so a refresh and an
-    update never share the warehouse; LockBusy when another process has it.
+    does both). This is also "the refresh after a day of changes": called after a load with no
+    arguments, it finds the changed requests itself (the versions landed since the last refresh)
+    and recomputes only the days they touch; ``full=True`` rebuilds every stored day (after a
+    definition change). ``progress(done, total, step)`` is called as each step starts.
+
+    Holds the update lock (re-entrant: a pipeline run already holding it goes straight on), so
+    a refresh and an update never share the warehouse; LockBusy when another process has it.
+    DuckDB keeps within ``metrics_memory_limit`` and spills to ``HOME/tmp`` beyond it.
     """
     started = time.monotonic()
     engine_name = engines.check_engine(engine or settings.engine)
+    step = _Steps(progress)
     with update_lock(settings.lock_path, command="metrics"), open_warehouse(settings.warehouse_path) as con:
+        _bound_memory(con, settings)
+        step("staging the inputs")
         daily.ensure_derived_tables(con)
         city = settings.city()
         area = city.main_area.column if city.main_area and city.main_area.column else "borough"
         staging.create_input_views(con, settings.source, city.bbox, area)
-        report = _refresh(con, settings, engine_name, affected_dates, full)
+        report = _refresh(con, settings, engine_name, affected_dates, full, step)
+    step("done")
     report.seconds = time.monotonic() - started
     return report
+
+
+#: Called as each step of a refresh starts: (steps done, steps in all, what starts now).
+Progress = Callable[[int, int, str], None]
+STEPS = ("staging the inputs", "daily counts", "windowed metrics", "calibration", "series")
+
+
+class _Steps:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+
+    def __call__(self, name: str) -> None:
+        if self.progress is not None:
+            done = STEPS.index(name) if name in STEPS else len(STEPS)
+            self.progress(done, len(STEPS), name)
+
+
+def _bound_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """DuckDB within the configured memory, spilling to disk beyond it (a full refresh at any size)."""
+    settings.spill_path.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{settings.metrics_memory_limit.strip()}'")
+    con.execute("SET temp_directory = ?", [str(settings.spill_path)])
+    con.execute("SET preserve_insertion_order = false")
 
 
 def _refresh(
@@ -84,6 +117,7 @@ def _refresh(
     engine_name: str,
     affected_dates: Collection[date] | None,
     full: bool,
+    step: Callable[[str], None],
 ) -> RefreshReport:
     source = settings.source
     as_of = _as_of(con, source)
@@ -106,13 +140,17 @@ def _refresh(
         con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
     )
     with _inputs(con, settings, engine_name) as inputs:
+        step("daily counts")
         if days is None or days:
             counts = definitions.day_counts(inputs.day_requests, _sorted(days))
             created, closed = (f.to_pandas() for f in counts)
             daily.replace_day_counts(con, source, created, closed, days)
             panel.replace_panel_days(con, source, full=days is None)
+        step("windowed metrics")
         tables = compute_all(inputs, ctx)
+    step("calibration")
     tables |= _calibrate(con, ctx, settings, tables)
+    step("series")
     history, history_meta = _history_tables(con, source, ctx)
     daily.write_state(con, source, as_of)
     meta |= {

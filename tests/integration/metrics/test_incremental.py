@@ -11,7 +11,7 @@ import pytest
 
 from resolve311.publish import refresh_and_publish
 
-TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies")
+TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies", "calibration")
 START = datetime(2025, 1, 6)
 AGENCIES = ("NYPD", "HPD", "DSNY")
 TYPES = ("Noise", "Heat", "Bulky")
@@ -112,3 +112,48 @@ def test_incremental_refresh_equals_full_rebuild_day_after_day(env_factory) -> N
         got, want = snapshot_frames(inc), snapshot_frames(full)
         for table in want:
             pd.testing.assert_frame_equal(got[table], want[table], obj=f"{table} after day {step}")
+
+
+def panel_rows(env) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+        return {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df()
+            for t in ("metric_panel_days", "metric_panel_hist")
+        }
+
+
+@pytest.mark.slow
+def test_after_a_day_of_changes_a_multi_year_warehouse_refreshes_only_the_touched_days(env_factory) -> None:
+    """Three years of history, then one day: new requests, closes of requests from every year, a
+    correction of a two-year-old close. The refresh recomputes the touched days only and publishes
+    exactly what a full rebuild publishes (snapshot, stored day counts and calibration panel)."""
+    twins = TwinWarehouses(env_factory("incremental"), env_factory("full"))
+    inc, full = twins.envs
+    years = 3 * 364
+    start = START - timedelta(days=years - 50)
+    for day in range(years):
+        for i in range(3):
+            twins.new_request(f"h{day}-{i}", start + timedelta(days=day), batch=1)
+    twins.close_some(START + timedelta(days=50), batch=1, share=0.9)
+    twins.commit()
+    assert refresh_metrics(inc.settings).mode == "full"
+    today = START + timedelta(days=51)
+    for i in range(20):
+        twins.new_request(f"new-{i}", today - timedelta(days=1), batch=2)
+    twins.close_some(today, batch=2, share=0.5)  # the few still open, from every year
+    old_key = next(k for k, r in sorted(twins.rows.items()) if r.get("closed") and k.startswith("h300-"))
+    twins.put(old_key, 2, closed=twins.rows[old_key]["closed"] + timedelta(days=3), updated_at=today)
+    twins.commit()
+    report = refresh_metrics(inc.settings)
+    assert report.mode == "incremental"
+    assert 0 < report.days_recomputed < years // 4
+    assert refresh_metrics(full.settings, full=True).mode == "full"
+    pd.testing.assert_frame_equal(day_counts(inc), day_counts(full))
+    got_panel, want_panel = panel_rows(inc), panel_rows(full)
+    for table, want in want_panel.items():
+        assert len(want) > years  # every stored day, not only the panel's span
+        pd.testing.assert_frame_equal(got_panel[table], want, obj=table)
+    got, want = snapshot_frames(inc), snapshot_frames(full)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=f"{table} after a day of changes")
+    assert len(want["calibration"]) > 0
