@@ -35,7 +35,7 @@ BENCHMARKS = (
     "bulk_import",
 )
 #: Long sections run only when named with --only (their kept results are still assembled).
-OPT_IN = ("scale",)
+OPT_IN = ("scale", "metrics_history")
 DEFAULT_CACHE = Path.home() / ".cache" / "resolve311-bench"
 Runner = Callable[[Sizes, Path], Section]
 

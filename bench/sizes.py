@@ -41,6 +41,8 @@ class Sizes:
     scale_years: int = 15
     scale_today: str = "2024-12-31"
     scale_web_repeats: int = 10
+    history_base_scale: float = 1.0  # one simulated year, repeated back in time (bench/metrics_history.py)
+    history_years: tuple[float, ...] = (1.2, 4.0, 12.0)  # 12 years ≈ 40M (env RESOLVE311_BENCH_HISTORY_YEARS)
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -74,4 +76,6 @@ QUICK = Sizes(
     scale_rows=3_000,
     scale_years=1,
     scale_web_repeats=2,
+    history_base_scale=0.003,
+    history_years=(1.0, 2.0),
 )

@@ -20,6 +20,7 @@ SECTIONS = {
     "## 6b. PostgreSQL publish": "| snapshot | seconds | peak RSS MB | snapshot MB | PostgreSQL MB |",
     "## 7. Detection": "| rule | false alarms per agency-metric-window-day |",
     "## 8. Bulk import": "| contender | rows in | rows stored | seconds | rows/s |",
+    "## 9. Metric refresh vs history length": "| history | requests | refresh | days recomputed |",
 }
 
 
