@@ -23,12 +23,13 @@ def survival_steps(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     keys = list(keys)
     df = counts.groupby([*keys, "t_hours"], as_index=False)[["n_event", "n_censored"]].sum()
     df = df.sort_values([*keys, "t_hours"], kind="mergesort").reset_index(drop=True)
+    group = df.groupby(keys, sort=False).ngroup()  # the keys' groups, found once
     leaving = df["n_event"] + df["n_censored"]
-    total = leaving.groupby([df[k] for k in keys]).transform("sum")
-    left_before = leaving.groupby([df[k] for k in keys]).cumsum() - leaving
+    total = leaving.groupby(group).transform("sum")
+    left_before = leaving.groupby(group).cumsum() - leaving
     df["at_risk"] = (total - left_before).astype("int64")
     factor = 1.0 - df["n_event"] / df["at_risk"]
-    df["survival"] = factor.groupby([df[k] for k in keys]).cumprod()
+    df["survival"] = factor.groupby(group).cumprod()
     return df
 
 
