@@ -50,6 +50,28 @@ def _copy_select(columns: list[tuple[str, str]], table: str, k: int, since: str 
     return f"SELECT {', '.join(parts)} FROM base.{table} {where}"
 
 
+#: Of the copies' requests still open at the base's end, this share stays open for ever.
+LEFT_OPEN_PERCENT = 1
+
+
+def close_copies(con: duckdb.DuckDBPyConnection) -> None:
+    """Close the copies' open requests 1–60 days after creation, but for ``LEFT_OPEN_PERCENT``.
+
+    A copy is a year moved back in time: the requests open at the base year's end would otherwise
+    stay open for years, and every copy would add a year's worth of never-closed requests to every
+    backlog — unlike the real history, where a request of years ago is almost always closed.
+    """
+    close = "created_date + to_days(CAST(1 + hash(unique_key) % 60 AS INTEGER))"
+    close_utc = "created_utc + to_days(CAST(1 + hash(unique_key) % 60 AS INTEGER))"
+    for table in ("requests", "request_versions"):
+        con.execute(
+            f"""UPDATE {table} SET closed_date = {close}, closed_utc = {close_utc}, is_closed = true,
+                   status = 'Closed', hours_to_close = 24.0 * (1 + hash(unique_key) % 60)
+               WHERE unique_key LIKE '%-y%' AND closed_date IS NULL
+                 AND hash(unique_key) % 100 >= {LEFT_OPEN_PERCENT}"""
+        )
+
+
 def tile(base: Path, out: Path, years: float) -> int:
     """Write ``out``: ``base``'s warehouse plus copies reaching ``years`` × 364 days back; returns requests."""
     import shutil
@@ -71,6 +93,7 @@ def tile(base: Path, out: Path, years: float) -> int:
                 sql = _copy_select(_columns(con, table), table, k, str(first))
                 con.execute(f"INSERT INTO {table} {sql}")
         con.execute("DETACH base")
+        close_copies(con)
         con.execute("CHECKPOINT")
         return int(con.execute("SELECT count(*) FROM requests").fetchall()[0][0])
     finally:
