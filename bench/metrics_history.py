@@ -28,14 +28,14 @@ REFRESH = "bench.metrics_history:refresh"
 
 
 def refresh(home: str, full: bool, keep_as: str) -> dict[str, Any]:
-    """``refresh_metrics`` as ``resolve311 metrics [--full]`` runs it; CPU seconds of the process."""
+    """``refresh_and_publish`` (``resolve311 metrics [--full]``'s refresh and serving publish); CPU seconds."""
     import resource
 
-    from resolve311.metrics.refresh import refresh_metrics
+    from resolve311.publish import refresh_and_publish
     from resolve311.settings import load_settings
 
     before = resource.getrusage(resource.RUSAGE_SELF)
-    report = refresh_metrics(load_settings(home=home), full=full)
+    report = refresh_and_publish(load_settings(home=home), full=full)
     after = resource.getrusage(resource.RUSAGE_SELF)
     shutil.copyfile(load_settings(home=home).snapshot_path, Path(home) / keep_as)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -73,7 +73,7 @@ def _row(table: Table, years: float, rows: int, what: str, m: Measured) -> None:
 
 
 def run(sizes: Sizes, work: Path) -> Section:
-    section = Section("metrics_history", "9. Metric refresh vs history length")
+    section = Section("metrics_history", "10. Metric refresh vs history length (opt-in)")
     built = cached_build(sizes.cache, work, date.fromisoformat(sizes.today), 364, sizes.history_base_scale)
     base = built.home / "warehouse.duckdb"
     if sizes.cache is not None:

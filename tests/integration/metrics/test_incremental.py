@@ -136,7 +136,7 @@ def test_after_a_day_of_changes_a_multi_year_warehouse_refreshes_only_the_touche
             twins.new_request(f"h{day}-{i}", start + timedelta(days=day), batch=1)
     twins.close_some(START + timedelta(days=50), batch=1, share=0.9)
     twins.commit()
-    assert refresh_metrics(inc.settings).mode == "full"
+    assert refresh_and_publish(inc.settings).mode == "full"
     today = START + timedelta(days=51)
     for i in range(20):
         twins.new_request(f"new-{i}", today - timedelta(days=1), batch=2)
@@ -144,10 +144,10 @@ def test_after_a_day_of_changes_a_multi_year_warehouse_refreshes_only_the_touche
     old_key = next(k for k, r in sorted(twins.rows.items()) if r.get("closed") and k.startswith("h300-"))
     twins.put(old_key, 2, closed=twins.rows[old_key]["closed"] + timedelta(days=3), updated_at=today)
     twins.commit()
-    report = refresh_metrics(inc.settings)
+    report = refresh_and_publish(inc.settings)
     assert report.mode == "incremental"
     assert 0 < report.days_recomputed < years // 4
-    assert refresh_metrics(full.settings, full=True).mode == "full"
+    assert refresh_and_publish(full.settings, full=True).mode == "full"
     pd.testing.assert_frame_equal(day_counts(inc), day_counts(full))
     got_panel, want_panel = panel_rows(inc), panel_rows(full)
     for table, want in want_panel.items():

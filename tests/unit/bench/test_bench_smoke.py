@@ -20,7 +20,6 @@ SECTIONS = {
     "## 6b. PostgreSQL publish": "| snapshot | seconds | peak RSS MB | snapshot MB | PostgreSQL MB |",
     "## 7. Detection": "| rule | false alarms per agency-metric-window-day |",
     "## 8. Bulk import": "| contender | rows in | rows stored | seconds | rows/s |",
-    "## 9. Metric refresh vs history length": "| history | requests | refresh | days recomputed |",
 }
 
 
@@ -146,3 +145,19 @@ def test_the_scale_section_is_opt_in() -> None:
     from bench.__main__ import BENCHMARKS, OPT_IN
 
     assert "scale" in OPT_IN and "scale" not in BENCHMARKS
+
+
+@pytest.mark.slow
+def test_metrics_history_section_refreshes_each_history_length(tmp_path: Path) -> None:
+    """``--quick --only metrics_history`` (opt-in): full and incremental refresh per history length."""
+    env = {k: v for k, v in os.environ.items() if k != "SOCRATA_APP_TOKEN"}
+    env["RESOLVE311_CONFIG"] = str(tmp_path / "none.toml")
+    results = tmp_path / "results"
+    cmd = [sys.executable, "-m", "bench", "--quick", "--no-cache", "--only", "metrics_history"]
+    cmd += ["--out", str(tmp_path / "B.md"), "--work", str(tmp_path / "work"), "--results", str(results)]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    section = (results / "metrics_history.md").read_text()
+    assert "| history | requests | refresh | days recomputed |" in section
+    assert "| 2 years |" in section and "incremental after 1 day" in section
+    assert "Incremental == full at the shortest history: 0 of" in section
