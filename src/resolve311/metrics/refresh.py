@@ -81,7 +81,8 @@ def refresh_metrics(
         daily.ensure_derived_tables(con)
         city = settings.city()
         area = city.main_area.column if city.main_area and city.main_area.column else "borough"
-        staging.create_input_views(con, settings.source, city.bbox, area)
+        duplicate = staging.duplicate_sql(city.rules)
+        staging.create_input_views(con, settings.source, city.bbox, area, duplicate)
         report = _refresh(con, settings, engine_name, affected_dates, full, step)
     step("done")
     report.seconds = time.monotonic() - started

@@ -15,8 +15,9 @@ from typing import Any, Final
 import duckdb
 
 from resolve311.schema import SODA_FIELDS
-from resolve311.sources.city import BBox
+from resolve311.sources.city import BBox, CityRules
 from resolve311.warehouse.location import inside_bbox_sql
+from resolve311.warehouse.normalize_sql import sql_text, status_starts_sql
 
 _GROUP_COLUMNS = """
     coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
@@ -43,7 +44,7 @@ SELECT {_GROUP_COLUMNS},
     CASE WHEN $inside THEN longitude END AS lon,
     created_date AS raw_created, closed_date AS raw_closed  -- for pruning only; never staged
 FROM requests
-WHERE source = $source
+WHERE source = $source AND NOT ($duplicate)
 """
 
 VERSIONS_SQL: Final[str] = f"""
@@ -58,7 +59,7 @@ SELECT unique_key, batch_seq, {_GROUP_COLUMNS},
              CASE WHEN {_VALID_CLOSE} THEN epoch_ms(closed_utc) END,
              epoch_ms(created_utc)) AS known_ms
 FROM request_versions
-WHERE source = $source
+WHERE source = $source AND NOT ($duplicate)
 """
 
 SLA_SQL: Final[str] = """
@@ -75,30 +76,50 @@ STAGED_RELATIONS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
-def _inline(sql: str, source: str, bbox: BBox | None, area: str) -> str:
+def duplicate_sql(rules: CityRules) -> str:
+    """SQL true for a row the city marks as a duplicate report (its status or its duplicate field).
+
+    Duplicates are left out of every metric: the request they repeat is counted once.
+    """
+    tests = [status_starts_sql(rules.duplicate_statuses)] if rules.duplicate_statuses else []
+    if rules.duplicate_field:
+        field = rules.duplicate_field
+        path = "$." + '"' + field.replace('"', "") + '"'
+        value = field if field in SODA_FIELDS else f"json_extract_string(extra, {sql_text(path)})"
+        tests.append(f"lower(trim(CAST({value} AS VARCHAR))) IN ('true', 't', '1', 'yes', 'y')")
+    return "coalesce(" + " OR ".join(tests) + ", false)" if tests else "false"
+
+
+def _inline(sql: str, source: str, bbox: BBox | None, area: str, duplicate: str) -> str:
     # Views cannot hold prepared parameters; the source name is quoted as a literal.
     if area not in SODA_FIELDS:
         raise ValueError(f"not a warehouse column: {area!r}")
     inside = inside_bbox_sql("latitude", "longitude", bbox)
     return (
-        sql.replace("$source", "'" + source.replace("'", "''") + "'")
+        sql.replace("$source", sql_text(source))
         .replace("$inside", inside)
         .replace("$area", area)
+        .replace("$duplicate", duplicate)
     )
 
 
 def create_input_views(
-    con: duckdb.DuckDBPyConnection, source: str, bbox: BBox | None = None, area: str = "borough"
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    bbox: BBox | None = None,
+    area: str = "borough",
+    duplicate: str = "false",
 ) -> None:
     """(Re)create the temporary input views for ``source`` on ``con``.
 
     Only points inside ``bbox`` (the source's box: see its catalog) reach the "where" heat map.
     ``area`` is the warehouse column of the city's main area dimension (its catalog's first
     ``[[areas]]``: NYC ``borough``, Chicago's community area in ``community_board``); the
-    metric layer calls it ``borough`` whatever the city.
+    metric layer calls it ``borough`` whatever the city. Rows for which ``duplicate`` (SQL, see
+    :func:`duplicate_sql`) is true are left out.
     """
     for sql in (INPUT_SQL, VERSIONS_SQL):
-        con.execute(_inline(sql, source, bbox, area))
+        con.execute(_inline(sql, source, bbox, area, duplicate))
     con.execute(SLA_SQL)
 
 

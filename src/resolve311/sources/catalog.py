@@ -58,6 +58,8 @@ class Source:
     agency_field: str = "agency"  # the source field naming the agency (mapped onto ``agency``)
     closed_statuses: tuple[str, ...] = ("Closed",)
     cancelled_statuses: tuple[str, ...] = ()
+    duplicate_statuses: tuple[str, ...] = ()
+    duplicate_field: str | None = None  # a field whose true value marks a duplicate report
     bbox: BBox | None = None
     areas: tuple[Area, ...] = ()
     population: int | None = None  # residents, for rates per 100k (cite the estimate in the catalog)
@@ -78,6 +80,8 @@ class Source:
         return CityRules(
             closed_statuses=self.closed_statuses,
             cancelled_statuses=self.cancelled_statuses,
+            duplicate_statuses=self.duplicate_statuses,
+            duplicate_field=self.duplicate_field,
             bbox=self.bbox,
             has_borough=any(area.column == "borough" for area in self.areas),
         )
@@ -137,10 +141,20 @@ def source_from_mapping(data: Mapping[str, Any], origin: str = "catalog") -> Sou
         agency_field=agency_field,
         closed_statuses=text_tuple(data.get("closed_statuses"), origin, Source.closed_statuses),
         cancelled_statuses=text_tuple(data.get("cancelled_statuses"), origin, ()),
+        duplicate_statuses=text_tuple(data.get("duplicate_statuses"), origin, ()),
+        duplicate_field=_optional_text(data.get("duplicate_field"), "duplicate_field", origin),
         bbox=parse_bbox(data.get("bbox"), origin),
         areas=parse_areas(data.get("areas"), field_map, origin),
         population=parse_population(data.get("population"), origin),
     )
+
+
+def _optional_text(value: Any, key: str, origin: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{origin}: {key} must be a field name, got {value!r}")
+    return value.strip()
 
 
 def _map_field(field_map: dict[str, str], setting: str, field: str, ours: str, origin: str) -> None:

@@ -35,6 +35,10 @@ class CityRules:
     closed_statuses: tuple[str, ...] = ("Closed",)
     #: A status starting with one of these words (any case) means cancelled: closed without service.
     cancelled_statuses: tuple[str, ...] = ()
+    #: A status starting with one of these words means closed as a duplicate of another request.
+    duplicate_statuses: tuple[str, ...] = ()
+    #: A field (as published) whose true value marks a duplicate report (Chicago's ``duplicate``).
+    duplicate_field: str | None = None
     #: Coordinates outside this box are flagged ``outside_city``; None: no check.
     bbox: BBox | None = None
     #: The ``borough`` column holds one of the city's areas (only then ``unspecified_borough`` applies).
@@ -42,8 +46,8 @@ class CityRules:
 
     @property
     def ending_statuses(self) -> tuple[str, ...]:
-        """Every status word that ends a request (closed or cancelled)."""
-        return (*self.closed_statuses, *self.cancelled_statuses)
+        """Every status word that ends a request (closed, cancelled or duplicate)."""
+        return (*self.closed_statuses, *self.cancelled_statuses, *self.duplicate_statuses)
 
 
 def parse_bbox(value: Any, where: str) -> BBox | None:

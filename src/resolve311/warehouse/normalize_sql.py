@@ -86,7 +86,7 @@ def raw_row_sql(columns: Sequence[tuple[str, str]], struct: str = "__orig") -> s
         return "'{}'"
     pieces = [
         f"CASE WHEN {struct}.{quote_ident(c)} IS NOT NULL "
-        f"THEN {_sql_text(json.dumps(name, ensure_ascii=False) + ':')} || to_json({struct}.{quote_ident(c)}) END"
+        f"THEN {sql_text(json.dumps(name, ensure_ascii=False) + ':')} || to_json({struct}.{quote_ident(c)}) END"
         for name, c in columns
     ]
     return "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'"
@@ -94,7 +94,7 @@ def raw_row_sql(columns: Sequence[tuple[str, str]], struct: str = "__orig") -> s
 
 def _extra_sql(extra_columns: Sequence[str], has_extra_column: bool) -> str:
     """Unknown columns as a JSON object of their non-null text (NULL when none)."""
-    pieces = [f"struct_pack(k := {_sql_text(c)}, v := {quote_ident(c)})" for c in extra_columns]
+    pieces = [f"struct_pack(k := {sql_text(c)}, v := {quote_ident(c)})" for c in extra_columns]
     unknown = (
         "to_json(map_from_entries(list_filter([" + ", ".join(pieces) + "], lambda e: e.v IS NOT NULL)))"
         if pieces
@@ -108,7 +108,7 @@ def _extra_sql(extra_columns: Sequence[str], has_extra_column: bool) -> str:
     return f"nullif(({merged})::VARCHAR, '{{}}')"
 
 
-def _sql_text(value: str) -> str:
+def sql_text(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
@@ -117,7 +117,7 @@ def status_starts_sql(words: Sequence[str]) -> str:
     """True when ``status`` starts with one of ``words`` (any case); FALSE when there are none."""
     if not words:
         return "false"
-    tests = [f"upper(trim(status)) LIKE {_sql_text(w.strip().upper().replace('%', '') + '%')}" for w in words]
+    tests = [f"upper(trim(status)) LIKE {sql_text(w.strip().upper().replace('%', '') + '%')}" for w in words]
     return "(" + " OR ".join(tests) + ")"
 
 

@@ -46,6 +46,8 @@ def city_facts(city: CityWeb, meta: dict[str, str], min_group_size: int) -> City
         min_group_size=_int(meta.get("min_group_size"), min_group_size),
         closed_statuses=src.closed_statuses if src else (),
         cancelled_statuses=src.cancelled_statuses if src else (),
+        duplicate_statuses=src.duplicate_statuses if src else (),
+        duplicate_field=src.duplicate_field if src else None,
     )
 
 

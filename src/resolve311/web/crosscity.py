@@ -51,6 +51,8 @@ class CityFacts:
     min_group_size: int
     closed_statuses: tuple[str, ...] = ()
     cancelled_statuses: tuple[str, ...] = ()
+    duplicate_statuses: tuple[str, ...] = ()
+    duplicate_field: str | None = None
     history_days: int = HISTORY_DAYS - RECENT_DAYS  # days the historical window really covers
 
 
@@ -79,6 +81,13 @@ def closed_means(facts: CityFacts) -> str:
     if facts.cancelled_statuses:
         cancelled = " / ".join(f"“{s}”" for s in facts.cancelled_statuses)
         text += f"; {cancelled} also end a request and count as closed"
+    marks = (
+        [" / ".join(f"status “{s}”" for s in facts.duplicate_statuses)] if facts.duplicate_statuses else []
+    )
+    if facts.duplicate_field:
+        marks.append(f"“{facts.duplicate_field}” = true")
+    if marks:
+        text += f". Duplicate reports ({' or '.join(marks)}) are not counted"
     return text + "."
 
 

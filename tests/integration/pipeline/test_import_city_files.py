@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from helpers import CITY_FILES
+from resolve311.metrics import staging
 from resolve311.pipeline import run_import
 from resolve311.settings import load_settings
 
@@ -195,3 +196,24 @@ def test_a_chicago_json_page_goes_through_the_batch_path(
         "SELECT count(*) FROM requests WHERE len(dirty_flags) > 0 AND NOT "
         "list_has_all(['no_coordinates', 'closed_same_second'], dirty_flags)",
     ) == [(0,)]
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_chicago_duplicates_are_stored_but_left_out_of_the_metrics(
+    bulk: bool, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(CHICAGO.read_text(encoding="utf-8"))))
+    duplicates = {r["sr_number"] for r in rows if r["duplicate"] == "true"}
+    assert duplicates, "the real Chicago sample has duplicate reports"
+    import_city(home, "chicago", [CHICAGO], monkeypatch, bulk=bulk)
+    assert query(home, "SELECT count(*) FROM requests") == [(len(rows),)]  # every row kept
+    settings = load_settings(source="chicago")
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    try:
+        staging.create_input_views(con, "chicago", duplicate=staging.duplicate_sql(settings.city().rules))
+        counted = con.execute("SELECT count(*) FROM metric_input").fetchone()
+        versions = con.execute("SELECT DISTINCT unique_key FROM metric_versions").fetchall()
+    finally:
+        con.close()
+    assert counted == (len(rows) - len(duplicates),)
+    assert not duplicates & {key for (key,) in versions}

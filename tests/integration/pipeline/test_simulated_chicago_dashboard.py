@@ -42,10 +42,12 @@ def test_chicago_speaks_of_community_areas_and_compares_from_its_own_data(
     potholes = next(r for r in chicago["rows"] if r["category"] == "potholes")
     assert potholes["types"] == [POTHOLES]
     ((recent,),) = warehouse(
-        "SELECT count(*) FROM requests WHERE complaint_type = ? AND CAST(created_date AS DATE) BETWEEN ? AND ?",
+        "SELECT count(*) FROM requests WHERE complaint_type = ? AND CAST(created_date AS DATE) BETWEEN ? AND ?"
+        " AND json_extract_string(extra, '$.duplicate') IS DISTINCT FROM 'true'",  # duplicates not counted
         [POTHOLES, as_of - timedelta(days=27), as_of],
     )
     measure = potholes["measures"]["volume_recent_per_100k"]
     assert measure["n"] == recent > 0
     assert measure["value"] == round(recent * 100_000 / 2_664_452, 2)
     assert "Completed" in chicago["closed_means"]
+    assert "Duplicate reports (“duplicate” = true) are not counted" in chicago["closed_means"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -92,6 +93,13 @@ def test_types_pool_into_the_first_category_that_lists_them() -> None:
 def test_the_caveat_names_the_citys_closing_vocabulary() -> None:
     assert closed_means(FACTS) == (
         "Closed: a status starting with “Completed”; “Canceled” also end a request and count as closed."
+    )
+
+
+def test_the_caveat_says_which_duplicates_are_not_counted() -> None:
+    facts = replace(FACTS, duplicate_statuses=("Duplicate",), duplicate_field="duplicate")
+    assert closed_means(facts).endswith(
+        ". Duplicate reports (status “Duplicate” or “duplicate” = true) are not counted."
     )
 
 
