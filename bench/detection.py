@@ -23,7 +23,7 @@ from bench.report import Section
 from bench.sizes import Sizes
 from resolve311.metrics import calibration, staging
 from resolve311.metrics.calibration import CalibrationParams
-from resolve311.metrics.panel import load_panel
+from resolve311.metrics.panel import load_panel, replace_panel_days
 from resolve311.metrics.windows import WINDOW_DAYS, dnum, unit_shift
 from resolve311.settings import load_settings
 from resolve311.simulator.incidents import Incident
@@ -91,9 +91,11 @@ def _naive(value: np.ndarray, days: int) -> np.ndarray:
 
 
 def score_all(warehouse: Path, first: date) -> Scores:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(warehouse))
     try:
         staging.create_input_views(con, "nyc")
+        staging.create_work_relations(con, dnum(first), None)
+        replace_panel_days(con, "nyc", full=True)  # what a full refresh stores
         panel = load_panel(con, "nyc", dnum(first), dnum(LAST))
     finally:
         con.close()

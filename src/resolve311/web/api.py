@@ -177,11 +177,11 @@ def local_text(value: Any, tz: str) -> str | None:
 
 
 def _tz(reader: SnapshotReader) -> str:
-    zone = queries.meta(reader).get("timezone") or "America/New_York"
+    zone = queries.meta(reader).get("timezone") or "UTC"
     try:
         ZoneInfo(zone)
     except (ValueError, KeyError):
-        return "America/New_York"
+        return "UTC"
     return zone
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
+# One worker runs the whole module: the quick report (a module fixture) is built once, not per worker.
+pytestmark = pytest.mark.xdist_group("bench-smoke")
 SECTIONS = {
     "## 1. Extract": "| client | status | rows received |",
     "## 2. Load": "| contender | format | rows in |",
