@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import socket
@@ -16,12 +17,13 @@ import duckdb
 
 from resolve311.processes import stop_process
 from resolve311.sources.catalog import load_catalog
+from resolve311.warehouse.csv_split import open_maybe_gzip
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA = FIXTURES / "real"
-#: Real files of other cities, by source name (their names start with the source).
+#: Real files of other cities, by source name (their names start with the source; big ones gzipped).
 CITY_FILES = {
-    city: sorted(p for p in REAL_DATA.glob(f"{city}_*") if p.suffix in {".csv", ".json"})
+    city: sorted(p for p in REAL_DATA.glob(f"{city}_*") if p.name.endswith((".csv", ".csv.gz", ".json")))
     for city in sorted(load_catalog())
     if city != "nyc"
 }
@@ -33,6 +35,11 @@ REAL_FILES = sorted(
     and "metadata" not in p.name
     and not any(p in files for files in CITY_FILES.values())
 )
+
+
+def open_real_text(path: Path) -> io.TextIOWrapper:
+    """A real fixture file as text, gzipped or not (for reading it with the csv module)."""
+    return io.TextIOWrapper(open_maybe_gzip(path), encoding="utf-8", errors="replace", newline="")
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05) -> object:

@@ -95,7 +95,7 @@ def main(folder: Path, out_dir: Path = CITIES_DIR) -> None:
     con = duckdb.connect()
     con.execute("SET threads = 1")  # mode() breaks ties by first seen: one thread, one answer
     con.execute("SET VARIABLE out_dir = ?", [str(out_dir)])
-    for pattern, calibrate in (("sf_soda-csv_*.csv", _sf), ("chicago_soda-csv_*.csv", _chicago)):
+    for pattern, calibrate in (("sf_soda-csv_*.csv*", _sf), ("chicago_soda-csv_*.csv*", _chicago)):
         paths = sorted(folder.glob(pattern))
         if paths:  # every file of the city together: a bigger extract refines its tables
             calibrate(con, paths)

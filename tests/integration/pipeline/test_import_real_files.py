@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers import REAL_FILES
+from helpers import REAL_FILES, open_real_text
 from resolve311.landing.store import LandingStore
 
 
@@ -21,7 +21,7 @@ def true_row_count(path: Path) -> int:
     """Rows in a real file, counted independently (CSV cells may span lines)."""
     if path.suffix == ".json":
         return len(json.loads(path.read_bytes()))
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+    with open_real_text(path) as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CITY_FILES, REAL_DATA
+from helpers import CITY_FILES, REAL_DATA, open_real_text
 from resolve311.errors import ConfigError
 from resolve311.simulator.cities import (
     BUCKETS,
@@ -22,7 +22,7 @@ from resolve311.sources.catalog import get_source
 
 def real_api_header(city: str) -> list[str]:
     path = next(p for p in CITY_FILES[city] if "_soda-csv_" in p.name)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with open_real_text(path) as handle:
         return next(csv.reader(handle))
 
 

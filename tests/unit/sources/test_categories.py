@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import open_real_text
 from resolve311.errors import ConfigError
 from resolve311.sources.catalog import load_catalog
 from resolve311.sources.categories import category_of, load_categories
@@ -24,9 +25,7 @@ def test_the_shipped_mapping_names_only_known_cities() -> None:
 
 
 def real_types(name: str, column: str) -> set[str]:
-    with ((SIMULATED if name.endswith("_types.csv") else REAL) / name).open(
-        encoding="utf-8", newline=""
-    ) as fh:
+    with open_real_text((SIMULATED if name.endswith("_types.csv") else REAL) / name) as fh:
         return {row[column] for row in csv.DictReader(fh) if row.get(column)}
 
 
@@ -44,7 +43,7 @@ def real_types(name: str, column: str) -> set[str]:
          {"Pothole in Street Complaint": "potholes", "Street Light Out Complaint": "street_lights",
           "Rodent Baiting/Rat Complaint": "rodents", "Tree Trim Request": "trees",
           "Sewer Cleaning Inspection Request": "water_sewer", "Street Cleaning Request": "street_cleaning"}),
-        ("sf", "sf_soda-csv_vw6y-z8j6_2026-05.csv", "service_name",
+        ("sf", "sf_soda-csv_vw6y-z8j6_2026-05.csv.gz", "service_name",
          {"Graffiti": "graffiti", "Streetlights": "street_lights", "Sewer Issues": "water_sewer",
           "Street and Sidewalk Cleaning": "street_cleaning", "Noise Report": "noise"}),
     ],
