@@ -51,7 +51,6 @@ class RefreshReport:
     results: snapshot.Results | None = None
 
 
-#: ``publish_to`` of a refresh that writes only the dashboard's file.
 def refresh_metrics(
     settings: Settings,
     *,
