@@ -154,8 +154,10 @@ def run(sizes: Sizes, work: Path) -> Section:
 def _setup(sizes: Sizes, rows: int, g: dict[str, Any]) -> str:
     counts = ", ".join(f"`{d}` {n:,}" for d, n in g["counts"].items())
     return (
-        f"The simulator's generator, {sizes.scale_years} years up to {sizes.scale_today} at the scale that gives "
-        f"about {rows:,} requests ({ROWS_ENV}; the issue's target is 40M): {counts}, written as two 41-column "
+        f"The simulator's generator: the year up to {sizes.scale_today} at the scale that gives about {rows:,} "
+        f"requests over {sizes.scale_years} years ({ROWS_ENV}; the issue's target is 40M), repeated back in time "
+        "to make the history (each copy 364 days earlier, keys offset, its still-open requests closed 1–60 days "
+        f"after creation but for 1%; see bench/scale_steps.py): {counts}, written as two 41-column "
         f"portal exports ({g['bytes'] / 2**20:,.0f} MB). One simulated day later: {g['day_rows']:,} rows changed "
         f"({g['day_new_rows']:,} new requests, the rest late closes and updates), imported as API JSON. "
         "Metrics on DuckDB; each step in its own process."
