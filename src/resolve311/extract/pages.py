@@ -13,7 +13,6 @@ every replay of a landed API batch use this function, so they always agree.
 
 from __future__ import annotations
 
-import io
 import json
 
 import pyarrow as pa
@@ -24,6 +23,10 @@ from resolve311.schema import field_from_display_name
 from resolve311.warehouse.formats import read_records
 
 ROW_SEPARATOR = b"\n,{"
+SAME_LENGTH_SEPARATOR = b"\n {"
+WHITESPACE = frozenset(b" \t\r\n")
+#: Control characters, which ``json.dumps`` escapes (a column holding one is written row by row).
+CONTROL_CHARACTERS = r"[\x00-\x1f]"
 
 
 def read_api_page(body: bytes) -> pa.Table:
@@ -33,15 +36,19 @@ def read_api_page(body: bytes) -> pa.Table:
 
 
 def _fast_table(body: bytes) -> pa.Table | None:
-    """The Arrow-read table when the body has Socrata's exact shape; None otherwise."""
-    text = body.strip()
-    if not (text.startswith(b"[{") and text.endswith(b"}]")):
+    """The Arrow-read table when the body has Socrata's exact shape; None otherwise.
+
+    The row separators become ``"\\n {"`` (same length, so one copy and no shifting) and Arrow
+    reads the bytes between the brackets in place.
+    """
+    start, end = _span(body)
+    if body[start : start + 2] != b"[{" or body[end - 2 : end] != b"}]":
         return None
-    lines = text[1:-1].replace(ROW_SEPARATOR, b"\n{")
-    expected_rows = text.count(ROW_SEPARATOR) + 1
-    options = pajson.ReadOptions(use_threads=False, block_size=max(len(lines) + 1, 1 << 20))
+    expected_rows = body.count(ROW_SEPARATOR, start, end) + 1
+    lines = pa.py_buffer(body.replace(ROW_SEPARATOR, SAME_LENGTH_SEPARATOR)).slice(start + 1, end - start - 2)
+    options = pajson.ReadOptions(use_threads=False, block_size=max(lines.size + 1, 1 << 20))
     try:
-        table = pajson.read_json(io.BytesIO(lines), read_options=options)
+        table = pajson.read_json(pa.BufferReader(lines), read_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != expected_rows or not _plain_names(table.column_names):
@@ -50,6 +57,16 @@ def _fast_table(body: bytes) -> pa.Table | None:
     if any(column is None for column in columns):
         return None
     return pa.table(dict(zip(table.column_names, columns, strict=True)))
+
+
+def _span(body: bytes) -> tuple[int, int]:
+    """[start, end) of ``body`` without leading and trailing whitespace (no copy)."""
+    start, end = 0, len(body)
+    while start < end and body[start] in WHITESPACE:
+        start += 1
+    while end > start and body[end - 1] in WHITESPACE:
+        end -= 1
+    return start, end
 
 
 def _plain_names(names: list[str]) -> bool:
@@ -68,8 +85,35 @@ def _text_column(column: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
     if pa.types.is_struct(kind) and all(
         pa.types.is_string(kind.field(i).type) for i in range(kind.num_fields)
     ):
-        return pa.array([_object_text(value) for value in column.to_pylist()], type=pa.string())
+        return _objects_text(column)
     return None
+
+
+def _objects_text(column: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Objects of strings as compact JSON text, built column-wise (row by row if a value needs escapes)."""
+    array = column.combine_chunks()
+    children = [pc.struct_field(array, [i]) for i in range(array.type.num_fields)]
+    if any(pc.any(pc.match_substring_regex(child, CONTROL_CHARACTERS)).as_py() for child in children):
+        return pa.array([_object_text(value) for value in array.to_pylist()], type=pa.string())
+    members = [  # '"name":"value",' or "" (null_handling="skip" drops all-null rows in pyarrow 26)
+        pc.fill_null(
+            pc.binary_join_element_wise(_json_key(array.type.field(i).name), _escaped(child), '",', ""), ""
+        )
+        for i, child in enumerate(children)
+    ]
+    joined = pc.binary_join_element_wise(*members, "") if members else pa.scalar("")
+    text = pc.binary_join_element_wise("{", pc.utf8_rtrim(joined, characters=","), "}", "")
+    return pc.if_else(pc.is_valid(array), text, pa.scalar(None, pa.string()))
+
+
+def _json_key(name: str) -> str:
+    """How a member of an object starts: ``"name":"``."""
+    return json.dumps(name, ensure_ascii=False) + ':"'
+
+
+def _escaped(child: pa.Array) -> pa.Array:
+    """A string column with ``\\`` and ``"`` escaped as in JSON text."""
+    return pc.replace_substring(pc.replace_substring(child, "\\", "\\\\"), '"', '\\"')
 
 
 def _object_text(value: dict[str, str | None] | None) -> str | None:

@@ -63,3 +63,22 @@ def test_a_cut_body_is_an_error_not_fewer_rows() -> None:
         read_api_page(cut)
     with pytest.raises(ParseError):  # a cut that happens to end like a page is still not valid JSON
         read_api_page(cut + b"}]")
+
+
+@pytest.mark.parametrize(
+    "locations",
+    [
+        [{"latitude": "40.7", "human_address": 'a "quoted" \\ back\\slash, caf\u00e9 \u2028'}, {}, None],
+        [{"latitude": "40.7", "longitude": "line\nbreak"}, {"longitude": "-74"}],  # escapes: row by row
+        [None, {"latitude": "1"}, {"human_address": ""}],  # "" stays "" inside an object
+    ],
+    ids=["quotes-and-backslashes", "control-characters", "null-and-empty"],
+)
+def test_objects_are_written_as_json_dumps_writes_them(locations: list[dict[str, str] | None]) -> None:
+    rows = [
+        {"unique_key": str(n)} | ({} if loc is None else {"location": loc}) for n, loc in enumerate(locations)
+    ]
+    body = socrata_body(rows)
+    fast = _fast_table(body)
+    assert fast is not None
+    assert fast.equals(read_records(body, "json"))
