@@ -154,7 +154,9 @@ def prepare_page(run: RunContext, page: PulledPage) -> ReadyPage:
         advances_watermark=False,
     )
     records = page.table if page.table is not None else read_api_page(page.body)
-    batch = prepare_batch(records, meta, run.source)
+    # Several workers normalise pages at once: one DuckDB thread each, no oversubscription.
+    threads = 1 if run.settings.backfill_workers > 1 else None
+    batch = prepare_batch(records, meta, run.source, threads)
     return ReadyPage(meta, Payload.of(page.body, LANDING_GZIP_LEVEL), batch)
 
 

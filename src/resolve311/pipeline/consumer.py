@@ -41,7 +41,9 @@ def read_batch(data: bytes, fmt: Format, dataset: str | None) -> pa.Table:
     return read_records(data, fmt)
 
 
-def prepare_batch(records: pa.Table, meta: BatchMeta, source: Source) -> NormalizedBatch:
+def prepare_batch(
+    records: pa.Table, meta: BatchMeta, source: Source, threads: int | None = None
+) -> NormalizedBatch:
     """Normalise a batch's rows (pure: may run in any thread, before the batch is landed)."""
     return normalize(
         records,
@@ -50,6 +52,7 @@ def prepare_batch(records: pa.Table, meta: BatchMeta, source: Source) -> Normali
         tz=source.timezone,
         field_map=source.field_map,
         rules=source.rules,
+        threads=threads,
     )
 
 

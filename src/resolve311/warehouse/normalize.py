@@ -65,13 +65,15 @@ def normalize(
     tz: str = "America/New_York",
     field_map: Mapping[str, str] | None = None,
     rules: CityRules | None = None,
+    threads: int | None = None,
 ) -> NormalizedBatch:
     """Normalise ``records`` (a text table from :func:`read_records`, or row mappings).
 
     Rows without a key or a readable created date are quarantined; of several rows
     with one key, the newest is kept. ``field_map`` renames a city's field names
     onto ours (``{"sr_number": "unique_key"}``); ``rules`` are the city's facts
-    (status vocabulary, bounding box, areas: default, the default source's).
+    (status vocabulary, bounding box, areas: default, the default source's). ``threads``
+    limits DuckDB's threads (callers that already normalise several batches at once pass 1).
     """
     _check_timezone(tz)
     table, delivered = _text_table(records, field_map or {})
@@ -79,6 +81,8 @@ def normalize(
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
         con.register("incoming", table)
         query = staged_query(staged_input(table.column_names, delivered), rules)
         con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
@@ -102,18 +106,25 @@ def normalize(
 
 
 def _newest_per_key(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Loadable rows, one per key: the newest ``:updated_at``, then the later position."""
+    """Loadable rows, one per key: the newest ``:updated_at``, then the later position.
+
+    A batch without repeated keys (the usual page) needs no window over every column.
+    """
+    columns = ", ".join(BATCH_COLUMNS)
+    (repeated,) = _one(con, "SELECT count(*) - count(DISTINCT unique_key) FROM staged WHERE __reason IS NULL")
+    if not repeated:
+        return con.sql(f"SELECT {columns} FROM staged WHERE __reason IS NULL ORDER BY __row").to_arrow_table()
     return con.sql(
-        f"SELECT {', '.join(BATCH_COLUMNS)} FROM staged WHERE __reason IS NULL "
+        f"SELECT {columns} FROM staged WHERE __reason IS NULL "
         "QUALIFY row_number() OVER (PARTITION BY unique_key "
         "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1 ORDER BY __row"
     ).to_arrow_table()
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    return tuple(row)
+    rows = con.execute(sql).fetchall()  # all of it: an unfinished result blocks the connection
+    assert len(rows) == 1
+    return tuple(rows[0])
 
 
 def _check_timezone(tz: str) -> None:
