@@ -5,18 +5,22 @@ With ``backfill_workers > 1`` a :class:`~resolve311.extract.pool.WindowPool`
 pulls that many windows at once; each worker also does the pure, GIL-free work
 of a page: reading the JSON into Arrow, normalising it, compressing it for
 the landing log. The calling thread is the single writer: it lands and loads
-the pages window after window, in plan order: a window's pages, the landing
-checkpoint and the window's done mark commit in one transaction (fewer, larger
-commits also cost DuckDB less than one per page). With
-``backfill_workers = 1`` the same steps run one after the other in one thread.
+the pages window after window, in plan order, each page with its landing
+checkpoint and each finished window with its done mark, in transactions of
+about ``MAX_TRANSACTION_ROWS`` rows that span windows (see
+:class:`TransactionWriter`). With ``backfill_workers = 1`` the same steps run
+one after the other in one thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+import duckdb
 
 from resolve311.extract import soql
 from resolve311.extract.incremental import PulledPage, WindowPuller
@@ -34,7 +38,7 @@ log = logging.getLogger(__name__)
 
 BACKFILL_CHUNK_DAYS = 7
 AHEAD_PAGES = 1  # queue length per window: a worker holds at most 2 prepared pages
-MAX_TRANSACTION_ROWS = 500_000  # a longer window commits in parts of about this many rows
+MAX_TRANSACTION_ROWS = 500_000  # the writer commits about every this many rows (and at the end)
 LANDING_GZIP_LEVEL = 1  # fast: CPU is the limit of a backfill; the landing log stays plain gzip
 
 Chunk = tuple[date, date | None]
@@ -117,14 +121,19 @@ def run_windows(
         for page in puller.pull(window.dataset, window.where):
             yield prepare_page(run, page)
 
+    writer = TransactionWriter(run)
     results = _results(todo, pull, workers)
     try:
         for window, pages in results:
-            rows = write_window(run, window, pages)
+            rows = writer.write(window, pages)
             number += 1
             log_window(window, rows)
             if progress:
                 progress(number, len(plan), f"{window.dataset} {window.key}")
+        writer.commit()
+    except BaseException:
+        writer.abandon()
+        raise
     finally:
         results.close()  # stops the workers now, also when the writer is interrupted
 
@@ -160,39 +169,72 @@ def prepare_page(run: RunContext, page: PulledPage) -> ReadyPage:
     return ReadyPage(meta, Payload.of(page.body, LANDING_GZIP_LEVEL), batch)
 
 
-def write_window(run: RunContext, window: Window, pages: Iterable[ReadyPage]) -> int:
-    """Land a window's pages and load them with the checkpoint and the window's done mark in ONE transaction.
+class TransactionWriter:
+    """The single writer: lands and loads pages, window after window, in long transactions.
 
-    A window of more than ``MAX_TRANSACTION_ROWS`` rows commits every that many rows (its done
-    mark comes with the last part). A failure rolls the open part back; its landed pages are
-    loaded by the next run's catch-up and the window is pulled again.
+    Each page is landed, then loaded with its landing checkpoint; a finished window's done mark
+    joins them. The transaction commits every ``limit`` rows and at the end, so windows share
+    commits (a commit costs DuckDB far more than its share of rows; a long one writes row groups
+    straight to the file). A failure that comes between two writes (the source failed for good,
+    the run was interrupted) commits what is complete, so finished windows stay done; a failure
+    inside a write rolls the open transaction back: its landed pages are loaded by the next
+    run's catch-up and its windows are pulled again.
     """
-    rows, pending, results = 0, 0, []
-    run.con.begin()
-    try:
+
+    def __init__(self, run: RunContext, limit: int = MAX_TRANSACTION_ROWS) -> None:
+        self.run = run
+        self.limit = limit
+        self.pending = 0
+        self.results: list[LoadResult] = []
+        self.open = False
+        self.in_write = False
+
+    def write(self, window: Window, pages: Iterable[ReadyPage]) -> int:
+        """Land and load a window's pages (and mark it done); returns its rows."""
+        rows = 0
         for ready in pages:
-            manifest = run.store.append(ready.payload, ready.meta)
-            results.append(load_landed(run.con, manifest, ready.batch))
+            with self._writing():
+                manifest = self.run.store.append(ready.payload, ready.meta)
+                self.results.append(load_landed(self.run.con, manifest, ready.batch))
             rows += ready.meta.rows
-            pending += ready.meta.rows
-            if pending >= MAX_TRANSACTION_ROWS:
-                _commit(run, results)
-                pending, results = 0, []
-                run.con.begin()
+            self.pending += ready.meta.rows
+            if self.pending >= self.limit:
+                self.commit()
         if window.chunk[1] is not None:  # the open-ended last chunk is never done: new rows keep coming
-            ledger.mark_chunk_done(run.con, run.source.name, window.dataset, window.key, rows)
-        _commit(run, results)
-    except BaseException:
-        run.con.rollback()
-        raise
-    return rows
+            with self._writing():
+                ledger.mark_chunk_done(self.run.con, self.run.source.name, window.dataset, window.key, rows)
+        return rows
 
+    def commit(self) -> None:
+        """Commit the open transaction, then count what it loaded."""
+        if not self.open:
+            return
+        self.run.con.commit()
+        self.open = False
+        results, self.results, self.pending = self.results, [], 0
+        for result in results:
+            self.run.record(result)
 
-def _commit(run: RunContext, results: list[LoadResult]) -> None:
-    """Commit the open transaction, then count what it loaded."""
-    run.con.commit()
-    for result in results:
-        run.record(result)
+    def abandon(self) -> None:
+        """After a failure: keep what is complete if it came between two writes, else roll back."""
+        if not self.open:
+            return
+        if not self.in_write:
+            with contextlib.suppress(duckdb.Error):
+                self.commit()
+                return
+        self.open, self.results, self.pending = False, [], 0
+        with contextlib.suppress(duckdb.Error):  # an aborted or failed commit: keep the real cause
+            self.run.con.rollback()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        if not self.open:
+            self.run.con.begin()
+            self.open = True
+        self.in_write = True
+        yield
+        self.in_write = False
 
 
 def log_window(window: Window, rows: int) -> None:
