@@ -125,8 +125,8 @@ def _load_rows(
     con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
 ) -> tuple[dict[str, int], frozenset[date]]:
     """Stage ``relation`` (one row per key), apply it, add its versions; (counts by change, dates)."""
-    if _warehouse_empty(con):
-        return _load_first(con, relation, batch_seq, loaded_at)
+    if _all_new(con, relation):
+        return _load_new(con, relation, batch_seq, loaded_at)
     try:
         _stage(con, relation, batch_seq, loaded_at)
         counts = _counts(con)
@@ -138,37 +138,43 @@ def _load_rows(
     return counts, affected
 
 
-def _warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
+def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """True when no key of ``relation`` is stored yet (a first load, most pages of a backfill)."""
     row = con.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_versions)"
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _load_first(
-    con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
-) -> tuple[dict[str, int], frozenset[date]]:
-    """The first load into an empty warehouse: every row is new; no staging copy, no comparison.
-
-    The same result as the general path (every row ``new``, one version each), without the join
-    against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
-    """
-    columns = ", ".join(REQUEST_COLUMNS)
-    con.execute(
-        f"INSERT INTO requests ({columns}) SELECT {', '.join(BATCH_COLUMNS)}, $seq, $loaded_at FROM {relation}",
-        {"seq": batch_seq, "loaded_at": loaded_at},
-    )
-    con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
-    row = con.execute("SELECT count(*) FROM requests").fetchone()
-    new = int(row[0]) if row else 0
-    low, high = AFFECTED_YEARS
-    dates = con.execute(
         f"""
-        SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM requests)
-        WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+        SELECT NOT EXISTS (SELECT 1 FROM {relation} b JOIN requests r ON r.unique_key = b.unique_key)
+           AND NOT EXISTS (SELECT 1 FROM {relation} b JOIN request_versions v ON v.unique_key = b.unique_key)
         """
     ).fetchall()
-    return ({"new": new} if new else {}), frozenset(_as_date(d) for (d,) in dates)
+    return bool(row and row[0][0])
+
+
+def _load_new(
+    con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
+) -> tuple[dict[str, int], frozenset[date]]:
+    """A batch of keys the warehouse has never seen: every row is new; no staging copy, no comparison.
+
+    The same result as the general path (every row ``new``, one version each), without the
+    join against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
+    """
+    columns = ", ".join(REQUEST_COLUMNS)
+    params = {"seq": batch_seq, "loaded_at": loaded_at}
+    batch = f"SELECT {', '.join(BATCH_COLUMNS)}, $seq::BIGINT, $loaded_at::TIMESTAMP FROM {relation}"
+    con.execute(f"INSERT INTO requests ({columns}) {batch}", params)
+    con.execute(f"INSERT INTO request_versions ({columns}) {batch}", params)
+    count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
+    new = int(count[0][0]) if count else 0
+    low, high = AFFECTED_YEARS
+    dates = [
+        d
+        for (d,) in con.execute(
+            f"""
+            SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM {relation})
+            WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+            """
+        ).fetchall()
+    ]
+    return ({"new": new} if new else {}), frozenset(_as_date(d) for d in dates)
 
 
 @contextmanager
