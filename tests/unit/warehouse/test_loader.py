@@ -188,9 +188,7 @@ def test_the_callers_progress_bar_setting_is_restored(warehouse: Any, make_row: 
     assert warehouse.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (True,)
 
 
-def test_the_first_load_into_an_empty_warehouse_matches_the_general_path(
-    tmp_path: Any, make_row: Any
-) -> None:
+def test_a_batch_of_only_new_keys_matches_the_general_path(tmp_path: Any, make_row: Any) -> None:
     from resolve311.warehouse.connection import connect
 
     rows = [
@@ -199,27 +197,31 @@ def test_the_first_load_into_an_empty_warehouse_matches_the_general_path(
         make_row(unique_key="3", created_date="1900-01-01T00:00:00.000"),
     ]
     stored, results = [], []
-    for name, first in (("empty", None), ("general", make_row(unique_key="0"))):
+    known = make_row(unique_key="0")
+    for name, first in (("empty", None), ("new keys", make_row(unique_key="00")), ("general", known)):
         con = connect(tmp_path / f"{name}.duckdb")
-        if first is not None:  # a stored row makes the loader take the general path
+        if first is not None:  # a stored key in the batch makes the loader take the general path
             con.begin()
             load_batch(con, normalize([first], source="nyc", dataset="erm2-nwe9"), batch_seq=1)
             con.commit()
+        batch = [*rows, known] if name == "general" else rows
         con.begin()
-        results.append(load_batch(con, normalize(rows, source="nyc", dataset="erm2-nwe9"), batch_seq=2))
+        results.append(load_batch(con, normalize(batch, source="nyc", dataset="erm2-nwe9"), batch_seq=2))
         con.commit()
         columns = ", ".join(c for c in REQUEST_COLUMNS if c != "loaded_at")
         stored.append(
             [
                 con.execute(
-                    f"SELECT {columns} FROM {t} WHERE unique_key <> '0' ORDER BY unique_key"
+                    f"SELECT {columns} FROM {t} WHERE unique_key NOT IN ('0', '00') ORDER BY unique_key"
                 ).fetchall()
                 for t in ("requests", "request_versions")
             ]
         )
         con.close()
-    assert stored[0] == stored[1] and len(stored[0][0]) == 3 and len(stored[0][1]) == 3
-    empty, general = results
+    assert stored[0] == stored[1] == stored[2] and len(stored[0][0]) == 3 and len(stored[0][1]) == 3
+    empty, new_keys, general = results
     assert (empty.rows_new, empty.rows_changed, empty.rows_unchanged) == (3, 0, 0)
-    assert (empty.rows_new, empty.affected_dates) == (general.rows_new, general.affected_dates)
+    assert (general.rows_new, general.rows_unchanged) == (3, 1)  # the stored key: the general path
+    assert empty.affected_dates == new_keys.affected_dates == general.affected_dates
+    assert empty.rows_new == new_keys.rows_new == general.rows_new
     assert date(2024, 4, 18) in empty.affected_dates
