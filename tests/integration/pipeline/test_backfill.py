@@ -79,3 +79,37 @@ def test_backfill_command_and_bad_dates(cli: Any, simulator_factory: Any, tmp_pa
     backwards = cli("backfill", "--since", "2024-02-09", "--until", "2024-02-01", env=env)
     assert backwards.returncode == 2
     assert "must be after" in backwards.stderr
+
+
+def test_a_load_failing_mid_transaction_rolls_back_and_the_rerun_completes(
+    home: Path, tmp_path: Path, simulator_factory: Any, oracle: Any, warehouse: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from resolve311.pipeline import backfill
+
+    sim = simulator_factory(
+        "--seed", "9", "--today", TODAY.isoformat(), "--history-days", "16", "--scale", "0.01",
+        "--data-dir", str(tmp_path / "s"),
+    )  # fmt: skip
+    settings = load_settings(socrata_url=sim.url, page_size=40, backfill_workers=2)
+    real_load, loads = backfill.load_landed, []
+
+    def load_then_fail(*args: Any) -> Any:  # a load that fails inside the writer's transaction
+        loads.append(1)
+        if len(loads) == 4:
+            raise RuntimeError("injected: the disk went away")
+        return real_load(*args)
+
+    monkeypatch.setattr(backfill, "load_landed", load_then_fail)
+    failed = run_backfill(settings, SINCE, UNTIL, refresh=False, chunk_days=2)
+    assert failed.status == "failed"
+    # the open transaction (several windows, three loaded pages) was rolled back as a whole
+    assert warehouse("SELECT count(*) FROM requests") == [(0,)]
+    assert warehouse("SELECT count(*) FROM backfill_chunks") == [(0,)]
+
+    monkeypatch.setattr(backfill, "load_landed", real_load)
+    report = run_backfill(settings, SINCE, UNTIL, refresh=False, chunk_days=2)
+    assert report.status == "success"
+    assert {r[0] for r in warehouse("SELECT unique_key FROM requests")} == created_in_range(
+        oracle.rows(sim.url)
+    )
