@@ -82,3 +82,16 @@ def test_objects_are_written_as_json_dumps_writes_them(locations: list[dict[str,
     fast = _fast_table(body)
     assert fast is not None
     assert fast.equals(read_records(body, "json"))
+
+
+def test_a_page_read_in_many_blocks_matches_read_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    from resolve311.extract import pages
+
+    monkeypatch.setattr(pages, "BLOCK_BYTES", 256)  # a few rows a block
+    rows: list[dict[str, object]] = [{"unique_key": str(n), "status": "Open"} for n in range(40)]
+    rows[30] |= {"late_field": "x", "location": {"latitude": "40.8"}}  # a field first seen in a later block
+    rows[35] |= {"location": {"latitude": "40.9", "human_address": "{}"}}  # an object that grew a member
+    body = socrata_body(rows)
+    fast = _fast_table(body)
+    assert fast is not None
+    assert fast.equals(read_records(body, "json"))
