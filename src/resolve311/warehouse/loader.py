@@ -125,6 +125,8 @@ def _load_rows(
     con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
 ) -> tuple[dict[str, int], frozenset[date]]:
     """Stage ``relation`` (one row per key), apply it, add its versions; (counts by change, dates)."""
+    if _warehouse_empty(con):
+        return _load_first(con, relation, batch_seq, loaded_at)
     if _all_new(con, relation):
         return _load_new(con, relation, batch_seq, loaded_at)
     try:
@@ -136,6 +138,39 @@ def _load_rows(
     finally:
         _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_INCOMING}"))
     return counts, affected
+
+
+def _warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_versions)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _load_first(
+    con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
+) -> tuple[dict[str, int], frozenset[date]]:
+    """The first load into an empty warehouse: every row is new; no staging copy, no comparison.
+
+    The same result as the general path (every row ``new``, one version each), without the join
+    against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
+    """
+    columns = ", ".join(REQUEST_COLUMNS)
+    con.execute(
+        f"INSERT INTO requests ({columns}) SELECT {', '.join(BATCH_COLUMNS)}, $seq, $loaded_at FROM {relation}",
+        {"seq": batch_seq, "loaded_at": loaded_at},
+    )
+    con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
+    row = con.execute("SELECT count(*) FROM requests").fetchone()
+    new = int(row[0]) if row else 0
+    low, high = AFFECTED_YEARS
+    dates = con.execute(
+        f"""
+        SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM requests)
+        WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+        """
+    ).fetchall()
+    return ({"new": new} if new else {}), frozenset(_as_date(d) for (d,) in dates)
 
 
 def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
@@ -152,10 +187,10 @@ def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
 def _load_new(
     con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
 ) -> tuple[dict[str, int], frozenset[date]]:
-    """A batch of keys the warehouse has never seen: every row is new; no staging copy, no comparison.
+    """A batch of keys a non-empty warehouse has never seen (most pages of a backfill): every row is new.
 
-    The same result as the general path (every row ``new``, one version each), without the
-    join against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
+    As :func:`_load_first`, the same result as the general path without its staging copy and
+    comparison; the rows come from the batch itself (``requests`` holds older rows too).
     """
     columns = ", ".join(REQUEST_COLUMNS)
     params = {"seq": batch_seq, "loaded_at": loaded_at}
