@@ -30,20 +30,41 @@ def _open_after(v: ir.Table) -> ir.IntegerValue:
     )
 
 
-def open_versions(versions: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Per request open after the first moment: its latest version's group, ``created_ms``, ``open_until``.
+def latest_versions(versions: ir.Table) -> ir.Table:
+    """Each request's latest version (newest ``batch_seq``, then newest ``known_ms``) with ``open_until``.
 
-    Final data for every moment: each request's state is its latest stored
-    version, whatever the moment, so the recent and the past moments are computed
-    from the same information (see docs/metrics.md, "Backlog at a moment").
-    Small (the requests open in the windows' span): callers cache it.
+    Final data for every moment: each request's state is its latest stored version, whatever the
+    moment, so the recent and the past moments are computed from the same information (see
+    docs/metrics.md, "Backlog at a moment").
+    """
+    newest = ibis.window(
+        group_by="unique_key", order_by=[ibis.desc(versions.batch_seq), ibis.desc(versions.known_ms)]
+    )
+    latest = versions.mutate(rn=ibis.row_number().over(newest), open_until=_open_after(versions))
+    return latest.filter(latest.rn == 0).select("unique_key", *GROUP_COLS, "created_ms", "open_until")
+
+
+def latest_open(versions: ir.Table, since_ms: int) -> ir.Table:
+    """Each request whose latest version shows it open after ``since_ms`` (the backlog's store).
+
+    Reads only the versions of requests some version shows open after ``since_ms`` (a semi-join),
+    so its cost follows the requests open since then, not the length of the history.
+    """
+    latest = latest_versions(_candidates(versions, since_ms))
+    return latest.filter(latest.open_until > since_ms)
+
+
+def open_versions(open_requests: ir.Table, moments: Sequence[int]) -> ir.Table:
+    """The requests of :func:`latest_open` that can be in the backlog at one of ``moments``.
+
+    Group columns, ``created_ms``, ``open_until``; small (the requests open in the windows' span):
+    callers cache it.
     """
     first, last = min(moments), max(moments)
-    v = _candidates(versions.filter(versions.created_ms <= last), first)
-    newest = ibis.window(group_by="unique_key", order_by=[ibis.desc(v.batch_seq), ibis.desc(v.known_ms)])
-    latest = v.mutate(rn=ibis.row_number().over(newest), open_until=_open_after(v))
-    latest = latest.filter((latest.rn == 0) & (latest.open_until > first))
-    return latest.select(*GROUP_COLS, "created_ms", "open_until")
+    r = open_requests
+    return r.filter((r.created_ms <= last) & (r.open_until > first)).select(
+        *GROUP_COLS, "created_ms", "open_until"
+    )
 
 
 def backlog_rows(latest: ir.Table, moments: Sequence[int]) -> ir.Table:

@@ -35,7 +35,7 @@ class Inputs:
     """The engine-side relations the definitions read."""
 
     requests: ir.Table  # rows created or closed within the windows' reach
-    versions: ir.Table
+    open_requests: ir.Table  # requests open after the first unit-end moment (open_requests.py)
     sla: ir.Table | None
     day_requests: ir.Table  # rows created or closed on a day being recomputed
     #: Compute a relation once and keep it for several queries (a temp table on DuckDB).
@@ -98,7 +98,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
-    latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.versions, ms))
+    latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.open_requests, ms))
     rows = backlog.backlog_rows(latest, ms)
     per_moment = backlog.backlog_stats(rows).to_pandas()
     pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(_moment_buckets(ctx, moments))).to_pandas()

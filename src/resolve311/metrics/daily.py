@@ -34,6 +34,16 @@ CREATE TABLE IF NOT EXISTS metric_refresh_state (
 );
 """
 
+#: Batches landed after the last refresh that the loader did not record in ``load_touched_days``.
+_UNRECORDED_SQL = """
+SELECT count(*) FROM (
+    SELECT DISTINCT batch_seq FROM request_versions WHERE source = $source AND batch_seq > $seq
+    UNION SELECT DISTINCT batch_seq FROM requests WHERE source = $source AND batch_seq > $seq
+) b WHERE NOT EXISTS (
+    SELECT 1 FROM load_touched_days l WHERE l.source = $source AND l.batch_seq = b.batch_seq
+)
+"""
+
 _TOUCHED_DAYS_SQL = """
 WITH touched AS (
     SELECT DISTINCT unique_key FROM request_versions WHERE source = $source AND batch_seq > $seq
@@ -78,11 +88,25 @@ def write_state(con: duckdb.DuckDBPyConnection, source: str, as_of: datetime | N
         "INSERT OR REPLACE INTO metric_refresh_state VALUES (?, ?, ?, now()::TIMESTAMP)",
         [source, seq[0] if seq else None, as_of],
     )
+    con.execute("DELETE FROM load_touched_days WHERE source = ?", [source])  # consumed
 
 
 def touched_days(con: duckdb.DuckDBPyConnection, source: str, since_seq: int | None) -> set[date]:
-    """Created and closed days of every version of requests that changed after ``since_seq``."""
-    rows = con.execute(_TOUCHED_DAYS_SQL, {"source": source, "seq": -1 if since_seq is None else since_seq})
+    """The days whose current rows changed after batch ``since_seq``.
+
+    The days the loader recorded (``load_touched_days``: old and new created/closed days of each
+    changed row) when it recorded every batch landed since; otherwise (rows written by an older
+    version, or not by the loader) the created and closed days of every version of the requests
+    that changed — a probe of every stored version, so only the fallback.
+    """
+    params = {"source": source, "seq": -1 if since_seq is None else since_seq}
+    unrecorded = fetch_first(con, _UNRECORDED_SQL, params)
+    if unrecorded is not None and unrecorded[0] == 0:
+        rows = con.execute(
+            "SELECT DISTINCT day FROM load_touched_days WHERE source = ? AND day IS NOT NULL", [source]
+        )
+    else:
+        rows = con.execute(_TOUCHED_DAYS_SQL, params)
     return {r[0] for r in rows.fetchall()}
 
 

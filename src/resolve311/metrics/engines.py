@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 
 from resolve311.errors import ConfigError
 from resolve311.metrics.compute import Inputs
+from resolve311.metrics.open_requests import INPUT_VIEW as OPEN_INPUT
 from resolve311.metrics.staging import fetch_first
 
 ENGINES: Final[tuple[str, ...]] = ("duckdb", "spark")
@@ -47,7 +48,7 @@ def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
 
     return Inputs(
         backend.table("metric_window_input"),
-        backend.table("metric_versions"),
+        backend.table(OPEN_INPUT),
         sla,
         backend.table("metric_day_input"),
         keep,
@@ -99,7 +100,7 @@ def spark_inputs(
             f"the spark master {master} runs executors on other machines: set lake_url "
             "(RESOLVE311_LAKE_URL) to a location they can read, e.g. s3://bucket/lake"
         )
-    names = ["metric_window_input", "metric_versions", "metric_day_input"]
+    names = ["metric_window_input", OPEN_INPUT, "metric_day_input"]
     names += ["metric_sla"] if sla_loaded(con) else []
     backend = ibis.pyspark.connect(spark_session(master, driver_memory))
     with _input_folder(workdir, lake_url if _is_cluster(master) else None) as (fs, folder, spark_folder):
@@ -109,7 +110,7 @@ def spark_inputs(
             tables[name] = backend.read_parquet(f"{spark_folder}/{name}.parquet")
         yield Inputs(
             tables["metric_window_input"],
-            tables["metric_versions"],
+            tables[OPEN_INPUT],
             tables.get("metric_sla"),
             tables["metric_day_input"],
         )

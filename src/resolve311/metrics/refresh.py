@@ -27,10 +27,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from resolve311.metrics import calibration, crosscity, daily, definitions, engines, panel, snapshot, staging
+from resolve311.metrics import (
+    calibration,
+    crosscity,
+    daily,
+    definitions,
+    engines,
+    open_requests,
+    panel,
+    snapshot,
+    staging,
+)
 from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.staging import fetch_first
-from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_span_days
+from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_moments, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 from resolve311.warehouse.lock import update_lock
@@ -139,6 +149,8 @@ def _refresh(
     staging.create_work_relations(
         con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
     )
+    first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
+    open_requests.update(con, source, first_moment, full=days is None)
     with _inputs(con, settings, engine_name) as inputs:
         step("daily counts")
         if days is None or days:

@@ -72,7 +72,7 @@ GROUP BY ALL
 """
 
 STAGED_RELATIONS: Final[tuple[str, ...]] = (
-    "metric_window_input", "metric_day_input", "metric_versions", "metric_sla",
+    "metric_window_input", "metric_day_input", "metric_open_input", "metric_sla",
 )  # fmt: skip
 
 

@@ -133,6 +133,7 @@ def _load_rows(
         _stage(con, relation, batch_seq, loaded_at)
         counts = _counts(con)
         affected = _affected_dates(con)
+        record_touched_days(con, _INCOMING, batch_seq)
         _apply_changes(con)
         _insert_versions(con)
     finally:
@@ -163,6 +164,7 @@ def _load_first(
     con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
     row = con.execute("SELECT count(*) FROM requests").fetchone()
     new = int(row[0]) if row else 0
+    record_touched_days(con, "requests", batch_seq)
     low, high = AFFECTED_YEARS
     dates = con.execute(
         f"""
@@ -268,6 +270,30 @@ def _affected_dates(con: duckdb.DuckDBPyConnection) -> frozenset[date]:
         """
     ).fetchall()
     return frozenset(_as_date(d) for (d,) in rows)
+
+
+def record_touched_days(con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int) -> None:
+    """Append the days whose current rows this load changes to ``load_touched_days``.
+
+    ``relation`` has the new rows' ``source``, ``created_date`` and ``closed_date`` and, when it
+    has them, ``change`` and the stored row's ``old_created_date`` / ``old_closed_date``
+    (``_INCOMING``); a first load passes ``requests``. Unlike the affected dates no year is left
+    out: the metrics count every stored day. One row with day NULL marks the batch as recorded,
+    so the next metrics refresh reads these days instead of probing every stored version.
+    """
+    staged = relation == _INCOMING
+    old = ", old_created_date, old_closed_date" if staged else ""
+    changed = "WHERE change IN ('new', 'changed', 'stale')" if staged else ""
+    con.execute(
+        f"""
+        INSERT INTO load_touched_days (source, batch_seq, day)
+        SELECT DISTINCT source, $seq, d FROM (
+            SELECT source, unnest([created_date, closed_date{old}])::DATE AS d FROM {relation} {changed}
+        ) WHERE d IS NOT NULL
+        UNION SELECT DISTINCT source, $seq, NULL FROM {relation}
+        """,
+        {"seq": batch_seq},
+    )
 
 
 def _as_date(value: Any) -> date:

@@ -27,9 +27,10 @@ def utc(local: datetime) -> datetime:
 class WarehouseBuilder:
     """Insert requests (current row + a version) straight into a real warehouse file."""
 
-    def __init__(self, path: Path, source: str = "nyc") -> None:
+    def __init__(self, path: Path, source: str = "nyc", *, record_days: bool = True) -> None:
         self.path = path
         self.source = source
+        self.record_days = record_days  # as the loader does: load_touched_days (migration 007)
         self.con: duckdb.DuckDBPyConnection = connect(path)
         self.batch_seq = 1
         self.pending: dict[str, dict[str, object]] = {}
@@ -77,6 +78,16 @@ class WarehouseBuilder:
         frame["dirty_flags"] = frame["dirty_flags"].map(list)
         self.pending = {}
         self.con.register("pending_rows", frame)
+        if self.record_days:
+            self.con.execute(
+                """INSERT INTO load_touched_days
+                   SELECT DISTINCT source, batch_seq, d FROM (
+                       SELECT p.source, p.batch_seq,
+                              unnest([p.created_date, p.closed_date, r.created_date, r.closed_date])::DATE AS d
+                       FROM pending_rows p LEFT JOIN requests r USING (unique_key)
+                   ) WHERE d IS NOT NULL
+                   UNION SELECT DISTINCT source, batch_seq, NULL FROM pending_rows"""
+            )
         self.con.execute("DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM pending_rows)")
         self.con.execute("INSERT INTO requests BY NAME SELECT * FROM pending_rows")
         self.con.execute("INSERT OR IGNORE INTO request_versions BY NAME SELECT * FROM pending_rows")
