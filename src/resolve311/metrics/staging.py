@@ -131,28 +131,55 @@ def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days:
     materialised once) and ``metric_day_input`` (rows created or closed on one of ``days``,
     materialised; a view of all rows when ``days`` is None).
 
-    Both read only the rows they need: the window input prunes by the raw timestamps first (the
-    storage's min/max per row group skip old history), the day input is a hash semi-join with the
-    day list (not a list scan per row), so their cost follows the rows kept, not the history.
+    Both read only the rows they need (:func:`_created_or_closed_in`): their cost follows the
+    rows kept and the row groups that hold them, not the history.
     """
-    since = f"(DATE '1970-01-01' + INTERVAL {int(first_dnum)} DAY)"
+    first = int(first_dnum)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE metric_window_input AS SELECT {_STAGED} FROM metric_input"
-        f" WHERE (raw_created >= {since} OR raw_closed >= {since})"
-        f" AND (created_dnum >= {int(first_dnum)} OR closed_dnum >= {int(first_dnum)})"
+        "CREATE OR REPLACE TEMP TABLE metric_window_input AS "
+        + _created_or_closed_in(
+            _day_start(first), None, f"created_dnum >= {first}", f"closed_dnum >= {first}"
+        )
     )
     if days is None:
         con.execute("DROP TABLE IF EXISTS metric_day_input")
         con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
         return
     con.execute("CREATE OR REPLACE TEMP TABLE metric_days_wanted (dnum INTEGER PRIMARY KEY)")
-    if days:
-        con.execute("INSERT INTO metric_days_wanted SELECT unnest(?::INTEGER[])", [sorted(set(days))])
     con.execute("DROP VIEW IF EXISTS metric_day_input")
+    if not days:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE metric_day_input AS SELECT {_STAGED} FROM metric_input LIMIT 0"
+        )
+        return
+    con.execute("INSERT INTO metric_days_wanted SELECT unnest(?::INTEGER[])", [sorted(set(days))])
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE metric_day_input AS SELECT {_STAGED} FROM metric_input"
-        " WHERE created_dnum IN (SELECT dnum FROM metric_days_wanted)"
-        " OR closed_dnum IN (SELECT dnum FROM metric_days_wanted)"
+        "CREATE OR REPLACE TEMP TABLE metric_day_input AS "
+        + _created_or_closed_in(
+            _day_start(min(days)),
+            _day_start(max(days) + 1),
+            "created_dnum IN (SELECT dnum FROM metric_days_wanted)",
+            "closed_dnum IN (SELECT dnum FROM metric_days_wanted)",
+        )
+    )
+
+
+def _day_start(day: int) -> str:
+    return f"(DATE '1970-01-01' + INTERVAL {int(day)} DAY)"
+
+
+def _created_or_closed_in(low: str, high: str | None, created_in: str, closed_in: str) -> str:
+    """Rows with ``created_in`` or ``closed_in``, whose created or closed day lies in [low, high).
+
+    Two scans, each filtered on one raw timestamp's range, so the storage's min/max per row group
+    skips the groups outside it (an OR across two columns would read every group): the rows
+    created in the range, then the rows closed in it but created outside it (disjoint).
+    """
+    created = f"raw_created >= {low}" + (f" AND raw_created < {high}" if high else "")
+    closed = f"raw_closed >= {low}" + (f" AND raw_closed < {high}" if high else "")
+    return (
+        f"SELECT {_STAGED} FROM metric_input WHERE {created} AND ({created_in} OR {closed_in})"
+        f" UNION ALL SELECT {_STAGED} FROM metric_input WHERE {closed} AND NOT ({created}) AND {closed_in}"
     )
 
 
