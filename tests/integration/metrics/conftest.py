@@ -162,11 +162,10 @@ class MetricsEnv:
     snap: SnapshotReader
 
 
-def make_env(home: Path, **overrides: object) -> MetricsEnv:
+def make_env(home: Path, *, record_days: bool = True, **overrides: object) -> MetricsEnv:
     settings = load_settings(home=home, **overrides)
-    return MetricsEnv(
-        settings, WarehouseBuilder(settings.warehouse_path), SnapshotReader(settings.snapshot_path)
-    )
+    builder = WarehouseBuilder(settings.warehouse_path, record_days=record_days)
+    return MetricsEnv(settings, builder, SnapshotReader(settings.snapshot_path))
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +180,8 @@ def env_factory(tmp_path: Path) -> Iterator[Callable[..., MetricsEnv]]:
     """Make extra homes in one test (e.g. an incremental and a full-rebuild twin)."""
     made: list[MetricsEnv] = []
 
-    def factory(name: str, **overrides: object) -> MetricsEnv:
-        env = make_env(tmp_path / name, **overrides)
+    def factory(name: str, *, record_days: bool = True, **overrides: object) -> MetricsEnv:
+        env = make_env(tmp_path / name, record_days=record_days, **overrides)
         made.append(env)
         return env
 

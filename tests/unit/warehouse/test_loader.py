@@ -129,6 +129,36 @@ def test_affected_dates_cover_old_and_new_created_and_closed_dates(load: Any, ma
     assert second.max_source_updated_at == datetime(2024, 4, 17, 8)
 
 
+def test_each_load_records_its_touched_days_for_the_next_refresh(
+    warehouse: Any, load: Any, make_row: Any
+) -> None:
+    """Old and new created/closed days of changed rows (sentinels too), one NULL marker per batch."""
+    load([make_row(created_date="2024-04-16T03:00:00.000", **{":updated_at": T1})], seq=1)  # first load
+    load(
+        [
+            make_row(closed_date="2024-04-19T10:00:00.000", status="Closed", **{":updated_at": T2}),
+            make_row(
+                unique_key="2", created_date="2024-04-17T01:00:00.000", closed_date="1900-01-01T00:00:00"
+            ),
+        ],
+        seq=2,
+    )
+    load([make_row(closed_date="2024-04-19T10:00:00.000", status="Closed", **{":updated_at": T2})], seq=3)
+    rows = warehouse.execute(
+        "SELECT source, batch_seq, day FROM load_touched_days ORDER BY batch_seq, day NULLS FIRST"
+    ).fetchall()
+    assert rows == [
+        ("nyc", 1, None),
+        ("nyc", 1, date(2024, 4, 16)),
+        ("nyc", 2, None),
+        ("nyc", 2, date(1900, 1, 1)),
+        ("nyc", 2, date(2024, 4, 16)),
+        ("nyc", 2, date(2024, 4, 17)),
+        ("nyc", 2, date(2024, 4, 19)),
+        ("nyc", 3, None),  # an identical re-delivery touches no day
+    ]
+
+
 def test_sentinel_dates_do_not_count_as_affected(load: Any, make_row: Any) -> None:
     result = load([make_row(closed_date="1900-01-01T00:00:00.000", status="Closed")], seq=1)
     assert result.affected_dates == frozenset({date(2024, 4, 16)})
