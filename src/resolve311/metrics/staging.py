@@ -10,6 +10,7 @@ time-zone surprises on Spark):
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Final
 
 import duckdb
@@ -135,12 +136,8 @@ def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days:
     rows kept and the row groups that hold them, not the history.
     """
     first = int(first_dnum)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE metric_window_input AS "
-        + _created_or_closed_in(
-            _day_start(first), None, f"created_dnum >= {first}", f"closed_dnum >= {first}"
-        )
-    )
+    window = _created_or_closed_in([(first, None)], f"created_dnum >= {first}", f"closed_dnum >= {first}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE metric_window_input AS {window}")
     if days is None:
         con.execute("DROP TABLE IF EXISTS metric_day_input")
         con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
@@ -153,34 +150,51 @@ def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days:
         )
         return
     con.execute("INSERT INTO metric_days_wanted SELECT unnest(?::INTEGER[])", [sorted(set(days))])
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE metric_day_input AS "
-        + _created_or_closed_in(
-            _day_start(min(days)),
-            _day_start(max(days) + 1),
-            "created_dnum IN (SELECT dnum FROM metric_days_wanted)",
-            "closed_dnum IN (SELECT dnum FROM metric_days_wanted)",
-        )
+    wanted = _created_or_closed_in(
+        day_ranges(days),
+        "created_dnum IN (SELECT dnum FROM metric_days_wanted)",
+        "closed_dnum IN (SELECT dnum FROM metric_days_wanted)",
     )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE metric_day_input AS {wanted}")
 
 
-def _day_start(day: int) -> str:
-    return f"(DATE '1970-01-01' + INTERVAL {int(day)} DAY)"
+def day_ranges(days: list[int], gap: int = 31, most: int = 8) -> list[tuple[int, int | None]]:
+    """Sorted ``days`` as at most ``most`` half-open ranges [first, last + 1), split at the widest
+    stretches of more than ``gap`` days without any (e.g. a sentinel 1900 day apart from the rest)."""
+    ds = sorted(set(days))
+    widest = sorted((b - a, i) for i, (a, b) in enumerate(itertools.pairwise(ds)) if b - a > gap)
+    out: list[tuple[int, int | None]] = []
+    start = ds[0]
+    for i in sorted(i for _, i in widest[len(widest) - (most - 1) :] if most > 1):
+        out.append((start, ds[i] + 1))
+        start = ds[i + 1]
+    return [*out, (start, ds[-1] + 1)]
 
 
-def _created_or_closed_in(low: str, high: str | None, created_in: str, closed_in: str) -> str:
-    """Rows with ``created_in`` or ``closed_in``, whose created or closed day lies in [low, high).
+def _created_or_closed_in(ranges: list[tuple[int, int | None]], created_in: str, closed_in: str) -> str:
+    """Rows with ``created_in`` or ``closed_in`` whose created or closed day lies in one of ``ranges``.
 
-    Two scans, each filtered on one raw timestamp's range, so the storage's min/max per row group
-    skips the groups outside it (an OR across two columns would read every group): the rows
-    created in the range, then the rows closed in it but created outside it (disjoint).
+    Each scan is filtered on one raw timestamp's range (an open end when None), so the storage's
+    min/max per row group skips the groups outside it (an OR across two columns would read every
+    group): per range the rows created in it, then the rows closed in it but created in none of
+    them (disjoint: no row is read twice).
     """
-    created = f"raw_created >= {low}" + (f" AND raw_created < {high}" if high else "")
-    closed = f"raw_closed >= {low}" + (f" AND raw_closed < {high}" if high else "")
-    return (
-        f"SELECT {_STAGED} FROM metric_input WHERE {created} AND ({created_in} OR {closed_in})"
-        f" UNION ALL SELECT {_STAGED} FROM metric_input WHERE {closed} AND NOT ({created}) AND {closed_in}"
-    )
+    created_any = " OR ".join(f"({_within('raw_created', lo, hi)})" for lo, hi in ranges)
+    parts = [
+        f"SELECT {_STAGED} FROM metric_input WHERE {_within('raw_created', lo, hi)}"
+        f" AND ({created_in} OR {closed_in})"
+        for lo, hi in ranges
+    ] + [
+        f"SELECT {_STAGED} FROM metric_input WHERE {_within('raw_closed', lo, hi)}"
+        f" AND NOT ({created_any}) AND {closed_in}"
+        for lo, hi in ranges
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def _within(column: str, low: int, high: int | None) -> str:
+    start = f"{column} >= CAST(DATE '1970-01-01' + {int(low)} AS TIMESTAMP)"
+    return start + (f" AND {column} < CAST(DATE '1970-01-01' + {int(high)} AS TIMESTAMP)" if high else "")
 
 
 def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...] | None:
