@@ -254,6 +254,8 @@ def run_import(
 
 # ------------------------------------------------------------------ rebuild
 REBUILT_TABLES = ("requests", "request_versions", "quarantine", "landing_checkpoint", "source_state")
+#: What the metrics keep about the data (migrations 005, 007): forgotten, so the next refresh is full.
+FORGOTTEN_METRIC_STATE = ("metric_refresh_state", "metric_open_state", "load_touched_days")
 
 
 def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bool = True) -> RunReport:
@@ -261,7 +263,7 @@ def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bo
 
     def body(run: RunContext) -> None:
         run.con.begin()
-        for table in REBUILT_TABLES:
+        for table in REBUILT_TABLES + FORGOTTEN_METRIC_STATE:
             run.con.execute(f"DELETE FROM {table}")
         run.con.commit()
         total = len(run.store.manifests())
