@@ -68,16 +68,16 @@ def open_versions(open_requests: ir.Table, moments: Sequence[int]) -> ir.Table:
 
 
 def backlog_rows(latest: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``), at every level.
+    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``) at the finest group.
 
-    ``latest`` comes from :func:`open_versions` with the same moments.
+    ``latest`` comes from :func:`open_versions` with the same moments. :func:`at_levels` of it
+    gives every level; callers keep this smaller relation and expand it per query.
     """
     wanted = sorted(set(moments))
     m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(wanted, dtype="int64")}))
     vm = latest.cross_join(m_table)
     vm = vm.filter((vm.created_ms <= vm.moment_ms) & (vm.moment_ms < vm.open_until))
-    rows = vm.select(*GROUP_COLS, "moment_ms", age_h=(vm.moment_ms - vm.created_ms) / float(MS_PER_HOUR))
-    return at_levels(rows)
+    return vm.select(*GROUP_COLS, "moment_ms", age_h=(vm.moment_ms - vm.created_ms) / float(MS_PER_HOUR))
 
 
 def _candidates(v: ir.Table, first: int) -> ir.Table:
@@ -92,8 +92,9 @@ def _candidates(v: ir.Table, first: int) -> ir.Table:
     return v.semi_join(keys, "unique_key")
 
 
-def backlog_stats(rows: ir.Table) -> ir.Table:
-    """Backlog size and exact median/p90 age per group × moment."""
+def backlog_stats(fine: ir.Table) -> ir.Table:
+    """Backlog size and exact median/p90 age per group × moment, at every level."""
+    rows = at_levels(fine)
     return rows.group_by([*GROUP_COLS, "moment_ms"]).aggregate(
         backlog_end=rows.count(),
         backlog_age_median_h=rows.age_h.quantile(0.5),
@@ -101,13 +102,13 @@ def backlog_stats(rows: ir.Table) -> ir.Table:
     )
 
 
-def pooled_backlog_stats(rows: ir.Table, moment_buckets: ir.Table) -> ir.Table:
-    """Exact median/p90 age pooled over the moments of each window × bucket.
+def pooled_backlog_stats(fine: ir.Table, moment_buckets: ir.Table) -> ir.Table:
+    """Exact median/p90 age pooled over the moments of each window × bucket, at every level.
 
     ``moment_buckets`` maps ``moment_ms`` to (``window``, ``bucket``); a moment may
     belong to several windows.
     """
-    joined = rows.inner_join(moment_buckets, "moment_ms")
+    joined = at_levels(fine).inner_join(moment_buckets, "moment_ms")
     return joined.group_by([*GROUP_COLS, "window", "bucket"]).aggregate(
         backlog_age_median_h=joined.age_h.quantile(0.5),
         backlog_age_p90_h=joined.age_h.quantile(0.9),

@@ -99,9 +99,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
     latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.open_requests, ms))
-    rows = backlog.backlog_rows(latest, ms)
+    rows = inputs.keep("metric_backlog_rows", backlog.backlog_rows(latest, ms))
     per_moment = backlog.backlog_stats(rows).to_pandas()
-    pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(_moment_buckets(ctx, moments))).to_pandas()
+    pooled = _pooled_backlog(rows, ctx, moments)
     grouped = run_grouped(inputs, ctx)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
@@ -135,6 +135,29 @@ def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
 
 def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
     return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
+
+
+def _pooled_backlog(rows: ir.Table, ctx: Context, moments: list[Moment]) -> pd.DataFrame:
+    """Pooled backlog ages per window × bucket, computed once per distinct set of moments.
+
+    Windows whose buckets pool the same moments (the 1- and 7-day windows: both step back whole
+    weeks) get the same numbers: they are computed for the first and copied to the others.
+    """
+    buckets = _moment_buckets(ctx, moments)
+    same_as: dict[str, str] = {}
+    seen: dict[tuple[tuple[str, int], ...], str] = {}
+    for window, part in buckets.groupby("window", sort=False):
+        key = tuple(sorted(zip(part["bucket"], part["moment_ms"], strict=True)))
+        same_as[str(window)] = seen.setdefault(key, str(window))
+    computed = buckets[buckets["window"].isin(set(same_as.values()))]
+    pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(computed)).to_pandas()
+    copies = [
+        pooled[pooled["window"] == first].assign(window=window)
+        for window, first in same_as.items()
+        if window != first
+    ]
+    out: pd.DataFrame = pd.concat([pooled, *copies], ignore_index=True)
+    return out
 
 
 def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
