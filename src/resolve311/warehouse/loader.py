@@ -201,6 +201,7 @@ def _load_new(
     con.execute(f"INSERT INTO request_versions ({columns}) {batch}", params)
     count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
     new = int(count[0][0]) if count else 0
+    record_touched_days(con, relation, batch_seq)
     low, high = AFFECTED_YEARS
     dates = [
         d
@@ -277,7 +278,7 @@ def record_touched_days(con: duckdb.DuckDBPyConnection, relation: str, batch_seq
 
     ``relation`` has the new rows' ``source``, ``created_date`` and ``closed_date`` and, when it
     has them, ``change`` and the stored row's ``old_created_date`` / ``old_closed_date``
-    (``_INCOMING``); a first load passes ``requests``. Unlike the affected dates no year is left
+    (``_INCOMING``); a batch of only new keys passes itself (a first load: ``requests``). Unlike the affected dates no year is left
     out: the metrics count every stored day. One row with day NULL marks the batch as recorded,
     so the next metrics refresh reads these days instead of probing every stored version.
     """

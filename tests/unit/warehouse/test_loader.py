@@ -144,6 +144,7 @@ def test_each_load_records_its_touched_days_for_the_next_refresh(
         seq=2,
     )
     load([make_row(closed_date="2024-04-19T10:00:00.000", status="Closed", **{":updated_at": T2})], seq=3)
+    load([make_row(unique_key="3", created_date="2024-04-20T01:00:00.000")], seq=4)  # only new keys
     rows = warehouse.execute(
         "SELECT source, batch_seq, day FROM load_touched_days ORDER BY batch_seq, day NULLS FIRST"
     ).fetchall()
@@ -156,6 +157,8 @@ def test_each_load_records_its_touched_days_for_the_next_refresh(
         ("nyc", 2, date(2024, 4, 17)),
         ("nyc", 2, date(2024, 4, 19)),
         ("nyc", 3, None),  # an identical re-delivery touches no day
+        ("nyc", 4, None),
+        ("nyc", 4, date(2024, 4, 20)),
     ]
 
 
