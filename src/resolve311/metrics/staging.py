@@ -178,7 +178,7 @@ def _created_or_closed_in(ranges: list[tuple[int, int | None]], created_in: str,
     storage checks against each row group's min/max, skipping the groups outside it: per range the
     rows created in it, then the rows closed in it but created in none of them (disjoint: no row is
     read twice). For the window input (one open-ended range) this measured the same as one scan
-    with an OR of the two timestamps; the affected days' ranges are where it counts.
+    with an OR of the two timestamps; the affected days' ranges were not measured apart.
     """
     created_any = " OR ".join(f"({_within('raw_created', lo, hi)})" for lo, hi in ranges)
     parts = [
