@@ -57,3 +57,24 @@ def test_a_changed_probe_triggers_the_rehash(
     warehouse.execute("UPDATE requests SET row_hash = 'stale'")
     assert ensure_row_hash_scheme(warehouse) is True
     assert stored(warehouse, "requests") == before
+
+
+def test_the_rehash_goes_slice_by_slice_within_its_own_memory_cap(
+    tmp_path: Path, load: Any, make_row: Any, monkeypatch: Any
+) -> None:
+    import resolve311.warehouse.row_hash as row_hash
+
+    load([make_row(unique_key=str(k)) for k in range(1, 8)], seq=1)
+    con = connect(tmp_path / "warehouse.duckdb")
+    current = {t: stored(con, t) for t in ("requests", "request_versions")}
+    for table in current:
+        con.execute(f"UPDATE {table} SET row_hash = {MD5_ERA}")
+    con.execute("DELETE FROM row_hash_scheme")
+    con.execute("SET memory_limit = '3GB'")
+    monkeypatch.setattr(row_hash, "REHASH_SLICE_ROWS", 2)  # 7 rows: four slices per table
+
+    assert ensure_row_hash_scheme(con) is True
+    assert {t: stored(con, t) for t in current} == current  # every slice, the last partial one too
+    default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchall()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall() == default  # the cap is lifted
+    con.close()
