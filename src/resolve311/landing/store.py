@@ -13,9 +13,10 @@ written under a temporary name and renamed; nothing is ever overwritten.
 Appending assumes one writer at a time (the update lock).
 
 A bulk import (``stored == "file"``) lands the file itself, as delivered
-(already gzip-compressed if it was a ``.gz``), copied once while its SHA-256 is
-computed: no decompress/recompress pass over gigabytes, and the warehouse loads
-from the landed copy, so what is loaded is exactly what the log holds.
+(already gzip-compressed if it was a ``.gz``): one kernel-side copy (no
+decompress/recompress pass over gigabytes, no bytes through Python), whose
+SHA-256 is computed from the copy by a background thread while the warehouse
+loads that same copy, so what is loaded is exactly what the log holds.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -153,22 +156,20 @@ class LandingStore:
         seq = self.last_seq() + 1
         folder = f"{self.root}/{_safe(meta.source)}"
         data_file = f"{seq:012d}.import.{_safe(path.name)}"
-        digest, size = hashlib.sha256(), 0
         workdir = Path(tempfile.mkdtemp(prefix="r311-import-")) if not self._local else None
         self.fs.makedirs(folder, exist_ok=True)
         local = (workdir or Path(folder)) / f"{data_file}.{uuid.uuid4().hex}.tmp"
-        with path.open("rb") as src, local.open("wb") as dst:
-            while chunk := src.read(_COPY_BLOCK):
-                digest.update(chunk)
-                dst.write(chunk)
-                size += len(chunk)
-        return StagedFile(seq, local, f"{folder}/{data_file}", data_file, digest.hexdigest(), size, workdir)
+        shutil.copyfile(path, local)  # in the kernel (sendfile / copy_file_range), not through Python
+        digest = _hash_in_background(local)
+        return StagedFile(
+            seq, local, f"{folder}/{data_file}", data_file, digest, local.stat().st_size, workdir
+        )
 
     def commit_file(self, staged: StagedFile, meta: BatchMeta) -> Manifest:
         """Turn a staged file into batch ``staged.seq`` (data renamed first, manifest written last)."""
         if self.last_seq() + 1 != staged.seq:
             raise LandingError(f"landing batch {staged.seq} was taken by another writer")
-        manifest = Manifest(
+        manifest = Manifest(  # staged.sha256 waits for the background hash of the copy
             **asdict(meta), seq=staged.seq, sha256=staged.sha256, bytes=staged.bytes,
             data_file=staged.data_file, received_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             stored="file",
@@ -188,6 +189,8 @@ class LandingStore:
 
     def discard(self, staged: StagedFile) -> None:
         """Remove what :meth:`stage_file` left (nothing when it was committed)."""
+        with contextlib.suppress(OSError):
+            staged.digest.result()  # the hashing thread is done with the copy
         staged.local.unlink(missing_ok=True)
         if staged.workdir is not None:
             shutil.rmtree(staged.workdir, ignore_errors=True)
@@ -280,9 +283,31 @@ class StagedFile:
     local: Path  # the copy on local disk (the warehouse loads this)
     target: str  # where the batch's data file goes in the log
     data_file: str
-    sha256: str
+    digest: Future[str]  # the SHA-256 of the copy, computed by a background thread
     bytes: int
     workdir: Path | None  # a local temporary folder (remote logs only)
+
+    @property
+    def sha256(self) -> str:
+        """The copy's SHA-256 (waits for the hashing thread); LandingError when the copy became unreadable."""
+        try:
+            return self.digest.result()
+        except OSError as exc:
+            raise LandingError(f"the staged copy {self.local.name} is unreadable: {exc}") from None
+
+
+def _hash_in_background(path: Path) -> Future[str]:
+    """The SHA-256 of ``path``, computed by a daemon thread (hashlib releases the GIL on large blocks)."""
+    future: Future[str] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(_sha256_of(path))
+        except BaseException as exc:  # delivered to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="r311-landing-sha256", daemon=True).start()
+    return future
 
 
 def _sha256_of(path: Path) -> str:
