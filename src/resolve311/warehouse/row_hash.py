@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 #: shape differs by format; its content is latitude/longitude).
 HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
 _TABLES: Final = ("requests", "request_versions")
-_VERSIONS_INDEX: Final = (
+#: The unique index of ``request_versions`` (also rebuilt in one go by the first load of a warehouse).
+VERSIONS_INDEX: Final = (
     "CREATE UNIQUE INDEX IF NOT EXISTS request_versions_key ON request_versions (unique_key, row_hash)"
 )
 
@@ -85,7 +86,7 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         for table in _TABLES:
             _rehash(con, table)
-        con.execute(_VERSIONS_INDEX)
+        con.execute(VERSIONS_INDEX)
     finally:
         con.execute("RESET memory_limit")
     con.begin()

@@ -295,3 +295,30 @@ def test_the_first_load_into_an_empty_warehouse_matches_the_general_path(
     assert (empty.rows_new, empty.rows_changed, empty.rows_unchanged) == (3, 0, 0)
     assert (empty.rows_new, empty.affected_dates) == (general.rows_new, general.affected_dates)
     assert date(2024, 4, 18) in empty.affected_dates
+
+
+def test_the_first_load_rebuilds_the_versions_index_and_a_rollback_keeps_it(
+    tmp_path: Any, make_row: Any
+) -> None:
+    import pytest
+
+    from resolve311.warehouse.connection import connect
+
+    def indexes(con: duckdb.DuckDBPyConnection) -> list[Any]:
+        return con.execute(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'request_versions'"
+        ).fetchall()
+
+    con = connect(tmp_path / "w.duckdb")
+    batch = normalize([make_row(unique_key="1"), make_row(unique_key="2")], source="nyc", dataset=None)
+    con.begin()
+    load_batch(con, batch, batch_seq=1)
+    con.rollback()
+    assert indexes(con) == [("request_versions_key",)] and _count(con, "request_versions") == 0
+    con.begin()
+    load_batch(con, batch, batch_seq=1)
+    con.commit()
+    assert indexes(con) == [("request_versions_key",)] and _count(con, "request_versions") == 2
+    with pytest.raises(duckdb.ConstraintException):  # the rebuilt index is unique, as declared
+        con.execute("INSERT INTO request_versions SELECT * FROM request_versions LIMIT 1")
+    con.close()
