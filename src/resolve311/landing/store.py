@@ -13,8 +13,9 @@ written under a temporary name and renamed; nothing is ever overwritten.
 Appending assumes one writer at a time (the update lock).
 
 A bulk import (``stored == "file"``) lands the file itself, as delivered
-(already gzip-compressed if it was a ``.gz``): one kernel-side copy (no
-decompress/recompress pass over gigabytes, no bytes through Python), whose
+(already gzip-compressed if it was a ``.gz``): one kernel-side copy (a
+reflink where the filesystem has them; no decompress/recompress pass over
+gigabytes, no bytes through Python), whose
 SHA-256 is computed from the copy by a background thread while the warehouse
 loads that same copy, so what is loaded is exactly what the log holds.
 """
@@ -25,6 +26,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -159,7 +161,7 @@ class LandingStore:
         workdir = Path(tempfile.mkdtemp(prefix="r311-import-")) if not self._local else None
         self.fs.makedirs(folder, exist_ok=True)
         local = (workdir or Path(folder)) / f"{data_file}.{uuid.uuid4().hex}.tmp"
-        shutil.copyfile(path, local)  # in the kernel (sendfile / copy_file_range), not through Python
+        _kernel_copy(path, local)
         digest = _hash_in_background(local)
         return StagedFile(
             seq, local, f"{folder}/{data_file}", data_file, digest, local.stat().st_size, workdir
@@ -273,6 +275,7 @@ class LandingStore:
 
 
 _COPY_BLOCK = 8 << 20
+_RANGE_BLOCK = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,19 @@ class StagedFile:
             return self.digest.result()
         except OSError as exc:
             raise LandingError(f"the staged copy {self.local.name} is unreadable: {exc}") from None
+
+
+def _kernel_copy(src: Path, dst: Path) -> None:
+    """Copy without passing the bytes through Python: ``copy_file_range`` (on XFS or btrfs a reflink,
+    no data copied), else ``shutil.copyfile`` (``sendfile``). Either way an independent file."""
+    try:
+        with src.open("rb") as source, dst.open("wb") as target:
+            while os.copy_file_range(source.fileno(), target.fileno(), _RANGE_BLOCK):
+                pass
+        return
+    except OSError:  # not supported for this pair of files (another filesystem, an old kernel)
+        pass
+    shutil.copyfile(src, dst)
 
 
 def _hash_in_background(path: Path) -> Future[str]:

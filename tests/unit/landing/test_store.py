@@ -1,6 +1,7 @@
 """The landing log: write-once batches, monotonic sequence, checksums, consumer checkpoints."""
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -105,10 +106,13 @@ def test_a_whole_file_is_staged_then_committed_or_discarded(tmp_path: Path, remo
     staged = store.stage_file(original, file_meta)
     manifest = store.commit_file(staged, file_meta)
     assert (manifest.seq, manifest.stored, manifest.bytes) == (1, "file", original.stat().st_size)
+    assert manifest.sha256 == hashlib.sha256(original.read_bytes()).hexdigest()  # hashed in the background
+    delivered = original.read_bytes()
+    original.write_bytes(b"edited afterwards")  # the landed file is a copy, not a link
     [listed] = LandingStore(location).manifests()
     assert listed == manifest
     with store.file_of(listed) as landed:
-        assert landed.read_bytes() == original.read_bytes()  # as delivered: still gzip
+        assert landed.read_bytes() == delivered  # as delivered: still gzip
     assert store.append(b"[]", meta(0)).seq == 2
 
 
