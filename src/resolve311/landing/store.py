@@ -23,6 +23,7 @@ loads that same copy, so what is loaded is exactly what the log holds.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import json
@@ -276,6 +277,10 @@ class LandingStore:
 
 _COPY_BLOCK = 8 << 20
 _RANGE_BLOCK = 1 << 30
+#: copy_file_range errors that mean "not here" (another filesystem, an old kernel, a special file).
+_NO_RANGE_COPY = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF, errno.EPERM}
+)
 
 
 @dataclass(frozen=True)
@@ -306,9 +311,11 @@ def _kernel_copy(src: Path, dst: Path) -> None:
         with src.open("rb") as source, dst.open("wb") as target:
             while os.copy_file_range(source.fileno(), target.fileno(), _RANGE_BLOCK):
                 pass
-        return
-    except OSError:  # not supported for this pair of files (another filesystem, an old kernel)
-        pass
+            if os.fstat(target.fileno()).st_size == os.fstat(source.fileno()).st_size:
+                return  # (a pseudo-filesystem can report 0 bytes copied too early: then copy again)
+    except OSError as exc:  # only "not supported for this pair of files" falls back (a full disk does not)
+        if exc.errno not in _NO_RANGE_COPY:
+            raise
     shutil.copyfile(src, dst)
 
 

@@ -123,3 +123,11 @@ def test_a_payload_prepared_elsewhere_lands_like_the_bytes_themselves(tmp_path: 
     plain = store.append(body, meta())
     assert prepared.sha256 == plain.sha256 and prepared.bytes == plain.bytes == len(body)
     assert store.read(prepared) == store.read(plain) == body
+
+
+def test_a_file_copy_range_cannot_take_is_still_copied_whole(tmp_path: Path) -> None:
+    from resolve311.landing.store import _kernel_copy
+
+    target = tmp_path / "copy"
+    _kernel_copy(Path("/proc/self/status"), target)  # copy_file_range refuses procfs (EXDEV): the fallback
+    assert target.read_bytes().startswith(b"Name:") and b"\nPid:" in target.read_bytes()
