@@ -208,7 +208,9 @@ WHERE_THE_TIME_GOES = (
     "as `string_split(concat_ws(…))` (0.1 CPU-s); disabling compression methods (`fsst`, `dictionary`: "
     "no difference; `dict_fsst`: 5× the blocks on disk); `preserve_insertion_order` on the inserts (no "
     "difference); rebuilding the versions index for a second history file into a non-empty warehouse "
-    "(10.7–11.1 vs 10.7–11.4 CPU-s: no gain). A gzipped export reads slower (one decompressing "
+    "(10.7–11.1 vs 10.7–11.4 CPU-s: no gain); one DuckDB thread for the ordered read (that statement "
+    "alone: 9.8–10.4 s instead of 11.4–13.1 s at 2M rows, but the whole import took 29.0–30.7 s instead "
+    "of 26.3–28.6 s). A gzipped export reads slower (one decompressing "
     "thread: 500k rows read in 3.7 s instead of 2.7 s) for a 4× smaller landing log. On the staged read "
     "`preserve_insertion_order` halves the parallelism on an idle machine (1.9 s vs 1.0 s wall "
     "at 500k) but it is what numbers the rows: the file position decides the newest of a key's "
@@ -226,6 +228,11 @@ def _notes(rows: int, mine: float | None, ceiling: float | None, ours: Measured)
             "(target ≤ 4 GB)."
         )
     notes.extend(WHERE_THE_TIME_GOES)
+    notes.append(
+        "The ratio moves with the machine's load more than the import does: the bare statement uses both "
+        "cores throughout, the import has phases that do not (the ordered read, the commit, the index "
+        "build), so the quieter the machine, the lower the ratio (0.24× at load 3, 0.30–0.37× at 4–6)."
+    )
     if rows < 40_000_000:
         notes.append(
             f"Measured at {rows:,} rows, not the issue's 40M: the machine (2 cores) was shared with other "
