@@ -229,9 +229,9 @@ def _notes(rows: int, mine: float | None, ceiling: float | None, ours: Measured)
         )
     notes.extend(WHERE_THE_TIME_GOES)
     notes.append(
-        "The ratio moves with the machine's load more than the import does: the bare statement uses both "
-        "cores throughout, the import has phases that do not (the ordered read, the commit, the index "
-        "build), so the quieter the machine, the lower the ratio (0.24× at load 3, 0.30–0.37× at 4–6)."
+        "The ratio varies from run to run on this shared machine: 0.24–0.37× over the six runs of this "
+        "section at 2M rows before this one (load 2.4–6), the bare statement alone taking 5.7–17.2 s; read one "
+        "run's ratio as ± 0.07."
     )
     if rows < 40_000_000:
         notes.append(
