@@ -22,6 +22,7 @@ from resolve311.metrics.windows import (
     WINDOWS,
     YEAR_SHIFT_DAYS,
     YEAR_UNIT,
+    unit_of_offset,
     unit_shift,
 )
 
@@ -45,19 +46,6 @@ class Params:
 
     as_of_dnum: int
     as_of_ms: int
-
-
-def windows_table() -> ir.Table:
-    """One row per recent window: name, length in days, shift between its 8-week units."""
-    return ibis.memtable(
-        pd.DataFrame(
-            {
-                "window": list(WINDOWS),
-                "wdays": [WINDOW_DAYS[w] for w in WINDOWS],
-                "wshift": [unit_shift(WINDOW_DAYS[w]) for w in WINDOWS],
-            }
-        ).astype({"wdays": "int64", "wshift": "int64"})
-    )
 
 
 def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Table:
@@ -84,38 +72,39 @@ def rolled_up(
     return wide.group_by([*GROUP_COLS, *keys]).aggregate(**{n: wide[n].sum().cast("int64") for n in counts})
 
 
-def unit_of(offset: ir.IntegerValue, days: ir.IntegerValue, shift: ir.IntegerValue) -> ir.IntegerValue:
-    """Unit of a day ``offset`` days before as_of_date (see windows.unit_of_offset)."""
-    return ibis.cases(
-        (((offset % shift) < days) & ((offset // shift) <= 8), offset // shift),
-        ((offset >= YEAR_SHIFT_DAYS) & (offset < days + YEAR_SHIFT_DAYS), YEAR_UNIT),
-        else_=ibis.null("int64"),
-    ).cast("int64")
-
-
 def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
     """'recent' (unit 0), '1y' (unit 9) or '8w' (units 1..8)."""
     return ibis.cases((unit == 0, "recent"), (unit == YEAR_UNIT, "1y"), else_="8w")
 
 
-def _in_units(t: ir.Table, dnum_col: str, p: Params, lag_col: str | None = None) -> ir.Table:
+def unit_days(p: Params, lags: Sequence[int] = (0,)) -> ir.Table:
+    """One row per (day, lag, window) whose day falls in one of the window's units once moved back ``lag``.
+
+    Columns ``day`` (day number), ``lag``, ``window``, ``unit`` and ``ushift`` (how many days the
+    unit's end lies before the recent unit's end: 0, ``k·S`` or 364); built in Python from
+    :func:`~resolve311.metrics.windows.unit_of_offset` (at most 3 × 392 rows per lag).
+    """
+    rows = []
+    for lag in lags:
+        for offset in range(YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())):
+            for window in WINDOWS:
+                unit = unit_of_offset(offset, WINDOW_DAYS[window])
+                if unit is not None:
+                    shift = YEAR_SHIFT_DAYS if unit == YEAR_UNIT else unit * unit_shift(WINDOW_DAYS[window])
+                    rows.append((p.as_of_dnum - lag - offset, lag, window, unit, shift))
+    frame = pd.DataFrame(rows, columns=["day", "lag", "window", "unit", "ushift"])
+    return ibis.memtable(frame.astype({"day": "int64", "lag": "int64", "unit": "int64", "ushift": "int64"}))
+
+
+def _in_units(t: ir.Table, dnum_col: str, p: Params) -> ir.Table:
     """Rows of ``t`` whose day falls in a unit, once per window, with ``window``, ``unit`` and ``ushift``.
 
-    ``lag_col`` (a column of ``t``) moves every unit that many days further back
-    (the cohorts of a horizon: see :func:`cohort_unit_counts`). ``ushift`` is how
-    many days the unit's end lies before the recent unit's end (0, ``k·S`` or 364).
+    An equality join on the day with :func:`unit_days` (a per-row unit expression on every row
+    crossed with the windows computed three times the rows and discarded most of them).
     """
-
-    def offset(rel: ir.Table) -> ir.IntegerValue:
-        lag = rel[lag_col] if lag_col else 0
-        return ibis.literal(p.as_of_dnum) - lag - rel[dnum_col]
-
-    near = t.filter((offset(t) >= 0) & (offset(t) < YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())))
-    crossed = near.cross_join(windows_table())
-    unit = unit_of(offset(crossed), crossed.wdays, crossed.wshift)
-    ushift = ibis.cases((unit == YEAR_UNIT, YEAR_SHIFT_DAYS), else_=unit * crossed.wshift).cast("int64")
-    with_unit = crossed.mutate(unit=unit, ushift=ushift).drop("wdays", "wshift")
-    return with_unit.filter(with_unit.unit.notnull())
+    days = unit_days(p).drop("lag")
+    joined = t.inner_join(days, t[dnum_col].cast("int64") == days.day)
+    return joined.drop("day")
 
 
 def created_in_units(inp: ir.Table, p: Params) -> ir.Table:
@@ -155,8 +144,8 @@ def cohort_unit_counts(inp: ir.Table, p: Params) -> ir.Table:
     created at least X·24 h before its unit's cut-off (``as_of`` moved back by the
     unit's shift), which excludes nobody but DST-hour edge cases.
     """
-    horizons = ibis.memtable(pd.DataFrame({"cohort_days": list(COHORT_DAYS)}).astype("int64"))
-    t = _in_units(inp.cross_join(horizons), "created_dnum", p, lag_col="cohort_days")
+    days = unit_days(p, COHORT_DAYS).rename(cohort_days="lag")
+    t = inp.inner_join(days, inp.created_dnum.cast("int64") == days.day).drop("day")
     cutoff = ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
     eligible = t.created_ms <= cutoff
     within = eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
