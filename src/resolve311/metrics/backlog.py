@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from resolve311.metrics.definitions import GROUP_COLS, at_levels
+from resolve311.metrics.definitions import GROUP_COLS, at_levels, median_p90, split_median_p90
 from resolve311.metrics.windows import MS_PER_HOUR
 
 _NEVER: Final[int] = 2**62
@@ -95,11 +95,10 @@ def _candidates(v: ir.Table, first: int) -> ir.Table:
 def backlog_stats(fine: ir.Table) -> ir.Table:
     """Backlog size and exact median/p90 age per group × moment, at every level."""
     rows = at_levels(fine)
-    return rows.group_by([*GROUP_COLS, "moment_ms"]).aggregate(
-        backlog_end=rows.count(),
-        backlog_age_median_h=rows.age_h.quantile(0.5),
-        backlog_age_p90_h=rows.age_h.quantile(0.9),
+    stats = rows.group_by([*GROUP_COLS, "moment_ms"]).aggregate(
+        backlog_end=rows.count(), q=median_p90(rows.age_h)
     )
+    return split_median_p90(stats, "q", "backlog_age_median_h", "backlog_age_p90_h")
 
 
 def pooled_backlog_stats(fine: ir.Table, moment_buckets: ir.Table) -> ir.Table:
@@ -109,7 +108,5 @@ def pooled_backlog_stats(fine: ir.Table, moment_buckets: ir.Table) -> ir.Table:
     belong to several windows.
     """
     joined = at_levels(fine).inner_join(moment_buckets, "moment_ms")
-    return joined.group_by([*GROUP_COLS, "window", "bucket"]).aggregate(
-        backlog_age_median_h=joined.age_h.quantile(0.5),
-        backlog_age_p90_h=joined.age_h.quantile(0.9),
-    )
+    stats = joined.group_by([*GROUP_COLS, "window", "bucket"]).aggregate(q=median_p90(joined.age_h))
+    return split_median_p90(stats, "q", "backlog_age_median_h", "backlog_age_p90_h")
