@@ -101,7 +101,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.open_requests, ms))
     rows = inputs.keep("metric_backlog_rows", backlog.backlog_rows(latest, ms))
     per_moment = backlog.backlog_stats(rows).to_pandas()
-    pooled = _pooled_backlog(rows, ctx, moments)
+    pooled = _pooled_backlog(rows, ctx, moments, per_moment)
     grouped = run_grouped(inputs, ctx)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
@@ -137,13 +137,30 @@ def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
     return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
 
 
-def _pooled_backlog(rows: ir.Table, ctx: Context, moments: list[Moment]) -> pd.DataFrame:
-    """Pooled backlog ages per window × bucket, computed once per distinct set of moments.
+def _pooled_backlog(
+    rows: ir.Table, ctx: Context, moments: list[Moment], per_moment: pd.DataFrame
+) -> pd.DataFrame:
+    """Pooled backlog ages per window × bucket, each distinct set of moments computed once.
 
-    Windows whose buckets pool the same moments (the 1- and 7-day windows: both step back whole
-    weeks) get the same numbers: they are computed for the first and copied to the others.
+    A bucket of one moment (the recent unit, the year-ago unit) pools exactly that moment's rows:
+    its ages are that moment's (``per_moment``), not queried again. Windows whose buckets pool the
+    same moments (the 1- and 7-day windows: both step back whole weeks) get the same numbers:
+    they are computed for the first and copied to the others.
     """
     buckets = _moment_buckets(ctx, moments)
+    single = buckets.groupby(["window", "bucket"])["moment_ms"].transform("size") == 1
+    ages = ["backlog_age_median_h", "backlog_age_p90_h"]
+    from_moment = buckets[single].merge(per_moment[[*G, "moment_ms", *ages]], on="moment_ms")
+    pooled = _pooled_once(rows, buckets[~single])
+    columns = [*G, "window", "bucket", *ages]
+    out: pd.DataFrame = pd.concat([pooled[columns], from_moment[columns]], ignore_index=True)
+    return out
+
+
+def _pooled_once(rows: ir.Table, buckets: pd.DataFrame) -> pd.DataFrame:
+    """:func:`backlog.pooled_backlog_stats` of ``buckets``, once per distinct set of moments."""
+    if buckets.empty:
+        return pd.DataFrame(columns=[*G, "window", "bucket", "backlog_age_median_h", "backlog_age_p90_h"])
     same_as: dict[str, str] = {}
     seen: dict[tuple[tuple[str, int], ...], str] = {}
     for window, part in buckets.groupby("window", sort=False):
