@@ -16,6 +16,7 @@ from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_ta
 from resolve311.metrics.windows import (
     WINDOW_DAYS,
     WINDOWS,
+    YEAR_UNIT,
     Moment,
     bucket_of_unit,
     dnum,
@@ -121,16 +122,27 @@ def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     created = inputs.keep("metric_created_units", definitions.created_in_units(inputs.requests, p))
     closed = inputs.keep("metric_closed_units", definitions.closed_in_units(inputs.requests, p, inputs.sla))
-    kb = definitions.closed_unit_stats(closed, by="bucket").to_pandas()
+    ku = definitions.closed_unit_stats(closed).to_pandas()
     return {
         "cu": definitions.created_unit_counts(created).to_pandas(),
         "co": definitions.cohort_unit_counts(inputs.requests, p).to_pandas(),
-        "ku": definitions.closed_unit_stats(closed).to_pandas(),
-        "kb": kb[[*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]],
+        "ku": ku,
+        "kb": _closed_bucket_stats(closed, ku),
         "km": definitions.km_counts(created, p).to_pandas(),
         "when": definitions.heat_when_counts(created).to_pandas(),
         "where": definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(),
     }
+
+
+def _closed_bucket_stats(closed: ir.Table, ku: pd.DataFrame) -> pd.DataFrame:
+    """Median/p90 hours to close per bucket: the one-unit buckets (recent, year-ago) are their
+    unit's (``ku``, the same rows); only the 8-week bucket pools its units in a query."""
+    cols = [*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]
+    pooled = definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket").to_pandas()
+    single = ku[ku["unit"].isin([0, YEAR_UNIT])]
+    single = single.assign(bucket=single["unit"].map(bucket_of_unit))
+    out: pd.DataFrame = pd.concat([pooled[cols], single[cols]], ignore_index=True)
+    return out
 
 
 def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
