@@ -260,43 +260,6 @@ def test_a_batch_of_only_new_keys_matches_the_general_path(tmp_path: Any, make_r
     assert date(2024, 4, 18) in empty.affected_dates
 
 
-def test_the_first_load_into_an_empty_warehouse_matches_the_general_path(
-    tmp_path: Any, make_row: Any
-) -> None:
-    from resolve311.warehouse.connection import connect
-
-    rows = [
-        make_row(unique_key="1"),
-        make_row(unique_key="2", status="Closed", closed_date="2024-04-18T10:00:00.000"),
-        make_row(unique_key="3", created_date="1900-01-01T00:00:00.000"),
-    ]
-    stored, results = [], []
-    for name, first in (("empty", None), ("general", make_row(unique_key="0"))):
-        con = connect(tmp_path / f"{name}.duckdb")
-        if first is not None:  # a stored row: not the empty-warehouse path (here: only new keys)
-            con.begin()
-            load_batch(con, normalize([first], source="nyc", dataset="erm2-nwe9"), batch_seq=1)
-            con.commit()
-        con.begin()
-        results.append(load_batch(con, normalize(rows, source="nyc", dataset="erm2-nwe9"), batch_seq=2))
-        con.commit()
-        columns = ", ".join(c for c in REQUEST_COLUMNS if c != "loaded_at")
-        stored.append(
-            [
-                con.execute(
-                    f"SELECT {columns} FROM {t} WHERE unique_key <> '0' ORDER BY unique_key"
-                ).fetchall()
-                for t in ("requests", "request_versions")
-            ]
-        )
-        con.close()
-    assert stored[0] == stored[1] and len(stored[0][0]) == 3 and len(stored[0][1]) == 3
-    empty, general = results
-    assert (empty.rows_new, empty.rows_changed, empty.rows_unchanged) == (3, 0, 0)
-    assert (empty.rows_new, empty.affected_dates) == (general.rows_new, general.affected_dates)
-    assert date(2024, 4, 18) in empty.affected_dates
-
-
 def test_the_first_load_rebuilds_the_versions_index_and_a_rollback_keeps_it(
     tmp_path: Any, make_row: Any
 ) -> None:
