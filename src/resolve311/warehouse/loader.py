@@ -171,14 +171,7 @@ def _load_first(
     row = con.execute("SELECT count(*) FROM requests").fetchone()
     new = int(row[0]) if row else 0
     record_touched_days(con, "requests", batch_seq)
-    low, high = AFFECTED_YEARS
-    dates = con.execute(
-        f"""
-        SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM requests)
-        WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
-        """
-    ).fetchall()
-    return ({"new": new} if new else {}), frozenset(_as_date(d) for (d,) in dates)
+    return ({"new": new} if new else {}), _dates_of(con, "requests")
 
 
 def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
@@ -208,17 +201,19 @@ def _load_new(
     count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
     new = int(count[0][0]) if count else 0
     record_touched_days(con, relation, batch_seq)
+    return ({"new": new} if new else {}), _dates_of(con, relation)
+
+
+def _dates_of(con: duckdb.DuckDBPyConnection, relation: str) -> frozenset[date]:
+    """The created and closed dates of every row of ``relation`` within ``AFFECTED_YEARS``."""
     low, high = AFFECTED_YEARS
-    dates = [
-        d
-        for (d,) in con.execute(
-            f"""
-            SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM {relation})
-            WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
-            """
-        ).fetchall()
-    ]
-    return ({"new": new} if new else {}), frozenset(_as_date(d) for d in dates)
+    dates = con.execute(
+        f"""
+        SELECT DISTINCT d FROM (SELECT unnest([created_date, closed_date])::DATE AS d FROM {relation})
+        WHERE d IS NOT NULL AND year(d) BETWEEN {low} AND {high}
+        """
+    ).fetchall()
+    return frozenset(_as_date(d) for (d,) in dates)
 
 
 @contextmanager
