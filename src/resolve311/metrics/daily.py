@@ -19,6 +19,7 @@ import pandas as pd
 from resolve311.metrics.definitions import GROUP_COLS
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import EPOCH, dnum
+from resolve311.warehouse.transaction import transaction
 
 G = list(GROUP_COLS)
 DAY_SERIES_DAYS = 400
@@ -121,8 +122,7 @@ def replace_day_counts(
     merged = created.merge(closed, on=[*G, "dnum"], how="outer").fillna({"created": 0, "closed": 0})
     merged = merged.astype({"created": "int64", "closed": "int64", "dnum": "int32"})
     merged.insert(0, "source", source)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if days is None:
             con.execute("DELETE FROM metric_day_counts WHERE source = ?", [source])
         else:
@@ -133,10 +133,6 @@ def replace_day_counts(
         con.register("new_day_counts", merged)
         con.execute("INSERT INTO metric_day_counts BY NAME SELECT * FROM new_day_counts")
         con.unregister("new_day_counts")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(merged)
 
 

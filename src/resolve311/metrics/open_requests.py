@@ -25,6 +25,7 @@ from resolve311.metrics import backlog
 from resolve311.metrics.definitions import GROUP_COLS
 from resolve311.metrics.staging import fetch_first
 from resolve311.warehouse.normalize_sql import sql_text
+from resolve311.warehouse.transaction import transaction
 
 _COLUMNS = ("unique_key", *GROUP_COLS, "created_ms", "open_until")
 _NEW: str = "metric_new_latest"
@@ -53,17 +54,13 @@ def update(con: duckdb.DuckDBPyConnection, source: str, since_ms: int, *, full: 
     rebuild = full or state is None or state.since_ms > since_ms
     backend = ibis.duckdb.from_connection(con)
     versions = backend.table("metric_versions")
-    con.execute("BEGIN")
     try:
-        if rebuild:
-            _rebuild(con, source, since_ms, versions)
-        else:
-            assert state is not None
-            _apply_new_versions(con, source, since_ms, versions, state.batch_seq)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            if rebuild:
+                _rebuild(con, source, since_ms, versions)
+            else:
+                assert state is not None
+                _apply_new_versions(con, source, since_ms, versions, state.batch_seq)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_NEW}")
     con.execute(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from resolve311.metrics.definitions import ADMIN_CLOSE_HOURS, COHORT_DAYS
+from resolve311.warehouse.transaction import transaction
 
 #: Hours-to-close histogram: bin b holds ttc in (BIN_RATIO^(b-1), BIN_RATIO^b] hours (8% wide).
 BIN_RATIO: Final[float] = 1.08
@@ -81,8 +82,7 @@ def replace_panel_days(con: duckdb.DuckDBPyConnection, source: str, full: bool) 
     created = "TRUE" if full else _WANTED.format(col="created_dnum")
     closed = "TRUE" if full else _WANTED.format(col="closed_dnum")
     keep = "" if full else " AND " + _WANTED.format(col="dnum")
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for table, sql in (("metric_panel_days", DAYS_SQL), ("metric_panel_hist", HIST_SQL)):
             con.execute(f"DELETE FROM {table} WHERE source = ?{keep}", [source])
             con.execute(
@@ -90,10 +90,6 @@ def replace_panel_days(con: duckdb.DuckDBPyConnection, source: str, full: bool) 
                 .replace("$created_filter", created)
                 .replace("$closed_filter", closed)
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import duckdb
 
 from resolve311.errors import ParseError
 from resolve311.schema import field_from_display_name
+from resolve311.warehouse.transaction import transaction
 
 _DURATION: Final = re.compile(r"(\d+(?:\.\d+)?)\s*(hour|hr|day|week|month)s?\b", re.IGNORECASE)
 _HOURS_PER: Final[dict[str, float]] = {"hour": 1.0, "hr": 1.0, "day": 24.0, "week": 168.0, "month": 720.0}
@@ -97,10 +98,9 @@ def import_sla(con: duckdb.DuckDBPyConnection, path: Path) -> SlaImport:
     values = [[a, t, statistics.median(h)] for (a, t), h in sorted(targets.items(), key=str)]
     if not values:
         raise ParseError(f"{path.name}: none of {len(rows)} row(s) has a complaint type and a target; {kept}")
-    con.execute("BEGIN")
-    con.execute("DELETE FROM sla_targets")
-    con.executemany("INSERT INTO sla_targets VALUES (?, ?, ?)", values)
-    con.execute("COMMIT")
+    with transaction(con):
+        con.execute("DELETE FROM sla_targets")
+        con.executemany("INSERT INTO sla_targets VALUES (?, ?, ?)", values)
     return SlaImport(rows_read=len(rows), targets=len(values), skipped=skipped)
 
 

@@ -32,6 +32,7 @@ from resolve311.warehouse.formats import GZIP_MAGIC, UTF8_BOM, csv_fields, parse
 from resolve311.warehouse.loader import LoadResult, load_staged
 from resolve311.warehouse.normalize import staged_input
 from resolve311.warehouse.normalize_sql import staged_query
+from resolve311.warehouse.transaction import duckdb_options
 
 #: A row longer than this is quarantined (``unreadable_row``) instead of failing the file.
 MAX_ROW_BYTES: Final = 8 << 20
@@ -93,7 +94,9 @@ def bulk_load_csv(
     fields = [(field_map or {}).get(f, f) for f in csv_fields(header)]
     key_column_check(header, fields)
     params = {"tz": tz, "source": source, "dataset": dataset}
-    with _bulk_settings(con):
+    with duckdb_options(
+        con, memory_limit=BULK_MEMORY_LIMIT, preserve_insertion_order=True, enable_progress_bar=False
+    ):
         try:
             _create_view(con, path, fields)
             spec = staged_input([*fields, "__row"], list(zip(header, fields, strict=True)), relation=_VIEW)
@@ -156,23 +159,6 @@ def _add_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def _bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Bounded memory, insertion order kept while reading (row positions), no progress bar; restored after."""
-    before = {
-        name: _setting(con, name)
-        for name in ("memory_limit", "preserve_insertion_order", "enable_progress_bar")
-    }
-    con.execute(f"SET memory_limit = '{BULK_MEMORY_LIMIT}'")
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("SET enable_progress_bar = false")
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            _quietly(con, f"SET {name} = {_literal(value)}")
-
-
-@contextmanager
 def _watching(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> Iterator[None]:
     """Report DuckDB's own progress of the running query (0–100) from a watcher thread.
 
@@ -207,11 +193,6 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, obje
     except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParseError(f"not a readable CSV file: {first}") from None
-
-
-def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return "" if row is None else str(row[0])
 
 
 def _quietly(con: duckdb.DuckDBPyConnection, sql: str) -> None:

@@ -23,6 +23,7 @@ from typing import Final
 import duckdb
 
 from resolve311.schema import NUMBER_FIELDS, SODA_FIELDS, TIMESTAMP_FIELDS
+from resolve311.warehouse.transaction import duckdb_options, transaction
 
 log = logging.getLogger(__name__)
 
@@ -82,25 +83,20 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     log.info("re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse")
     con.execute("DROP INDEX IF EXISTS request_versions_key")
-    con.execute(f"SET memory_limit = '{REHASH_MEMORY_LIMIT}'")
-    try:
+    with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
         for table in _TABLES:
             _rehash(con, table)
         con.execute(VERSIONS_INDEX)
-    finally:
-        con.execute("RESET memory_limit")
-    con.begin()
-    con.execute("DELETE FROM row_hash_scheme")
-    con.execute("INSERT INTO row_hash_scheme VALUES (?)", [probe])
-    con.commit()
+    with transaction(con):
+        con.execute("DELETE FROM row_hash_scheme")
+        con.execute("INSERT INTO row_hash_scheme VALUES (?)", [probe])
     return True
 
 
 #: Row ids re-hashed per transaction: bounds the undo DuckDB keeps in memory.
 REHASH_SLICE_ROWS: Final = 2_000_000
 #: DuckDB's memory cap while re-hashing (its default, 80% of RAM, let the buffer cache reach
-#: 12 GB on a 40M-request warehouse). The default is back afterwards: this runs as the warehouse
-#: opens, before any caller sets a cap of its own.
+#: 12 GB on a 40M-request warehouse). The previous cap is back afterwards.
 REHASH_MEMORY_LIMIT: Final = "2GB"
 
 
@@ -109,13 +105,8 @@ def _rehash(con: duckdb.DuckDBPyConnection, table: str) -> None:
     row = con.execute(f"SELECT max(rowid) FROM {table}").fetchone()
     last = -1 if row is None or row[0] is None else int(row[0])
     for start in range(0, last + 1, REHASH_SLICE_ROWS):
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(
                 f"UPDATE {table} SET row_hash = {row_hash_sql()} "
                 f"WHERE rowid >= {start} AND rowid < {start + REHASH_SLICE_ROWS} AND row_hash <> {row_hash_sql()}"
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise

@@ -1,0 +1,56 @@
+"""One explicit DuckDB transaction, and DuckDB options set for a while then restored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import duckdb
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``BEGIN`` … ``COMMIT``; ``ROLLBACK`` on any exception (interrupts included), then re-raise."""
+    con.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
+def duckdb_options(con: duckdb.DuckDBPyConnection, **values: str | bool) -> Iterator[None]:
+    """Set DuckDB options (``memory_limit="3GB"``…) for the block, then restore each one.
+
+    A setting that was at its default is ``RESET`` (exact); one a caller had changed is set back to
+    the text DuckDB reports for it (``memory_limit`` reads back rounded, e.g. '2.7 GiB' for '3GB').
+    """
+    before = {name: _current(con, name) for name in values}
+    for name, value in values.items():
+        con.execute(f"SET {name} = {_literal(value)}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            _restore(con, name, value)
+
+
+def _restore(con: duckdb.DuckDBPyConnection, name: str, value: str) -> None:
+    """Best effort: a connection that failed mid-block must not hide the block's own error."""
+    with suppress(duckdb.Error):
+        con.execute(f"RESET {name}")
+        if _current(con, name) != value:
+            con.execute(f"SET {name} = {_literal(value)}")
+
+
+def _current(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    return "" if row is None or row[0] is None else str(row[0])
+
+
+def _literal(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + value.replace("'", "''") + "'"
