@@ -39,7 +39,7 @@ lint: $(DEV)  ## ruff (lint + format check), mypy strict on src/ and bench/, the
 	$(BIN)/lint-imports
 
 test: lint  ## lint, types, then every test (unit, integration, Spark, browser)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=20
 
 bench: $(DEV)  ## benchmarks side by side with the alternatives; writes BENCHMARKS.md
 	$(BIN)/python -m bench
