@@ -8,6 +8,8 @@ close time ``<= M``, or a closed status without a usable time.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from typing import Final
 
@@ -55,16 +57,14 @@ def latest_open(versions: ir.Table, since_ms: int) -> ir.Table:
 
 
 def open_versions(open_requests: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """The requests of :func:`latest_open` that can be in the backlog at one of ``moments``.
+    """The requests of :func:`latest_open` in the backlog at one of ``moments`` (at least one).
 
-    Group columns, ``created_ms``, ``open_until``; small (the requests open in the windows' span):
-    callers cache it.
+    Group columns, ``created_ms``, ``open_until``; small: the requests open at a moment, not every
+    request open at some time of the windows' span (most are created and closed between two moments).
     """
-    first, last = min(moments), max(moments)
     r = open_requests
-    return r.filter((r.created_ms <= last) & (r.open_until > first)).select(
-        *GROUP_COLS, "created_ms", "open_until"
-    )
+    at_one = [(r.created_ms <= m) & (r.open_until > m) for m in sorted(set(moments))]
+    return r.filter(functools.reduce(operator.or_, at_one)).select(*GROUP_COLS, "created_ms", "open_until")
 
 
 def backlog_rows(latest: ir.Table, moments: Sequence[int]) -> ir.Table:

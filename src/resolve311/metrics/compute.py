@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from resolve311.metrics import backlog, definitions, km
+from resolve311.metrics import backlog, backlog_ages, definitions, km
 from resolve311.metrics.definitions import GROUP_COLS, Params
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
@@ -99,10 +98,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
-    latest = inputs.keep("metric_open_versions", backlog.open_versions(inputs.open_requests, ms))
-    rows = inputs.keep("metric_backlog_rows", backlog.backlog_rows(latest, ms))
-    per_moment = backlog.backlog_stats(rows).to_pandas()
-    pooled = _pooled_backlog(rows, ctx, moments, per_moment)
+    ages = backlog_ages.prepare(backlog.open_versions(inputs.open_requests, ms).to_pandas())
+    per_moment = backlog_ages.per_moment(ages, sorted(set(ms)))
+    pooled = _pooled_backlog(ages, ctx, moments, per_moment)
     grouped = run_grouped(inputs, ctx)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
@@ -150,7 +148,7 @@ def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
 
 
 def _pooled_backlog(
-    rows: ir.Table, ctx: Context, moments: list[Moment], per_moment: pd.DataFrame
+    opened: backlog_ages.Sorted, ctx: Context, moments: list[Moment], per_moment: pd.DataFrame
 ) -> pd.DataFrame:
     """Pooled backlog ages per window × bucket, each distinct set of moments computed once.
 
@@ -161,31 +159,27 @@ def _pooled_backlog(
     """
     buckets = _moment_buckets(ctx, moments)
     single = buckets.groupby(["window", "bucket"])["moment_ms"].transform("size") == 1
-    ages = ["backlog_age_median_h", "backlog_age_p90_h"]
+    ages = list(backlog_ages.AGES)
     from_moment = buckets[single].merge(per_moment[[*G, "moment_ms", *ages]], on="moment_ms")
-    pooled = _pooled_once(rows, buckets[~single])
+    pooled = _pooled_once(opened, buckets[~single])
     columns = [*G, "window", "bucket", *ages]
     out: pd.DataFrame = pd.concat([pooled[columns], from_moment[columns]], ignore_index=True)
     return out
 
 
-def _pooled_once(rows: ir.Table, buckets: pd.DataFrame) -> pd.DataFrame:
-    """:func:`backlog.pooled_backlog_stats` of ``buckets``, once per distinct set of moments."""
-    if buckets.empty:
-        return pd.DataFrame(columns=[*G, "window", "bucket", "backlog_age_median_h", "backlog_age_p90_h"])
-    same_as: dict[str, str] = {}
-    seen: dict[tuple[tuple[str, int], ...], str] = {}
-    for window, part in buckets.groupby("window", sort=False):
-        key = tuple(sorted(zip(part["bucket"], part["moment_ms"], strict=True)))
-        same_as[str(window)] = seen.setdefault(key, str(window))
-    computed = buckets[buckets["window"].isin(set(same_as.values()))]
-    pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(computed)).to_pandas()
-    copies = [
-        pooled[pooled["window"] == first].assign(window=window)
-        for window, first in same_as.items()
-        if window != first
-    ]
-    out: pd.DataFrame = pd.concat([pooled, *copies], ignore_index=True)
+def _pooled_once(ages: backlog_ages.Sorted, buckets: pd.DataFrame) -> pd.DataFrame:
+    """Backlog ages pooled over each window × bucket's moments, once per distinct set of moments."""
+    columns = [*G, "window", "bucket", *backlog_ages.AGES]
+    done: dict[tuple[int, ...], pd.DataFrame] = {}
+    parts = []
+    for (window, bucket), part in buckets.groupby(["window", "bucket"], sort=False):
+        key = tuple(sorted(int(m) for m in part["moment_ms"]))
+        if key not in done:
+            done[key] = backlog_ages.pooled(ages, list(key))
+        parts.append(done[key].assign(window=str(window), bucket=str(bucket)))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out: pd.DataFrame = pd.concat(parts, ignore_index=True)[columns]
     return out
 
 
