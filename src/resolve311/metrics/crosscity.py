@@ -7,7 +7,9 @@
 ``areas``      per value of the city's main area dimension: requests and the mean position of
                the located ones (where the "where" heat map writes the area's name).
 
-Both read the staged ``metric_input`` view (staging.py); formulas: docs/metrics.md.
+Both read the staged ``metric_window_input`` (staging.py: every row created or closed in the
+windows' reach, which covers the last :data:`DAYS` created days) — not the ``metric_input`` view
+of the whole history, whose computed day cannot skip old row groups; formulas: docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _bucket_sql(column: str, low: int, high: int | None) -> str:
 
 
 def type_days(con: duckdb.DuckDBPyConnection, as_of_dnum: int) -> pd.DataFrame:
-    """The ``type_days`` table from ``metric_input`` (created days ending at ``as_of_dnum``)."""
+    """The ``type_days`` table from ``metric_window_input`` (created days ending at ``as_of_dnum``)."""
     buckets = ",\n       ".join(_bucket_sql(*b) for b in BUCKETS)
     sql = f"""
 SELECT complaint_type, CAST(DATE '1970-01-01' + created_dnum AS DATE) AS date,
@@ -47,7 +49,7 @@ SELECT complaint_type, CAST(DATE '1970-01-01' + created_dnum AS DATE) AS date,
        {buckets},
        count(*) FILTER (WHERE is_closed AND ttc_h IS NULL) AS closed_untimed,
        count(*) FILTER (WHERE NOT is_closed) AS open_now
-FROM metric_input
+FROM metric_window_input
 WHERE created_dnum BETWEEN ? AND ?
 GROUP BY ALL ORDER BY complaint_type, date"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
@@ -57,7 +59,7 @@ def areas(con: duckdb.DuckDBPyConnection, as_of_dnum: int) -> pd.DataFrame:
     """The ``areas`` table: requests and mean located position per area (same days)."""
     sql = """
 SELECT borough AS area, count(*) AS requests, count(lat) AS located, avg(lat) AS lat, avg(lon) AS lon
-FROM metric_input WHERE created_dnum BETWEEN ? AND ?
+FROM metric_window_input WHERE created_dnum BETWEEN ? AND ?
 GROUP BY ALL ORDER BY requests DESC"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
 

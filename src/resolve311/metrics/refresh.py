@@ -146,9 +146,10 @@ def _refresh(
             "empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path, results=results
         )
     ctx = _context(con, settings, as_of)
-    staging.create_work_relations(
-        con, dnum(ctx.as_of_date) - unit_span_days(28) - max(definitions.COHORT_DAYS), _sorted(days)
-    )
+    # the windows' reach (the 1-year unit of the 28-day window, the longest cohort lag) and the
+    # cross-city tables' created days, which read the same staged rows
+    reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
+    staging.create_work_relations(con, dnum(ctx.as_of_date) - reach, _sorted(days))
     first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
     open_requests.update(con, source, first_moment, full=days is None)
     with _inputs(con, settings, engine_name) as inputs:
