@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import pandas as pd
@@ -280,19 +281,28 @@ def _history_tables(
         ignore_index=True,
     )
     rate, evaluated = daily.anomaly_rate(matrix, ctx.anomaly_threshold)
-    agencies = con.execute(
-        """SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
-                  arg_max(agency_name, created_date) AS agency_name,
-                  count(*) AS requests_total, min(created_date) AS first_created,
-                  max(created_date) AS last_created
-           FROM requests WHERE source = ? GROUP BY 1 ORDER BY 1""",
-        [source],
-    ).df()
+    agencies = con.execute(AGENCIES_SQL, [source]).df()
     meta = {
         "anomaly_rate_history": None if rate is None else f"{rate:.6f}",
         "anomaly_rate_agency_days": str(evaluated),
     }
     return {"series": series, "agencies": agencies}, meta
+
+
+#: Per agency (blank and NULL as 'Unspecified'): its newest name, requests, first and last created.
+#: Grouped by the stored value first (a handful of groups), so the name cleaning runs on those
+#: groups, not on every request; the newest name is the one of the group whose newest named
+#: request is newest (``arg_max`` skips NULL names, as over all the rows).
+AGENCIES_SQL: Final[str] = """
+SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
+       arg_max(agency_name, named_at) AS agency_name,
+       CAST(sum(n) AS BIGINT) AS requests_total, min(first_created) AS first_created,
+       max(last_created) AS last_created
+FROM (SELECT agency, arg_max(agency_name, created_date) AS agency_name,
+             max(created_date) FILTER (WHERE agency_name IS NOT NULL) AS named_at,
+             count(*) AS n, min(created_date) AS first_created, max(created_date) AS last_created
+      FROM requests WHERE source = ? GROUP BY agency)
+GROUP BY 1 ORDER BY 1"""
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
