@@ -232,14 +232,32 @@ def _as_of(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
     return row[0] if row else None
 
 
+def _history_start(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
+    """The oldest creation of a clean row (no dirty flag), else of any row.
+
+    Looked for among the oldest rows first (a month, a year, then all after the oldest row): the
+    range filter lets the storage skip the newer row groups, so it does not read every request's
+    flags when the answer lies at the start of the history, as it nearly always does.
+    """
+    row = fetch_first(con, "SELECT min(created_date) FROM requests WHERE source = ?", [source])
+    oldest = row[0] if row else None
+    if oldest is None:
+        return None
+    for days in (31, 366, None):
+        bound = "" if days is None else f" AND created_date < ?::TIMESTAMP + INTERVAL {days} DAY"
+        clean = fetch_first(
+            con,
+            "SELECT min(created_date) FROM requests WHERE source = ? AND len(dirty_flags) = 0" + bound,
+            [source] if days is None else [source, oldest],
+        )
+        if clean and clean[0] is not None:
+            return clean[0]  # type: ignore[no-any-return]
+    return oldest  # type: ignore[no-any-return]
+
+
 def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> Context:
-    row = fetch_first(
-        con,
-        "SELECT coalesce(min(created_date) FILTER (WHERE len(dirty_flags) = 0), min(created_date))"
-        " FROM requests WHERE source = ?",
-        [settings.source],
-    )
-    start = row[0].date() if row and row[0] else as_of.date()
+    first = _history_start(con, settings.source)
+    start = first.date() if first else as_of.date()
     return Context(
         as_of_date=as_of_date_for(as_of),
         as_of_ms=local_ms(as_of, settings.city_timezone()),
