@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -76,59 +75,31 @@ def normalize(
     (status vocabulary, bounding box, areas: default, the default source's). ``threads``
     limits DuckDB's threads (callers that already normalise several batches at once pass 1).
     """
-    check_timezone(tz)
+    _check_timezone(tz)
     table, delivered = _text_table(records, field_map or {})
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
-    with page_connection(threads) as con:
-        con.register("incoming", table)
-        return normalize_incoming(
-            con, table.column_names, delivered, rows_in=table.num_rows, source=source, dataset=dataset,
-            tz=tz, rules=rules,
-        )  # fmt: skip
-
-
-@contextmanager
-def page_connection(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB for normalising one batch (``threads``: its thread limit, None for DuckDB's)."""
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        yield con
-
-
-def normalize_incoming(
-    con: duckdb.DuckDBPyConnection,
-    column_names: Sequence[str],
-    delivered: list[tuple[str, str]],
-    *,
-    rows_in: int,
-    source: str,
-    dataset: str | None,
-    tz: str,
-    rules: CityRules | None,
-) -> NormalizedBatch:
-    """Normalise the relation ``incoming`` of ``con`` (text columns ``column_names`` with ``__row``).
-
-    ``delivered`` is (name as delivered, column) for every input column, in input order.
-    """
-    query = staged_query(staged_input(column_names, delivered), rules)
-    con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
-    rows = _newest_per_key(con)
-    bad = con.execute(
-        "SELECT __row, unique_key, __reason, __detail, __raw_row FROM staged "
-        "WHERE __reason IS NOT NULL ORDER BY __row"
-    ).fetchall()
-    valid, max_updated = _one(
-        con, "SELECT count(*) FILTER (__reason IS NULL), max(source_updated_at) FROM staged"
-    )
+        con.register("incoming", table)
+        query = staged_query(staged_input(table.column_names, delivered), rules)
+        con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
+        rows = _newest_per_key(con)
+        bad = con.execute(
+            "SELECT __row, unique_key, __reason, __detail, __raw_row FROM staged "
+            "WHERE __reason IS NOT NULL ORDER BY __row"
+        ).fetchall()
+        valid, max_updated = _one(
+            con, "SELECT count(*) FILTER (__reason IS NULL), max(source_updated_at) FROM staged"
+        )
     return NormalizedBatch(
         rows=rows,
         quarantined=[QuarantinedRow(*row) for row in bad],
         source=source,
         dataset=dataset,
-        rows_in=rows_in,
+        rows_in=table.num_rows,
         duplicates=int(valid) - rows.num_rows,
         max_source_updated_at=max_updated,
     )
@@ -156,7 +127,7 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return tuple(rows[0])
 
 
-def check_timezone(tz: str) -> None:
+def _check_timezone(tz: str) -> None:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
