@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
@@ -22,8 +23,8 @@ import pyarrow.json as pajson
 from resolve311.schema import field_from_display_name
 from resolve311.warehouse.formats import read_records
 
-ROW_SEPARATOR = b"\n,{"
-SAME_LENGTH_SEPARATOR = b"\n {"
+#: Rows are separated by ``"\\n,{"``; Arrow reads them as lines once the comma is a space.
+NEWLINE, COMMA, OPEN_BRACE, SPACE = b"\n,{ "
 WHITESPACE = frozenset(b" \t\r\n")
 #: Arrow reads a page in blocks of this size (~13% less CPU than one block of the whole page; types
 #: and late fields are unified across blocks; a row longer than a block falls back to read_records).
@@ -47,8 +48,7 @@ def _fast_table(body: bytes) -> pa.Table | None:
     start, end = _span(body)
     if body[start : start + 2] != b"[{" or body[end - 2 : end] != b"}]":
         return None
-    expected_rows = body.count(ROW_SEPARATOR, start, end) + 1
-    lines = pa.py_buffer(body.replace(ROW_SEPARATOR, SAME_LENGTH_SEPARATOR)).slice(start + 1, end - start - 2)
+    expected_rows, lines = _as_lines(body, start, end)
     options = pajson.ReadOptions(use_threads=False, block_size=BLOCK_BYTES)
     try:
         table = pajson.read_json(pa.BufferReader(lines), read_options=options)
@@ -60,6 +60,20 @@ def _fast_table(body: bytes) -> pa.Table | None:
     if any(column is None for column in columns):
         return None
     return pa.table(dict(zip(table.column_names, columns, strict=True)))
+
+
+def _as_lines(body: bytes, start: int, end: int) -> tuple[int, pa.Buffer]:
+    """Rows (separators + 1) and the bytes between the brackets with each separator made ``"\\n {"``.
+
+    One vectorised pass finds the newlines (a raw newline cannot sit inside a JSON string, so the
+    separators are among them) and one copy patches them: ~0.07 CPU-s per 64 MB page instead of
+    ~0.12 for ``bytes.count`` plus ``bytes.replace``.
+    """
+    inner = np.frombuffer(body, dtype=np.uint8, count=end - start - 2, offset=start + 1).copy()
+    newlines = np.flatnonzero(inner[:-2] == NEWLINE)
+    separators = newlines[(inner[newlines + 1] == COMMA) & (inner[newlines + 2] == OPEN_BRACE)]
+    inner[separators + 1] = SPACE
+    return len(separators) + 1, pa.py_buffer(inner)
 
 
 def _span(body: bytes) -> tuple[int, int]:

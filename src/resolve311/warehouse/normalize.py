@@ -81,6 +81,7 @@ def normalize(
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = true")  # rows come out in input order (no sort)
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         con.register("incoming", table)
@@ -108,12 +109,15 @@ def normalize(
 def _newest_per_key(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Loadable rows, one per key: the newest ``:updated_at``, then the later position.
 
-    A batch without repeated keys (the usual page) needs no window over every column.
+    A batch without repeated keys (the usual page) needs no window over every column, and no sort:
+    ``staged`` was written in ``__row`` order and DuckDB keeps insertion order (its default
+    ``preserve_insertion_order``) for a query without ORDER BY (a sort of every column cost
+    ~0.05 CPU-s per 50,000 rows).
     """
     columns = ", ".join(BATCH_COLUMNS)
     (repeated,) = _one(con, "SELECT count(*) - count(DISTINCT unique_key) FROM staged WHERE __reason IS NULL")
     if not repeated:
-        return con.sql(f"SELECT {columns} FROM staged WHERE __reason IS NULL ORDER BY __row").to_arrow_table()
+        return con.sql(f"SELECT {columns} FROM staged WHERE __reason IS NULL").to_arrow_table()
     return con.sql(
         f"SELECT {columns} FROM staged WHERE __reason IS NULL "
         "QUALIFY row_number() OVER (PARTITION BY unique_key "

@@ -56,6 +56,26 @@ def test_other_shapes_fall_back_to_read_records(body: bytes) -> None:
     assert read_api_page(body).equals(read_records(body, "json"))
 
 
+def test_only_a_newline_comma_brace_between_rows_is_a_separator() -> None:
+    """An escaped newline followed by ",{" inside a value is text, not a row boundary."""
+    body = b'[{"unique_key":"1","descriptor":"a\\n,{b"}\n,{"unique_key":"2","descriptor":"\\n,{"}]\n'
+    fast = _fast_table(body)
+    assert fast is not None
+    assert fast.column("descriptor").to_pylist() == ["a\n,{b", "\n,{"]
+    assert fast.equals(read_records(body, "json"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"unique_key":"1"}\n,{"unique_key":"2"},{"unique_key":"3"}]',  # separators of two kinds
+        b'[{"unique_key":"1"}\n{"unique_key":"2"}]',  # a newline without the comma: not JSON
+    ],
+)
+def test_a_body_not_separated_as_socrata_does_is_not_read_fast(body: bytes) -> None:
+    assert _fast_table(body) is None
+
+
 def test_a_cut_body_is_an_error_not_fewer_rows() -> None:
     body = socrata_body(SOCRATA_ROWS)
     cut = body[: body.index(b"Clos")]  # the connection dropped in the middle of a value

@@ -240,3 +240,18 @@ def test_a_city_closes_with_its_own_words_and_has_its_own_box(make_row: Any) -> 
     # read with NYC's vocabulary (the default) the same Chicago row is open with a closed date
     [nyc] = normalize(rows[:1], source="nyc", dataset=None).rows.to_pylist()
     assert nyc["is_closed"] is False and "open_with_closed_date" in nyc["dirty_flags"]
+
+
+def test_loadable_rows_keep_the_input_order_across_row_groups() -> None:
+    """Rows come out in input order without a sort, also when DuckDB scans in parallel."""
+    n = 300_000  # more than two DuckDB row groups
+    keys = [str(n - i) for i in range(n)]  # descending: any reordering by key or hash shows
+    table = pa.table(
+        {
+            "unique_key": keys,
+            "created_date": ["2024-01-02T03:04:05.000"] * n,
+            "status": [None if i % 1000 else "" for i in range(n)],
+        }
+    )
+    batch = normalize(table, source="nyc", dataset="erm2-nwe9", threads=2)
+    assert batch.rows.column("unique_key").to_pylist() == keys
