@@ -29,6 +29,8 @@ WHITESPACE = frozenset(b" \t\r\n")
 #: Arrow reads a page in blocks of this size (~13% less CPU than one block of the whole page; types
 #: and late fields are unified across blocks; a row longer than a block falls back to read_records).
 BLOCK_BYTES = 4 << 20
+#: The separator search looks at this many bytes at a time.
+SCAN_BYTES = 1 << 20
 #: Control characters, which ``json.dumps`` escapes (a column holding one is written row by row).
 CONTROL_CHARACTERS = r"[\x00-\x1f]"
 
@@ -65,15 +67,21 @@ def _fast_table(body: bytes) -> pa.Table | None:
 def _as_lines(body: bytes, start: int, end: int) -> tuple[int, pa.Buffer]:
     """Rows (separators + 1) and the bytes between the brackets with each separator made ``"\\n {"``.
 
-    One vectorised pass finds the newlines (a raw newline cannot sit inside a JSON string, so the
-    separators are among them) and one copy patches them: ~0.07 CPU-s per 64 MB page instead of
-    ~0.12 for ``bytes.count`` plus ``bytes.replace``.
+    One copy of the body, patched where numpy finds a newline followed by ``,{`` (a raw newline
+    cannot sit inside a JSON string, so the separators are among the newlines): ~0.07 CPU-s per
+    64 MB page instead of ~0.12 for ``bytes.count`` plus ``bytes.replace``. The search runs over
+    1 MB slices, so its temporary arrays are small and reused instead of fresh 64 MB the kernel
+    must zero.
     """
     inner = np.frombuffer(body, dtype=np.uint8, count=end - start - 2, offset=start + 1).copy()
-    newlines = np.flatnonzero(inner[:-2] == NEWLINE)
-    separators = newlines[(inner[newlines + 1] == COMMA) & (inner[newlines + 2] == OPEN_BRACE)]
-    inner[separators + 1] = SPACE
-    return len(separators) + 1, pa.py_buffer(inner)
+    last = len(inner) - 2  # a separator starts before the last two bytes
+    separators = 0
+    for low in range(0, max(last, 0), SCAN_BYTES):
+        newlines = np.flatnonzero(inner[low : min(low + SCAN_BYTES, last)] == NEWLINE) + low
+        found = newlines[(inner[newlines + 1] == COMMA) & (inner[newlines + 2] == OPEN_BRACE)]
+        inner[found + 1] = SPACE
+        separators += len(found)
+    return separators + 1, pa.py_buffer(inner)
 
 
 def _span(body: bytes) -> tuple[int, int]:

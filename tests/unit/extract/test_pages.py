@@ -115,3 +115,15 @@ def test_a_page_read_in_many_blocks_matches_read_records(monkeypatch: pytest.Mon
     fast = _fast_table(body)
     assert fast is not None
     assert fast.equals(read_records(body, "json"))
+
+
+@pytest.mark.parametrize("scan_bytes", [1, 2, 3, 5, 64])
+def test_separators_across_the_search_slices_are_all_found(
+    scan_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The separator search looks at the body in slices: a separator on a slice's edge still counts."""
+    monkeypatch.setattr("resolve311.extract.pages.SCAN_BYTES", scan_bytes)
+    body = socrata_body(SOCRATA_ROWS)
+    fast = _fast_table(body)
+    assert fast is not None
+    assert fast.equals(read_records(body, "json"))
