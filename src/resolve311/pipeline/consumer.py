@@ -73,19 +73,26 @@ def apply_batch(
         return None
     if path is None and prepared is None:
         prepared = prepare_batch(read_batch(data, manifest.format, manifest.dataset), manifest, source)
-    con.begin()
-    try:
-        if prepared is not None:
-            result = load_batch(con, prepared, batch_seq=manifest.seq)
-        else:
-            assert path is not None
-            result = load_file(con, path, manifest.seq, manifest.source, manifest.dataset, source)
-        finish_batch(con, manifest)
-        con.commit()
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # a failed commit (full disk) ended it: keep the real cause
-            con.rollback()
-        raise
+    with contextlib.ExitStack() as stack:
+        if prepared is None:  # a whole file: its cap holds through the commit, which writes the rows
+            from resolve311.warehouse.bulk import bulk_memory
+
+            stack.enter_context(bulk_memory(con))
+        con.begin()
+        try:
+            if prepared is not None:
+                result = load_batch(con, prepared, batch_seq=manifest.seq)
+            else:
+                assert path is not None
+                result = load_file(con, path, manifest.seq, manifest.source, manifest.dataset, source)
+            finish_batch(con, manifest)
+            con.commit()
+        except BaseException:
+            with contextlib.suppress(
+                duckdb.Error
+            ):  # a failed commit (full disk) ended it: keep the real cause
+                con.rollback()
+            raise
     return result
 
 

@@ -27,6 +27,7 @@ from resolve311.pipeline.consumer import save_checkpoint
 from resolve311.warehouse.loader import LoadResult
 
 if TYPE_CHECKING:
+    from resolve311.landing.store import StagedFile
     from resolve311.pipeline.run import RunContext
     from resolve311.warehouse.formats import Format
 
@@ -62,7 +63,7 @@ def file_format(path: Path) -> Format:
 
 
 def _import_bulk(run: RunContext, path: Path, progress: FileProgress | None) -> dict[str, Any]:
-    from resolve311.warehouse.bulk import bulk_load_csv, key_column_check, read_header
+    from resolve311.warehouse.bulk import bulk_memory, key_column_check, read_header
     from resolve311.warehouse.formats import csv_fields
 
     header = read_header(path)  # refuse a bad file before copying it
@@ -73,26 +74,37 @@ def _import_bulk(run: RunContext, path: Path, progress: FileProgress | None) -> 
     )  # fmt: skip
     staged = run.store.stage_file(path, meta)
     try:
-        run.con.begin()
-        try:
-            result = bulk_load_csv(
-                run.con, staged.local, batch_seq=staged.seq, source=run.source.name, dataset=None,
-                tz=run.source.timezone, field_map=run.source.field_map, rules=run.source.rules,
-                progress=None if progress is None else (lambda pct: progress(pct, path.name)),
-            )  # fmt: skip
-            rows = _rows_in(result)
-            if rows == 0:
-                raise ParseError("the file has no rows")
-            run.store.commit_file(staged, replace(meta, rows=rows))
-            save_checkpoint(run.con, staged.seq)
-            run.con.commit()
-        except BaseException:
-            run.con.rollback()
-            raise
+        with bulk_memory(run.con):  # held through the commit, which writes the rows
+            result, rows = _load_landed_file(run, path, staged, meta, progress)
     finally:
         run.store.discard(staged)
     run.record(result)
     return _entry(path, staged.seq, rows, [result])
+
+
+def _load_landed_file(
+    run: RunContext, path: Path, staged: StagedFile, meta: BatchMeta, progress: FileProgress | None
+) -> tuple[LoadResult, int]:
+    """Load the landed copy, commit it as a batch with the checkpoint; roll back on any failure."""
+    from resolve311.warehouse.bulk import bulk_load_csv
+
+    run.con.begin()
+    try:
+        result = bulk_load_csv(
+            run.con, staged.local, batch_seq=staged.seq, source=run.source.name, dataset=None,
+            tz=run.source.timezone, field_map=run.source.field_map, rules=run.source.rules,
+            progress=None if progress is None else (lambda pct: progress(pct, path.name)),
+        )  # fmt: skip
+        rows = _rows_in(result)
+        if rows == 0:
+            raise ParseError("the file has no rows")
+        run.store.commit_file(staged, replace(meta, rows=rows))
+        save_checkpoint(run.con, staged.seq)
+        run.con.commit()
+    except BaseException:
+        run.con.rollback()
+        raise
+    return result, rows
 
 
 def _import_parts(

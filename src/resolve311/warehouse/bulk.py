@@ -77,6 +77,17 @@ def key_column_check(header: list[str], fields: list[str]) -> None:
         )
 
 
+@contextmanager
+def bulk_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's cap for a bulk load, for the caller's whole transaction: the commit writes the rows too.
+
+    Set around ``BEGIN`` … ``COMMIT`` by the callers of :func:`bulk_load_csv` (which also sets it for
+    its own statements); the previous value is back afterwards.
+    """
+    with duckdb_options(con, memory_limit=BULK_MEMORY_LIMIT):
+        yield
+
+
 def bulk_load_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,

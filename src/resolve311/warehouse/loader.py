@@ -22,7 +22,6 @@ import pyarrow as pa
 
 from resolve311.warehouse.columns import BATCH_COLUMNS, REQUEST_COLUMNS
 from resolve311.warehouse.normalize import NormalizedBatch
-from resolve311.warehouse.row_hash import VERSIONS_INDEX
 
 _BATCH_VIEW: Final = "_r311_batch"
 _INCOMING: Final = "_r311_incoming"
@@ -155,19 +154,14 @@ def _load_first(
     """The first load into an empty warehouse: every row is new; no staging copy, no comparison.
 
     The same result as the general path (every row ``new``, one version each), without the join
-    against ``requests`` and ``request_versions`` and without a temporary copy of the batch. The
-    unique index of ``request_versions`` is built once after the insert instead of maintained row
-    by row (its merge at commit cost about as much as a third of the insert); DDL is transactional,
-    so a rollback restores it.
+    against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
     """
     columns = ", ".join(REQUEST_COLUMNS)
     con.execute(
         f"INSERT INTO requests ({columns}) SELECT {', '.join(BATCH_COLUMNS)}, $seq, $loaded_at FROM {relation}",
         {"seq": batch_seq, "loaded_at": loaded_at},
     )
-    con.execute("DROP INDEX IF EXISTS request_versions_key")
     con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
-    con.execute(VERSIONS_INDEX)
     row = con.execute("SELECT count(*) FROM requests").fetchone()
     new = int(row[0]) if row else 0
     record_touched_days(con, "requests", batch_seq)

@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 #: shape differs by format; its content is latitude/longitude).
 HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
 _TABLES: Final = ("requests", "request_versions")
-#: The unique index of ``request_versions`` (also rebuilt in one go by the first load of a warehouse).
-VERSIONS_INDEX: Final = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS request_versions_key ON request_versions (unique_key, row_hash)"
-)
 
 
 def row_hash_sql(updated_at: str = "source_updated_at") -> str:
@@ -70,11 +66,10 @@ def current_probe(con: duckdb.DuckDBPyConnection) -> str:
 def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     """Re-hash stored rows once when the stored probe is missing or differs; True when it did.
 
-    The caller must not be in a transaction. The unique index of ``request_versions`` is dropped
-    first (DuckDB refuses to update an indexed column in place), the rows are re-hashed in
-    slices of ``REHASH_SLICE_ROWS`` row ids, each its own transaction, within
-    ``REHASH_MEMORY_LIMIT`` (one transaction at DuckDB's default cap peaked at 12.3 GB on a
-    40M-request warehouse), then the index and the probe are written:
+    The caller must not be in a transaction. The rows are re-hashed in slices of
+    ``REHASH_SLICE_ROWS`` row ids, each its own transaction, within ``REHASH_MEMORY_LIMIT`` (one
+    transaction at DuckDB's default cap peaked at 12.3 GB on a 40M-request warehouse), then the
+    probe is written (the request tables have no index since migration 008):
     a crash at any point leaves the old probe, so the next open goes on (each step is
     idempotent: a slice only touches rows whose hash differs).
     """
@@ -82,11 +77,9 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     if con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(probe,)]:
         return False
     log.info("re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse")
-    con.execute("DROP INDEX IF EXISTS request_versions_key")
     with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
         for table in _TABLES:
             _rehash(con, table)
-        con.execute(VERSIONS_INDEX)
     with transaction(con):
         con.execute("DELETE FROM row_hash_scheme")
         con.execute("INSERT INTO row_hash_scheme VALUES (?)", [probe])

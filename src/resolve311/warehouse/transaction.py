@@ -30,10 +30,11 @@ def duckdb_options(con: duckdb.DuckDBPyConnection, **values: str | bool) -> Iter
     before = {name: _current(con, name) for name in values}
     for name, value in values.items():
         con.execute(f"SET {name} = {_literal(value)}")
+    changed = {name: value for name, value in before.items() if _current(con, name) != value}
     try:
         yield
     finally:
-        for name, value in before.items():
+        for name, value in changed.items():  # one already at the value (a nested block) stays exact
             _restore(con, name, value)
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from resolve311.errors import ParseError
-from resolve311.warehouse.bulk import bulk_load_csv
+from resolve311.warehouse.bulk import BULK_MEMORY_LIMIT, bulk_load_csv, bulk_memory
 from resolve311.warehouse.connection import connect
 
 HEADER = b"Unique Key,Created Date,Agency,Status\n"
@@ -54,6 +54,30 @@ def test_settings_are_restored_and_temporary_objects_dropped(tmp_path: Path) -> 
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_r311%'"
     ).fetchall()
     assert leftovers == []
+    con.close()
+
+
+def test_the_bulk_cap_holds_for_the_whole_transaction_then_the_previous_one_is_back(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+
+    def cap() -> object:
+        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        return row[0] if row else None
+
+    default = cap()
+    probe = duckdb.connect()
+    probe.execute(f"SET memory_limit = '{BULK_MEMORY_LIMIT}'")
+    bulk_cap = probe.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    probe.close()
+    path = tmp_path / "f.csv"
+    path.write_bytes(HEADER + b"1,04/16/2024 03:03:15 AM,DOT,Open\n")
+    with bulk_memory(con):
+        con.begin()
+        bulk_load_csv(con, path, batch_seq=1, source="nyc", dataset=None, tz="America/New_York")
+        assert cap() == bulk_cap != default  # still capped when the caller commits
+        con.commit()
+    assert cap() == default
+    assert con.execute("SELECT count(*) FROM requests").fetchall() == [(1,)]
     con.close()
 
 

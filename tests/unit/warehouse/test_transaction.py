@@ -58,3 +58,12 @@ def test_an_option_a_caller_changed_is_put_back_even_after_an_error() -> None:
     # DuckDB reports the cap rounded ('2.7 gib' for 3GB): put back within one step of what it reports
     assert abs(_gib(_setting(con, "memory_limit")) - _gib(before)) <= 0.15
     assert _setting(con, "memory_limit") != _setting(duckdb.connect(), "memory_limit")  # not the default
+
+
+def test_a_nested_block_setting_the_same_value_leaves_it_exactly_as_it_was() -> None:
+    con = duckdb.connect()
+    with duckdb_options(con, memory_limit="3GB"):
+        outer = _setting(con, "memory_limit")
+        with duckdb_options(con, memory_limit="3GB"):  # e.g. bulk_load_csv inside bulk_memory
+            pass
+        assert _setting(con, "memory_limit") == outer  # not the rounded text set back
