@@ -90,7 +90,10 @@ class WarehouseBuilder:
             )
         self.con.execute("DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM pending_rows)")
         self.con.execute("INSERT INTO requests BY NAME SELECT * FROM pending_rows")
-        self.con.execute("INSERT OR IGNORE INTO request_versions BY NAME SELECT * FROM pending_rows")
+        self.con.execute(  # a version seen before is not added again (as the loader does; no index)
+            "INSERT INTO request_versions BY NAME SELECT * FROM pending_rows p WHERE NOT EXISTS "
+            "(SELECT 1 FROM request_versions v WHERE v.unique_key = p.unique_key AND v.row_hash = p.row_hash)"
+        )
         self.con.unregister("pending_rows")
 
     def add_sla(self, complaint_type: str, hours: float, agency: str | None = None) -> None:
