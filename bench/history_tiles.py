@@ -63,7 +63,7 @@ def close_copies(con: duckdb.DuckDBPyConnection) -> None:
     """
     close = "created_date + to_days(CAST(1 + hash(unique_key) % 60 AS INTEGER))"
     close_utc = "created_utc + to_days(CAST(1 + hash(unique_key) % 60 AS INTEGER))"
-    for table in ("requests", "request_versions"):
+    for table in ("requests", "request_history"):  # request_versions: a view over both
         con.execute(
             f"""UPDATE {table} SET closed_date = {close}, closed_utc = {close_utc}, is_closed = true,
                    status = 'Closed', hours_to_close = 24.0 * (1 + hash(unique_key) % 60)
@@ -89,7 +89,7 @@ def tile(base: Path, out: Path, years: float) -> int:
         ).fetchall()[0][0]
         # oldest copies first, so the storage order stays roughly the order of creation
         for k in range(math.ceil(years) - 1, 0, -1):
-            for table in ("requests", "request_versions"):
+            for table in ("requests", "request_history"):
                 sql = _copy_select(_columns(con, table), table, k, str(first))
                 con.execute(f"INSERT INTO {table} {sql}")
         con.execute("DETACH base")

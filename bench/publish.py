@@ -53,7 +53,7 @@ def _loaded_yesterday(home: Path) -> None:
     import duckdb
 
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        for table in ("requests", "request_versions"):
+        for table in ("requests", "request_history"):  # request_versions: a view over both
             con.execute(f"UPDATE {table} SET loaded_at = loaded_at - INTERVAL 1 DAY")
 
 

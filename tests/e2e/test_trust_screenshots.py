@@ -36,7 +36,6 @@ def _city(home: Path, incidents: tuple[Incident, ...]) -> Path:
     try:
         con.register("rows_in", warehouse_rows(City(LAST - timedelta(days=520), LAST, incidents=incidents)))
         con.execute("INSERT INTO requests BY NAME SELECT * FROM rows_in")
-        con.execute("INSERT INTO request_versions BY NAME SELECT * FROM rows_in")
     finally:
         con.close()
     refresh_and_publish(settings, full=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from resolve311.warehouse.row_hash import ensure_row_hash_scheme
+from resolve311.warehouse.transaction import transaction
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -25,16 +26,17 @@ SCHEMA_VERSION = max(version for version, _ in migrations())
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create or upgrade the warehouse schema: apply each migration not yet recorded, in order.
 
-    Every migration is written to be idempotent (``IF NOT EXISTS``), so a crash between applying
-    one and recording it is harmless. Then stored ``row_hash`` values are brought to the current
+    Each migration runs in one transaction with its ``schema_version`` row, so a crash leaves it
+    applied and recorded, or neither. Then stored ``row_hash`` values are brought to the current
     scheme when needed (:func:`~resolve311.warehouse.row_hash.ensure_row_hash_scheme`).
     """
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
     for version, sql in migrations():
         if version not in applied:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?)", [version])
+            with transaction(con):  # a migration and its version row commit together
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?)", [version])
     ensure_row_hash_scheme(con)
 
 

@@ -143,7 +143,7 @@ def _load_rows(
 
 def _warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_versions)"
+        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_history)"
     ).fetchone()
     return bool(row and row[0])
 
@@ -161,7 +161,6 @@ def _load_first(
         f"INSERT INTO requests ({columns}) SELECT {', '.join(BATCH_COLUMNS)}, $seq, $loaded_at FROM {relation}",
         {"seq": batch_seq, "loaded_at": loaded_at},
     )
-    con.execute(f"INSERT INTO request_versions ({columns}) SELECT {columns} FROM requests")
     row = con.execute("SELECT count(*) FROM requests").fetchone()
     new = int(row[0]) if row else 0
     record_touched_days(con, "requests", batch_seq)
@@ -173,7 +172,7 @@ def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     row = con.execute(
         f"""
         SELECT NOT EXISTS (SELECT 1 FROM {relation} b JOIN requests r ON r.unique_key = b.unique_key)
-           AND NOT EXISTS (SELECT 1 FROM {relation} b JOIN request_versions v ON v.unique_key = b.unique_key)
+           AND NOT EXISTS (SELECT 1 FROM {relation} b JOIN request_history h ON h.unique_key = b.unique_key)
         """
     ).fetchall()
     return bool(row and row[0][0])
@@ -191,7 +190,6 @@ def _load_new(
     params = {"seq": batch_seq, "loaded_at": loaded_at}
     batch = f"SELECT {', '.join(BATCH_COLUMNS)}, $seq::BIGINT, $loaded_at::TIMESTAMP FROM {relation}"
     con.execute(f"INSERT INTO requests ({columns}) {batch}", params)
-    con.execute(f"INSERT INTO request_versions ({columns}) {batch}", params)
     count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
     new = int(count[0][0]) if count else 0
     record_touched_days(con, relation, batch_seq)
@@ -301,25 +299,37 @@ def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
 
     DELETE + INSERT: several times faster in DuckDB than UPDATE or MERGE on a
     wide table with a list column, and valid for the same key within one transaction.
+    The replaced current row becomes history first; a version made current again (it was
+    history) leaves the history, so ``request_versions`` shows every version once.
     """
     columns = ", ".join(REQUEST_COLUMNS)
+    changed = f"(SELECT unique_key FROM {_INCOMING} WHERE change = 'changed')"
     con.execute(
-        f"DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM {_INCOMING} WHERE change = 'changed')"
+        f"INSERT INTO request_history ({columns}) SELECT {columns} FROM requests WHERE unique_key IN {changed}"
     )
+    con.execute(
+        f"DELETE FROM request_history h USING {_INCOMING} i WHERE i.change = 'changed' "
+        "AND h.unique_key = i.unique_key AND h.row_hash = i.row_hash"
+    )
+    con.execute(f"DELETE FROM requests WHERE unique_key IN {changed}")
     con.execute(
         f"INSERT INTO requests ({columns}) SELECT {columns} FROM {_INCOMING} WHERE change IN ('new', 'changed')"
     )
 
 
 def _insert_versions(con: duckdb.DuckDBPyConnection) -> None:
-    """Every distinct (unique_key, row_hash) seen, once."""
+    """Stale rows (older than the current one, another hash) into the history, once each.
+
+    New and changed rows are current: ``requests`` holds them, and ``request_versions`` (a view
+    over both tables) shows them.
+    """
     columns = ", ".join(REQUEST_COLUMNS)
     con.execute(
         f"""
-        INSERT INTO request_versions ({columns})
+        INSERT INTO request_history ({columns})
         SELECT {columns} FROM {_INCOMING} AS i
-        WHERE NOT EXISTS (
-            SELECT 1 FROM request_versions v WHERE v.unique_key = i.unique_key AND v.row_hash = i.row_hash
+        WHERE i.change = 'stale' AND NOT EXISTS (
+            SELECT 1 FROM request_history h WHERE h.unique_key = i.unique_key AND h.row_hash = i.row_hash
         )
         """
     )

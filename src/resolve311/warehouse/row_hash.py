@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 #: Source fields that make a version: everything except ``location`` (its text
 #: shape differs by format; its content is latitude/longitude).
 HASHED_FIELDS: Final[tuple[str, ...]] = tuple(f for f in SODA_FIELDS if f != "location")
-_TABLES: Final = ("requests", "request_versions")
+_TABLES: Final = ("requests", "request_history")  # request_versions: a view over both
 
 
 def row_hash_sql(updated_at: str = "source_updated_at") -> str:

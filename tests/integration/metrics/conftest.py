@@ -88,12 +88,18 @@ class WarehouseBuilder:
                    ) WHERE d IS NOT NULL
                    UNION SELECT DISTINCT source, batch_seq, NULL FROM pending_rows"""
             )
+        # as the loader does: a replaced current row becomes history, a version made current again
+        # leaves it, so request_versions (a view over both tables) shows each version once
+        self.con.execute(
+            "INSERT INTO request_history BY NAME SELECT r.* FROM requests r JOIN pending_rows p "
+            "USING (unique_key) WHERE r.row_hash <> p.row_hash"
+        )
+        self.con.execute(
+            "DELETE FROM request_history h USING pending_rows p "
+            "WHERE h.unique_key = p.unique_key AND h.row_hash = p.row_hash"
+        )
         self.con.execute("DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM pending_rows)")
         self.con.execute("INSERT INTO requests BY NAME SELECT * FROM pending_rows")
-        self.con.execute(  # a version seen before is not added again (as the loader does; no index)
-            "INSERT INTO request_versions BY NAME SELECT * FROM pending_rows p WHERE NOT EXISTS "
-            "(SELECT 1 FROM request_versions v WHERE v.unique_key = p.unique_key AND v.row_hash = p.row_hash)"
-        )
         self.con.unregister("pending_rows")
 
     def add_sla(self, complaint_type: str, hours: float, agency: str | None = None) -> None:

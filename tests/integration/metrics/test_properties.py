@@ -62,7 +62,6 @@ def load(path: Path, rows: list[tuple]) -> None:
     con = connect(path)
     con.register("frame", frame)
     con.execute("INSERT INTO requests BY NAME SELECT * FROM frame")
-    con.execute("INSERT INTO request_versions BY NAME SELECT * FROM frame")
     con.execute("INSERT INTO sla_targets VALUES (NULL, 'Noise', 6)")
     con.close()
 

@@ -42,7 +42,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     try:
         con.register("rows_in", rows)
         con.execute("INSERT INTO requests BY NAME SELECT * FROM rows_in")
-        con.execute("INSERT INTO request_versions BY NAME SELECT * FROM rows_in")
     finally:
         con.close()
     refresh_and_publish(settings, full=True)

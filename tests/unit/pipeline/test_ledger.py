@@ -84,7 +84,7 @@ def test_dates_loaded_by_interrupted_runs_are_found_for_the_next_refresh(
     run("c", 3, "interrupted")
     assert ledger.unrefreshed_since(con) == datetime(2024, 1, 2)
     columns = [r[0] for r in con.execute("DESCRIBE request_versions").fetchall()]
-    insert = f"INSERT INTO request_versions ({', '.join(columns)}) SELECT " + ", ".join(
+    insert = f"INSERT INTO request_history ({', '.join(columns)}) SELECT " + ", ".join(
         {"unique_key": "?", "created_date": "?", "closed_date": "?", "loaded_at": "?", "row_hash": "?",
          "source": "'nyc'", "created_utc": "?", "is_closed": "false", "dirty_flags": "[]", "batch_seq": "1"}.get(c, "NULL")
         for c in columns

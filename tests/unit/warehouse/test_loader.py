@@ -208,8 +208,9 @@ def test_a_failing_load_reports_its_own_error_and_rolls_back(warehouse: Any, mak
 
     batch = normalize([make_row()], source="nyc", dataset=None)
     warehouse.execute("BEGIN")
-    warehouse.execute("DROP TABLE request_versions")  # make the version insert fail
-    with pytest.raises(duckdb.CatalogException, match="request_versions"):
+    warehouse.execute("DROP VIEW request_versions")
+    warehouse.execute("DROP TABLE request_history")  # make the load fail
+    with pytest.raises(duckdb.CatalogException, match="request_history"):
         load_batch(warehouse, batch, batch_seq=1)
     warehouse.execute("ROLLBACK")
     assert _count(warehouse, "requests") == 0

@@ -7,12 +7,11 @@
 -- loader join is a hash join. The loader keeps each key once in `requests` and each
 -- (unique_key, row_hash) once in `request_versions` by construction (tested), so both indexes
 -- go: `request_versions_key` is dropped and `requests` is copied into the same table without its
--- PRIMARY KEY (DuckDB cannot drop a constraint in place). One transaction: a crash leaves the old
--- table, and the next open runs this again. The copy runs under a 3 GB cap (reset after). Same
+-- PRIMARY KEY (DuckDB cannot drop a constraint in place). `migrate` runs it in one transaction:
+-- a crash leaves the old table, and the next open runs it again. The copy runs under a 3 GB cap (reset after). Same
 -- columns, types and NOT NULLs as 001 (comments there).
 
 SET memory_limit = '3GB';
-BEGIN TRANSACTION;
 DROP INDEX IF EXISTS request_versions_key;
 DROP TABLE IF EXISTS requests_008;
 CREATE TABLE requests_008 (
@@ -79,5 +78,4 @@ CREATE TABLE requests_008 (
 INSERT INTO requests_008 SELECT * FROM requests;
 DROP TABLE requests;
 ALTER TABLE requests_008 RENAME TO requests;
-COMMIT;
 RESET memory_limit;
