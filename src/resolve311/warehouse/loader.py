@@ -5,8 +5,11 @@ pipeline commits a load together with its landing checkpoint and watermark.
 
 Newest wins: a row replaces the stored one only when its
 ``(source_updated_at NULLS FIRST, batch_seq)`` is greater and its ``row_hash``
-differs; an older version never overwrites a newer one (it is still kept in
-``request_versions``). Replaying a batch changes nothing.
+differs; an older version never overwrites a newer one (it is still kept, in
+``request_history``). Each row is stored once: ``requests`` holds the current
+version of each key, ``request_history`` the others (a replaced current row
+moves there), and ``request_versions`` is a view over both (migration 009).
+Replaying a batch changes nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ class LoadResult:
     rows_quarantined: int
     affected_dates: frozenset[date]  # local created/closed dates (old and new) of new, changed, stale rows
     max_source_updated_at: datetime | None
-    rows_stale: int = 0  # older than the stored version: kept in request_versions only
+    rows_stale: int = (
+        0  # older than the stored version: kept in request_history only (request_versions shows it)
+    )
     rows_duplicate: int = 0  # older copies of a key within the batch, dropped
 
 
@@ -153,8 +158,8 @@ def _load_first(
 ) -> tuple[dict[str, int], frozenset[date]]:
     """The first load into an empty warehouse: every row is new; no staging copy, no comparison.
 
-    The same result as the general path (every row ``new``, one version each), without the join
-    against ``requests`` and ``request_versions`` and without a temporary copy of the batch.
+    The same result as the general path (every row ``new``: written once, into ``requests``),
+    without the join against the stored rows and without a temporary copy of the batch.
     """
     columns = ", ".join(REQUEST_COLUMNS)
     con.execute(
