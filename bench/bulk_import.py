@@ -181,7 +181,8 @@ def _before_and_after(section: Section, work: Path, export: Path, rows: int) -> 
 #: Measured with a per-statement profiler (process CPU seconds, so less sensitive to the other
 #: engineers' load than wall time) on 500k rows of the same export, first import into an empty home.
 WHERE_THE_TIME_GOES = (
-    "Where the time goes (500k rows, CPU seconds of the process, first import into an empty home): "
+    "Where the time went before this round (500k rows, CPU seconds of the process, first import into "
+    "an empty home): "
     "DuckDB bare 2.7 s; resolve311 8.2–8.5 s = the staged statement 2.85 s (reading the 41 text columns "
     "≈ 1.2 s, the normalising expressions ≈ 1.4 s: dirty flags 0.3, row_hash 0.26, the four timestamps "
     "0.2, the rest coordinates, reasons, the raw row of quarantined rows, the temporary table) + writing "
@@ -191,10 +192,8 @@ WHERE_THE_TIME_GOES = (
     "0.5× is out of reach while a first import writes every row twice. Measured with the "
     "`request_versions` insert skipped (a probe, not a product path; 2M rows, back to back with the "
     "full import and the bare statement): 23.7–24.9 s instead of 34.5–36.6 s, bare 9.6–11.1 s, i.e. "
-    "≈ 0.42× instead of ≈ 0.30×. So writing each row once (e.g. `request_versions` holding only the "
-    "versions that are not the current row, read through a view — a change of the warehouse contract "
-    "that metrics, export, publish and the ledger read, left as the follow-up) is necessary for 0.5× "
-    "but not sufficient: the staged read and normalisation (≈ 1.05× the bare run's CPU) remain.",
+    "≈ 0.42× instead of ≈ 0.30×: writing each row once (done this round, below) is necessary for "
+    "0.5×; the staged read and normalisation (≈ 1.05× the bare run's CPU) remain.",
     "Memory (this round): the import's peak RSS grew with the file (7.1 GB for the 26.7M-row file of "
     "the 40M scale run, 4.66 GB at 6.7M) because DuckDB built the ART indexes of `requests` (its "
     "PRIMARY KEY) and `request_versions` (unique (unique_key, row_hash)) in memory at the commit, "
@@ -209,11 +208,11 @@ WHERE_THE_TIME_GOES = (
     "2.81 GB; whole run 3.28 GB (was 4.66 GB). 2M rows: 2.08 GB (the data fits under the cap). Above "
     "~5M rows the peak is the 3 GB cap plus ~0.3 GB of process, whatever the size: DuckDB spills the "
     "rest to `warehouse.duckdb.tmp/`.",
-    "Write each row once (measured, not built): the same first import of a 1.34M-row export with the "
-    "`request_versions` insert skipped (what a `request_versions` view over `requests` and a table of "
-    "superseded versions would write), back to back twice at load 6–7: CPU 21.6–22.4 s → 15.5–16.6 s, "
-    "bare 7.4–7.6 CPU-s, i.e. ≈ 0.34× → ≈ 0.47× bare by CPU (wall 0.27–0.38× → 0.34–0.47×). The "
-    'design and what it must keep exact: docs/warehouse.md, "Writing each row once".',
+    "Each row written once (this round, migration 009): `request_versions` is now a view over "
+    "`requests` and `request_history` (the versions that are not current), so a first import writes "
+    "`requests` only. Measured before building it, with a probe that skipped the version insert (1.34M "
+    "rows, back to back twice at load 6–7): CPU 21.6–22.4 s → 15.5–16.6 s, bare 7.4–7.6 CPU-s, i.e. "
+    "≈ 0.34× → ≈ 0.47× bare by CPU (wall 0.27–0.38× → 0.34–0.47×). The table above is the built path.",
     "Measured and not adopted (gain within noise or none, 500k rows): one detected `strptime` format per "
     "timestamp column (≤ 0.12 CPU-s: the format list already stops at the first match); "
     "`hash(a, b, …)` instead of `hash(struct_pack(…))` (no difference, so no scheme change); dirty flags "
