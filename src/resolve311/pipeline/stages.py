@@ -59,10 +59,26 @@ def finish_stages(settings: Settings, report: RunReport, *, full: bool) -> None:
     if metrics_error is not None and report.status == "success":
         report.status, report.error = "failed", f"metrics failed: {metrics_error[0]}"
         report.error_type = metrics_error[1]
+    if metrics_error is not None and metrics_error[1] == "DiskFull":
+        _close_on_full_disk(settings, report)
+        return
     note = None
     if metrics_error is not None:
         note = f"metrics not refreshed by run {report.run_id}: {metrics_error[0]}; showing the last published ones"
     _publish_stage(settings, report, note, results)
+
+
+def _close_on_full_disk(settings: Settings, report: RunReport) -> None:
+    """The disk filled while refreshing: free the reserve and record why; publishing would fill it again."""
+    from resolve311.pipeline.run import release_reserve  # run imports this module
+
+    release_reserve(settings)
+
+    def close(con: duckdb.DuckDBPyConnection) -> None:
+        ledger.finish_stage(con, report.run_id, "publish", "skipped", detail="disk full")
+        ledger.close_run(con, report.run_id, report.status, report.error)
+
+    _record(settings, close)
 
 
 def _record(settings: Settings, write: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
