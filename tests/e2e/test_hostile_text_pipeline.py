@@ -29,7 +29,7 @@ HOSTILE_DESCRIPTOR = '<img src=x onerror="window.__xss=2">'
 HOSTILE_NAME = '<img src=x onerror="window.__xss=3">Police'
 
 
-def hostile_csv(tmp_path: Path) -> Path:
+def hostile_csv(folder: Path) -> Path:
     """The real 2024-04-16 SODA page with every NYPD request's name, type and descriptor made hostile."""
     text = (REAL_DATA / "soda-csv_erm2-nwe9_2024-04-16.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -41,7 +41,7 @@ def hostile_csv(tmp_path: Path) -> Path:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
     writer.writeheader()
     writer.writerows(rows)
-    path = tmp_path / "hostile.csv"
+    path = folder / "hostile.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
 
@@ -51,10 +51,19 @@ def cli(home: Path, *args: str) -> None:
     subprocess.run(cmd, env=env_for(home), check=True, capture_output=True, timeout=300)
 
 
-def test_hostile_text_from_the_source_is_shown_as_text(tmp_path: Path, page: Page, console: Console) -> None:
-    home = tmp_path / "home"
-    cli(home, "import", str(hostile_csv(tmp_path)))
-    server = start_server(home)
+@pytest.fixture(scope="module")
+def hostile_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home that imported the hostile page (once for the module: both tests only read it)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    home = folder / "home"
+    cli(home, "import", str(hostile_csv(folder)))
+    return home
+
+
+def test_hostile_text_from_the_source_is_shown_as_text(
+    hostile_home: Path, page: Page, console: Console
+) -> None:
+    server = start_server(hostile_home)
     try:
         page.goto(f"{server.url}/agency?agency=NYPD")
         wait_for_title(page, "NYPD")
@@ -67,11 +76,9 @@ def test_hostile_text_from_the_source_is_shown_as_text(tmp_path: Path, page: Pag
         server.stop()
 
 
-def test_hostile_text_in_the_report_never_runs(tmp_path: Path, browser: Browser) -> None:
-    home = tmp_path / "home"
-    cli(home, "import", str(hostile_csv(tmp_path)))
+def test_hostile_text_in_the_report_never_runs(hostile_home: Path, tmp_path: Path, browser: Browser) -> None:
     out = tmp_path / "review.html"
-    cli(home, "report", "--out", str(out))
+    cli(hostile_home, "report", "--out", str(out))
     context = browser.new_context(offline=True)
     page = context.new_page()
     page.goto(out.as_uri())

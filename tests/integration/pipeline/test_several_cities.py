@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from helpers import free_port
 from resolve311.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from resolve311.pipeline import run_update
 from resolve311.settings import Settings
@@ -44,6 +45,14 @@ def two_cities(home: Path, simulator_factory: Any) -> dict[str, str]:
     add_nyc_copy(home, "nyc2")
     urls = {"nyc": simulator_factory("--seed", "3", *SIM_ARGS).url}
     urls["nyc2"] = simulator_factory("--seed", "4", *SIM_ARGS).url
+    return {"RESOLVE311_CITIES": '["nyc", "nyc2"]', "RESOLVE311_CITY_URLS": json.dumps(urls), **FAST}
+
+
+@pytest.fixture
+def two_cities_unreachable(home: Path) -> dict[str, str]:
+    """The same home, its cities' URLs on a port nothing listens on: for commands refused before any request."""
+    add_nyc_copy(home, "nyc2")
+    urls = {city: f"http://127.0.0.1:{free_port()}" for city in ("nyc", "nyc2")}
     return {"RESOLVE311_CITIES": '["nyc", "nyc2"]', "RESOLVE311_CITY_URLS": json.dumps(urls), **FAST}
 
 
@@ -95,9 +104,9 @@ def test_update_of_one_city_leaves_the_others_alone(cli: Any, home: Path, two_ci
     ],
 )
 def test_an_unknown_or_missing_city_is_one_line(
-    cli: Any, home: Path, two_cities: dict[str, str], args: list[str], message: str
+    cli: Any, home: Path, two_cities_unreachable: dict[str, str], args: list[str], message: str
 ) -> None:
-    result = cli(*args, env=two_cities)
+    result = cli(*args, env=two_cities_unreachable)
     assert result.returncode == EXIT_USAGE
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (home / "cities").exists()
