@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-# One worker runs the whole module: the quick report (a module fixture) is built once, not per worker.
-pytestmark = pytest.mark.xdist_group("bench-smoke")
+# One worker runs every test of the quick report (a module fixture), so it is built once, not per worker.
+# The opt-in sections (scale, metrics_history) are separate runs with no shared fixture: they stay out
+# of that group, so the other worker takes them instead of waiting behind the quick report.
+ON_THE_QUICK_REPORT = pytest.mark.xdist_group("bench-smoke")
 SECTIONS = {
     "## 1. Extract": "| client | status | rows received |",
     "## 2. Load": "| contender | format | rows in |",
@@ -50,6 +52,7 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_header_names_the_machine_and_the_command(quick_report: str) -> None:
     for item in (
         "- CPU:",
@@ -65,6 +68,7 @@ def test_header_names_the_machine_and_the_command(quick_report: str) -> None:
 
 
 @pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_every_benchmark_has_its_section_and_table(quick_report: str) -> None:
     for title, table_header in SECTIONS.items():
         assert title in quick_report
@@ -73,6 +77,7 @@ def test_every_benchmark_has_its_section_and_table(quick_report: str) -> None:
 
 
 @pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> None:
     faulty = quick_report.split("*Faults on")[1].split("\n\n", 2)[1]
     for client in ("resolve311 update", "resolve311 backfill (4 workers)", "resolve311 backfill (1 worker)"):
@@ -82,6 +87,7 @@ def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> Non
 
 
 @pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_metrics_engines_agree(quick_report: str) -> None:
     metrics = quick_report.split("## 3. Metrics")[1].split("## 4.")[0]
     assert "created/day: 0 of" in metrics
@@ -90,6 +96,7 @@ def test_metrics_engines_agree(quick_report: str) -> None:
 
 
 @pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_publish_updates_the_lake_incrementally(quick_report: str) -> None:
     publish = quick_report.split("## 6. Publish")[1]
     assert "| lake: update after one day (incremental) |" in publish
