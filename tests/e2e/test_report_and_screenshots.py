@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 from e2e.dash_page import chart_signatures, wait_for_dash, wait_for_title
 from e2e.support import Console, Server, env_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e-report")]
 DOCS_SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 #: Set to 1 to refresh the committed screenshots (otherwise they are written only when missing,
 #: so a test run does not dirty the work tree with re-rendered PNGs).

@@ -16,7 +16,7 @@ from e2e.snapshot_shapes import CHICAGO, CHICAGO_AREAS, SF
 from e2e.support import Console, Server, start_server
 from e2e.test_report_and_screenshots import DOCS_SCREENSHOTS, UPDATE
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e-cities")]
 SANITATION = "Streets and Sanitation"
 
 

@@ -22,7 +22,7 @@ from resolve311.simulator.incidents import Incident
 from resolve311.simulator.stationary import City, warehouse_rows
 from resolve311.warehouse.connection import connect
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("web-e2e-trust")]
 LAST = date(2026, 10, 31)
 INCIDENTS = (
     Incident("DSNY", "ttc", 3.0, LAST - timedelta(days=9), LAST),
