@@ -36,7 +36,7 @@ def api_status(port: int) -> dict[str, Any]:
 def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
     port = free_port()
     home = tmp_path / "home"
-    args = ["demo", "--home", str(home), "--port", str(port), "--history-days", "70", "--scale", "0.02"]
+    args = ["demo", "--home", str(home), "--port", str(port), "--history-days", "20", "--scale", "0.01"]
     proc, log = start(args, tmp_path, {})
     try:
         status = wait_for(lambda: api_status(port).get("last_success_at") and api_status(port), timeout=300)
