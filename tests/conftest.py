@@ -10,6 +10,29 @@ import pytest
 from helpers import SimulatorProcess, start_simulator
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group again: a test marked ``xdist_group(NAME)`` gets ``@NAME`` on its id.
+
+    pytest-xdist 3.8 adds that suffix by setting ``item._nodeid``, which pytest 9 no longer reads
+    (the id lives in ``item._id``): every ``xdist_group`` mark was ignored, so both workers built
+    the same module fixtures (the bench quick report, the browser servers). Done here on each
+    worker after xdist's own hook, only when the suffix is missing (a fixed xdist needs nothing).
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty RESOLVE311_HOME, and no config file or token leaking in from the machine."""
