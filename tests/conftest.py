@@ -21,8 +21,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     if not getattr(config.option, "loadgroup", False):
         return
-    from _pytest.nodeid import NodeId
-
     for item in items:
         names = {
             str(m.args[0] if m.args else m.kwargs.get("name", "default"))
@@ -30,7 +28,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         }
         suffix = "@" + "_".join(sorted(names))
         if names and not item.nodeid.endswith(suffix):
-            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+            from _pytest.nodeid import NodeId  # pytest 9's id type (only reached where xdist missed it)
+
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 @pytest.fixture
