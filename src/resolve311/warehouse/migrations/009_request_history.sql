@@ -15,8 +15,9 @@ WHERE NOT EXISTS (
     SELECT 1 FROM requests r WHERE r.unique_key = v.unique_key AND r.row_hash = v.row_hash
 );
 DROP TABLE request_versions;
+-- BY NAME: a later migration that adds a column to both tables cannot misalign the view.
 CREATE VIEW request_versions AS
 SELECT * FROM request_history
-UNION ALL
+UNION ALL BY NAME
 SELECT * FROM requests;
 RESET memory_limit;
