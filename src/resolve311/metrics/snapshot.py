@@ -154,11 +154,8 @@ def generated_now() -> str:
 
 def data_generation(con: duckdb.DuckDBPyConnection, source: str) -> str:
     """Which state of the warehouse the metrics reflect: the newest batch that changed a row."""
-    row = con.execute(
-        "SELECT max(batch_seq) FROM (SELECT batch_seq FROM requests WHERE source = $1"
-        " UNION ALL SELECT batch_seq FROM request_versions WHERE source = $1)",
-        [source],
-    ).fetchone()
+    # request_versions is every stored row once: the current ones (requests) and the older ones
+    row = con.execute("SELECT max(batch_seq) FROM request_versions WHERE source = ?", [source]).fetchone()
     return str(row[0] if row and row[0] is not None else 0)
 
 

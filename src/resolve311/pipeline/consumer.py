@@ -24,6 +24,7 @@ from resolve311.sources.catalog import Source
 from resolve311.warehouse.formats import read_records
 from resolve311.warehouse.loader import LoadResult, load_batch
 from resolve311.warehouse.normalize import NormalizedBatch, normalize
+from resolve311.warehouse.transaction import transaction
 
 WAREHOUSE_CONSUMER = "warehouse"
 
@@ -78,21 +79,13 @@ def apply_batch(
             from resolve311.warehouse.bulk import bulk_memory
 
             stack.enter_context(bulk_memory(con))
-        con.begin()
-        try:
+        with transaction(con):
             if prepared is not None:
                 result = load_batch(con, prepared, batch_seq=manifest.seq)
             else:
                 assert path is not None
                 result = load_file(con, path, manifest.seq, manifest.source, manifest.dataset, source)
             finish_batch(con, manifest)
-            con.commit()
-        except BaseException:
-            with contextlib.suppress(
-                duckdb.Error
-            ):  # a failed commit (full disk) ended it: keep the real cause
-                con.rollback()
-            raise
     return result
 
 

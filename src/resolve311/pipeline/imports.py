@@ -25,6 +25,7 @@ from resolve311.errors import ParseError
 from resolve311.landing.store import BatchMeta
 from resolve311.pipeline.consumer import save_checkpoint
 from resolve311.warehouse.loader import LoadResult
+from resolve311.warehouse.transaction import transaction
 
 if TYPE_CHECKING:
     from resolve311.landing.store import StagedFile
@@ -88,8 +89,7 @@ def _load_landed_file(
     """Load the landed copy, commit it as a batch with the checkpoint; roll back on any failure."""
     from resolve311.warehouse.bulk import bulk_load_csv
 
-    run.con.begin()
-    try:
+    with transaction(run.con):
         result = bulk_load_csv(
             run.con, staged.local, batch_seq=staged.seq, source=run.source.name, dataset=None,
             tz=run.source.timezone, field_map=run.source.field_map, rules=run.source.rules,
@@ -100,10 +100,6 @@ def _load_landed_file(
             raise ParseError("the file has no rows")
         run.store.commit_file(staged, replace(meta, rows=rows))
         save_checkpoint(run.con, staged.seq)
-        run.con.commit()
-    except BaseException:
-        run.con.rollback()
-        raise
     return result, rows
 
 

@@ -44,9 +44,8 @@ class LoadResult:
     rows_quarantined: int
     affected_dates: frozenset[date]  # local created/closed dates (old and new) of new, changed, stale rows
     max_source_updated_at: datetime | None
-    rows_stale: int = (
-        0  # older than the stored version: kept in request_history only (request_versions shows it)
-    )
+    # older than the stored version: kept in request_history only (request_versions shows it)
+    rows_stale: int = 0
     rows_duplicate: int = 0  # older copies of a key within the batch, dropped
 
 

@@ -10,14 +10,19 @@ import duckdb
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """``BEGIN`` … ``COMMIT``; ``ROLLBACK`` on any exception (interrupts included), then re-raise."""
+    """``BEGIN`` … ``COMMIT``; ``ROLLBACK`` on any exception (interrupts included), then re-raise.
+
+    A failed ``COMMIT`` (a full disk) has already ended the transaction: the rollback's own error
+    is dropped so the caller sees the real cause.
+    """
     con.execute("BEGIN")
     try:
         yield
+        con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
 
 
 @contextmanager
