@@ -15,10 +15,8 @@ from typing import Final
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
-from resolve311.metrics.definitions import GROUP_COLS, at_levels, median_p90, split_median_p90
-from resolve311.metrics.windows import MS_PER_HOUR
+from resolve311.metrics.definitions import GROUP_COLS
 
 _NEVER: Final[int] = 2**62
 
@@ -67,19 +65,6 @@ def open_versions(open_requests: ir.Table, moments: Sequence[int]) -> ir.Table:
     return r.filter(functools.reduce(operator.or_, at_one)).select(*GROUP_COLS, "created_ms", "open_until")
 
 
-def backlog_rows(latest: ir.Table, moments: Sequence[int]) -> ir.Table:
-    """Requests open at each moment (group columns, ``moment_ms``, ``age_h``) at the finest group.
-
-    ``latest`` comes from :func:`open_versions` with the same moments. :func:`at_levels` of it
-    gives every level; callers keep this smaller relation and expand it per query.
-    """
-    wanted = sorted(set(moments))
-    m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(wanted, dtype="int64")}))
-    vm = latest.cross_join(m_table)
-    vm = vm.filter((vm.created_ms <= vm.moment_ms) & (vm.moment_ms < vm.open_until))
-    return vm.select(*GROUP_COLS, "moment_ms", age_h=(vm.moment_ms - vm.created_ms) / float(MS_PER_HOUR))
-
-
 def _candidates(v: ir.Table, first: int) -> ir.Table:
     """The versions of requests that some version shows open after ``first`` (a semi-join).
 
@@ -90,23 +75,3 @@ def _candidates(v: ir.Table, first: int) -> ir.Table:
     """
     keys = v.filter(_open_after(v) > first).select("unique_key").distinct()
     return v.semi_join(keys, "unique_key")
-
-
-def backlog_stats(fine: ir.Table) -> ir.Table:
-    """Backlog size and exact median/p90 age per group × moment, at every level."""
-    rows = at_levels(fine)
-    stats = rows.group_by([*GROUP_COLS, "moment_ms"]).aggregate(
-        backlog_end=rows.count(), q=median_p90(rows.age_h)
-    )
-    return split_median_p90(stats, "q", "backlog_age_median_h", "backlog_age_p90_h")
-
-
-def pooled_backlog_stats(fine: ir.Table, moment_buckets: ir.Table) -> ir.Table:
-    """Exact median/p90 age pooled over the moments of each window × bucket, at every level.
-
-    ``moment_buckets`` maps ``moment_ms`` to (``window``, ``bucket``); a moment may
-    belong to several windows.
-    """
-    joined = at_levels(fine).inner_join(moment_buckets, "moment_ms")
-    stats = joined.group_by([*GROUP_COLS, "window", "bucket"]).aggregate(q=median_p90(joined.age_h))
-    return split_median_p90(stats, "q", "backlog_age_median_h", "backlog_age_p90_h")

@@ -1,16 +1,17 @@
-"""backlog_ages (sorted once, prefix counts) == backlog's Ibis GROUP BY on DuckDB, to the bit."""
+"""backlog_ages (sorted once, prefix counts) == a row per request × moment grouped by DuckDB, to the bit."""
 
 from __future__ import annotations
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 
 from resolve311.metrics import backlog, backlog_ages
-from resolve311.metrics.definitions import GROUP_COLS
-from resolve311.metrics.windows import MS_PER_DAY
+from resolve311.metrics.definitions import GROUP_COLS, at_levels, median_p90, split_median_p90
+from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR
 
 G = list(GROUP_COLS)
 FIRST = 1_700_000_000_000  # the first moment (ms)
@@ -36,13 +37,28 @@ def _open_requests(seed: int, n: int) -> pd.DataFrame:
     )
 
 
+def _backlog_rows(latest: ir.Table, moments: list[int]) -> ir.Table:
+    """The reference: a row per request open at each moment (group columns, ``moment_ms``, ``age_h``)."""
+    m_table = ibis.memtable(pd.DataFrame({"moment_ms": pd.Series(sorted(set(moments)), dtype="int64")}))
+    vm = latest.cross_join(m_table)
+    vm = vm.filter((vm.created_ms <= vm.moment_ms) & (vm.moment_ms < vm.open_until))
+    return vm.select(*G, "moment_ms", age_h=(vm.moment_ms - vm.created_ms) / float(MS_PER_HOUR))
+
+
+def _grouped(rows: ir.Table, by: list[str], **extra: ir.Value) -> ir.Table:
+    """Exact median/p90 age (DuckDB's GROUP BY quantile) per ``by`` at every level."""
+    stats = rows.group_by(by).aggregate(q=median_p90(rows.age_h), **extra)
+    return split_median_p90(stats, "q", "backlog_age_median_h", "backlog_age_p90_h")
+
+
 def _reference(frame: pd.DataFrame, pools: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     con = duckdb.connect()
     con.register("open_requests", frame)
     backend = ibis.duckdb.from_connection(con)
-    rows = backlog.backlog_rows(backlog.open_versions(backend.table("open_requests"), MOMENTS), MOMENTS)
-    per_moment = backlog.backlog_stats(rows).to_pandas()
-    pooled = backlog.pooled_backlog_stats(rows, ibis.memtable(pools)).to_pandas()
+    rows = at_levels(_backlog_rows(backlog.open_versions(backend.table("open_requests"), MOMENTS), MOMENTS))
+    per_moment = _grouped(rows, [*G, "moment_ms"], backlog_end=rows.count()).to_pandas()
+    joined = rows.inner_join(ibis.memtable(pools), "moment_ms")
+    pooled = _grouped(joined, [*G, "window", "bucket"]).to_pandas()
     return per_moment, pooled
 
 
