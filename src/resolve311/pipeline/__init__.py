@@ -57,6 +57,7 @@ from resolve311.settings import Settings
 from resolve311.sources.catalog import Dataset, Source
 from resolve311.warehouse.loader import LoadResult
 from resolve311.warehouse.lock import update_lock
+from resolve311.warehouse.transaction import transaction
 
 if TYPE_CHECKING:
     from resolve311.metrics.sla import SlaImport
@@ -262,10 +263,9 @@ def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bo
     """Empty the warehouse's data tables and reload them from the landing log alone."""
 
     def body(run: RunContext) -> None:
-        run.con.begin()
-        for table in REBUILT_TABLES + FORGOTTEN_METRIC_STATE:
-            run.con.execute(f"DELETE FROM {table}")
-        run.con.commit()
+        with transaction(run.con):
+            for table in REBUILT_TABLES + FORGOTTEN_METRIC_STATE:
+                run.con.execute(f"DELETE FROM {table}")
         total = len(run.store.manifests())
         done = 0
 
