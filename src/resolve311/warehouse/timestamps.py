@@ -35,6 +35,8 @@ US_FORMATS: Final[tuple[str, ...]] = (
 
 #: A timestamp that carries its own offset (``...Z``, ``...-05:00``), as Open311 and some cities send.
 _WITH_OFFSET = r"^\s*\d{4}-\d\d-\d\d[T ]\d\d:\d\d.*(Z|[+-]\d\d:?\d\d)\s*$"
+#: The API's wall-clock timestamps (``2024-04-16T03:03:15.000``); its instants add ``Z``.
+_API_SHAPE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\d\d"
 
 
 def wall_clock_sql(text: str, tz_param: str = "$tz") -> str:
@@ -43,12 +45,15 @@ def wall_clock_sql(text: str, tz_param: str = "$tz") -> str:
     A value with an explicit offset is converted to the wall clock of ``tz_param``. A value that does
     not start like an ISO date (``YYYY-``) is tried with the US formats first: a failing cast is
     the most expensive step of a bulk import of a portal export, and no US-style value with a
-    year after 31 is also a valid ISO cast (its "day" would be that year).
+    year after 31 is also a valid ISO cast (its "day" would be that year). A value in the API's own
+    shape is cast at once (the branches after it give it the same result: nothing to trim, no offset,
+    no US format matches) for about 2/3 of the cost.
     """
     formats = ", ".join(f"'{fmt}'" for fmt in US_FORMATS)
     trimmed = f"trim({text})"
     return (
-        f"CASE WHEN substr({trimmed}, 5, 1) <> '-' "
+        f"CASE WHEN regexp_full_match({text}, '{_API_SHAPE}') THEN try_cast({text} AS TIMESTAMP) "
+        f"WHEN substr({trimmed}, 5, 1) <> '-' "
         f"THEN coalesce(try_strptime({trimmed}, [{formats}]), try_cast({trimmed} AS TIMESTAMP)) "
         f"WHEN regexp_matches({trimmed}, '{_WITH_OFFSET}') "
         f"THEN timezone({tz_param}, try_cast({trimmed} AS TIMESTAMPTZ)) "
@@ -65,7 +70,8 @@ def utc_from_instant_sql(text: str) -> str:
     """A UTC TIMESTAMP read from an instant: ``2024-04-16T07:03:15.000Z`` (no zone = UTC) or epoch seconds."""
     trimmed = f"trim({text})"
     return (
-        f"CASE WHEN regexp_full_match({trimmed}, '[0-9]{{9,11}}') "
+        f"CASE WHEN regexp_full_match({text}, '{_API_SHAPE}Z') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
+        f"WHEN regexp_full_match({trimmed}, '[0-9]{{9,11}}') "
         f"THEN timezone('UTC', to_timestamp(try_cast({trimmed} AS BIGINT))) "
         f"ELSE timezone('UTC', try_cast({trimmed} AS TIMESTAMPTZ)) END"
     )

@@ -127,3 +127,54 @@ def test_system_fields_in_epoch_seconds_as_in_rows_json(make_row: Any, normalize
     row = normalize_one(make_row(**{":updated_at": "1713254400", ":created_at": 1713254400}))
     assert row["source_updated_at"] == datetime(2024, 4, 16, 8, 0)
     assert row["source_created_at"] == datetime(2024, 4, 16, 8, 0)
+
+
+# The readings before the API-shape shortcut (the reference the shortcut must equal, value for value).
+def _general_wall_clock_sql(text: str) -> str:
+    from resolve311.warehouse.timestamps import _WITH_OFFSET, US_FORMATS
+
+    formats = ", ".join(f"'{fmt}'" for fmt in US_FORMATS)
+    t = f"trim({text})"
+    return (
+        f"CASE WHEN substr({t}, 5, 1) <> '-' THEN coalesce(try_strptime({t}, [{formats}]), try_cast({t} AS TIMESTAMP)) "
+        f"WHEN regexp_matches({t}, '{_WITH_OFFSET}') THEN timezone($tz, try_cast({t} AS TIMESTAMPTZ)) "
+        f"ELSE coalesce(try_cast({t} AS TIMESTAMP), try_strptime({t}, [{formats}])) END"
+    )
+
+
+def _general_instant_sql(text: str) -> str:
+    t = f"trim({text})"
+    return (
+        f"CASE WHEN regexp_full_match({t}, '[0-9]{{9,11}}') THEN timezone('UTC', to_timestamp(try_cast({t} AS BIGINT))) "
+        f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
+    )
+
+
+SHAPES = [
+    "2024-04-16T03:03:15.000", "2024-04-16T03:03:15.123", "2024-13-16T03:03:15.000", "2024-02-30T03:03:15.000",
+    "2024-04-16T25:03:15.000", "2024-04-16T03:03:15.000Z", "2024-04-16T03:03:15.12Z", "2024-04-16T03:03:15.000+05",
+    " 2024-04-16T03:03:15.000", "2024-04-16T03:03:15.000 ", "2024-04-16 03:03:15.000", "2024-04-16T03:03:15",
+    "2024-04-16T03:03:15.000-05:00", "0001-01-01T00:00:00.000", "9999-12-31T23:59:59.999", "1900-01-01T00:00:00.000",
+    "2024-03-10T02:30:00.000", "2024-11-03T01:30:00.000", "04/16/2024 03:03:15 AM", "1713236595", "", " ",
+    "2024-04-16T03:03:15.0000", "2024-04-16T03:03:15,000", "２024-04-16T03:03:15.000", "2024-04-16T07:03:15.000Z ",
+    "2024-04-16t03:03:15.000", "1713236595Z", "2024-04-16T03:03:15.000z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "America/Chicago", "UTC"])
+def test_the_api_shape_shortcut_reads_every_value_as_the_general_reading(tz: str) -> None:
+    import duckdb
+
+    from resolve311.warehouse.timestamps import utc_from_instant_sql, wall_clock_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    values = [*SHAPES, *(s + "Z" for s in SHAPES), None]
+    rows = con.execute(
+        f"SELECT v, {wall_clock_sql('v')}, {_general_wall_clock_sql('v')}, "
+        f"{utc_from_instant_sql('v')}, {_general_instant_sql('v')} FROM unnest($values::VARCHAR[]) AS t(v)",
+        {"values": values, "tz": tz},
+    ).fetchall()
+    assert len(rows) == len(values)
+    assert [r for r in rows if r[1] != r[2] or r[3] != r[4]] == []
+    assert sum(r[1] is not None for r in rows) > 10 and sum(r[3] is not None for r in rows) > 5
