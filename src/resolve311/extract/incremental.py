@@ -31,7 +31,7 @@ class PulledPage:
     """A confirmed page: its raw body, row count and the :updated_at range it covers."""
 
     dataset: str
-    body: bytes
+    body: bytes | bytearray
     rows: int
     first: soql.Cursor
     last: soql.Cursor

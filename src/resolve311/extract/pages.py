@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
@@ -35,25 +36,48 @@ SCAN_BYTES = 1 << 20
 CONTROL_CHARACTERS = r"[\x00-\x1f]"
 
 
-def read_api_page(body: bytes) -> pa.Table:
-    """The rows of a SODA JSON body as a table of text columns named by SODA field."""
+def read_api_page(body: bytes | bytearray) -> pa.Table:
+    """The rows of a SODA JSON body as a table of text columns named by SODA field.
+
+    A ``bytearray`` body (as :class:`~resolve311.extract.socrata.SocrataClient` receives a page) is
+    patched in place while Arrow reads it and restored before this returns: no 64 MB copy of a page.
+    """
     table = _fast_table(body)
-    return table if table is not None else read_records(body, "json")
+    return table if table is not None else read_records(bytes(body), "json")
 
 
-def _fast_table(body: bytes) -> pa.Table | None:
+def starts_rows(body: bytes | bytearray) -> bool:
+    """The body starts like an array of objects (``[{`` after any whitespace); no copy of it."""
+    start = _span(body)[0]
+    return body[start : start + 2] == b"[{"
+
+
+def _fast_table(body: bytes | bytearray) -> pa.Table | None:
     """The Arrow-read table when the body has Socrata's exact shape; None otherwise.
 
-    The row separators become ``"\\n {"`` (same length, so one copy and no shifting) and Arrow
-    reads the bytes between the brackets in place.
+    The row separators become ``"\\n {"`` (same length, so no shifting) and Arrow reads the bytes
+    between the brackets: a copy of a ``bytes`` body, a ``bytearray`` body itself (put back after).
     """
     start, end = _span(body)
     if body[start : start + 2] != b"[{" or body[end - 2 : end] != b"}]":
         return None
-    expected_rows, lines = _as_lines(body, start, end)
+    inner = np.frombuffer(body, dtype=np.uint8, count=end - start - 2, offset=start + 1)
+    in_place = isinstance(body, bytearray)
+    if not in_place:
+        inner = inner.copy()
+    separators = _separators(inner)
+    try:
+        return _arrow_table(inner, len(separators) + 1)
+    finally:
+        if in_place:
+            inner[separators + 1] = COMMA
+
+
+def _arrow_table(inner: npt.NDArray[np.uint8], expected_rows: int) -> pa.Table | None:
+    """The patched rows read by Arrow as text columns; None when they are not Socrata's plain shape."""
     options = pajson.ReadOptions(use_threads=False, block_size=BLOCK_BYTES)
     try:
-        table = pajson.read_json(pa.BufferReader(lines), read_options=options)
+        table = pajson.read_json(pa.BufferReader(pa.py_buffer(inner)), read_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != expected_rows or not _plain_names(table.column_names):
@@ -64,27 +88,25 @@ def _fast_table(body: bytes) -> pa.Table | None:
     return pa.table(dict(zip(table.column_names, columns, strict=True)))
 
 
-def _as_lines(body: bytes, start: int, end: int) -> tuple[int, pa.Buffer]:
-    """Rows (separators + 1) and the bytes between the brackets with each separator made ``"\\n {"``.
+def _separators(inner: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """Where each row separator starts, each made ``"\\n {"`` in ``inner`` (the bytes between the brackets).
 
-    One copy of the body, patched where numpy finds a newline followed by ``,{`` (a raw newline
-    cannot sit inside a JSON string, so the separators are among the newlines): ~0.07 CPU-s per
-    64 MB page instead of ~0.12 for ``bytes.count`` plus ``bytes.replace``. The search runs over
-    1 MB slices, so its temporary arrays are small and reused instead of fresh 64 MB the kernel
-    must zero.
+    Patched where numpy finds a newline followed by ``,{`` (a raw newline cannot sit inside a JSON
+    string, so the separators are among the newlines): ~0.07 CPU-s per 64 MB page instead of ~0.12
+    for ``bytes.count`` plus ``bytes.replace``. The search runs over 1 MB slices, so its temporary
+    arrays are small and reused instead of fresh 64 MB the kernel must zero.
     """
-    inner = np.frombuffer(body, dtype=np.uint8, count=end - start - 2, offset=start + 1).copy()
     last = len(inner) - 2  # a separator starts before the last two bytes
-    separators = 0
+    found: list[npt.NDArray[np.intp]] = []
     for low in range(0, max(last, 0), SCAN_BYTES):
         newlines = np.flatnonzero(inner[low : min(low + SCAN_BYTES, last)] == NEWLINE) + low
-        found = newlines[(inner[newlines + 1] == COMMA) & (inner[newlines + 2] == OPEN_BRACE)]
-        inner[found + 1] = SPACE
-        separators += len(found)
-    return separators + 1, pa.py_buffer(inner)
+        here = newlines[(inner[newlines + 1] == COMMA) & (inner[newlines + 2] == OPEN_BRACE)]
+        inner[here + 1] = SPACE
+        found.append(here)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
-def _span(body: bytes) -> tuple[int, int]:
+def _span(body: bytes | bytearray) -> tuple[int, int]:
     """[start, end) of ``body`` without leading and trailing whitespace (no copy)."""
     start, end = 0, len(body)
     while start < end and body[start] in WHITESPACE:

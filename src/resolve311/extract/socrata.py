@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import httpx
 import pyarrow as pa
@@ -21,7 +21,7 @@ import pyarrow as pa
 from resolve311 import __version__
 from resolve311.errors import ParseError, SourceRequestError
 from resolve311.extract import soql
-from resolve311.extract.pages import read_api_page
+from resolve311.extract.pages import read_api_page, starts_rows
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.extract.retry import RetryableError
 from resolve311.settings import Settings
@@ -43,7 +43,7 @@ class Page:
 class TablePage:
     """One answer read as a table of text columns (see :func:`read_api_page`)."""
 
-    body: bytes
+    body: bytes | bytearray  # a bytearray: received in place, read by Arrow without a copy
     table: pa.Table
 
 
@@ -111,8 +111,8 @@ class SocrataClient:
 
     def fetch_table(self, dataset_id: str, params: dict[str, str]) -> TablePage:
         """One page of rows read as a text table, without a Python object per value (one attempt)."""
-        body = self._request(dataset_id, params)
-        if not body.lstrip().startswith(b"[{"):  # empty, an object, HTML...: the general checks
+        body = self._request(dataset_id, params, into=bytearray())
+        if not starts_rows(body):  # empty, an object, HTML...: the general checks
             self._rows(body)
             return TablePage(body=body, table=pa.table({}))
         try:
@@ -132,7 +132,16 @@ class SocrataClient:
             raise RetryableError(f"count answered a non-number: {str(value)[:40]!r}") from None
 
     # --------------------------------------------------------------- plumbing
-    def _request(self, dataset_id: str, params: dict[str, str]) -> bytes:
+    @overload
+    def _request(self, dataset_id: str, params: dict[str, str]) -> bytes: ...
+
+    @overload
+    def _request(self, dataset_id: str, params: dict[str, str], into: bytearray) -> bytearray: ...
+
+    def _request(
+        self, dataset_id: str, params: dict[str, str], into: bytearray | None = None
+    ) -> bytes | bytearray:
+        """The body of one answer; appended to ``into`` (and returned) when given, else as bytes."""
         self.limiter.acquire()
         try:
             if self.soda_version == "3":
@@ -142,7 +151,7 @@ class SocrataClient:
                 request = self._http.build_request("GET", f"/resource/{dataset_id}.json", params=params)
             response = self._http.send(request, stream=True)
             try:
-                body = response.read()
+                body = response.read() if into is None else _read_into(response, into)
             finally:
                 response.close()
         except httpx.TimeoutException as exc:
@@ -154,7 +163,7 @@ class SocrataClient:
         self._check_status(response, body)
         return body
 
-    def _check_status(self, response: httpx.Response, body: bytes) -> None:
+    def _check_status(self, response: httpx.Response, body: bytes | bytearray) -> None:
         status = response.status_code
         if status == 200:
             return
@@ -173,7 +182,7 @@ class SocrataClient:
             code=code,
         )
 
-    def _rows(self, body: bytes) -> list[dict[str, Any]]:
+    def _rows(self, body: bytes | bytearray) -> list[dict[str, Any]]:
         head = body.lstrip()[:1]
         if head == b"<":
             raise RetryableError("an HTML page instead of data (maintenance?)")
@@ -193,6 +202,13 @@ class SocrataClient:
         return text.replace(self._token, "***") if self._token else text
 
 
+def _read_into(response: httpx.Response, body: bytearray) -> bytearray:
+    """The (decoded) body appended to ``body`` chunk by chunk: one growing buffer, no joined copy."""
+    for chunk in response.iter_bytes():
+        body += chunk
+    return body
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """The ``Retry-After`` header in seconds (delta-seconds or an HTTP date), if any."""
     value = response.headers.get("Retry-After")
@@ -209,7 +225,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def api_error(body: bytes) -> tuple[str, str | None]:
+def api_error(body: bytes | bytearray) -> tuple[str, str | None]:
     """The message and code of a Socrata error body (either of its two shapes)."""
     try:
         parsed = json.loads(body)

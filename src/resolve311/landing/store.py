@@ -96,7 +96,7 @@ class Payload:
     size: int
 
     @classmethod
-    def of(cls, data: bytes, compresslevel: int = 6) -> Payload:
+    def of(cls, data: bytes | bytearray, compresslevel: int = 6) -> Payload:
         """Compress and checksum ``data`` (both release the GIL: worker threads may call this).
 
         Levels up to :data:`FAST_GZIP_LEVEL` use ISA-L (several times faster than zlib's level 1

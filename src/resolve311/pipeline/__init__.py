@@ -172,7 +172,7 @@ def _land(run: RunContext, page: PulledPage, *, kind: str, advances_watermark: b
         watermark_to=page.last.updated_at,
         advances_watermark=advances_watermark,
     )
-    run.land_and_load(page.body, meta)
+    run.land_and_load(bytes(page.body), meta)  # bytes already (pulled without tables): no copy
 
 
 # ----------------------------------------------------------------- backfill

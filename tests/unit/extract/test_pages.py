@@ -127,3 +127,33 @@ def test_separators_across_the_search_slices_are_all_found(
     fast = _fast_table(body)
     assert fast is not None
     assert fast.equals(read_records(body, "json"))
+
+
+BODIES = [
+    socrata_body(SOCRATA_ROWS),
+    b'  [{"unique_key":"1"}\n,{"unique_key":"2","descriptor":"a\\n,{b"}]\n ',
+    b'[{"unique_key":"1","n":5}\n,{"unique_key":"2","n":6}]',  # read fast until the number: put back
+    b'[{"unique_key":"1"}\n,{"unique_key":"2"},{"unique_key":"3"}]',  # a row count that disagrees
+    b'[{"unique_key":"1"}\n,{"unique_key":"2"',  # cut
+    b"[]",
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_a_bytearray_body_is_read_in_place_as_bytes_are_and_given_back_unchanged(body: bytes) -> None:
+    received = bytearray(body)
+    try:
+        expected = read_api_page(body)
+    except ParseError:
+        with pytest.raises(ParseError):
+            read_api_page(received)
+    else:
+        assert read_api_page(received).equals(expected)
+    assert received == body  # every separator put back, whichever way the read went
+
+
+def test_the_table_read_in_place_does_not_share_the_body() -> None:
+    received = bytearray(socrata_body(SOCRATA_ROWS))
+    table = read_api_page(received)
+    received[:] = b" " * len(received)  # the caller may reuse or free its buffer
+    assert table.equals(read_records(socrata_body(SOCRATA_ROWS), "json"))
