@@ -6,9 +6,12 @@ in docs/warehouse.md; the SQL that applies them is in :mod:`normalize_sql`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -31,6 +34,9 @@ from resolve311.warehouse.formats import nonstring_rows, original_names, table_f
 from resolve311.warehouse.normalize_sql import StagedInput, staged_query
 
 Records: TypeAlias = "pa.Table | Iterable[Mapping[str, object]]"
+
+#: Each thread's kept in-memory DuckDB (see :func:`_batch_connection`).
+_THREAD_DB = threading.local()
 
 
 @dataclass(frozen=True)
@@ -78,12 +84,7 @@ def normalize(
     _check_timezone(tz)
     table, delivered = _text_table(records, field_map or {})
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
-    with duckdb.connect() as con:
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = true")  # rows come out in input order (no sort)
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
+    with _batch_connection(threads) as con:
         con.register("incoming", table)
         query = staged_query(staged_input(table.column_names, delivered), rules)
         con.execute(f"CREATE TEMP TABLE staged AS {query}", {"tz": tz, "source": source, "dataset": dataset})
@@ -104,6 +105,44 @@ def normalize(
         duplicates=int(valid) - rows.num_rows,
         max_source_updated_at=max_updated,
     )
+
+
+@contextlib.contextmanager
+def _batch_connection(threads: int | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for one batch, emptied afterwards.
+
+    With ``threads`` (a caller normalising several batches at once, one per thread) it is the
+    thread's own, kept from batch to batch: a fresh database per 50,000-row page cost ~0.03 CPU-s
+    more in 4 threads (~7 %), most of it the kernel handing it new memory. A database that failed
+    mid-batch, or one inherited across a fork, is never reused.
+    """
+    key = (os.getpid(), threads)
+    kept = getattr(_THREAD_DB, "con", None) if threads and getattr(_THREAD_DB, "key", None) == key else None
+    con = kept if kept is not None else _new_connection(threads)
+    try:
+        yield con
+        con.execute("DROP TABLE IF EXISTS staged")
+        con.unregister("incoming")
+    except BaseException:
+        if con is kept:
+            _THREAD_DB.con = None
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        raise
+    if not threads:
+        con.close()
+    elif con is not kept:
+        _THREAD_DB.con, _THREAD_DB.key = con, key
+
+
+def _new_connection(threads: int | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")  # rows come out in input order (no sort)
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
 
 
 def _newest_per_key(con: duckdb.DuckDBPyConnection) -> pa.Table:

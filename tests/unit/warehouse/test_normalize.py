@@ -255,3 +255,38 @@ def test_loadable_rows_keep_the_input_order_across_row_groups() -> None:
     )
     batch = normalize(table, source="nyc", dataset="erm2-nwe9", threads=2)
     assert batch.rows.column("unique_key").to_pylist() == keys
+
+
+def test_a_thread_that_keeps_its_database_normalises_each_batch_as_a_fresh_one(make_row: Any) -> None:
+    """With ``threads`` the thread's in-memory DuckDB is reused: nothing of one batch reaches the next."""
+    import threading
+
+    from resolve311.warehouse import normalize as module
+
+    batches = [
+        [make_row(unique_key="1"), make_row(unique_key=None), make_row(unique_key="2", created_date="x")],
+        [make_row(unique_key="3", surprise="a"), make_row(unique_key="3", descriptor="newer")],
+        [make_row(unique_key="4")],
+    ]
+    fresh = [_norm(rows) for rows in batches]  # no threads: a database of its own each time
+    kept: list[Any] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            kept.extend(_norm(rows, threads=1) for rows in batches)
+            assert module._THREAD_DB.con is not None  # kept for the thread's next batch
+            kept.extend(_norm(rows, threads=1) for rows in batches)
+        except BaseException as exc:  # handed to the test's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert failed == []
+    assert len(kept) == 2 * len(batches)
+    for got, want in zip(kept, [*fresh, *fresh], strict=True):
+        assert got.rows.equals(want.rows)
+        assert got.quarantined == want.quarantined
+        assert (got.rows_in, got.duplicates) == (want.rows_in, want.duplicates)
+    assert [len(b.quarantined) for b in fresh] == [2, 0, 0] and fresh[1].duplicates == 1
