@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -28,6 +29,14 @@ from resolve311.schema import SODA_FIELDS
 from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.csv_split import open_maybe_gzip
+from resolve311.warehouse.direct_load import (
+    direct_load_possible,
+    direct_rows_are_new,
+    finish_direct,
+    insert_direct,
+    undo_direct,
+    warehouse_empty,
+)
 from resolve311.warehouse.formats import GZIP_MAGIC, UTF8_BOM, csv_fields, parse_header
 from resolve311.warehouse.loader import LoadResult, load_staged
 from resolve311.warehouse.normalize import staged_input
@@ -40,6 +49,7 @@ MAX_ROW_BYTES: Final = 8 << 20
 BULK_MEMORY_LIMIT: Final = "3GB"
 _MAX_HEADER_BYTES: Final = 1 << 20
 _VIEW: Final = "_r311_bulk_incoming"
+_DIRECT_VIEW: Final = "_r311_bulk_direct"
 _STAGED: Final = "_r311_bulk_staged"
 _REJECTS: Final = "_r311_bulk_rejects"
 _REJECTS_SCAN: Final = "_r311_bulk_rejects_scan"
@@ -47,6 +57,8 @@ _REJECTS_SCAN: Final = "_r311_bulk_rejects_scan"
 _REJECTED_LINE_CHARS: Final = 4096
 #: Share of a file's load time spent reading and normalising (the rest: writing the tables).
 _READ_SHARE: Final = 0.6
+#: Share of a direct load's time spent in its insert (the rest: the quarantine read).
+_DIRECT_SHARE: Final = 0.85
 
 Progress = Callable[[float], None]
 
@@ -105,30 +117,105 @@ def bulk_load_csv(
     fields = [(field_map or {}).get(f, f) for f in csv_fields(header)]
     key_column_check(header, fields)
     params = {"tz": tz, "source": source, "dataset": dataset}
+    delivered = list(zip(header, fields, strict=True))
+
+    def query(relation: str) -> str:
+        return staged_query(staged_input([*fields, "__row"], delivered, relation=relation), rules)
+
     with duckdb_options(
         con, memory_limit=BULK_MEMORY_LIMIT, preserve_insertion_order=True, enable_progress_bar=False
     ):
         try:
-            _create_view(con, path, fields)
-            spec = staged_input([*fields, "__row"], list(zip(header, fields, strict=True)), relation=_VIEW)
-            with _watching(con, None if progress is None else (lambda pct: progress(pct * _READ_SHARE))):
-                _execute(
-                    con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_query(spec, rules)}", params
-                )
-            _add_rejected_rows(con)
-            con.execute("SET preserve_insertion_order = false")  # row positions are fixed by now
-            result = load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
+            _create_view(con, _VIEW, path, fields, keep_rejects=True)
+            _create_view(con, _DIRECT_VIEW, path, fields, keep_rejects=False)
+            result = _load_direct(con, query, params, batch_seq, source, progress)
+            if result is None:
+                result = _load_staged(con, query(_VIEW), params, batch_seq, source, progress)
             if progress is not None:
                 progress(100.0)
             return result
         finally:
             for name in (_STAGED, _REJECTS, _REJECTS_SCAN):
                 _quietly(con, f"DROP TABLE IF EXISTS {name}")
-            _quietly(con, f"DROP VIEW IF EXISTS {_VIEW}")
+            for name in (_VIEW, _DIRECT_VIEW):
+                _quietly(con, f"DROP VIEW IF EXISTS {name}")
 
 
-def _create_view(con: duckdb.DuckDBPyConnection, path: Path, fields: list[str]) -> None:
-    """The file as a relation of text columns named by field, with its row position."""
+def _load_direct(
+    con: duckdb.DuckDBPyConnection,
+    query: Callable[[str], str],
+    params: Mapping[str, object],
+    batch_seq: int,
+    source: str,
+    progress: Progress | None,
+) -> LoadResult | None:
+    """A file of new keys, inserted straight from the reader (:mod:`direct_load`); None when it is not."""
+    was_empty = warehouse_empty(con)
+    if not was_empty and not direct_load_possible(con, _DIRECT_VIEW, batch_seq):
+        return None
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("SET preserve_insertion_order = false")  # no row position is kept from this read
+    try:
+        with _watching(con, None if progress is None else (lambda pct: progress(pct * _DIRECT_SHARE))):
+            inserted = _inserted(con, query(_DIRECT_VIEW), params, batch_seq, loaded_at)
+        if not direct_rows_are_new(con, batch_seq, was_empty=was_empty):
+            undo_direct(con, batch_seq)  # a repeated or stored key: the staged path decides
+            return None
+    finally:
+        _quietly(con, "SET preserve_insertion_order = true")
+    # The quarantined rows only, numbered by file position (a second read, kept in order).
+    _execute(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT __row, unique_key, source_updated_at, __reason, "
+        f"__detail, __raw_row FROM ({query(_VIEW)}) WHERE __reason IS NOT NULL",
+        params,
+    )
+    _add_rejected_rows(con, readable=f"{inserted} + (SELECT count(*) FROM {_STAGED})")
+    return finish_direct(
+        con, _STAGED, inserted=inserted, batch_seq=batch_seq, source=source, loaded_at=loaded_at
+    )
+
+
+def _inserted(
+    con: duckdb.DuckDBPyConnection,
+    staged_sql: str,
+    params: Mapping[str, object],
+    batch_seq: int,
+    loaded_at: datetime,
+) -> int:
+    try:
+        return insert_direct(con, staged_sql, params, batch_seq=batch_seq, loaded_at=loaded_at)
+    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
+        raise _parse_error(exc) from None
+
+
+def _load_staged(
+    con: duckdb.DuckDBPyConnection,
+    staged_sql: str,
+    params: Mapping[str, object],
+    batch_seq: int,
+    source: str,
+    progress: Progress | None,
+) -> LoadResult:
+    """Any file: every row staged in a temporary table, then the loader's general rules."""
+    with _watching(con, None if progress is None else (lambda pct: progress(pct * _READ_SHARE))):
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {staged_sql}", params)
+    _add_rejected_rows(con, readable=f"(SELECT count(*) FROM {_STAGED})")
+    con.execute("SET preserve_insertion_order = false")  # row positions are fixed by now
+    try:
+        return load_staged(con, _STAGED, batch_seq=batch_seq, source=source)
+    finally:
+        _quietly(con, "SET preserve_insertion_order = true")
+
+
+def _create_view(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, fields: list[str], *, keep_rejects: bool
+) -> None:
+    """The file as a relation of text columns named by field, with its row position.
+
+    Unreadable rows are skipped either way; ``keep_rejects`` records them in the rejects table
+    (read once: each scan appends its own).
+    """
     with path.open("rb") as probe:
         compression = "gzip" if probe.read(2) == GZIP_MAGIC else "none"
     raw = [f"c{i}" for i in range(len(fields))]
@@ -136,8 +223,12 @@ def _create_view(con: duckdb.DuckDBPyConnection, path: Path, fields: list[str]) 
     reader = (
         f"read_csv({_literal(str(path))}, header = true, auto_detect = false, columns = {{{types}}}, "
         f"delim = ',', quote = '\"', escape = '\"', compression = '{compression}', "
-        f"max_line_size = {MAX_ROW_BYTES}, store_rejects = true, "
-        f"rejects_table = '{_REJECTS}', rejects_scan = '{_REJECTS_SCAN}')"
+        f"max_line_size = {MAX_ROW_BYTES}, "
+        + (
+            f"store_rejects = true, rejects_table = '{_REJECTS}', rejects_scan = '{_REJECTS_SCAN}')"
+            if keep_rejects
+            else "ignore_errors = true)"
+        )
     )
     selected = [f"{c} AS {quote_ident(f)}" for c, f in zip(raw, fields, strict=True)]
     present = set(fields)
@@ -148,18 +239,19 @@ def _create_view(con: duckdb.DuckDBPyConnection, path: Path, fields: list[str]) 
     ]
     _execute(
         con,
-        f"CREATE OR REPLACE TEMP VIEW {_VIEW} AS "
+        f"CREATE OR REPLACE TEMP VIEW {name} AS "
         f"SELECT (row_number() OVER () - 1)::BIGINT AS __row, {', '.join(selected)} FROM {reader}",
     )
 
 
-def _add_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """Rows the reader could not read: quarantined after the readable ones, with the reader's reason."""
+def _add_rejected_rows(con: duckdb.DuckDBPyConnection, *, readable: str) -> None:
+    """Rows the reader could not read: quarantined after the ``readable`` ones (an SQL count), with
+    the reader's reason."""
     _execute(
         con,
         f"""
         INSERT INTO {_STAGED} (__row, __reason, __detail, __raw_row)
-        SELECT (SELECT count(*) FROM {_STAGED}) + row_number() OVER (ORDER BY line, column_idx) - 1,
+        SELECT {readable} + row_number() OVER (ORDER BY line, column_idx) - 1,
                'unreadable_row',
                'line ' || line || ': ' || error_message,
                to_json({{line: line, csv_line: left(csv_line, {_REJECTED_LINE_CHARS})}})::VARCHAR
@@ -202,8 +294,13 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, obje
     try:
         con.execute(sql, params or {})
     except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParseError(f"not a readable CSV file: {first}") from None
+        raise _parse_error(exc) from None
+
+
+def _parse_error(exc: duckdb.Error) -> ParseError:
+    """A reader error (a broken gzip stream, …) as a ParseError of the file."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ParseError(f"not a readable CSV file: {first}")
 
 
 def _quietly(con: duckdb.DuckDBPyConnection, sql: str) -> None:

@@ -102,17 +102,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
         counts, affected = _load_rows(con, newest, batch_seq, loaded_at)
     finally:
         _best_effort(lambda: con.execute(f"DROP TABLE IF EXISTS {_OLDER_COPIES}"))
-    con.execute(
-        f"""
-        INSERT INTO quarantine (batch_seq, row_number, source, unique_key, reason, detail, raw, quarantined_at)
-        SELECT $seq, q.__row, $source, q.unique_key, q.__reason, q.__detail, q.__raw_row, $at
-        FROM {staged} q
-        WHERE q.__reason IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM quarantine x WHERE x.batch_seq = $seq AND x.row_number = q.__row
-        )
-        """,
-        {"seq": batch_seq, "source": source, "at": loaded_at},
-    )
+    insert_staged_quarantine(con, staged, batch_seq=batch_seq, source=source, at=loaded_at)
     return LoadResult(
         rows_new=counts.get("new", 0),
         rows_changed=counts.get("changed", 0),
@@ -122,6 +112,23 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, 
         max_source_updated_at=max_updated,
         rows_stale=counts.get("stale", 0),
         rows_duplicate=valid - sum(counts.values()),
+    )
+
+
+def insert_staged_quarantine(
+    con: duckdb.DuckDBPyConnection, staged: str, *, batch_seq: int, source: str, at: datetime
+) -> None:
+    """The quarantined rows of a staged table (``__reason`` not NULL) into ``quarantine``, once each."""
+    con.execute(
+        f"""
+        INSERT INTO quarantine (batch_seq, row_number, source, unique_key, reason, detail, raw, quarantined_at)
+        SELECT $seq, q.__row, $source, q.unique_key, q.__reason, q.__detail, q.__raw_row, $at
+        FROM {staged} q
+        WHERE q.__reason IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM quarantine x WHERE x.batch_seq = $seq AND x.row_number = q.__row
+        )
+        """,
+        {"seq": batch_seq, "source": source, "at": at},
     )
 
 
@@ -168,7 +175,7 @@ def _load_first(
     row = con.execute("SELECT count(*) FROM requests").fetchone()
     new = int(row[0]) if row else 0
     record_touched_days(con, "requests", batch_seq)
-    return ({"new": new} if new else {}), _dates_of(con, "requests")
+    return ({"new": new} if new else {}), dates_of(con, "requests")
 
 
 def _all_new(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
@@ -197,10 +204,10 @@ def _load_new(
     count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
     new = int(count[0][0]) if count else 0
     record_touched_days(con, relation, batch_seq)
-    return ({"new": new} if new else {}), _dates_of(con, relation)
+    return ({"new": new} if new else {}), dates_of(con, relation)
 
 
-def _dates_of(con: duckdb.DuckDBPyConnection, relation: str) -> frozenset[date]:
+def dates_of(con: duckdb.DuckDBPyConnection, relation: str) -> frozenset[date]:
     """The created and closed dates of every row of ``relation`` within ``AFFECTED_YEARS``."""
     low, high = AFFECTED_YEARS
     dates = con.execute(
