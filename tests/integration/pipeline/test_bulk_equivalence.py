@@ -120,3 +120,143 @@ def test_a_bulk_file_is_landed_as_delivered_and_rebuilt_from_the_log(
         landed.write_bytes(landed.read_bytes()[:-10])
     with pytest.raises(LandingError, match="checksum"), store.file_of(manifest):
         pass
+
+
+def _export_rows() -> tuple[list[str], list[list[str]]]:
+    with (REAL_DATA / "export-41col_2018-09-02.csv").open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        return next(reader), list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def _spy_staged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record each file the bulk loader sends through its staged path (the real one still runs)."""
+    from resolve311.warehouse import bulk
+
+    calls: list[int] = []
+    real = bulk._load_staged
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "_load_staged", spy)
+    return calls
+
+
+def _assert_identical(reference: Path, bulk: Path) -> None:
+    for table, written in TABLES:
+        in_reference, in_bulk, differing = differences(reference, bulk, table, written)
+        assert in_reference == in_bulk, table
+        assert differing == 0, table
+
+
+def test_a_large_file_of_new_keys_loads_directly_with_the_batch_paths_quarantine_numbers(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~20k rows (several reader chunks) with quarantined rows at the start, middle and end."""
+    header, base = _export_rows()
+    key, created = header.index("Unique Key"), header.index("Created Date")
+    rows = []
+    for copy in range(20_000 // len(base) + 1):
+        for row in base:
+            shifted = list(row)
+            shifted[key] = str(int(row[key]) + copy * 10_000_000)
+            rows.append(shifted)
+    for at in (0, 1, len(rows) // 2, len(rows) - 1):
+        rows[at][key] = ""
+    for at in (7, len(rows) // 3, len(rows) - 2):
+        rows[at][created] = "not a date"
+    path = _write(tmp_path / "new-keys.csv", header, rows)
+    staged = _spy_staged(monkeypatch)
+    bulk = import_into(tmp_path / "bulk", [path], bulk=True, monkeypatch=monkeypatch)
+    assert staged == []  # loaded directly
+    reference = import_into(tmp_path / "batches", [path], bulk=False, monkeypatch=monkeypatch)
+    _assert_identical(reference, bulk)
+    con = duckdb.connect(str(bulk), read_only=True)
+    try:
+        numbers = con.execute("SELECT row_number FROM quarantine ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    expected = sorted({0, 1, len(rows) // 2, len(rows) - 1, 7, len(rows) // 3, len(rows) - 2})
+    assert [n for (n,) in numbers] == expected
+
+
+def test_a_repeated_key_or_a_stored_key_found_after_the_direct_insert_falls_back_to_the_staged_path(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct insert is undone, and the staged path's newest-wins rules give the batch path's rows."""
+    from resolve311.warehouse import direct_load
+
+    header, base = _export_rows()
+    key, status = header.index("Unique Key"), header.index("Status")
+    first = [list(r) for r in base[:300]]
+    repeated = list(first[0])
+    repeated[status] = "Repeated later in the file"  # no :updated_at: the later copy wins
+    first.append(repeated)
+    second = [list(r) for r in base[300:600]]
+    stored = list(base[5])
+    stored[status] = "Changed in the second file"  # a stored key, after the probed start of the file
+    second.append(stored)
+    files = [_write(tmp_path / "first.csv", header, first), _write(tmp_path / "second.csv", header, second)]
+    assert first[0][key] == first[-1][key]
+    monkeypatch.setattr(direct_load, "PROBE_ROWS", 1)
+    undone: list[int] = []
+    real_undo = direct_load.undo_direct
+
+    def undo_spy(con: duckdb.DuckDBPyConnection, batch_seq: int) -> None:
+        undone.append(batch_seq)
+        real_undo(con, batch_seq)
+
+    from resolve311.warehouse import bulk as bulk_module
+
+    monkeypatch.setattr(bulk_module, "undo_direct", undo_spy)
+    staged = _spy_staged(monkeypatch)
+    bulk = import_into(tmp_path / "bulk", files, bulk=True, monkeypatch=monkeypatch)
+    assert len(undone) == 2 and len(staged) == 2
+    reference = import_into(tmp_path / "batches", files, bulk=False, monkeypatch=monkeypatch)
+    _assert_identical(reference, bulk)
+    con = duckdb.connect(str(bulk), read_only=True)
+    try:
+        statuses = dict(
+            con.execute(
+                "SELECT unique_key, status FROM requests WHERE unique_key IN (?, ?)",
+                [first[0][key], stored[key]],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert statuses == {
+        first[0][key]: "Repeated later in the file",
+        stored[key]: "Changed in the second file",
+    }
+
+
+def test_a_file_already_imported_is_not_inserted_twice(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe of the file's first keys sends a re-import to the staged path (no direct insert)."""
+    from resolve311.warehouse import bulk as bulk_module
+
+    header, base = _export_rows()
+    path = _write(tmp_path / "again.csv", header, [list(r) for r in base[:200]])
+    once = import_into(tmp_path / "bulk", [path], bulk=True, monkeypatch=monkeypatch)
+    undone: list[int] = []
+    monkeypatch.setattr(bulk_module, "undo_direct", lambda con, seq: undone.append(seq))
+    staged = _spy_staged(monkeypatch)
+    twice = import_into(tmp_path / "bulk", [path], bulk=True, monkeypatch=monkeypatch)
+    assert undone == [] and staged == [1] and once == twice
+    con = duckdb.connect(str(twice), read_only=True)
+    try:
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM request_history)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert counts == [(200, 0)]
