@@ -163,17 +163,33 @@ def _load_direct(
             return None
     finally:
         _quietly(con, "SET preserve_insertion_order = true")
-    # The quarantined rows only, numbered by file position (a second read, kept in order).
-    _execute(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT __row, unique_key, source_updated_at, __reason, "
-        f"__detail, __raw_row FROM ({query(_VIEW)}) WHERE __reason IS NOT NULL",
-        params,
-    )
-    _add_rejected_rows(con, readable=f"{inserted} + (SELECT count(*) FROM {_STAGED})")
+    _stage_quarantined(con, query(_VIEW), params, inserted)
     return finish_direct(
         con, _STAGED, inserted=inserted, batch_seq=batch_seq, source=source, loaded_at=loaded_at
     )
+
+
+def _stage_quarantined(
+    con: duckdb.DuckDBPyConnection, staged_sql: str, params: Mapping[str, object], inserted: int
+) -> None:
+    """The quarantined rows of a direct load into ``_STAGED``, numbered by file position, then the
+    rejected ones.
+
+    A count of the rows the reader reads (cheap: no column is parsed) equal to the rows inserted
+    means no readable row was quarantined: only the reader's rejects are left. Otherwise a second,
+    ordered read keeps the quarantined rows (the count's rejects are dropped: that read records
+    its own, including rows whose bytes are not UTF-8, which a count does not decode).
+    """
+    select = f"SELECT __row, unique_key, source_updated_at, __reason, __detail, __raw_row FROM ({staged_sql})"
+    rows = con.execute(f"SELECT count(*) FROM {_VIEW}").fetchall()
+    if rows and int(rows[0][0]) == inserted:
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {select} LIMIT 0", params)
+        _add_rejected_rows(con, readable=str(inserted))
+        return
+    for name in (_REJECTS, _REJECTS_SCAN):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {select} WHERE __reason IS NOT NULL", params)
+    _add_rejected_rows(con, readable=f"{inserted} + (SELECT count(*) FROM {_STAGED})")
 
 
 def _inserted(

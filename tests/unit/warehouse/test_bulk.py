@@ -84,3 +84,25 @@ def test_the_bulk_cap_holds_for_the_whole_transaction_then_the_previous_one_is_b
 def test_a_header_without_a_key_column_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match="no unique_key column"):
         load(tmp_path, b"07/20/2020 10:51:12 AM,NYPD,Noise\n07/20/2020 10:52:40 AM,DSNY,Dirty\n")
+
+
+@pytest.mark.parametrize("missing_key", [True, False])
+def test_a_row_that_is_not_utf8_is_quarantined_once_whichever_read_finds_it(
+    tmp_path: Path, missing_key: bool
+) -> None:
+    """The count that spares a direct load its second read does not decode text: a non-UTF-8 row
+    sends it to the ordered read, whose rejects alone are kept (no row quarantined twice)."""
+    keyless = b",04/16/2024 03:05:00 AM,DOT,Open\n" if missing_key else b""
+    body = (
+        HEADER
+        + b"1,04/16/2024 03:03:15 AM,DOT,Open\n2,04/16/2024 03:04:00 AM,D\xffT,Open\n"
+        + keyless
+        + b"4,04/16/2024 04:00:00 AM,NYPD,Closed\n"
+    )
+    con, _, new = load(tmp_path, body)
+    assert new == 2
+    rows = con.execute("SELECT row_number, reason FROM quarantine WHERE batch_seq = 7 ORDER BY 1").fetchall()
+    readable = 3 if missing_key else 2
+    expected = [(1, "missing_unique_key")] if missing_key else []
+    assert rows == [*expected, (readable, "unreadable_row")]
+    con.close()
