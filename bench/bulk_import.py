@@ -30,6 +30,7 @@ COLUMNS = (
     "rows in",
     "rows stored",
     "seconds",
+    "CPU s (Python process)",
     "rows/s",
     "× DuckDB bare",
     "peak RSS MB",
@@ -103,7 +104,8 @@ def _row(table: Table, name: str, m: Measured, ceiling: float | None) -> float |
     rate = _rate(m)
     ratio = rate / ceiling if rate and ceiling else None
     error = m.error or (r.get("error") if r.get("status") not in (None, "success") else None)
-    table.add(name, r.get("rows_in"), r.get("rows_stored"), seconds, rate, ratio, m.peak_rss_mb, error)
+    cpu = r.get("cpu_s")
+    table.add(name, r.get("rows_in"), r.get("rows_stored"), seconds, cpu, rate, ratio, m.peak_rss_mb, error)
     return rate
 
 
