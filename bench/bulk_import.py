@@ -30,9 +30,9 @@ COLUMNS = (
     "rows in",
     "rows stored",
     "seconds",
-    "CPU s (Python process)",
     "rows/s",
     "× DuckDB bare",
+    "CPU s (Python process)",
     "peak RSS MB",
     "error",
 )
@@ -105,7 +105,7 @@ def _row(table: Table, name: str, m: Measured, ceiling: float | None) -> float |
     ratio = rate / ceiling if rate and ceiling else None
     error = m.error or (r.get("error") if r.get("status") not in (None, "success") else None)
     cpu = r.get("cpu_s")
-    table.add(name, r.get("rows_in"), r.get("rows_stored"), seconds, cpu, rate, ratio, m.peak_rss_mb, error)
+    table.add(name, r.get("rows_in"), r.get("rows_stored"), seconds, rate, ratio, cpu, m.peak_rss_mb, error)
     return rate
 
 
@@ -183,7 +183,20 @@ def _before_and_after(section: Section, work: Path, export: Path, rows: int) -> 
 #: Measured with a per-statement profiler (process CPU seconds, so less sensitive to the other
 #: engineers' load than wall time) on 500k rows of the same export, first import into an empty home.
 WHERE_THE_TIME_GOES = (
-    "Where the time went before this round (500k rows, CPU seconds of the process, first import into "
+    'This round — the direct load (docs/warehouse.md "Large files"): a file of keys the warehouse has '
+    "never seen (every first import) goes from DuckDB's reader straight into `requests`; the loader's rules "
+    "are checked on what was written (distinct keys, none stored before; else the insert is undone and the "
+    "file takes the staged path), and a count of the rows read replaces a second, ordered read when nothing "
+    "was quarantined. Why: the ratio fell from 0.50× at 2M to 0.25× at 40M because the staged path wrote "
+    "every normalised row, uncompressed, into a temporary table that spilled beyond the 3 GB cap (19 GB for "
+    "the 40M run's 26.7M-row file) and read it back. Traced per statement on one 12M-row export (load 5–9; "
+    "CPU seconds): staged table 85 CPU-s with 4.3 GB spilled, the insert from it 73.5 (it read 5 GB back "
+    "and spilled 3 GB more), whole load 166 CPU-s / 312 s; direct: the insert 115 CPU-s, no spill, 1.5 GB "
+    "written, whole load 145 CPU-s / 203 s with the ordered second read (26 CPU-s; a count costs ~1 CPU-s "
+    "per million rows). Side by side at 12M (same file, each step in its own process, two runs): bare "
+    "72.8 s / 68.1 CPU-s and 122.3 s / 75.6 CPU-s, import 183.7 s / 137.7 CPU-s and 215.9 s / 133.5 CPU-s, "
+    "i.e. 0.40× and 0.57× by wall, 0.49× and 0.57× by CPU (load 5.5–6.9 and 3.5–6.4), peak RSS 2.5–2.6 GB.",
+    "Two rounds ago (500k rows, CPU seconds of the process, first import into "
     "an empty home): "
     "DuckDB bare 2.7 s; resolve311 8.2–8.5 s = the staged statement 2.85 s (reading the 41 text columns "
     "≈ 1.2 s, the normalising expressions ≈ 1.4 s: dirty flags 0.3, row_hash 0.26, the four timestamps "
