@@ -181,7 +181,10 @@ def _stage_quarantined(
     its own, including rows whose bytes are not UTF-8, which a count does not decode).
     """
     select = f"SELECT __row, unique_key, source_updated_at, __reason, __detail, __raw_row FROM ({staged_sql})"
-    rows = con.execute(f"SELECT count(*) FROM {_VIEW}").fetchall()
+    try:
+        rows = con.execute(f"SELECT count(*) FROM {_VIEW}").fetchall()
+    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
+        raise _parse_error(exc) from None
     if rows and int(rows[0][0]) == inserted:
         _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {select} LIMIT 0", params)
         _add_rejected_rows(con, readable=str(inserted))
