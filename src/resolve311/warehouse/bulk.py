@@ -2,11 +2,14 @@
 
 A portal export (41/53 display-name columns, the 44-column API CSV, any size,
 gzip allowed) is streamed by DuckDB's parallel CSV reader straight into the
-same staged query the small-batch path uses (:mod:`normalize_sql`); the
-newest version of each key is then loaded by the same loader SQL
-(:func:`loader.load_staged`). No row passes through Python and no Arrow table
-of the file is ever built. The whole file is one batch (one ``batch_seq``),
-loaded in the caller's transaction.
+same staged query the small-batch path uses (:mod:`normalize_sql`). A file of
+keys never stored (every first import) is inserted into ``requests`` straight
+from that query (:mod:`direct_load`: no staged copy of the file, which spilled
+~0.7 GB per million rows beyond the memory cap); any other file is staged in a
+temporary table and loaded by the loader's SQL (:func:`loader.load_staged`:
+the newest version of each key, newest-wins upsert). No row passes through
+Python and no Arrow table of the file is ever built. The whole file is one
+batch (one ``batch_seq``), loaded in the caller's transaction.
 
 Rows DuckDB cannot read (a row over :data:`MAX_ROW_BYTES`, a wrong number of
 cells, bytes that are not UTF-8) do not fail the file: they are quarantined
