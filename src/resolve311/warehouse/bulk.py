@@ -38,10 +38,9 @@ from resolve311.warehouse.direct_load import (
     finish_direct,
     insert_direct,
     undo_direct,
-    warehouse_empty,
 )
 from resolve311.warehouse.formats import GZIP_MAGIC, UTF8_BOM, csv_fields, parse_header
-from resolve311.warehouse.loader import LoadResult, load_staged
+from resolve311.warehouse.loader import LoadResult, load_staged, warehouse_empty
 from resolve311.warehouse.normalize import staged_input
 from resolve311.warehouse.normalize_sql import staged_query
 from resolve311.warehouse.transaction import duckdb_options

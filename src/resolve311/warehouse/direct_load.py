@@ -46,13 +46,6 @@ def direct_load_possible(con: duckdb.DuckDBPyConnection, relation: str, batch_se
     return bool(row and row[0][0])
 
 
-def warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_history)"
-    ).fetchall()
-    return bool(row and row[0][0])
-
-
 def insert_direct(
     con: duckdb.DuckDBPyConnection,
     staged_sql: str,

@@ -136,7 +136,7 @@ def _load_rows(
     con: duckdb.DuckDBPyConnection, relation: str, batch_seq: int, loaded_at: datetime
 ) -> tuple[dict[str, int], frozenset[date]]:
     """Stage ``relation`` (one row per key), apply it, add its versions; (counts by change, dates)."""
-    if _warehouse_empty(con):
+    if warehouse_empty(con):
         return _load_first(con, relation, batch_seq, loaded_at)
     if _all_new(con, relation):
         return _load_new(con, relation, batch_seq, loaded_at)
@@ -152,7 +152,8 @@ def _load_rows(
     return counts, affected
 
 
-def _warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
+def warehouse_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when no request version is stored at all (a first load)."""
     row = con.execute(
         "SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM request_history)"
     ).fetchone()
