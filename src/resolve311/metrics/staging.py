@@ -43,7 +43,8 @@ SELECT {_GROUP_COLUMNS},
     is_closed,
     CASE WHEN $inside THEN latitude END AS lat,
     CASE WHEN $inside THEN longitude END AS lon,
-    created_date AS raw_created, closed_date AS raw_closed  -- for pruning only; never staged
+    created_date AS raw_created, closed_date AS raw_closed,  -- for pruning only; never staged
+    unique_key, batch_seq  -- for keeping metric_window_rows up to date (window_rows.py); never staged
 FROM requests
 WHERE source = $source AND NOT ($duplicate)
 """
@@ -124,20 +125,33 @@ def create_input_views(
     con.execute(SLA_SQL)
 
 
-_STAGED: Final[str] = "* EXCLUDE (raw_created, raw_closed)"
+#: The staged columns of ``metric_input`` (the ones the metric definitions read).
+_STAGED: Final[str] = "* EXCLUDE (raw_created, raw_closed, unique_key, batch_seq)"
 
 
 def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days: list[int] | None) -> None:
     """Narrow the input: ``metric_window_input`` (rows created or closed on/after ``first_dnum``,
-    materialised once) and ``metric_day_input`` (rows created or closed on one of ``days``,
-    materialised; a view of all rows when ``days`` is None).
+    materialised once) and ``metric_day_input`` (:func:`create_day_input`).
 
     Both read only the rows they need (:func:`_created_or_closed_in`): their cost follows the
-    rows kept and the row groups that hold them, not the history.
+    rows kept and the row groups that hold them, not the history. (The refresh keeps the window's
+    rows in the warehouse instead: ``window_rows.py``.)
     """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE metric_window_input AS {window_rows_sql(first_dnum)}")
+    create_day_input(con, days)
+
+
+def window_rows_sql(first_dnum: int, columns: str = _STAGED) -> str:
+    """``columns`` of the ``metric_input`` rows created or closed on or after ``first_dnum``."""
     first = int(first_dnum)
-    window = _created_or_closed_in([(first, None)], f"created_dnum >= {first}", f"closed_dnum >= {first}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE metric_window_input AS {window}")
+    return _created_or_closed_in(
+        [(first, None)], f"created_dnum >= {first}", f"closed_dnum >= {first}", columns
+    )
+
+
+def create_day_input(con: duckdb.DuckDBPyConnection, days: list[int] | None) -> None:
+    """``metric_day_input``: the rows created or closed on one of ``days`` (materialised), or a
+    view of all rows when ``days`` is None."""
     if days is None:
         con.execute("DROP TABLE IF EXISTS metric_day_input")
         con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
@@ -171,7 +185,9 @@ def day_ranges(days: list[int], gap: int = 31, most: int = 8) -> list[tuple[int,
     return [*out, (start, ds[-1] + 1)]
 
 
-def _created_or_closed_in(ranges: list[tuple[int, int | None]], created_in: str, closed_in: str) -> str:
+def _created_or_closed_in(
+    ranges: list[tuple[int, int | None]], created_in: str, closed_in: str, columns: str = _STAGED
+) -> str:
     """Rows with ``created_in`` or ``closed_in`` whose created or closed day lies in one of ``ranges``.
 
     Each scan is filtered on one raw timestamp's range (an open end when None), a filter the
@@ -182,11 +198,11 @@ def _created_or_closed_in(ranges: list[tuple[int, int | None]], created_in: str,
     """
     created_any = " OR ".join(f"({_within('raw_created', lo, hi)})" for lo, hi in ranges)
     parts = [
-        f"SELECT {_STAGED} FROM metric_input WHERE {_within('raw_created', lo, hi)}"
+        f"SELECT {columns} FROM metric_input WHERE {_within('raw_created', lo, hi)}"
         f" AND ({created_in} OR {closed_in})"
         for lo, hi in ranges
     ] + [
-        f"SELECT {_STAGED} FROM metric_input WHERE {_within('raw_closed', lo, hi)}"
+        f"SELECT {columns} FROM metric_input WHERE {_within('raw_closed', lo, hi)}"
         f" AND NOT ({created_any}) AND {closed_in}"
         for lo, hi in ranges
     ]

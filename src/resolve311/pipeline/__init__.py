@@ -255,8 +255,13 @@ def run_import(
 
 # ------------------------------------------------------------------ rebuild
 REBUILT_TABLES = ("requests", "request_history", "quarantine", "landing_checkpoint", "source_state")
-#: What the metrics keep about the data (migrations 005, 007): forgotten, so the next refresh is full.
-FORGOTTEN_METRIC_STATE = ("metric_refresh_state", "metric_open_state", "load_touched_days")
+#: What the metrics keep about the data (migrations 005, 007, 010): forgotten, so the next refresh is full.
+FORGOTTEN_METRIC_STATE = (
+    "metric_refresh_state",
+    "metric_open_state",
+    "metric_window_state",
+    "load_touched_days",
+)
 
 
 def rebuild(settings: Settings, progress: Progress | None = None, *, refresh: bool = True) -> RunReport:
