@@ -151,8 +151,9 @@ def _refresh(
     # the windows' reach (the 1-year unit of the 28-day window, the longest cohort lag) and the
     # cross-city tables' created days, which read the same staged rows
     reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
-    window_rows.update(con, source, dnum(ctx.as_of_date) - reach, full=days is None)
-    staging.create_day_input(con, _sorted(days))
+    since = dnum(ctx.as_of_date) - reach
+    window_rows.update(con, source, since, full=days is None)
+    staging.create_day_input(con, _sorted(days), (window_rows.INPUT, since))
     first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
     open_requests.update(con, source, first_moment, full=days is None)
     with _inputs(con, settings, engine_name) as inputs:

@@ -149,9 +149,16 @@ def window_rows_sql(first_dnum: int, columns: str = _STAGED) -> str:
     )
 
 
-def create_day_input(con: duckdb.DuckDBPyConnection, days: list[int] | None) -> None:
+def create_day_input(
+    con: duckdb.DuckDBPyConnection, days: list[int] | None, kept: tuple[str, int] | None = None
+) -> None:
     """``metric_day_input``: the rows created or closed on one of ``days`` (materialised), or a
-    view of all rows when ``days`` is None."""
+    view of all rows when ``days`` is None.
+
+    ``kept`` = (a relation, ``since``) holding every row created or closed on or after day
+    ``since`` (``window_rows.py``): those rows come from it, and only the rows created and closed
+    before ``since`` (if any of ``days`` is before it) from ``metric_input`` — the two are disjoint.
+    """
     if days is None:
         con.execute("DROP TABLE IF EXISTS metric_day_input")
         con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
@@ -164,11 +171,21 @@ def create_day_input(con: duckdb.DuckDBPyConnection, days: list[int] | None) -> 
         )
         return
     con.execute("INSERT INTO metric_days_wanted SELECT unnest(?::INTEGER[])", [sorted(set(days))])
-    wanted = _created_or_closed_in(
-        day_ranges(days),
-        "created_dnum IN (SELECT dnum FROM metric_days_wanted)",
-        "closed_dnum IN (SELECT dnum FROM metric_days_wanted)",
-    )
+    created_in = "created_dnum IN (SELECT dnum FROM metric_days_wanted)"
+    closed_in = "closed_dnum IN (SELECT dnum FROM metric_days_wanted)"
+    if kept is None:
+        wanted = _created_or_closed_in(day_ranges(days), created_in, closed_in)
+    else:
+        relation, since = kept[0], int(kept[1])
+        parts = [f"SELECT * FROM {relation} WHERE {created_in} OR {closed_in}"]
+        older = [d for d in days if d < since]
+        if older:
+            before = f"created_dnum < {since} AND coalesce(closed_dnum < {since}, true)"
+            parts.append(
+                f"SELECT * FROM ({_created_or_closed_in(day_ranges(older), created_in, closed_in)})"
+                f" WHERE {before}"
+            )
+        wanted = " UNION ALL BY NAME ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE metric_day_input AS {wanted}")
 
 
@@ -203,10 +220,20 @@ def _created_or_closed_in(
         for lo, hi in ranges
     ] + [
         f"SELECT {columns} FROM metric_input WHERE {_within('raw_closed', lo, hi)}"
-        f" AND NOT ({created_any}) AND {closed_in}"
+        f" AND NOT ({created_any}) AND {closed_in}{_created_by(hi)}"
         for lo, hi in ranges
     ]
     return " UNION ALL ".join(parts)
+
+
+def _created_by(high: int | None) -> str:
+    """A bound on the creation of rows validly closed before day ``high`` (a day after it: a valid
+    close is not before its creation in UTC, and local times differ from UTC order by an hour at
+    most), so the storage skips the row groups created after it — every row group's close-time
+    range spans the calendar (sentinel dates), its creation range does not."""
+    return (
+        "" if high is None else f" AND raw_created < CAST(DATE '1970-01-01' + {int(high) + 1} AS TIMESTAMP)"
+    )
 
 
 def _within(column: str, low: int, high: int | None) -> str:
