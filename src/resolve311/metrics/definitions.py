@@ -116,16 +116,19 @@ def created_in_units(inp: ir.Table, p: Params) -> ir.Table:
 def closed_in_units(inp: ir.Table, p: Params, sla: ir.Table | None) -> ir.Table:
     """Requests validly closed in one of a window's units, with their SLA target if any."""
     t = _in_units(inp.filter(inp.closed_dnum.notnull()), "closed_dnum", p)
-    t = t.mutate(bucket=bucket_of(t.unit), type_key=t.complaint_type.lower())
-    if sla is None:
+    t = t.mutate(bucket=bucket_of(t.unit))
+    if sla is None:  # nothing to match on: lower-casing every row's type cost 0.8 of 1.75 CPU-s at 4M
         return t.mutate(target_hours=ibis.null("float64"))
+    t = t.mutate(type_key=t.complaint_type.lower())
     exact = sla.filter(sla.sla_agency != ALL).rename(exact_target="target_hours")
     anyag = sla.filter(sla.sla_agency == ALL).select(any_type="sla_type", any_target="target_hours")
     t = t.left_join(exact, [t.agency == exact.sla_agency, t.type_key == exact.sla_type]).drop(
         "sla_agency", "sla_type"
     )
     t = t.left_join(anyag, t.type_key == anyag.any_type).drop("any_type")
-    return t.mutate(target_hours=t.exact_target.coalesce(t.any_target)).drop("exact_target", "any_target")
+    return t.mutate(target_hours=t.exact_target.coalesce(t.any_target)).drop(
+        "exact_target", "any_target", "type_key"
+    )
 
 
 def created_unit_counts(created: ir.Table) -> ir.Table:
