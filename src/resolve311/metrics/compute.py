@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import ibis.expr.types as ir
@@ -38,8 +37,6 @@ class Inputs:
     open_requests: ir.Table  # requests open after the first unit-end moment (open_requests.py)
     sla: ir.Table | None
     day_requests: ir.Table  # rows created or closed on a day being recomputed
-    #: Compute a relation once and keep it for several queries (a temp table on DuckDB).
-    keep: Callable[[str, ir.Table], ir.Table] = field(default=lambda name, table: table)
 
 
 @dataclass(frozen=True)
@@ -118,8 +115,10 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
 def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """The grouped metric queries over all windows, executed on the inputs' engine."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    created = inputs.keep("metric_created_units", definitions.created_in_units(inputs.requests, p))
-    closed = inputs.keep("metric_closed_units", definitions.closed_in_units(inputs.requests, p, inputs.sla))
+    # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
+    # all at 4M than writing the two joined relations to temporary tables and reading those.
+    created = definitions.created_in_units(inputs.requests, p)
+    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
     ku = definitions.closed_unit_stats(closed).to_pandas()
     return {
         "cu": definitions.created_unit_counts(created).to_pandas(),

@@ -15,7 +15,6 @@ from typing import Any, Final
 
 import duckdb
 import ibis
-import ibis.expr.types as ir
 
 from resolve311.errors import ConfigError
 from resolve311.metrics.compute import Inputs
@@ -42,16 +41,11 @@ def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     backend = ibis.duckdb.from_connection(con)
     sla = backend.table("metric_sla") if sla_loaded(con) else None
 
-    def keep(name: str, table: ir.Table) -> ir.Table:
-        con.execute(f"DROP TABLE IF EXISTS {name}")  # Ibis' own overwrite=True fails on DuckDB 2
-        return backend.create_table(name, table, temp=True)
-
     return Inputs(
         backend.table("metric_window_input"),
         backend.table(OPEN_INPUT),
         sla,
         backend.table("metric_day_input"),
-        keep,
     )
 
 
