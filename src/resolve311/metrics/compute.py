@@ -12,6 +12,7 @@ from resolve311.metrics import backlog, backlog_ages, definitions, km
 from resolve311.metrics.definitions import GROUP_COLS, Params
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
+    BUCKET_OF_UNIT,
     WINDOW_DAYS,
     WINDOWS,
     YEAR_UNIT,
@@ -137,7 +138,7 @@ def _closed_bucket_stats(closed: ir.Table, ku: pd.DataFrame) -> pd.DataFrame:
     cols = [*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]
     pooled = definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket").to_pandas()
     single = ku[ku["unit"].isin([0, YEAR_UNIT])]
-    single = single.assign(bucket=single["unit"].map(bucket_of_unit))
+    single = single.assign(bucket=single["unit"].map(BUCKET_OF_UNIT))
     out: pd.DataFrame = pd.concat([pooled[cols], single[cols]], ignore_index=True)
     return out
 
@@ -277,7 +278,7 @@ def _backlog_frames(
 
 def _km_steps(counts: pd.DataFrame, covered: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = counts[counts["unit"].isin(covered)].copy()
-    counts["bucket"] = counts["unit"].map(bucket_of_unit)
+    counts["bucket"] = counts["unit"].map(BUCKET_OF_UNIT)
     return km.survival_steps(counts, [*G, "unit"]), km.survival_steps(counts, [*G, "bucket"])
 
 

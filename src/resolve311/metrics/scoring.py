@@ -11,7 +11,7 @@ import pandas as pd
 
 from resolve311.metrics import registry
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS
-from resolve311.metrics.windows import bucket_of_unit
+from resolve311.metrics.windows import BUCKET_OF_UNIT
 
 G: Final[list[str]] = list(GROUP_COLS)
 MAD_SCALE: Final[float] = 1.4826
@@ -103,7 +103,7 @@ def unit_table(
             table[col] = np.nan
     table["backlog_end"] = table["backlog_end"].astype(float).where(table["unit"].isin(list(backlog_units)))
     table["n_open"] = table["backlog_end"].fillna(0).astype("int64")
-    table["bucket"] = table["unit"].map(bucket_of_unit)
+    table["bucket"] = table["unit"].map(BUCKET_OF_UNIT)
     table["n_units"] = 1
     return table
 

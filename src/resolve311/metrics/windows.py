@@ -88,6 +88,11 @@ def bucket_of_unit(unit: int) -> str:
     return "1y" if unit == YEAR_UNIT else "8w"
 
 
+#: :func:`bucket_of_unit` of every unit, for ``Series.map`` (a dict maps in one vectorised pass; the
+#: function was called once per row: ~0.5 CPU-s per refresh on the Kaplan–Meier counts at 4M).
+BUCKET_OF_UNIT: Final[dict[int, str]] = {u: bucket_of_unit(u) for u in range(YEAR_UNIT + 1)}
+
+
 def units_of_bucket(bucket: str) -> tuple[int, ...]:
     """Inverse of :func:`bucket_of_unit`."""
     return {"recent": (0,), "8w": EIGHT_WEEK_UNITS, "1y": (YEAR_UNIT,)}[bucket]
