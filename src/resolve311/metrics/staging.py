@@ -159,12 +159,11 @@ def create_day_input(
     ``since`` (``window_rows.py``): those rows come from it, and only the rows created and closed
     before ``since`` (if any of ``days`` is before it) from ``metric_input`` — the two are disjoint.
     """
+    drop_temp(con, "metric_day_input")
     if days is None:
-        con.execute("DROP TABLE IF EXISTS metric_day_input")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
+        con.execute(f"CREATE TEMP VIEW metric_day_input AS SELECT {_STAGED} FROM metric_input")
         return
     con.execute("CREATE OR REPLACE TEMP TABLE metric_days_wanted (dnum INTEGER PRIMARY KEY)")
-    con.execute("DROP VIEW IF EXISTS metric_day_input")
     if not days:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE metric_day_input AS SELECT {_STAGED} FROM metric_input LIMIT 0"
@@ -187,6 +186,16 @@ def create_day_input(
             )
         wanted = " UNION ALL BY NAME ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE metric_day_input AS {wanted}")
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temporary table or view ``name`` if there is one (``DROP VIEW`` fails on a table)."""
+    for kind, catalog in (("TABLE", "duckdb_tables()"), ("VIEW", "duckdb_views()")):
+        found = fetch_first(
+            con, f"SELECT 1 FROM {catalog} WHERE temporary AND {kind.lower()}_name = ?", [name]
+        )
+        if found is not None:
+            con.execute(f"DROP {kind} {name}")
 
 
 def day_ranges(days: list[int], gap: int = 31, most: int = 8) -> list[tuple[int, int | None]]:

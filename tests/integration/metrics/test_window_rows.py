@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from resolve311.metrics import window_rows
+from resolve311.metrics import staging, window_rows
 from resolve311.metrics.staging import create_input_views, window_rows_sql
 from resolve311.metrics.windows import dnum
 
@@ -90,3 +90,36 @@ def test_a_failed_update_leaves_the_rows_and_their_state_as_they_were(warehouse)
     with pytest.raises(duckdb.Error):
         window_rows.update(con, "nyc", SINCE, full=False)
     assert (stored(con), window_rows.read_state(con, "nyc")) == before
+
+
+def day_input(con) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT agency, created_dnum, closed_dnum, ttc_h FROM metric_day_input ORDER BY ALL"
+    ).fetchall()
+
+
+def test_the_affected_days_rows_read_from_the_kept_rows_are_those_read_from_requests(warehouse) -> None:
+    """Days inside the reach from the kept rows, older days from ``requests``: the same rows, none twice."""
+    w, con = warehouse, warehouse.con
+    old = DAY0 - timedelta(days=40)
+    w.add("old", old, old + timedelta(days=2), agency="A")  # created and closed before the reach
+    w.add("old-late", old, DAY0 + timedelta(days=1), agency="B")  # closed inside it
+    w.add("old-open", old - timedelta(days=1), agency="C")
+    w.add("recent", DAY0 + timedelta(days=1), DAY0 + timedelta(days=2), agency="D")
+    w.add("sentinel", old, datetime(3023, 1, 1), agency="E")
+    w.add("long", old - timedelta(days=300), old + timedelta(days=2), agency="F")  # closed long after
+    w.commit()
+    create_input_views(con, "nyc")
+    window_rows.update(con, "nyc", SINCE, full=False)
+    day = dnum
+    for days in (
+        [day(old.date())],
+        [day((old + timedelta(days=2)).date()), day((DAY0 + timedelta(days=1)).date())],
+        [day((old - timedelta(days=1)).date()), day(datetime(3023, 1, 1).date()), SINCE + 2],
+        [SINCE + 1],
+    ):
+        staging.create_day_input(con, days)
+        want = day_input(con)
+        staging.create_day_input(con, days, (window_rows.INPUT, SINCE))
+        assert day_input(con) == want, days
+    assert len(want) == 2  # "old-late" and "recent", once each
