@@ -25,7 +25,11 @@ def utc(local: datetime) -> datetime:
 
 
 class WarehouseBuilder:
-    """Insert requests (current row + a version) straight into a real warehouse file."""
+    """Insert requests (current row + a version) straight into a real warehouse file.
+
+    Each :meth:`commit` is one load: as with the loader (each landing batch has a newer sequence
+    number), rows added without an explicit ``batch_seq`` get the next batch after it.
+    """
 
     def __init__(self, path: Path, source: str = "nyc", *, record_days: bool = True) -> None:
         self.path = path
@@ -101,6 +105,7 @@ class WarehouseBuilder:
         self.con.execute("DELETE FROM requests WHERE unique_key IN (SELECT unique_key FROM pending_rows)")
         self.con.execute("INSERT INTO requests BY NAME SELECT * FROM pending_rows")
         self.con.unregister("pending_rows")
+        self.batch_seq = max(self.batch_seq, int(frame["batch_seq"].max())) + 1
 
     def add_sla(self, complaint_type: str, hours: float, agency: str | None = None) -> None:
         self.con.execute("INSERT INTO sla_targets VALUES (?, ?, ?)", [agency, complaint_type, hours])
