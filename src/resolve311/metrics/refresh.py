@@ -7,7 +7,8 @@
    plus the created/closed days of every version of a request that changed since
    the last refresh) — or of every day with ``full=True`` or on first use;
 3. recompute the windowed metrics (they read a bounded range of days around the
-   data's as-of, independent of the length of the history);
+   data's as-of, kept in the warehouse and brought up to date from the requests
+   written since: ``window_rows.py``; independent of the length of the history);
 4. hand the results (:class:`~resolve311.metrics.snapshot.Results`) to publishing, which
    builds the snapshot once and gives it to every sink (``resolve311.publish``): by
    default only to the serving file (temporary file + ``os.replace``); the pipeline and

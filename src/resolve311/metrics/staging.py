@@ -4,7 +4,8 @@ The metric definitions (``definitions.py``) read only two narrow relations with
 engine-neutral types (text, integers, doubles, booleans — no timestamps, so no
 time-zone surprises on Spark):
 
-``metric_input``     one row per current request (its two ``raw_*`` timestamps only prune scans).
+``metric_input``     one row per current request (its two ``raw_*`` timestamps only prune scans;
+                     ``unique_key`` and ``batch_seq`` keep ``metric_window_rows`` up to date).
 ``metric_versions``  one row per stored version (for backlog as of a past moment).
 """
 
