@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from resolve311.processes import stop_process
 
@@ -20,12 +21,25 @@ DATASETS = ("erm2-nwe9", "76ig-c548")
 @contextmanager
 def simulator(*args: str, start_timeout_s: float = 600) -> Iterator[str]:
     """Run the simulator with ``args``; yield its base URL; terminate it on exit."""
+    with simulator_process(*args, start_timeout_s=start_timeout_s) as (url, _):
+        yield url
+
+
+@contextmanager
+def simulator_process(*args: str, start_timeout_s: float = 600) -> Iterator[tuple[str, int]]:
+    """Like :func:`simulator`, yielding the base URL and the simulator's process id."""
     cmd = [sys.executable, "-m", "resolve311", "simulate", "--port", "0", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        yield _read_url(proc, start_timeout_s)
+        yield _read_url(proc, start_timeout_s), proc.pid
     finally:
         stop_process(proc, 30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + kernel CPU seconds a process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _read_url(proc: subprocess.Popen[str], timeout_s: float) -> str:
