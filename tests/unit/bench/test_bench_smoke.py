@@ -88,6 +88,20 @@ def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> Non
 
 @pytest.mark.slow
 @ON_THE_QUICK_REPORT
+def test_extract_shows_the_simulators_cpu_and_requests_per_client(quick_report: str) -> None:
+    section = quick_report.split("## 1. Extract")[1].split("## 2.")[0]
+    header = next(line for line in section.splitlines() if line.startswith("| client |"))
+    names = [c.strip() for c in header.strip("|").split("|")]
+    server, requests = names.index("server CPU s"), names.index("requests")
+    rows = [line for line in section.splitlines() if line.startswith("| resolve311 backfill (4")]
+    assert len(rows) == 2  # the clean and the faulty run
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[server].replace(",", "")) > 0 and int(cells[requests].replace(",", "")) > 0
+
+
+@pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_metrics_engines_agree(quick_report: str) -> None:
     metrics = quick_report.split("## 3. Metrics")[1].split("## 4.")[0]
     assert "created/day: 0 of" in metrics
