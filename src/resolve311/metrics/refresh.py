@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
 
 import duckdb
 import pandas as pd
 
 from resolve311.metrics import (
+    agencies,
     calibration,
     crosscity,
     daily,
@@ -133,8 +133,9 @@ def _refresh(
     step: Callable[[str], None],
 ) -> RefreshReport:
     source = settings.source
-    as_of = _as_of(con, source)
     days = None if full else _affected_days(con, source, affected_dates)
+    agencies.update(con, source, days)
+    as_of = agencies.as_of(con, source)
     status = snapshot.read_status_tables(con, source)
     meta = snapshot.base_meta(settings) | {
         "generated_at": snapshot.generated_now(),
@@ -225,42 +226,8 @@ def _inputs(con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str
         yield inputs
 
 
-def _as_of(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
-    """Newest created_date of the source, ignoring timestamps more than a day in the future."""
-    row = fetch_first(
-        con,
-        "SELECT max(created_date) FROM requests WHERE source = ?"
-        " AND created_utc <= now()::TIMESTAMP + INTERVAL 1 DAY",
-        [source],
-    )
-    return row[0] if row else None
-
-
-def _history_start(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
-    """The oldest creation of a clean row (no dirty flag), else of any row.
-
-    Looked for among the oldest rows first (a month, a year, then all after the oldest row): the
-    range filter lets the storage skip the newer row groups, so it does not read every request's
-    flags when the answer lies at the start of the history, as it nearly always does.
-    """
-    row = fetch_first(con, "SELECT min(created_date) FROM requests WHERE source = ?", [source])
-    oldest = row[0] if row else None
-    if oldest is None:
-        return None
-    for days in (31, 366, None):
-        bound = "" if days is None else f" AND created_date < ?::TIMESTAMP + INTERVAL {days} DAY"
-        clean = fetch_first(
-            con,
-            "SELECT min(created_date) FROM requests WHERE source = ? AND len(dirty_flags) = 0" + bound,
-            [source] if days is None else [source, oldest],
-        )
-        if clean and clean[0] is not None:
-            return clean[0]  # type: ignore[no-any-return]
-    return oldest  # type: ignore[no-any-return]
-
-
 def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> Context:
-    first = _history_start(con, settings.source)
+    first = agencies.history_start(con, settings.source)
     start = first.date() if first else as_of.date()
     return Context(
         as_of_date=as_of_date_for(as_of),
@@ -303,28 +270,11 @@ def _history_tables(
         ignore_index=True,
     )
     rate, evaluated = daily.anomaly_rate(matrix, ctx.anomaly_threshold)
-    agencies = con.execute(AGENCIES_SQL, [source]).df()
     meta = {
         "anomaly_rate_history": None if rate is None else f"{rate:.6f}",
         "anomaly_rate_agency_days": str(evaluated),
     }
-    return {"series": series, "agencies": agencies}, meta
-
-
-#: Per agency (blank and NULL as 'Unspecified'): its newest name, requests, first and last created.
-#: Grouped by the stored value first (a handful of groups), so the name cleaning runs on those
-#: groups, not on every request; the newest name is the one of the group whose newest named
-#: request is newest (``arg_max`` skips NULL names, as over all the rows).
-AGENCIES_SQL: Final[str] = """
-SELECT coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
-       arg_max(agency_name, named_at) AS agency_name,
-       CAST(sum(n) AS BIGINT) AS requests_total, min(first_created) AS first_created,
-       max(last_created) AS last_created
-FROM (SELECT agency, arg_max(agency_name, created_date) AS agency_name,
-             max(created_date) FILTER (WHERE agency_name IS NOT NULL) AS named_at,
-             count(*) AS n, min(created_date) AS first_created, max(created_date) AS last_created
-      FROM requests WHERE source = ? GROUP BY agency)
-GROUP BY 1 ORDER BY 1"""
+    return {"series": series, "agencies": agencies.agencies(con, source)}, meta
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
