@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+
+Ints = npt.NDArray[np.int64]
 
 #: Times (hours) at which the published survival curves are sampled.
 CURVE_HOURS: Final[tuple[float, ...]] = (
@@ -19,18 +23,81 @@ CURVE_HOURS: Final[tuple[float, ...]] = (
 
 
 def survival_steps(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Add ``at_risk`` and ``survival`` (after the events at t) to pooled counts, per key."""
+    """Add ``at_risk`` and ``survival`` (after the events at t) to pooled counts, per key.
+
+    Vectorised (numpy): the keys and ``t_hours`` are coded as one integer (each column factorised
+    in sorted order, so one sort orders the rows by the keys' values, then t), the counts of equal
+    (key, t) summed by ``reduceat`` and the running sums taken over the whole array less each group's
+    start; the survival is the product of the factors per group, in order (bit-identical to a
+    grouped pandas ``cumprod``, which it uses on the integer group ids).
+    """
     keys = list(keys)
-    df = counts.groupby([*keys, "t_hours"], as_index=False)[["n_event", "n_censored"]].sum()
-    df = df.sort_values([*keys, "t_hours"], kind="mergesort").reset_index(drop=True)
-    group = df.groupby(keys, sort=False).ngroup()  # the keys' groups, found once
-    leaving = df["n_event"] + df["n_censored"]
-    total = leaving.groupby(group).transform("sum")
-    left_before = leaving.groupby(group).cumsum() - leaving
-    df["at_risk"] = (total - left_before).astype("int64")
-    factor = 1.0 - df["n_event"] / df["at_risk"]
-    df["survival"] = factor.groupby(group).cumprod()
-    return df
+    code, uniques = _coded(counts, keys)
+    code, t, event, censored = _pooled(counts, code)
+    group = np.cumsum(_firsts(code)) - 1
+    leaving = event + censored
+    done = np.cumsum(leaving) - leaving  # left before each row, over the whole array
+    first = np.flatnonzero(_firsts(code))
+    total = np.add.reduceat(leaving, first) if len(first) else leaving
+    at_risk = total[group] - (done - done[first][group])
+    survival = pd.Series(1.0 - event / at_risk).groupby(group).cumprod().to_numpy()
+    out = _decoded(code, keys, uniques)
+    out["t_hours"] = t
+    out["n_event"], out["n_censored"] = event, censored
+    out["at_risk"] = at_risk.astype("int64")
+    out["survival"] = survival
+    return pd.DataFrame(out)
+
+
+def _pooled(counts: pd.DataFrame, code: Ints) -> tuple[Ints, npt.NDArray[np.float64], Ints, Ints]:
+    """Key code, t, events and censored per distinct (key, t), ordered by key code then t."""
+    times, t_unique = pd.factorize(counts["t_hours"].to_numpy(dtype=np.float64), sort=True)
+    steps = max(len(t_unique), 1)
+    key = code * steps + times
+    order = np.argsort(key)
+    key = key[order]
+    starts = _starts(key[1:] != key[:-1], len(key))
+    event = _summed(counts["n_event"], order, starts)
+    censored = _summed(counts["n_censored"], order, starts)
+    key = key[starts]
+    return key // steps, np.asarray(t_unique, dtype=np.float64)[key % steps], event, censored
+
+
+def _coded(frame: pd.DataFrame, keys: list[str]) -> tuple[Ints, list[pd.Index]]:
+    code = np.zeros(len(frame), dtype=np.int64)
+    uniques = []
+    for key in keys:
+        codes, unique = pd.factorize(frame[key], sort=True)
+        code = code * max(len(unique), 1) + codes
+        uniques.append(unique)
+    return code, uniques
+
+
+def _decoded(code: Ints, keys: list[str], uniques: list[pd.Index]) -> dict[str, object]:
+    columns: dict[str, object] = {}
+    rest = code
+    for key, unique in zip(reversed(keys), reversed(uniques), strict=True):
+        size = max(len(unique), 1)
+        columns[key] = unique.take(rest % size)
+        rest = rest // size
+    return {key: columns[key] for key in keys}
+
+
+def _firsts(code: Ints) -> npt.NDArray[np.bool_]:
+    """True where a new group starts (``code`` sorted)."""
+    out = np.ones(len(code), dtype=bool)
+    out[1:] = code[1:] != code[:-1]
+    return out
+
+
+def _starts(changes: npt.NDArray[np.bool_], n: int) -> Ints:
+    """Indices where a run starts, given where consecutive rows differ."""
+    return np.flatnonzero(np.concatenate(([True], changes))) if n else np.zeros(0, dtype=np.int64)
+
+
+def _summed(column: pd.Series, order: Ints, starts: Ints) -> Ints:
+    values = column.to_numpy(dtype=np.int64)[order]
+    return np.add.reduceat(values, starts) if len(starts) else values
 
 
 def km_median(steps: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

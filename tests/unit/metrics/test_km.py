@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -46,3 +47,36 @@ def test_curve_is_sampled_at_the_fixed_grid() -> None:
     assert curve.loc[48.0, "at_risk"] == 2
     assert curve.loc[96.0, "at_risk"] == 2
     assert not any(math.isnan(s) for s in curve["survival"])
+
+
+def _steps_by_groupby(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The grouped pandas form the vectorised steps replaced (the reference)."""
+    df = counts.groupby([*keys, "t_hours"], as_index=False)[["n_event", "n_censored"]].sum()
+    df = df.sort_values([*keys, "t_hours"], kind="mergesort").reset_index(drop=True)
+    group = df.groupby(keys, sort=False).ngroup()
+    leaving = df["n_event"] + df["n_censored"]
+    left_before = leaving.groupby(group).cumsum() - leaving
+    df["at_risk"] = (leaving.groupby(group).transform("sum") - left_before).astype("int64")
+    df["survival"] = (1.0 - df["n_event"] / df["at_risk"]).groupby(group).cumprod()
+    return df
+
+
+def test_vectorised_steps_equal_the_grouped_pandas_ones_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    n = 5000
+    frame = pd.DataFrame(
+        {
+            "agency": rng.choice(["NYPD", "DSNY", "*", "DOT"], n),
+            "borough": rng.choice(["BRONX", "QUEENS", "*"], n),
+            "unit": rng.integers(0, 10, n),
+            "t_hours": rng.choice([0.0, 0.25, 1.5, 48.0, 49.0, 720.0, 744.0, 2160.0], n),
+            "n_event": rng.integers(0, 4, n),
+            "n_censored": rng.integers(0, 3, n),
+        }
+    )
+    for keys in (["agency", "borough", "unit"], ["agency"], ["unit"]):
+        expected = _steps_by_groupby(frame, keys)
+        pd.testing.assert_frame_equal(survival_steps(frame, keys), expected, check_exact=True)
+    empty = survival_steps(frame.iloc[:0], ["agency"])
+    assert empty.empty
+    assert list(empty.columns) == ["agency", "t_hours", "n_event", "n_censored", "at_risk", "survival"]
