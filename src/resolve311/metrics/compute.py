@@ -93,7 +93,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """Every window's scorecard, heat maps and KM curves, stacked.
 
     The grouped queries run once for all windows (a ``window`` column); the rest is
-    per-window pandas on their small results.
+    per-window pandas on their small results. The backlog's ages and the Kaplan–Meier steps
+    (numpy) run in a worker thread while the engine runs the other grouped queries (it releases
+    the GIL), which the wall time of an incremental refresh follows.
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
@@ -101,8 +103,10 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
+        km_done = pool.submit(_km_steps_per_window, _km_counts(inputs, ctx), ctx)
         grouped = run_grouped(inputs, ctx)
         per_moment, pooled = backlog_done.result()
+        km_steps = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
         wm = [m for m in moments if m.window == window]
@@ -110,7 +114,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
             per_moment, pooled, window, wm, backlog_units(ctx, WINDOW_DAYS[window])
         )
         sliced = {name: _slice(frame, window) for name, frame in grouped.items()}
-        tables = compute_window(sliced, ctx, window, backlog_frames, inputs.sla is not None)
+        tables = compute_window(
+            sliced, ctx, window, (backlog_frames, km_steps[window]), inputs.sla is not None
+        )
         for name in out:
             out[name].append(getattr(tables, name))
     return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
@@ -138,10 +144,23 @@ def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
         "co": definitions.cohort_unit_counts(inputs.requests, p).to_pandas(),
         "ku": ku,
         "kb": _closed_bucket_stats(closed, ku),
-        "km": definitions.km_counts(created, p).to_pandas(),
         "when": definitions.heat_when_counts(created).to_pandas(),
         "where": definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(),
     }
+
+
+def _km_counts(inputs: Inputs, ctx: Context) -> pd.DataFrame:
+    """Kaplan–Meier's grouped counts (queried before the others: their steps overlap those)."""
+    p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
+    counts: pd.DataFrame = definitions.km_counts(
+        definitions.created_in_units(inputs.requests, p), p
+    ).to_pandas()
+    return counts
+
+
+def _km_steps_per_window(counts: pd.DataFrame, ctx: Context) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Each window's survival steps per unit and per bucket (numpy, :func:`km.survival_steps`)."""
+    return {w: _km_steps(_slice(counts, w), covered_units(ctx, WINDOW_DAYS[w])) for w in WINDOWS}
 
 
 def _closed_bucket_stats(closed: ir.Table, ku: pd.DataFrame) -> pd.DataFrame:
@@ -208,15 +227,15 @@ def compute_window(
     grouped: dict[str, pd.DataFrame],
     ctx: Context,
     window: str,
-    backlog_frames: tuple[pd.DataFrame, pd.DataFrame],
+    computed: tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]],
     sla_loaded: bool,
 ) -> WindowTables:
-    """Scorecard, heat maps and KM curves of one window from its slice of the grouped results."""
+    """Scorecard, heat maps and KM curves of one window from its slice of the grouped results and
+    its ``computed`` (backlog per unit and bucket, Kaplan–Meier steps per unit and bucket)."""
     days = WINDOW_DAYS[window]
     covered = covered_units(ctx, days)
     cu, ku, kb = grouped["cu"], grouped["ku"], grouped["kb"]
-    bu, bb = backlog_frames
-    steps_unit, steps_bucket = _km_steps(grouped["km"], covered)
+    (bu, bb), (steps_unit, steps_bucket) = computed
     kmu = km.km_median(steps_unit, [*G, "unit"])
     kmb = km.km_median(steps_bucket, [*G, "bucket"])
     if cu.empty and ku.empty and bu.empty:
