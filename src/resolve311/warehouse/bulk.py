@@ -33,6 +33,7 @@ from resolve311.sources.city import CityRules
 from resolve311.warehouse.columns import SYSTEM_FIELD_COLUMNS, quote_ident
 from resolve311.warehouse.csv_split import open_maybe_gzip
 from resolve311.warehouse.direct_load import (
+    csv_rows_profiled,
     direct_load_possible,
     direct_rows_are_new,
     finish_direct,
@@ -129,7 +130,7 @@ def bulk_load_csv(
     ):
         try:
             _create_view(con, _VIEW, path, fields, keep_rejects=True)
-            _create_view(con, _DIRECT_VIEW, path, fields, keep_rejects=False)
+            _create_view(con, _DIRECT_VIEW, path, fields, keep_rejects=True)
             result = _load_direct(con, query, params, batch_seq, source, progress)
             if result is None:
                 result = _load_staged(con, query(_VIEW), params, batch_seq, source, progress)
@@ -159,42 +160,47 @@ def _load_direct(
     con.execute("SET preserve_insertion_order = false")  # no row position is kept from this read
     try:
         with _watching(con, None if progress is None else (lambda pct: progress(pct * _DIRECT_SHARE))):
-            inserted = _inserted(con, query(_DIRECT_VIEW), params, batch_seq, loaded_at)
+            inserted, read = _inserted(con, query(_DIRECT_VIEW), params, batch_seq, loaded_at)
         if not direct_rows_are_new(con, batch_seq, was_empty=was_empty):
             undo_direct(con, batch_seq)  # a repeated or stored key: the staged path decides
+            _drop_rejects(con)  # its read records the rejected rows again
             return None
     finally:
         _quietly(con, "SET preserve_insertion_order = true")
-    _stage_quarantined(con, query(_VIEW), params, inserted)
+    _stage_quarantined(con, query(_VIEW), params, inserted, read)
     return finish_direct(
         con, _STAGED, inserted=inserted, batch_seq=batch_seq, source=source, loaded_at=loaded_at
     )
 
 
 def _stage_quarantined(
-    con: duckdb.DuckDBPyConnection, staged_sql: str, params: Mapping[str, object], inserted: int
+    con: duckdb.DuckDBPyConnection,
+    staged_sql: str,
+    params: Mapping[str, object],
+    inserted: int,
+    read: int | None,
 ) -> None:
     """The quarantined rows of a direct load into ``_STAGED``, numbered by file position, then the
     rejected ones.
 
-    A count of the rows the reader reads (cheap: no column is parsed) equal to the rows inserted
-    means no readable row was quarantined: only the reader's rejects are left. Otherwise a second,
-    ordered read keeps the quarantined rows (the count's rejects are dropped: that read records
-    its own, including rows whose bytes are not UTF-8, which a count does not decode).
+    When the reader produced exactly the rows inserted (``read``, from the insert's own profile), no
+    readable row was quarantined: only the rejects its read recorded are left. Otherwise (or when
+    the profile did not say) a second, ordered read keeps the quarantined rows and records the
+    rejects again (the first read's are dropped).
     """
     select = f"SELECT __row, unique_key, source_updated_at, __reason, __detail, __raw_row FROM ({staged_sql})"
-    try:
-        rows = con.execute(f"SELECT count(*) FROM {_VIEW}").fetchall()
-    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
-        raise _parse_error(exc) from None
-    if rows and int(rows[0][0]) == inserted:
+    if read == inserted:
         _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {select} LIMIT 0", params)
         _add_rejected_rows(con, readable=str(inserted))
         return
-    for name in (_REJECTS, _REJECTS_SCAN):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _drop_rejects(con)
     _execute(con, f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {select} WHERE __reason IS NOT NULL", params)
     _add_rejected_rows(con, readable=f"{inserted} + (SELECT count(*) FROM {_STAGED})")
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (_REJECTS, _REJECTS_SCAN):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _inserted(
@@ -203,9 +209,12 @@ def _inserted(
     params: Mapping[str, object],
     batch_seq: int,
     loaded_at: datetime,
-) -> int:
+) -> tuple[int, int | None]:
+    """(rows inserted, rows the reader produced: None when its profile does not say)."""
     try:
-        return insert_direct(con, staged_sql, params, batch_seq=batch_seq, loaded_at=loaded_at)
+        with csv_rows_profiled(con) as rows_read:
+            inserted = insert_direct(con, staged_sql, params, batch_seq=batch_seq, loaded_at=loaded_at)
+            return inserted, rows_read()
     except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
         raise _parse_error(exc) from None
 

@@ -9,16 +9,19 @@ The loader's rules are then checked exactly on what was written (the new rows ar
 the ones with this ``batch_seq``): a repeated key in the file or a key already stored
 undoes the insert (:func:`undo_direct`) and the caller loads the file by the staged
 path (newest-wins among a key's copies, comparison with the stored rows). Quarantined
-rows come from a second, filtering read of the file (only they are kept).
+rows come from a second, filtering read of the file (only they are kept), needed only when the
+reader produced more rows than were inserted: the insert's own profile says how many it read.
 
 Every function runs inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 
@@ -117,3 +120,39 @@ def finish_direct(
         affected_dates=affected,
         max_source_updated_at=max_updated,
     )
+
+
+@contextmanager
+def csv_rows_profiled(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[], int | None]]:
+    """Profile the statement run inside; yields a function giving the rows DuckDB's CSV reader
+    produced in it (rejected rows are not produced), or None when the profile does not say.
+
+    Call the function inside the block, right after the statement: the profile is the last one's.
+    """
+    con.execute("PRAGMA enable_profiling = 'no_output'")
+    try:
+        yield lambda: _csv_rows_read(con)
+    finally:
+        with suppress(duckdb.Error):
+            con.execute("PRAGMA disable_profiling")
+
+
+def _csv_rows_read(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        profile = json.loads(con.get_profiling_information(format="json"))
+    except (duckdb.Error, ValueError, TypeError):
+        return None
+    if not isinstance(profile, dict):
+        return None
+    rows = [
+        n.get("intermediate_rows")
+        for n in _operators(profile.get("operator", []))
+        if n.get("name") == "READ_CSV"
+    ]
+    return rows[0] if len(rows) == 1 and isinstance(rows[0], int) else None
+
+
+def _operators(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for node in nodes:
+        yield node
+        yield from _operators(node.get("children", []))

@@ -11,6 +11,7 @@ import pytest
 from resolve311.errors import ParseError
 from resolve311.warehouse.bulk import BULK_MEMORY_LIMIT, bulk_load_csv, bulk_memory
 from resolve311.warehouse.connection import connect
+from resolve311.warehouse.direct_load import csv_rows_profiled
 
 HEADER = b"Unique Key,Created Date,Agency,Status\n"
 
@@ -106,3 +107,23 @@ def test_a_row_that_is_not_utf8_is_quarantined_once_whichever_read_finds_it(
     expected = [(1, "missing_unique_key")] if missing_key else []
     assert rows == [*expected, (readable, "unreadable_row")]
     con.close()
+
+
+def test_the_insert_profile_counts_the_rows_the_reader_produced(tmp_path: Path) -> None:
+    """A direct load needs no second read of the file when the reader's own count says nothing was
+    quarantined: the count must come from the profile (rejected rows not counted), and profiling is
+    off again afterwards."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,x\n2,y,z\n3,\xff\xfe\n4,w\n")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    reader = (
+        f"read_csv('{path}', header = true, auto_detect = false, columns = {{'a': 'VARCHAR', 'b': 'VARCHAR'}}, "
+        "store_rejects = true)"
+    )
+    with csv_rows_profiled(con) as rows_read:
+        con.execute(f"INSERT INTO t SELECT a, b FROM {reader} WHERE b <> 'w'")
+        read = rows_read()
+    assert read == 2  # rows 1 and 4; the wrong cell count and the non-UTF-8 row were rejected
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+    assert con.execute("SELECT current_setting('enable_profiling')").fetchall() == [(None,)]
