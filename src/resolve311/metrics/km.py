@@ -34,10 +34,11 @@ def survival_steps(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     keys = list(keys)
     code, uniques = _coded(counts, keys)
     code, t, event, censored = _pooled(counts, code)
-    group = np.cumsum(_firsts(code)) - 1
+    firsts = _firsts(code)
+    group = np.cumsum(firsts) - 1
     leaving = event + censored
     done = np.cumsum(leaving) - leaving  # left before each row, over the whole array
-    first = np.flatnonzero(_firsts(code))
+    first = np.flatnonzero(firsts)
     total = np.add.reduceat(leaving, first) if len(first) else leaving
     at_risk = total[group] - (done - done[first][group])
     survival = pd.Series(1.0 - event / at_risk).groupby(group).cumprod().to_numpy()
@@ -56,7 +57,7 @@ def _pooled(counts: pd.DataFrame, code: Ints) -> tuple[Ints, npt.NDArray[np.floa
     key = code * steps + times
     order = np.argsort(key)
     key = key[order]
-    starts = _starts(key[1:] != key[:-1], len(key))
+    starts = np.flatnonzero(_firsts(key))
     event = _summed(counts["n_event"], order, starts)
     censored = _summed(counts["n_censored"], order, starts)
     key = key[starts]
@@ -88,11 +89,6 @@ def _firsts(code: Ints) -> npt.NDArray[np.bool_]:
     out = np.ones(len(code), dtype=bool)
     out[1:] = code[1:] != code[:-1]
     return out
-
-
-def _starts(changes: npt.NDArray[np.bool_], n: int) -> Ints:
-    """Indices where a run starts, given where consecutive rows differ."""
-    return np.flatnonzero(np.concatenate(([True], changes))) if n else np.zeros(0, dtype=np.int64)
 
 
 def _summed(column: pd.Series, order: Ints, starts: Ints) -> Ints:
