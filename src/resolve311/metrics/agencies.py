@@ -18,7 +18,7 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.metrics.staging import day_ranges, fetch_first
+from resolve311.metrics.staging import day_ranges, fetch_first, within_days
 from resolve311.warehouse.transaction import transaction
 
 _DAY: Final[str] = "CAST(CAST(created_date AS DATE) - DATE '1970-01-01' AS INTEGER)"
@@ -59,23 +59,12 @@ def update(con: duckdb.DuckDBPyConnection, source: str, days: Collection[int] | 
         con.execute(
             "DELETE FROM metric_agency_days WHERE source = ? AND list_contains(?, dnum)", [source, wanted]
         )
-        where = f" AND ({_in_ranges(wanted)}) AND list_contains($days, {_DAY})"
+        ranges = " OR ".join(f"({within_days('created_date', lo, hi)})" for lo, hi in day_ranges(wanted))
+        where = f" AND ({ranges}) AND list_contains($days, {_DAY})"
         con.execute(
             "INSERT INTO metric_agency_days BY NAME " + _DAY_TOTALS_SQL.format(where=where),
             {"source": source, "days": wanted},
         )
-
-
-def _in_ranges(days: list[int]) -> str:
-    """``created_date`` within one of the days' ranges (a filter the storage checks per row group)."""
-    parts = []
-    for low, high in day_ranges(days):
-        start = f"created_date >= CAST(DATE '1970-01-01' + {int(low)} AS TIMESTAMP)"
-        end = (
-            "" if high is None else f" AND created_date < CAST(DATE '1970-01-01' + {int(high)} AS TIMESTAMP)"
-        )
-        parts.append(f"({start}{end})")
-    return " OR ".join(parts)
 
 
 def agencies(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:

@@ -223,13 +223,13 @@ def _created_or_closed_in(
     read twice). For the window input (one open-ended range) this measured the same as one scan
     with an OR of the two timestamps; the affected days' ranges were not measured apart.
     """
-    created_any = " OR ".join(f"({_within('raw_created', lo, hi)})" for lo, hi in ranges)
+    created_any = " OR ".join(f"({within_days('raw_created', lo, hi)})" for lo, hi in ranges)
     parts = [
-        f"SELECT {columns} FROM metric_input WHERE {_within('raw_created', lo, hi)}"
+        f"SELECT {columns} FROM metric_input WHERE {within_days('raw_created', lo, hi)}"
         f" AND ({created_in} OR {closed_in})"
         for lo, hi in ranges
     ] + [
-        f"SELECT {columns} FROM metric_input WHERE {_within('raw_closed', lo, hi)}"
+        f"SELECT {columns} FROM metric_input WHERE {within_days('raw_closed', lo, hi)}"
         f" AND NOT ({created_any}) AND {closed_in}{_created_by(hi)}"
         for lo, hi in ranges
     ]
@@ -246,9 +246,13 @@ def _created_by(high: int | None) -> str:
     )
 
 
-def _within(column: str, low: int, high: int | None) -> str:
+def within_days(column: str, low: int, high: int | None) -> str:
+    """``column`` (a timestamp) on day ``low`` or later and before day ``high`` (open when None):
+    a range filter the storage checks against each row group's minimum and maximum."""
     start = f"{column} >= CAST(DATE '1970-01-01' + {int(low)} AS TIMESTAMP)"
-    return start + (f" AND {column} < CAST(DATE '1970-01-01' + {int(high)} AS TIMESTAMP)" if high else "")
+    return start + (
+        "" if high is None else f" AND {column} < CAST(DATE '1970-01-01' + {int(high)} AS TIMESTAMP)"
+    )
 
 
 def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...] | None:
