@@ -103,11 +103,24 @@ class Panel:
     bin_hours: np.ndarray  # representative hours of each bin
 
 
-def _matrix(frame: pd.DataFrame, col: str, groups: list[str], days: np.ndarray) -> np.ndarray:
+def _matrices(
+    frame: pd.DataFrame, cols: list[str], groups: list[str], first: int, n_days: int
+) -> dict[str, np.ndarray]:
+    """Each column of ``frame`` (one row per agency × day) as groups × days, zero where absent.
+
+    Placed by index (the rows are unique per agency and day; agencies outside ``groups`` left
+    out): the same matrices as a pivot per column, without one.
+    """
+    out = {c: np.zeros((len(groups), n_days)) for c in cols}
     if frame.empty:
-        return np.zeros((len(groups), len(days)))
-    wide = frame.pivot_table(index="agency", columns="dnum", values=col, aggfunc="sum")
-    return wide.reindex(index=groups, columns=days).fillna(0).to_numpy(dtype=float)
+        return out
+    g = frame["agency"].map({name: i for i, name in enumerate(groups)}).to_numpy()
+    keep = ~pd.isna(g)
+    rows = g[keep].astype(int)
+    days = (frame["dnum"].to_numpy()[keep] - first).astype(int)
+    for c in cols:
+        out[c][rows, days] = frame[c].to_numpy()[keep]
+    return out
 
 
 def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: int) -> Panel | None:
@@ -129,14 +142,13 @@ def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: in
     ).df()
     before = con.execute(OPEN_BEFORE_SQL, {"source": source, "first": first}).df()
     groups = [ALL, *sorted(set(created["agency"]) - {ALL})]
-    days = np.arange(first, last + 1)
-    counts = {c: _matrix(created, c, groups, days) for c in ("created", "dirty", "closed_untimed")}
-    counts |= {c: _matrix(created, c, groups, days) for c in _WITHIN_COLS}
-    counts |= {c: _matrix(closed, c, groups, days) for c in ("closed", "admin")}
+    n_days = last - first + 1
+    counts = _matrices(created, ["created", "dirty", "closed_untimed", *_WITHIN_COLS], groups, first, n_days)
+    counts |= _matrices(closed, ["closed", "admin"], groups, first, n_days)
     start = before.set_index("agency")["n"].reindex(groups).fillna(0).to_numpy(dtype=float)
     flow = counts["created"] - counts["closed"] - counts["closed_untimed"]
     counts["backlog"] = start[:, None] + np.cumsum(flow, axis=1)
-    bins, cube = _hist_cube(hist, groups, first, len(days))
+    bins, cube = _hist_cube(hist, groups, first, n_days)
     return Panel(groups, first, counts, cube, BIN_RATIO ** (bins - 0.5))
 
 
