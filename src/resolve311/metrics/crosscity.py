@@ -7,7 +7,7 @@
 ``areas``      per value of the city's main area dimension: requests and the mean position of
                the located ones (where the "where" heat map writes the area's name).
 
-Both read the staged ``metric_window_input`` (staging.py: every row created or closed in the
+Both read the staged ``metric_window_input`` (or its query) (staging.py: every row created or closed in the
 windows' reach, which covers the last :data:`DAYS` created days) — not the ``metric_input`` view
 of the whole history, whose computed day cannot skip old row groups; formulas: docs/metrics.md.
 """
@@ -20,6 +20,7 @@ from typing import Final
 import duckdb
 import pandas as pd
 
+from resolve311.metrics.window_rows import INPUT
 from resolve311.metrics.windows import dnum
 
 #: Days of history kept per type (as the daily series).
@@ -40,8 +41,8 @@ def _bucket_sql(column: str, low: int, high: int | None) -> str:
     return f"count(*) FILTER (WHERE is_closed AND ttc_h >= {low * 24}{upper}) AS {column}"
 
 
-def type_days(con: duckdb.DuckDBPyConnection, as_of_dnum: int) -> pd.DataFrame:
-    """The ``type_days`` table from ``metric_window_input`` (created days ending at ``as_of_dnum``)."""
+def type_days(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str = INPUT) -> pd.DataFrame:
+    """The ``type_days`` table from ``rows`` (created days ending at ``as_of_dnum``)."""
     buckets = ",\n       ".join(_bucket_sql(*b) for b in BUCKETS)
     sql = f"""
 SELECT complaint_type, CAST(DATE '1970-01-01' + created_dnum AS DATE) AS date,
@@ -49,22 +50,23 @@ SELECT complaint_type, CAST(DATE '1970-01-01' + created_dnum AS DATE) AS date,
        {buckets},
        count(*) FILTER (WHERE is_closed AND ttc_h IS NULL) AS closed_untimed,
        count(*) FILTER (WHERE NOT is_closed) AS open_now
-FROM metric_window_input
+FROM {rows}
 WHERE created_dnum BETWEEN ? AND ?
 GROUP BY ALL ORDER BY complaint_type, date"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
 
 
-def areas(con: duckdb.DuckDBPyConnection, as_of_dnum: int) -> pd.DataFrame:
+def areas(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str = INPUT) -> pd.DataFrame:
     """The ``areas`` table: requests and mean located position per area (same days)."""
-    sql = """
+    sql = f"""
 SELECT borough AS area, count(*) AS requests, count(lat) AS located, avg(lat) AS lat, avg(lon) AS lon
-FROM metric_window_input WHERE created_dnum BETWEEN ? AND ?
+FROM {rows} WHERE created_dnum BETWEEN ? AND ?
 GROUP BY ALL ORDER BY requests DESC"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
 
 
-def tables(con: duckdb.DuckDBPyConnection, as_of_date: date) -> dict[str, pd.DataFrame]:
-    """Both tables for a snapshot whose last complete day is ``as_of_date``."""
+def tables(con: duckdb.DuckDBPyConnection, as_of_date: date, rows: str = INPUT) -> dict[str, pd.DataFrame]:
+    """Both tables for a snapshot whose last complete day is ``as_of_date``, from ``rows`` (a relation
+    or a parenthesised query holding the staged window rows)."""
     last = dnum(as_of_date)
-    return {"type_days": type_days(con, last), "areas": areas(con, last)}
+    return {"type_days": type_days(con, last, rows), "areas": areas(con, last, rows)}

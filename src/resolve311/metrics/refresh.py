@@ -20,6 +20,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -136,7 +137,7 @@ def _refresh(
     days = None if full else _affected_days(con, source, affected_dates)
     agencies.update(con, source, days)
     as_of = agencies.as_of(con, source)
-    status = snapshot.read_status_tables(con, source)
+    status = snapshot.read_status_tables(con, source, as_of)
     meta = snapshot.base_meta(settings) | {
         "generated_at": snapshot.generated_now(),
         "data_generation": snapshot.data_generation(con, source),
@@ -167,10 +168,14 @@ def _refresh(
             panel.replace_panel_days(con, source, full=days is None)
         step("windowed metrics")
         tables = compute_all(inputs, ctx)
-    step("calibration")
-    tables |= _calibrate(con, ctx, settings, tables)
-    step("series")
-    history, history_meta = _history_tables(con, source, ctx)
+    # the engine's reads below overlap the calibration's and the series' numpy (no GIL held)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(_side_tables, con.cursor(), source, ctx, since)
+        step("calibration")
+        tables |= _calibrate(con, ctx, settings, tables)
+        step("series")
+        days_series, history_meta = _history_tables(con, source, ctx)
+        week_series, read = side.result()
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -180,7 +185,7 @@ def _refresh(
         "sla_loaded": str(inputs.sla is not None).lower(),
         **history_meta,
     }
-    tables |= history | crosscity.tables(con, ctx.as_of_date)
+    tables |= read | {"series": pd.concat([days_series, week_series], ignore_index=True)}
     return RefreshReport(
         "full" if days is None else "incremental",
         engine_name,
@@ -262,19 +267,30 @@ def _calibrate(
 
 def _history_tables(
     con: duckdb.DuckDBPyConnection, source: str, ctx: Context
-) -> tuple[dict[str, pd.DataFrame], dict[str, str | None]]:
-    """series and agencies, and the flagger's false-alarm rate on history (meta)."""
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """The daily series, and the flagger's false-alarm rate on history (meta)."""
     matrix = daily.day_matrix(con, source, ctx.history_start, ctx.as_of_date)
-    series = pd.concat(
-        [daily.day_series(matrix), daily.week_series(con, source, ctx.history_start, ctx.as_of_date)],
-        ignore_index=True,
-    )
     rate, evaluated = daily.anomaly_rate(matrix, ctx.anomaly_threshold)
     meta = {
         "anomaly_rate_history": None if rate is None else f"{rate:.6f}",
         "anomaly_rate_agency_days": str(evaluated),
     }
-    return {"series": series, "agencies": agencies.agencies(con, source)}, meta
+    return daily.day_series(matrix), meta
+
+
+def _side_tables(
+    cursor: duckdb.DuckDBPyConnection, source: str, ctx: Context, since: int
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """What is only engine reads of stored rows: the weekly series, and ``agencies`` and the
+    cross-city tables; on their own cursor, in another thread (it cannot see the connection's
+    temporary views: the window rows are read by their query)."""
+    with cursor:
+        week = daily.week_series(cursor, source, ctx.history_start, ctx.as_of_date)
+        rows = f"({window_rows.input_sql(source, since)})"
+        return week, {
+            "agencies": agencies.agencies(cursor, source),
+            **crosscity.tables(cursor, ctx.as_of_date, rows),
+        }
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:

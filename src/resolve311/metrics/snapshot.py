@@ -47,9 +47,7 @@ WITH last_run AS (
            max(watermark) AS watermark
     FROM source_state WHERE source = $source
 )
-SELECT $source AS source,
-       (SELECT max(created_date) FROM requests
-         WHERE source = $source AND created_utc <= now()::TIMESTAMP + INTERVAL 1 DAY) AS as_of,
+SELECT $source AS source, {as_of} AS as_of,
        r.run_id AS last_run_id, r.kind AS last_run_kind, r.status AS last_run_status,
        r.started_at AS last_run_started_at, r.ended_at AS last_run_ended_at,
        coalesce(s.last_success_at, (SELECT max(ended_at) FROM runs
@@ -60,6 +58,10 @@ SELECT $source AS source,
        r.error AS last_error
 FROM state s LEFT JOIN last_run r ON true
 """
+#: The data's as-of when the caller has not found it (a scan of every request's creation).
+_AS_OF_SQL = """(SELECT max(created_date) FROM requests
+         WHERE source = $source AND created_utc <= now()::TIMESTAMP + INTERVAL 1 DAY)"""
+_NO_AS_OF = object()
 
 
 def schema_sql() -> str:
@@ -67,10 +69,21 @@ def schema_sql() -> str:
     return resources.files("resolve311.metrics").joinpath("snapshot_schema.sql").read_text()
 
 
-def read_status_tables(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, pd.DataFrame]:
-    """status, runs (newest 500) and quarantine_summary from the warehouse (errors redacted)."""
+def read_status_tables(
+    con: duckdb.DuckDBPyConnection, source: str, as_of: datetime | object | None = _NO_AS_OF
+) -> dict[str, pd.DataFrame]:
+    """status, runs (newest 500) and quarantine_summary from the warehouse (errors redacted).
+
+    ``as_of``: the data's as-of when the caller has it (the refresh:
+    :func:`resolve311.metrics.agencies.as_of`, the same rule without reading every row);
+    otherwise it is looked for among every request.
+    """
     params = {"source": source}
-    status = con.execute(_STATUS_SQL, params).df()
+    if as_of is _NO_AS_OF:
+        status = con.execute(_STATUS_SQL.format(as_of=_AS_OF_SQL), params).df()
+    else:
+        known = _STATUS_SQL.format(as_of="CAST($as_of AS TIMESTAMP)")
+        status = con.execute(known, {"source": source, "as_of": as_of}).df()
     runs = con.execute(
         f"SELECT * FROM runs WHERE source = $source ORDER BY started_at DESC LIMIT {RUNS_KEPT}", params
     ).df()

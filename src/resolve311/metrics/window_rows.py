@@ -80,8 +80,15 @@ def _create_input(con: duckdb.DuckDBPyConnection, source: str, since: int) -> No
     """:data:`INPUT`, a view: reading the stored rows measured faster than a temporary copy of them
     (which cost ~1 CPU-s per 4M rows to make)."""
     drop_temp(con, INPUT)
-    con.execute(
-        f"CREATE TEMP VIEW {INPUT} AS SELECT {', '.join(COLUMNS)} FROM metric_window_rows"
+    con.execute(f"CREATE TEMP VIEW {INPUT} AS {input_sql(source, since)}")
+
+
+def input_sql(source: str, since: int) -> str:
+    """The SELECT of :data:`INPUT` (for a connection that cannot see the temporary view: another
+    thread's cursor)."""
+    since = int(since)
+    return (
+        f"SELECT {', '.join(COLUMNS)} FROM metric_window_rows"
         f" WHERE source = {sql_text(source)} AND (created_dnum >= {since} OR closed_dnum >= {since})"
     )
 
