@@ -95,31 +95,36 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def _hist_quantile(panel: Panel, days: int, q: float) -> np.ndarray:
-    """Quantile of hours to close over each window, from the rolling histogram (bin resolution)."""
+def _hist_quantiles(panel: Panel, days: int, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Quantiles of hours to close over each window, from the rolling histogram (bin resolution);
+    the window's histogram and its running sum over the bins made once for every ``q``."""
     cube = panel.hist
     c = np.cumsum(np.concatenate([np.zeros((cube.shape[0], 1, cube.shape[2])), cube], axis=1), axis=1)
     window = np.full(cube.shape, np.nan)
     if days <= cube.shape[1]:
         window[:, days - 1 :, :] = c[:, days:, :] - c[:, : c.shape[1] - days, :]
     total = window.sum(axis=2)
-    rank = q * np.maximum(total - 1, 0) + 1  # the rank the exact quantile interpolates at
     cum = np.cumsum(np.nan_to_num(window), axis=2)
-    index = (cum < rank[:, :, None]).sum(axis=2).clip(0, len(panel.bin_hours) - 1)
-    return np.where(total > 0, panel.bin_hours[index], np.nan)
+    out = []
+    for q in qs:
+        rank = q * np.maximum(total - 1, 0) + 1  # the rank the exact quantile interpolates at
+        index = (cum < rank[:, :, None]).sum(axis=2).clip(0, len(panel.bin_hours) - 1)
+        out.append(np.where(total > 0, panel.bin_hours[index], np.nan))
+    return out
 
 
 def window_values(panel: Panel, days: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per calibrated metric: (value, n) for the window of ``days`` days ending on each panel day."""
     k = panel.counts
     created, closed = _rolling(k["created"], days), _rolling(k["closed"], days)
+    median, p90 = _hist_quantiles(panel, days, (0.5, 0.9))
     out = {
         "created_per_day": (created / days, created),
         "closed_per_day": (closed / days, closed),
         "net_backlog_change_per_day": ((created - closed) / days, created + closed),
         "backlog_end": (k["backlog"], k["backlog"]),
-        "ttc_median_h": (_hist_quantile(panel, days, 0.5), closed),
-        "ttc_p90_h": (_hist_quantile(panel, days, 0.9), closed),
+        "ttc_median_h": (median, closed),
+        "ttc_p90_h": (p90, closed),
         "admin_close_share": (_ratio(_rolling(k["admin"], days), closed), closed),
         "dirty_share": (_ratio(_rolling(k["dirty"], days), created), created),
     }
