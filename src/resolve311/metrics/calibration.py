@@ -154,14 +154,30 @@ def history_scores(value: np.ndarray, n: np.ndarray, days: int, p: CalibrationPa
     unit_n = np.nansum(np.stack([_shift(n, k * shift) for k in range(1, 9)]), axis=0)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(units, axis=0)
-        mad = np.nanmedian(np.abs(units - med[None]), axis=0)
+        med = nanmedian0(units)
+        mad = nanmedian0(np.abs(units - med[None]))
         center = _trimmed_center(units, med)
     enough = (np.sum(~np.isnan(units), axis=0) >= MIN_SCORE_UNITS) & (mad > 0)
     large = (n >= p.min_group_size) & (unit_n >= p.min_group_size)
     with np.errstate(all="ignore"):
         score = (value - center) / (MAD_SCALE * mad)
     return np.where(enough & large & ~np.isnan(value), score, np.nan)
+
+
+def nanmedian0(values: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(values, axis=0)`` to the bit (NaN where a column has no value), by one sort:
+    numpy's own path for a short axis goes through masked arrays, several times slower. As numpy:
+    the two middle values (the middle one twice for an odd count) summed, then halved."""
+    ordered = np.sort(values, axis=0)  # NaN last
+    count = (~np.isnan(values)).sum(axis=0)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    last = max(values.shape[0] - 1, 0)
+    lo = np.take_along_axis(ordered, np.clip(low, 0, last)[None], axis=0)[0]
+    hi = np.take_along_axis(ordered, np.clip(high, 0, last)[None], axis=0)[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        middle = (lo + hi) / 2.0
+    return np.where(count > 0, middle, np.nan)
 
 
 def _trimmed_center(units: np.ndarray, med: np.ndarray) -> np.ndarray:

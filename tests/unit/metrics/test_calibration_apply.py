@@ -4,6 +4,7 @@ row-by-row reference (``_p_value``) bit for bit."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -57,3 +58,18 @@ def test_apply_equals_the_row_by_row_reference() -> None:
     assert out["p_value"].notna().sum() > 100  # the comparison covers real p-values, not only NaN
     flagged = card["score"].abs() > pd.Series(want_threshold)
     assert (out["anomaly"] == (flagged & ~card["small_sample"])).all()
+
+
+def test_nanmedian0_equals_numpys_to_the_bit() -> None:
+    rng = np.random.default_rng(11)
+    for shape in ((8, 17, 300), (1, 5, 4), (2, 3, 3), (9, 40)):
+        values = rng.normal(scale=50, size=shape)
+        values[rng.random(size=shape) < 0.3] = np.nan
+        values[..., 0] = np.nan  # a column without any value
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanmedian(values, axis=0)
+        got = calibration.nanmedian0(values)
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.isnan(got[..., 0]).all()
+        assert (~np.isnan(got)).sum() > 0
