@@ -23,10 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import duckdb
-import fsspec
 import pyarrow as pa
-import pyarrow.parquet as pq
-from fsspec.implementations.local import LocalFileSystem
 
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
@@ -71,6 +68,8 @@ class LakeSink:
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
+        import fsspec  # imported when a lake is configured: not on every refresh's path
+
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
 
     @classmethod
@@ -131,6 +130,8 @@ class LakeSink:
         relative = f"{folder}/part-{version:06d}-{uuid.uuid4().hex[:8]}.parquet"
         path = f"{self.root}/{relative}"
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        import pyarrow.parquet as pq
+
         with self.fs.open(path, "wb") as out:
             pq.write_table(table, out, compression="zstd")
         return relative
@@ -213,6 +214,8 @@ def read_manifest(fs: Any, root: str) -> dict[str, Any]:
 def write_manifest(fs: Any, root: str, manifest: dict[str, Any]) -> None:
     """Switch the lake to ``manifest`` atomically: rename on a local disk, one PUT elsewhere."""
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    from fsspec.implementations.local import LocalFileSystem
+
     path = f"{root}/{MANIFEST}"
     if isinstance(fs, LocalFileSystem):
         tmp = f"{root}/.{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
