@@ -46,7 +46,7 @@ from resolve311.metrics.compute import Context, Inputs, compute_all
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_moments, unit_span_days
 from resolve311.settings import Settings
-from resolve311.warehouse.connection import open_warehouse
+from resolve311.warehouse.connection import connect, open_warehouse
 from resolve311.warehouse.lock import update_lock
 
 
@@ -72,6 +72,7 @@ def refresh_metrics(
     full: bool = False,
     engine: str | None = None,
     progress: Progress | None = None,
+    close: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> RefreshReport:
     """Recompute the affected days' counts and every windowed metric; return them as ``report.results``.
 
@@ -84,11 +85,14 @@ def refresh_metrics(
     Holds the update lock (re-entrant: a pipeline run already holding it goes straight on), so
     a refresh and an update never share the warehouse; LockBusy when another process has it.
     DuckDB keeps within ``metrics_memory_limit`` and spills to ``HOME/tmp`` beyond it.
+    ``close`` is handed the warehouse connection once the refresh succeeded (default: closed
+    here); ``publish.refresh_and_publish`` closes it in a thread while it builds the release —
+    closing writes the checkpoint, without the GIL. The caller still holds the update lock then.
     """
     started = time.monotonic()
     engine_name = engines.check_engine(engine or settings.engine)
     step = _Steps(progress)
-    with update_lock(settings.lock_path, command="metrics"), open_warehouse(settings.warehouse_path) as con:
+    with update_lock(settings.lock_path, command="metrics"), _warehouse(settings, close) as con:
         _bound_memory(con, settings)
         step("staging the inputs")
         daily.ensure_derived_tables(con)
@@ -100,6 +104,24 @@ def refresh_metrics(
     step("done")
     report.seconds = time.monotonic() - started
     return report
+
+
+@contextmanager
+def _warehouse(
+    settings: Settings, close: Callable[[duckdb.DuckDBPyConnection], object] | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse connection; closed here on failure, else by ``close`` when given."""
+    if close is None:
+        with open_warehouse(settings.warehouse_path) as con:
+            yield con
+        return
+    con = connect(settings.warehouse_path)
+    try:
+        yield con
+    except BaseException:
+        con.close()
+        raise
+    close(con)
 
 
 #: Called as each step of a refresh starts: (steps done, steps in all, what starts now).

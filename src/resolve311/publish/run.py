@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,12 +55,27 @@ def refresh_and_publish(
 
     For library callers, tests and benchmarks; the pipeline's stages and ``resolve311
     metrics`` publish to every sink themselves. Holds the (re-entrant) update lock throughout.
+    The refresh's warehouse connection is closed (its checkpoint written, without the GIL) in a
+    thread while the release is built, which needs no warehouse; the ledger then opens it again.
     """
-    with update_lock(settings.lock_path, command="metrics"):
-        report = refresh_metrics(settings, affected_dates=affected_dates, full=full, engine=engine)
+    with update_lock(settings.lock_path, command="metrics"), ThreadPoolExecutor(max_workers=1) as closer:
+        closing: list[Future[None]] = []
+        report = refresh_metrics(
+            settings,
+            affected_dates=affected_dates,
+            full=full,
+            engine=engine,
+            close=lambda con: closing.append(closer.submit(con.close)),
+        )
         if report.results is not None:
-            with open_warehouse(settings.warehouse_path) as con:
-                publish_results(settings, report.results, con, only=only)
+            release = build_release(settings, report.results)
+            try:
+                for done in closing:
+                    done.result()
+                with open_warehouse(settings.warehouse_path) as con:
+                    _publish_all(con, _sinks(settings, only), release, force=True, after_required=None)
+            finally:
+                discard(release.snapshot_path)
     return report
 
 
@@ -85,12 +101,16 @@ def publish_results(
     the other sinks, whose failures are outcomes, never exceptions. ``con`` is the warehouse
     (the caller holds the update lock).
     """
-    sinks = [s for s in configured_sinks(settings) if only is None or s.name in only]
+    sinks = _sinks(settings, only)
     release = build_release(settings, results, run_id)
     try:
         return _publish_all(con, sinks, release, force=True, after_required=after_required)
     finally:
         discard(release.snapshot_path)
+
+
+def _sinks(settings: Settings, only: Sequence[str] | None) -> list[Sink]:
+    return [s for s in configured_sinks(settings) if only is None or s.name in only]
 
 
 def publish_release(
