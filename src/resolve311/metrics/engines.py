@@ -36,16 +36,17 @@ def sla_loaded(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def duckdb_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
-    """Ibis tables over the staged views on the warehouse connection."""
+def duckdb_inputs(con: duckdb.DuckDBPyConnection, day_con: duckdb.DuckDBPyConnection | None = None) -> Inputs:
+    """Ibis tables over the staged views on the warehouse connection; the affected days' input
+    on ``day_con`` when given (a cursor whose own thread recomputes the day tables)."""
     backend = ibis.duckdb.from_connection(con)
     sla = backend.table("metric_sla") if sla_loaded(con) else None
-
+    days = backend if day_con is None or day_con is con else ibis.duckdb.from_connection(day_con)
     return Inputs(
         backend.table("metric_window_input"),
         backend.table(OPEN_INPUT),
         sla,
-        backend.table("metric_day_input"),
+        days.table("metric_day_input"),
     )
 
 

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import (
@@ -96,10 +97,7 @@ def refresh_metrics(
         _bound_memory(con, settings)
         step("staging the inputs")
         daily.ensure_derived_tables(con)
-        city = settings.city()
-        area = city.main_area.column if city.main_area and city.main_area.column else "borough"
-        duplicate = staging.duplicate_sql(city.rules)
-        staging.create_input_views(con, settings.source, city.bbox, area, duplicate)
+        _stage(con, settings)
         report = _refresh(con, settings, engine_name, affected_dates, full, step)
     step("done")
     report.seconds = time.monotonic() - started
@@ -122,6 +120,28 @@ def _warehouse(
         con.close()
         raise
     close(con)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The input views of ``settings``' source on ``con`` (each connection has its own)."""
+    city = settings.city()
+    area = city.main_area.column if city.main_area and city.main_area.column else "borough"
+    duplicate = staging.duplicate_sql(city.rules)
+    staging.create_input_views(con, settings.source, city.bbox, area, duplicate)
+
+
+@contextmanager
+def _day_connection(
+    con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Where the affected days' input and tables are made: on DuckDB a cursor of its own (another
+    thread recomputes them while the windowed queries run); Spark exports them from ``con``."""
+    if engine_name != "duckdb":
+        yield con
+        return
+    with con.cursor() as cursor:
+        _stage(cursor, settings)
+        yield cursor
 
 
 #: Called as each step of a refresh starts: (steps done, steps in all, what starts now).
@@ -178,18 +198,23 @@ def _refresh(
     reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
     since = dnum(ctx.as_of_date) - reach
     window_rows.update(con, source, since, full=days is None)
-    staging.create_day_input(con, _sorted(days), (window_rows.INPUT, since))
     first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
     open_requests.update(con, source, first_moment, full=days is None)
-    with _inputs(con, settings, engine_name) as inputs:
-        step("daily counts")
-        if days is None or days:
-            counts = definitions.day_counts(inputs.day_requests, _sorted(days))
-            created, closed = (f.to_pandas() for f in counts)
-            daily.replace_day_counts(con, source, created, closed, days)
-            panel.replace_panel_days(con, source, full=days is None)
-        step("windowed metrics")
-        tables = compute_all(inputs, ctx)
+    with (
+        _day_connection(con, settings, engine_name) as day_con,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        kept = window_rows.INPUT if day_con is con else f"({window_rows.input_sql(source, since)})"
+        staging.create_day_input(day_con, _sorted(days), (kept, since))
+        with _inputs(con, settings, engine_name, day_con) as inputs:
+            step("daily counts")
+            # the day tables do not feed the windowed queries: the engine runs both at once
+            counted = pool.submit(_replace_day_tables, day_con, inputs.day_requests, source, days)
+            if day_con is con:
+                counted.result()  # one connection: not shared between threads
+            step("windowed metrics")
+            tables = compute_all(inputs, ctx)
+            counted.result()
     # the engine's reads below overlap the calibration's and the series' numpy (no GIL held)
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(_side_tables, con.cursor(), source, ctx, since)
@@ -220,6 +245,17 @@ def _refresh(
     )
 
 
+def _replace_day_tables(
+    con: duckdb.DuckDBPyConnection, day_requests: ir.Table, source: str, days: set[int] | None
+) -> None:
+    """The stored daily counts and panel days of ``days`` (every day when None) from their rows."""
+    if days is None or days:
+        counts = definitions.day_counts(day_requests, _sorted(days))
+        created, closed = (f.to_pandas() for f in counts)
+        daily.replace_day_counts(con, source, created, closed, days)
+        panel.replace_panel_days(con, source, full=days is None)
+
+
 def _affected_days(
     con: duckdb.DuckDBPyConnection, source: str, affected_dates: Collection[date] | None
 ) -> set[int] | None:
@@ -240,9 +276,11 @@ def _sorted(days: set[int] | None) -> list[int] | None:
 
 
 @contextmanager
-def _inputs(con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str) -> Iterator[Inputs]:
+def _inputs(
+    con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str, day_con: duckdb.DuckDBPyConnection
+) -> Iterator[Inputs]:
     if engine_name == "duckdb":
-        yield engines.duckdb_inputs(con)
+        yield engines.duckdb_inputs(con, day_con)
         return
     with (
         tempfile.TemporaryDirectory(prefix="resolve311-spark-") as tmp,
