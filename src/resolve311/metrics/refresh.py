@@ -5,7 +5,8 @@
 1. stage the warehouse as narrow input views;
 2. recompute the daily counts of the affected days only (the days passed in,
    plus the created/closed days of every version of a request that changed since
-   the last refresh) — or of every day with ``full=True`` or on first use;
+   the last refresh) — or of every day with ``full=True`` or on first use; on DuckDB on a
+   cursor of their own, in a worker thread, while the windowed metrics are computed;
 3. recompute the windowed metrics (they read a bounded range of days around the
    data's as-of, kept in the warehouse and brought up to date from the requests
    written since: ``window_rows.py``; independent of the length of the history);
