@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import backlog, backlog_ages, definitions, km
 from resolve311.metrics.definitions import GROUP_COLS, Params
+from resolve311.metrics.levels import Levels, fine_groups, levels_of
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
     BUCKET_OF_UNIT,
@@ -27,6 +30,8 @@ from resolve311.metrics.windows import (
 
 G = list(GROUP_COLS)
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
+#: Kaplan–Meier medians per group × unit, per group × bucket, and the recent and 8-week curves.
+KmTables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 #: Days of stored history needed before a past backlog counts as known.
 BACKLOG_WARMUP_DAYS = 90
 
@@ -103,10 +108,11 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
-        km_done = pool.submit(_km_steps_per_window, _km_counts(inputs, ctx), ctx)
+        levels, counts = _km_counts(inputs, ctx)
+        km_done = pool.submit(_km_per_window, counts, levels, ctx)
         grouped = run_grouped(inputs, ctx)
         per_moment, pooled = backlog_done.result()
-        km_steps = km_done.result()
+        km_tables = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     for window in WINDOWS:
         wm = [m for m in moments if m.window == window]
@@ -115,7 +121,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
         )
         sliced = {name: _slice(frame, window) for name, frame in grouped.items()}
         tables = compute_window(
-            sliced, ctx, window, (backlog_frames, km_steps[window]), inputs.sla is not None
+            sliced, ctx, window, (backlog_frames, km_tables[window]), inputs.sla is not None
         )
         for name in out:
             out[name].append(getattr(tables, name))
@@ -149,18 +155,20 @@ def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _km_counts(inputs: Inputs, ctx: Context) -> pd.DataFrame:
-    """Kaplan–Meier's grouped counts (queried before the others: their steps overlap those)."""
+def _km_counts(inputs: Inputs, ctx: Context) -> tuple[Levels, pd.DataFrame]:
+    """Kaplan–Meier's counts per level group id (queried before the others: their steps overlap
+    those), and the level groups of those ids."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    counts: pd.DataFrame = definitions.km_counts(
-        definitions.created_in_units(inputs.requests, p), p
-    ).to_pandas()
-    return counts
+    fine = fine_groups(inputs.requests.select(*G).distinct().to_pandas())
+    levels = levels_of(fine)
+    created = definitions.created_in_units(inputs.requests, p)
+    counts: pd.DataFrame = definitions.km_counts(created, p, ibis.memtable(levels.table(fine))).to_pandas()
+    return levels, counts
 
 
-def _km_steps_per_window(counts: pd.DataFrame, ctx: Context) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Each window's survival steps per unit and per bucket (numpy, :func:`km.survival_steps`)."""
-    return {w: _km_steps(_slice(counts, w), covered_units(ctx, WINDOW_DAYS[w])) for w in WINDOWS}
+def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:
+    """Each window's Kaplan–Meier medians per unit and bucket and its curves (numpy, :mod:`km`)."""
+    return {w: _km_window(_slice(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w])) for w in WINDOWS}
 
 
 def _closed_bucket_stats(closed: ir.Table, ku: pd.DataFrame) -> pd.DataFrame:
@@ -227,17 +235,15 @@ def compute_window(
     grouped: dict[str, pd.DataFrame],
     ctx: Context,
     window: str,
-    computed: tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]],
+    computed: tuple[tuple[pd.DataFrame, pd.DataFrame], KmTables],
     sla_loaded: bool,
 ) -> WindowTables:
     """Scorecard, heat maps and KM curves of one window from its slice of the grouped results and
-    its ``computed`` (backlog per unit and bucket, Kaplan–Meier steps per unit and bucket)."""
+    its ``computed`` (backlog per unit and bucket; Kaplan–Meier medians per unit and bucket, curves)."""
     days = WINDOW_DAYS[window]
     covered = covered_units(ctx, days)
     cu, ku, kb = grouped["cu"], grouped["ku"], grouped["kb"]
-    (bu, bb), (steps_unit, steps_bucket) = computed
-    kmu = km.km_median(steps_unit, [*G, "unit"])
-    kmb = km.km_median(steps_bucket, [*G, "bucket"])
+    (bu, bb), (kmu, kmb, curves) = computed
     if cu.empty and ku.empty and bu.empty:
         return empty_window_tables()
     co = cohort_columns(grouped["co"], ctx, days)
@@ -248,7 +254,7 @@ def compute_window(
         scorecard=scorecard(units, buckets, sp),
         heatmap_when=_heat_when(grouped["when"], window, days, covered),
         heatmap_where=_heat_where(grouped["where"], window, days, covered, ctx),
-        km_curve=_km_curve(steps_bucket, window),
+        km_curve=_km_curve(curves, window),
     )
 
 
@@ -307,15 +313,38 @@ def _backlog_frames(
     return bu, bb
 
 
-def _km_steps(counts: pd.DataFrame, covered: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    counts = counts[counts["unit"].isin(covered)].copy()
-    counts["bucket"] = counts["unit"].map(BUCKET_OF_UNIT)
-    return km.survival_steps(counts, [*G, "unit"]), km.survival_steps(counts, [*G, "bucket"])
+#: Bucket codes of the units (a sorted integer key) and their names.
+_BUCKET_CODE = {u: ("recent", "8w", "1y").index(b) for u, b in BUCKET_OF_UNIT.items()}
+_BUCKET_NAME = {0: "recent", 1: "8w", 2: "1y"}
 
 
-def _km_curve(steps_bucket: pd.DataFrame, window: str) -> pd.DataFrame:
-    steps = steps_bucket[steps_bucket["bucket"].isin(["recent", "8w"])]
-    curves = km.km_curves(steps, [*G, "bucket"])
+def _km_window(counts: pd.DataFrame, levels: Levels, covered: tuple[int, ...]) -> KmTables:
+    """Medians per group × unit and × bucket, and the recent and 8-week curves, of one window.
+
+    ``counts`` are per level group id (``lg``): the same integers the counts per group strings
+    had, so the same bits follow.
+    """
+    frame = counts[counts["unit"].isin(covered)].copy()
+    frame["bucket"] = frame["unit"].map(_BUCKET_CODE)
+    steps_unit = km.survival_steps(frame, ["lg", "unit"])
+    steps_bucket = km.survival_steps(frame, ["lg", "bucket"])
+    kmu = _named(levels, km.km_median(steps_unit, ["lg", "unit"]), "unit")
+    kmb = _named(levels, km.km_median(steps_bucket, ["lg", "bucket"]), "bucket")
+    curves = km.km_curves(steps_bucket[steps_bucket["bucket"] <= 1], ["lg", "bucket"])
+    return kmu, kmb, _named(levels, curves, "bucket", ["t_hours"])
+
+
+def _named(levels: Levels, frame: pd.DataFrame, key: str, then: Sequence[str] = ()) -> pd.DataFrame:
+    """``frame`` keyed by level group id and ``key`` with the group columns instead, in the group
+    strings' order (as grouping by them had given); bucket codes named."""
+    out = levels.decoded(frame)
+    if key == "bucket":
+        out["bucket"] = out["bucket"].map(_BUCKET_NAME)
+    return out.sort_values([*G, key, *then], kind="mergesort").reset_index(drop=True)
+
+
+def _km_curve(curves: pd.DataFrame, window: str) -> pd.DataFrame:
+    curves = curves.copy()
     curves["cohort"] = curves.pop("bucket").map({"recent": "recent", "8w": "historical"})
     curves["window"] = window
     return curves[KM_COLUMNS]
