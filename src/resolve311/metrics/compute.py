@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,8 +10,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from resolve311.metrics import backlog, backlog_ages, definitions, km
+from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows
 from resolve311.metrics.definitions import GROUP_COLS, Params
+from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.levels import Levels, fine_groups, levels_of
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import (
@@ -30,8 +30,6 @@ from resolve311.metrics.windows import (
 
 G = list(GROUP_COLS)
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
-#: Kaplan–Meier medians per group × unit, per group × bucket, and the recent and 8-week curves.
-KmTables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 #: Days of stored history needed before a past backlog counts as known.
 BACKLOG_WARMUP_DAYS = 90
 
@@ -108,9 +106,11 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
-        levels, counts = _km_counts(inputs, ctx)
+        fine, levels, counts = _km_counts(inputs, ctx)
         km_done = pool.submit(_km_per_window, counts, levels, ctx)
-        grouped = run_grouped(inputs, ctx)
+        closed = _closed_rows(inputs, ctx, fine)
+        closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, levels)
+        grouped = run_grouped(inputs, ctx, closed_done)
         per_moment, pooled = backlog_done.result()
         km_tables = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
@@ -137,45 +137,68 @@ def _backlog_ages(
     return per_moment, _pooled_backlog(ages, ctx, moments, per_moment)
 
 
-def run_grouped(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
-    """The grouped metric queries over all windows, executed on the inputs' engine."""
+def run_grouped(
+    inputs: Inputs, ctx: Context, closed_done: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The grouped metric queries over all windows, executed on the inputs' engine.
+
+    The hours-to-close statistics are ``closed_done``'s (ranked in numpy while these run) when
+    given, else two grouped queries.
+    """
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
     # all at 4M than writing the two joined relations to temporary tables and reading those.
     created = definitions.created_in_units(inputs.requests, p)
-    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
-    ku = definitions.closed_unit_stats(closed).to_pandas()
-    return {
+    out = {
         "cu": definitions.created_unit_counts(created).to_pandas(),
         "co": definitions.cohort_unit_counts(inputs.requests, p).to_pandas(),
-        "ku": ku,
-        "kb": _closed_bucket_stats(closed, ku),
         "when": definitions.heat_when_counts(created).to_pandas(),
         "where": definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(),
     }
+    if closed_done is None:
+        closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
+        ku = definitions.closed_unit_stats(closed).to_pandas()
+        pooled = definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket").to_pandas()
+    else:
+        ku, pooled = closed_done.result()
+    return out | {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
 
 
-def _km_counts(inputs: Inputs, ctx: Context) -> tuple[Levels, pd.DataFrame]:
+def _closed_rows(inputs: Inputs, ctx: Context, fine: pd.DataFrame) -> pd.DataFrame | None:
+    """The closed rows :func:`closed_stats.stats` ranks, on DuckDB (None on Spark: its queries)."""
+    if ibis.get_backend(inputs.requests).name != "duckdb":
+        return None
+    p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
+    rows: pd.DataFrame = definitions.closed_rows(
+        inputs.requests, p, inputs.sla, ibis.memtable(fine)
+    ).to_pandas()
+    return rows
+
+
+def _km_counts(inputs: Inputs, ctx: Context) -> tuple[pd.DataFrame, Levels, pd.DataFrame]:
     """Kaplan–Meier's counts per level group id (queried before the others: their steps overlap
-    those), and the level groups of those ids."""
+    those), the finest groups (with their ``gid``) and the level groups of those ids."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     fine = fine_groups(inputs.requests.select(*G).distinct().to_pandas())
     levels = levels_of(fine)
     created = definitions.created_in_units(inputs.requests, p)
-    counts: pd.DataFrame = definitions.km_counts(created, p, ibis.memtable(levels.table(fine))).to_pandas()
-    return levels, counts
+    level_map = ibis.memtable(levels.table(fine))
+    counts: pd.DataFrame = definitions.km_counts(created, p, level_map).to_pandas()
+    return fine, levels, counts
 
 
 def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:
     """Each window's Kaplan–Meier medians per unit and bucket and its curves (numpy, :mod:`km`)."""
-    return {w: _km_window(_slice(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w])) for w in WINDOWS}
+    return {
+        w: km_windows.of_window(_slice(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w]))
+        for w in WINDOWS
+    }
 
 
-def _closed_bucket_stats(closed: ir.Table, ku: pd.DataFrame) -> pd.DataFrame:
+def _closed_bucket_stats(pooled: pd.DataFrame, ku: pd.DataFrame) -> pd.DataFrame:
     """Median/p90 hours to close per bucket: the one-unit buckets (recent, year-ago) are their
-    unit's (``ku``, the same rows); only the 8-week bucket pools its units in a query."""
+    unit's (``ku``, the same rows); only the 8-week bucket pools its units (``pooled``)."""
     cols = [*G, "window", "bucket", "ttc_median_h", "ttc_p90_h"]
-    pooled = definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket").to_pandas()
     single = ku[ku["unit"].isin([0, YEAR_UNIT])]
     single = single.assign(bucket=single["unit"].map(BUCKET_OF_UNIT))
     out: pd.DataFrame = pd.concat([pooled[cols], single[cols]], ignore_index=True)
@@ -311,36 +334,6 @@ def _backlog_frames(
     bu = per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")
     bb = pooled[pooled["window"] == window].drop(columns="window")
     return bu, bb
-
-
-#: Bucket codes of the units (a sorted integer key) and their names.
-_BUCKET_CODE = {u: ("recent", "8w", "1y").index(b) for u, b in BUCKET_OF_UNIT.items()}
-_BUCKET_NAME = {0: "recent", 1: "8w", 2: "1y"}
-
-
-def _km_window(counts: pd.DataFrame, levels: Levels, covered: tuple[int, ...]) -> KmTables:
-    """Medians per group × unit and × bucket, and the recent and 8-week curves, of one window.
-
-    ``counts`` are per level group id (``lg``): the same integers the counts per group strings
-    had, so the same bits follow.
-    """
-    frame = counts[counts["unit"].isin(covered)].copy()
-    frame["bucket"] = frame["unit"].map(_BUCKET_CODE)
-    steps_unit = km.survival_steps(frame, ["lg", "unit"])
-    steps_bucket = km.survival_steps(frame, ["lg", "bucket"])
-    kmu = _named(levels, km.km_median(steps_unit, ["lg", "unit"]), "unit")
-    kmb = _named(levels, km.km_median(steps_bucket, ["lg", "bucket"]), "bucket")
-    curves = km.km_curves(steps_bucket[steps_bucket["bucket"] <= 1], ["lg", "bucket"])
-    return kmu, kmb, _named(levels, curves, "bucket", ["t_hours"])
-
-
-def _named(levels: Levels, frame: pd.DataFrame, key: str, then: Sequence[str] = ()) -> pd.DataFrame:
-    """``frame`` keyed by level group id and ``key`` with the group columns instead, in the group
-    strings' order (as grouping by them had given); bucket codes named."""
-    out = levels.decoded(frame)
-    if key == "bucket":
-        out["bucket"] = out["bucket"].map(_BUCKET_NAME)
-    return out.sort_values([*G, key, *then], kind="mergesort").reset_index(drop=True)
 
 
 def _km_curve(curves: pd.DataFrame, window: str) -> pd.DataFrame:

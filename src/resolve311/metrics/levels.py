@@ -26,6 +26,11 @@ class Levels:
 
     groups: pd.DataFrame  # the group columns, one row per level group id
     of_fine: Ints  # shape (len(LEVELS), fine groups): the level group id of each fine group
+    sizes: tuple[int, ...]  # each level's number of groups (level i's ids follow level i - 1's)
+
+    def span(self, level: int) -> tuple[int, int]:
+        """The first level group id of ``level`` (an index into LEVELS) and how many it has."""
+        return sum(self.sizes[:level]), self.sizes[level]
 
     def table(self, fine: pd.DataFrame) -> pd.DataFrame:
         """The group columns of ``fine`` and ``lg``: one row per finest group and level (a join's map)."""
@@ -43,8 +48,10 @@ class Levels:
 
 
 def fine_groups(frame: pd.DataFrame) -> pd.DataFrame:
-    """The distinct finest groups of ``frame``'s group columns, sorted."""
-    return frame[G].drop_duplicates().sort_values(G, kind="mergesort").reset_index(drop=True)
+    """The distinct finest groups of ``frame``'s group columns, sorted, with ``gid`` = their row number."""
+    out = frame[G].drop_duplicates().sort_values(G, kind="mergesort").reset_index(drop=True)
+    out["gid"] = np.arange(len(out), dtype=np.int64)
+    return out
 
 
 def levels_of(fine: pd.DataFrame) -> Levels:
@@ -64,4 +71,4 @@ def levels_of(fine: pd.DataFrame) -> Levels:
         offset += len(first)
     groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=G)
     of_fine = np.vstack(maps) if len(fine) else np.zeros((len(LEVELS), 0), dtype=np.int64)
-    return Levels(groups=groups, of_fine=of_fine)
+    return Levels(groups=groups, of_fine=of_fine, sizes=tuple(len(p) for p in parts))
