@@ -182,8 +182,8 @@ def _km_counts(inputs: Inputs, ctx: Context) -> tuple[pd.DataFrame, Levels, pd.D
     fine = fine_groups(inputs.requests.select(*G).distinct().to_pandas())
     levels = levels_of(fine)
     created = definitions.created_in_units(inputs.requests, p)
-    level_map = ibis.memtable(levels.table(fine))
-    counts: pd.DataFrame = definitions.km_counts(created, p, level_map).to_pandas()
+    groups, level_map = ibis.memtable(fine), ibis.memtable(levels.table())
+    counts: pd.DataFrame = definitions.km_counts(created, p, groups, level_map).to_pandas()
     return fine, levels, counts
 
 

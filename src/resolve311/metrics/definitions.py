@@ -218,26 +218,28 @@ def km_time(hours: ir.FloatingValue) -> ir.FloatingValue:
     )
 
 
-def km_counts(created: ir.Table, p: Params, levels: ir.Table) -> ir.Table:
+def km_counts(created: ir.Table, p: Params, groups: ir.Table, levels: ir.Table) -> ir.Table:
     """Per level group id × window × unit × time: events (closes) and censored counts.
 
     Like-for-like: each unit's cohort is censored at the same age as the recent
     one, i.e. at ``as_of`` moved back by the unit's shift, so baseline cohorts are
-    not observed longer than the recent cohort. Counted at the finest group, then summed
-    up to the breakdown levels through ``levels`` (the group columns and ``lg``: one row per
-    finest group and level, :meth:`~resolve311.metrics.levels.Levels.table`): the result
-    carries that integer id, not the group strings (the rolled-up result with its strings
-    had cost more to fetch than to count).
+    not observed longer than the recent cohort. Counted per finest group id (``groups``:
+    the group columns and ``gid``), then summed up to the breakdown levels through
+    ``levels`` (``gid`` and ``lg``: one row per finest group and level,
+    :meth:`~resolve311.metrics.levels.Levels.table`): the result carries that integer id,
+    not the group strings (the rolled-up result with its strings had cost more to fetch
+    than to count).
     """
     cutoff = ibis.literal(p.as_of_ms) - created.ushift * MS_PER_DAY
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
+    t = t.inner_join(groups, list(GROUP_COLS))
     keys = ["window", "unit", "t_hours"]
-    fine = t.group_by([*GROUP_COLS, *keys]).aggregate(
+    fine = t.group_by(["gid", *keys]).aggregate(
         n_event=t.event.sum().cast("int64"), n_censored=(~t.event).sum().cast("int64")
     )
-    wide = fine.inner_join(levels, list(GROUP_COLS))
+    wide = fine.inner_join(levels, "gid")
     return wide.group_by(["lg", *keys]).aggregate(
         n_event=wide.n_event.sum().cast("int64"), n_censored=wide.n_censored.sum().cast("int64")
     )

@@ -1,7 +1,8 @@
 """The breakdown levels of the finest groups, as integer ids (pure pandas/numpy).
 
-A grouped query that sums its finest groups' (agency × type × borough) counts up to the
-breakdown levels by joining them to :meth:`Levels.table` returns an integer level group id instead
+A grouped query that counts per finest group id (agency × type × borough numbered by
+:func:`fine_groups`) and sums those up to the breakdown levels by joining them to
+:meth:`Levels.table` returns an integer level group id instead
 of the group strings at every level: cheaper to fetch and to sort; only the small results are
 given their group columns back (:meth:`Levels.decoded`).
 """
@@ -32,12 +33,10 @@ class Levels:
         """The first level group id of ``level`` (an index into LEVELS) and how many it has."""
         return sum(self.sizes[:level]), self.sizes[level]
 
-    def table(self, fine: pd.DataFrame) -> pd.DataFrame:
-        """The group columns of ``fine`` and ``lg``: one row per finest group and level (a join's map)."""
-        reps = len(self.of_fine)
-        out = fine[G].iloc[np.tile(np.arange(len(fine)), reps)].reset_index(drop=True)
-        out["lg"] = self.of_fine.ravel()
-        return out
+    def table(self) -> pd.DataFrame:
+        """``gid`` (finest group id) and ``lg``: one row per finest group and level (a join's map)."""
+        fine = np.arange(self.of_fine.shape[1], dtype=np.int64)
+        return pd.DataFrame({"gid": np.tile(fine, len(self.of_fine)), "lg": self.of_fine.ravel()})
 
     def decoded(self, frame: pd.DataFrame, column: str = "lg") -> pd.DataFrame:
         """``frame`` with the group columns of its level group ids (``column``) in their place, first."""

@@ -87,7 +87,7 @@ def test_km_counts_by_level_id_equal_the_roll_up_by_group_strings() -> None:
     fine = fine_groups(requests.select(*G).distinct().to_pandas())
     levels = levels_of(fine)
     created = definitions.created_in_units(requests, P)
-    by_id = definitions.km_counts(created, P, ibis.memtable(levels.table(fine))).to_pandas()
+    by_id = definitions.km_counts(created, P, ibis.memtable(fine), ibis.memtable(levels.table())).to_pandas()
     cutoff = ibis.literal(P.as_of_ms) - created.ushift * MS_PER_DAY
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
