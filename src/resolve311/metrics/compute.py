@@ -96,9 +96,9 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """Every window's scorecard, heat maps and KM curves, stacked.
 
     The grouped queries run once for all windows (a ``window`` column); the rest is
-    per-window pandas on their small results. The backlog's ages and the Kaplan–Meier steps
-    (numpy) run in a worker thread while the engine runs the other grouped queries (it releases
-    the GIL), which the wall time of an incremental refresh follows.
+    per-window pandas on their small results. The backlog's ages, the Kaplan–Meier steps and, on
+    DuckDB, the hours-to-close ranks (numpy) run in a worker thread while the engine runs the other
+    grouped queries (it releases the GIL), which the wall time of an incremental refresh follows.
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
