@@ -9,9 +9,12 @@ an empty page contradicted by the count is retried like any transient failure.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +24,7 @@ import pyarrow as pa
 from resolve311.errors import ParseError, TerminalError
 from resolve311.extract import soql
 from resolve311.extract.retry import RetryableError, RetryPolicy, call_with_retry
-from resolve311.extract.socrata import Page, SocrataClient, TablePage
+from resolve311.extract.socrata import Gate, Page, SocrataClient, TablePage
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +107,23 @@ class WindowPuller:
     """Pulls windows of one source portal with retries inside ``policy``'s budget."""
 
     def __init__(
-        self, client: SocrataClient, policy: RetryPolicy, page_size: int, *, tables: bool = False
+        self,
+        client: SocrataClient,
+        policy: RetryPolicy,
+        page_size: int,
+        *,
+        tables: bool = False,
+        gate: Gate = contextlib.nullcontext,
     ) -> None:
         self.client = client
         self.policy = policy
         self.page_size = page_size
         self.tables = tables  # read pages as Arrow tables (parsed without holding the GIL)
+        self.gate = gate  # held while a page is read into a table (the CPU-heavy part)
+
+    def gated(self, gate: Gate) -> WindowPuller:
+        """The same puller reading its pages inside ``gate()``."""
+        return WindowPuller(self.client, self.policy, self.page_size, tables=self.tables, gate=gate)
 
     def count(self, dataset_id: str, where: str | None) -> int:
         """``count(*)`` over ``where``, retried."""
@@ -147,31 +161,54 @@ class WindowPuller:
         return parse_system_time(stamp) if isinstance(stamp, str) else None
 
     def pull(
-        self, dataset_id: str, where: str | None, start_after: soql.Cursor | None = None
+        self,
+        dataset_id: str,
+        where: str | None,
+        start_after: soql.Cursor | None = None,
+        *,
+        ahead: bool = False,
     ) -> Iterator[PulledPage]:
-        """Every row of the window, page by page, in ``(:updated_at, :id)`` order."""
+        """Every row of the window, page by page, in ``(:updated_at, :id)`` order.
+
+        With ``ahead``, the next page is requested (and read) in a helper thread as soon as this
+        page's last row is known, so it downloads while the caller works on this one: one more
+        page in memory per pull.
+        """
+        fetch = functools.partial(self._page, dataset_id, where)
+        pending = Ahead(fetch, start_after) if ahead else None
         cursor = start_after
         while True:
-            page, remaining = call_with_retry(
-                functools.partial(self._confirmed_page, dataset_id, where, cursor),
-                self.policy,
-                what=f"page of {dataset_id}",
-            )
+            page, remaining = pending.result() if pending else fetch(cursor)
             edges, rows = edge_cursors(page), page_rows(page)
+            done = rows < self.page_size and remaining == 0
+            cursor = edges[1] if edges else cursor
+            pending = Ahead(fetch, cursor) if ahead and not done else None
             if edges is not None:
                 table = page.table if isinstance(page, TablePage) else None
                 yield PulledPage(dataset_id, page.body, rows, edges[0], edges[1], table)
-                cursor = edges[1]
-            if rows < self.page_size and remaining == 0:
+            if done:
                 return
+
+    def _page(
+        self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
+    ) -> tuple[Page | TablePage, int | None]:
+        """The confirmed page after ``cursor``, retried within the policy's budget."""
+        return call_with_retry(
+            functools.partial(self._confirmed_page, dataset_id, where, cursor),
+            self.policy,
+            what=f"page of {dataset_id}",
+        )
 
     def _confirmed_page(
         self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
     ) -> tuple[Page | TablePage, int | None]:
         """One page; when short, also the count of rows after it (an empty page must agree)."""
         params = soql.page_params(soql.and_all([where, soql.after(cursor)]), self.page_size)
-        fetch = self.client.fetch_table if self.tables else self.client.fetch_rows
-        page = fetch(dataset_id, params)
+        page: Page | TablePage
+        if self.tables:
+            page = self.client.fetch_table(dataset_id, params, self.gate)
+        else:
+            page = self.client.fetch_rows(dataset_id, params)
         rows = page_rows(page)
         if rows >= self.page_size:
             return page, None
@@ -183,6 +220,45 @@ class WindowPuller:
         if remaining > 0:
             log.info("short page of %d rows with %d rows after it; continuing", rows, remaining)
         return page, remaining
+
+
+class Ahead:
+    """``fetch(cursor)`` running in a daemon thread (with the caller's context); ``result()`` waits for it.
+
+    A daemon thread, like the pool's workers: one blocked in a request never holds up an
+    interrupted run; a result nobody asks for is dropped with the thread.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[soql.Cursor | None], tuple[Page | TablePage, int | None]],
+        cursor: soql.Cursor | None,
+    ) -> None:
+        self._value: tuple[Page | TablePage, int | None] | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run, fetch, cursor), name="pull-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _run(
+        self,
+        fetch: Callable[[soql.Cursor | None], tuple[Page | TablePage, int | None]],
+        cursor: soql.Cursor | None,
+    ) -> None:
+        try:
+            self._value = fetch(cursor)
+        except BaseException as exc:  # raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> tuple[Page | TablePage, int | None]:
+        """The fetched page and count, or the fetch's exception raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 class FullReplaceDetected(TerminalError):

@@ -8,7 +8,10 @@ retries), rejected queries raise :class:`SourceRequestError`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +31,7 @@ from resolve311.settings import Settings
 from resolve311.sources.catalog import Source
 
 SodaVersion = Literal["2.1", "3"]
+Gate = Callable[[], AbstractContextManager[object]]
 NO_RESULTS_CODE = "query.soql.no-results"
 
 
@@ -109,14 +113,21 @@ class SocrataClient:
         body = self._request(dataset_id, params)
         return Page(body=body, rows=self._rows(body))
 
-    def fetch_table(self, dataset_id: str, params: dict[str, str]) -> TablePage:
-        """One page of rows read as a text table, without a Python object per value (one attempt)."""
+    def fetch_table(
+        self, dataset_id: str, params: dict[str, str], gate: Gate = contextlib.nullcontext
+    ) -> TablePage:
+        """One page of rows read as a text table, without a Python object per value (one attempt).
+
+        The body is read inside ``gate()`` (e.g. a :class:`~resolve311.extract.gate.PriorityGate`).
+        """
         body = self._request(dataset_id, params, into=bytearray())
         if not starts_rows(body):  # empty, an object, HTML...: the general checks
             self._rows(body)
             return TablePage(body=body, table=pa.table({}))
         try:
-            return TablePage(body=body, table=read_api_page(body))
+            with gate():
+                table = read_api_page(body)
+            return TablePage(body=body, table=table)
         except (ParseError, ValueError):  # a cut or garbled body
             raise RetryableError(f"malformed or truncated body ({len(body)} bytes)") from None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from datetime import date, timedelta
 import duckdb
 
 from resolve311.extract import soql
+from resolve311.extract.gate import PriorityGate
 from resolve311.extract.incremental import PulledPage, WindowPuller
 from resolve311.extract.pages import read_api_page
 from resolve311.extract.pool import WindowPool
@@ -118,10 +120,7 @@ def run_windows(
             if progress:
                 progress(number, len(plan), f"{window.dataset} {window.key}")
 
-    def pull(window: Window) -> Iterator[ReadyPage]:
-        for page in puller.pull(window.dataset, window.where):
-            yield prepare_page(run, page)
-
+    pull = _window_pull(run, puller, todo, workers)
     writer = TransactionWriter(run)
     results = _results(todo, pull, workers)
     try:
@@ -138,6 +137,29 @@ def run_windows(
         raise
     finally:
         results.close()  # stops the workers now, also when the writer is interrupted
+
+
+def _window_pull(
+    run: RunContext, puller: WindowPuller, todo: Sequence[Window], workers: int
+) -> Callable[[Window], Iterator[ReadyPage]]:
+    """How a worker pulls a window: its pages fetched and prepared, in keyset order.
+
+    With workers, each window requests its next page while the current one is prepared, and
+    reading and preparing a page waits for one of the cores (``PriorityGate``), the earliest
+    window of the plan first: the writer's next page comes out first instead of all at once.
+    """
+    gate = PriorityGate(min(workers, os.cpu_count() or 1)) if workers > 1 else None
+    rank = {window: n for n, window in enumerate(todo)}
+    pages = puller.gated(gate) if gate else puller
+
+    def pull(window: Window) -> Iterator[ReadyPage]:
+        with gate.ranked(rank[window]) if gate else contextlib.nullcontext():
+            for page in pages.pull(window.dataset, window.where, ahead=gate is not None):
+                with gate() if gate else contextlib.nullcontext():
+                    ready = prepare_page(run, page)
+                yield ready
+
+    return pull
 
 
 def _writer_threads(con: duckdb.DuckDBPyConnection, workers: int) -> contextlib.AbstractContextManager[None]:
