@@ -2,12 +2,15 @@
 
 import json
 import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
+from resolve311.errors import SourceRequestError
 from resolve311.extract.incremental import (
     WindowPuller,
     parse_system_time,
@@ -99,3 +102,48 @@ def test_system_times_parse_to_naive_utc() -> None:
     assert parse_system_time("2024-04-16T07:03:15.123Z") == datetime(2024, 4, 16, 7, 3, 15, 123000)
     assert watermark_floor(datetime(2024, 1, 1, 0, 10), 10) == datetime(2024, 1, 1)
     assert watermark_floor(None, 10) is None
+
+
+def page_requests(fake: Any) -> int:
+    return sum(1 for r in fake.requests if r.url.params.get("$select") != "count(*)")
+
+
+def test_pulling_ahead_gives_the_same_pages_and_requests(ten_rows: Any) -> None:
+    plain = [(p.rows, p.first, p.last, p.body) for p in puller(ten_rows).pull("ds", None)]
+    ten_rows.requests.clear()
+    ahead = [(p.rows, p.first, p.last, p.body) for p in puller(ten_rows).pull("ds", None, ahead=True)]
+    assert ahead == plain
+    assert page_requests(ten_rows) == 4  # 3 + 3 + 3 + 1: no page past the end is asked for
+
+
+def test_the_next_page_is_requested_while_the_caller_holds_this_one(ten_rows: Any) -> None:
+    pages = puller(ten_rows).pull("ds", None, ahead=True)
+    first = next(pages)  # the caller works on the first page...
+    deadline = time.monotonic() + 10
+    while page_requests(ten_rows) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the helper thread's request, not a timing assumption
+    assert page_requests(ten_rows) == 2  # ...while the second is already fetched, and no further
+    assert [first.rows, *(p.rows for p in pages)] == [3, 3, 3, 1]
+
+
+def test_a_failure_of_the_page_ahead_is_raised_after_the_pages_before_it(ten_rows: Any) -> None:
+    ten_rows.faults = [httpx.Response(200, content=json.dumps(ten_rows.rows[:3]).encode())]
+    ten_rows.faults += [httpx.Response(400, json={"message": "bad query"})]
+    got = []
+    with pytest.raises(SourceRequestError, match="bad query"):
+        for page in puller(ten_rows).pull("ds", None, ahead=True):
+            got.append(page.rows)
+    assert got == [3]
+
+
+def test_faults_on_the_page_ahead_are_retried_and_lose_nothing(ten_rows: Any) -> None:
+    answers = iter([None, httpx.Response(503), None, httpx.Response(200, content=b'[{"a":'), None])
+
+    def flaky(fake: Any) -> None:
+        fault = next(answers, None)
+        if fault is not None:
+            fake.faults.append(fault)
+
+    ten_rows.before_page = flaky
+    pages = list(puller(ten_rows).pull("ds", None, ahead=True))
+    assert keys(pages) == [str(n) for n in range(10)]
