@@ -10,6 +10,10 @@ in its queue: at most ``workers × 2 × ahead`` items are held (what is left of 
 finished window, the current window's queue and the item in hand) plus the
 one the consumer works on, whatever the plan's length.
 
+When the consumer's next item is not ready yet and every window has been
+taken by a worker (the run's tail), ``on_tail_wait`` is called in the
+consumer's thread first: time it would spend waiting, for work it deferred.
+
 A failure in a worker is handed over in its window's place: the consumer
 first gets every item of the windows before it, then the exception. No new
 window is started after a failure. :meth:`WindowPool.close` stops the workers
@@ -57,11 +61,13 @@ class WindowPool(Generic[W, T]):
         *,
         workers: int,
         ahead: int = 2,
+        on_tail_wait: Callable[[], None] | None = None,
     ) -> None:
         if workers < 1 or ahead < 1:
             raise ValueError("workers and ahead must be >= 1")
         self._plan = list(plan)
         self._pull = pull
+        self._on_tail_wait = on_tail_wait
         self._queues: list[queue.Queue[T | _End | _Failure]] = [queue.Queue(ahead) for _ in self._plan]
         self._next = 0
         self._lock = threading.Lock()
@@ -127,12 +133,18 @@ class WindowPool(Generic[W, T]):
     def _items(self, index: int) -> Iterator[T]:
         source = self._queues[index]
         while True:
+            if self._on_tail_wait and source.empty() and self._all_taken():
+                self._on_tail_wait()  # the consumer would wait: let it do its deferred work now
             item = self._get(source)
             if isinstance(item, _End):
                 return
             if isinstance(item, _Failure):
                 raise item.error
             yield item
+
+    def _all_taken(self) -> bool:
+        with self._lock:
+            return self._next >= len(self._plan)
 
     def _get(self, source: queue.Queue[T | _End | _Failure]) -> T | _End | _Failure:
         while True:

@@ -21,7 +21,7 @@ import pytest
 
 from helpers import kill_at_random_moments, warehouse_content
 from resolve311.extract.ratelimit import RateLimiter
-from resolve311.pipeline import run_backfill
+from resolve311.pipeline import backfill, run_backfill
 from resolve311.pipeline.backfill import plan_windows
 from resolve311.settings import load_settings
 from resolve311.sources.catalog import get_source
@@ -36,9 +36,15 @@ def sim_state(url: str) -> dict[str, Any]:
     return state
 
 
-@pytest.mark.parametrize("workers", [4, 1], ids=["4 workers", "serial"])
+@pytest.mark.parametrize(
+    ("workers", "tail_rows"),
+    [(4, backfill.TAIL_COMMIT_ROWS), (4, 1), (1, backfill.TAIL_COMMIT_ROWS)],
+    ids=["4 workers", "4 workers, a commit at every wait in the tail", "serial"],
+)
 def test_with_every_fault_on_a_concurrent_backfill_equals_the_source(
     workers: int,
+    tail_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
     home: Path,
     tmp_path: Path,
     simulator_factory: Callable[..., Any],
@@ -53,8 +59,19 @@ def test_with_every_fault_on_a_concurrent_backfill_equals_the_source(
         socrata_url=sim.url, page_size=60, retry_base_s=0.01, retry_max_s=0.05, backfill_workers=workers
     )
     limiter = RateLimiter(settings.request_rate)
+    monkeypatch.setattr(backfill, "TAIL_COMMIT_ROWS", tail_rows)
+    commits = []
+    commit = backfill.TransactionWriter.commit
+
+    def counted(writer: backfill.TransactionWriter) -> None:
+        commits.append(writer.pending)
+        commit(writer)
+
+    monkeypatch.setattr(backfill.TransactionWriter, "commit", counted)
     report = run_backfill(settings, SINCE, UNTIL, refresh=False, chunk_days=3, limiter=limiter)
     assert report.status == "success", report.error
+    committed = [rows for rows in commits if rows]
+    assert len(committed) > 1 if tail_rows == 1 else len(committed) == 1  # a small run: one commit
 
     injected = sim_state(sim.url)["faults_injected"]
     assert injected.get("429", 0) > 0 and injected.get("timeout", 0) > 0 and injected.get("truncate", 0) > 0

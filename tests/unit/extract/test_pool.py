@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -84,3 +84,59 @@ def test_closing_early_stops_workers_blocked_on_a_full_queue() -> None:
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError):
         WindowPool([1], lambda w: [w], workers=0)
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_the_consumer_is_told_when_it_would_wait_once_every_window_is_taken() -> None:
+    gates = {w: threading.Event() for w in range(4)}
+    taken: list[int] = []
+    consumed: list[int] = []
+    calls: list[tuple[int, int]] = []
+
+    def pull(window: int) -> Iterator[int]:
+        taken.append(window)
+        assert gates[window].wait(10)  # window 2's and 3's items come only once the consumer is told
+        yield window
+
+    def tail_wait() -> None:
+        calls.append((len(taken), len(consumed)))
+        if len(consumed) < 4:
+            gates[len(consumed)].set()
+
+    gates[0].set()
+    gates[1].set()
+    with WindowPool(list(range(4)), pull, workers=4, ahead=1, on_tail_wait=tail_wait) as pool:
+        wait_until(lambda: len(taken) == 4)
+        for _window, items in pool.results():
+            consumed.extend(items)
+    assert consumed == [0, 1, 2, 3]
+    assert {2, 3} <= {index for _, index in calls}  # told each time its next item was not there
+    assert all(started == 4 for started, _ in calls)
+
+
+def test_the_consumer_is_not_told_while_windows_wait_for_a_worker() -> None:
+    taken: list[int] = []
+    calls: list[int] = []
+    release = threading.Event()
+
+    def pull(window: int) -> Iterator[int]:
+        taken.append(window)
+        assert release.wait(10)
+        yield window
+
+    def releaser() -> None:
+        wait_until(lambda: taken == [0])
+        release.set()
+
+    helper = threading.Thread(target=releaser)
+    helper.start()
+    with WindowPool([0, 1], pull, workers=1, ahead=1, on_tail_wait=lambda: calls.append(len(taken))) as pool:
+        assert [item for _window, items in pool.results() for item in items] == [0, 1]
+    helper.join(10)
+    assert all(started == 2 for started in calls)  # never while window 1 waited for the worker
