@@ -40,7 +40,7 @@ from resolve311.warehouse.transaction import duckdb_options
 log = logging.getLogger(__name__)
 
 BACKFILL_CHUNK_DAYS = 7
-AHEAD_PAGES = 1  # queue length per window: a worker holds at most 2 prepared pages
+AHEAD_PAGES = 1  # queue length per window: a worker holds at most 2 prepared pages and 1 read ahead
 MAX_TRANSACTION_ROWS = 500_000  # the writer commits about every this many rows (and at the end)
 #: In the run's tail (every window started), a writer that would wait for its next page commits
 #: what it holds once it holds this many rows, so the final commit, which nothing overlaps, is small.
