@@ -129,7 +129,7 @@ def test_system_fields_in_epoch_seconds_as_in_rows_json(make_row: Any, normalize
     assert row["source_created_at"] == datetime(2024, 4, 16, 8, 0)
 
 
-# The readings before the API-shape shortcut (the reference the shortcut must equal, value for value).
+# The readings before the API-shape and export-shape shortcuts (the reference they must equal, value for value).
 def _general_wall_clock_sql(text: str) -> str:
     from resolve311.warehouse.timestamps import _WITH_OFFSET, US_FORMATS
 
@@ -159,6 +159,17 @@ SHAPES = [
     "2024-04-16T03:03:15.0000", "2024-04-16T03:03:15,000", "２024-04-16T03:03:15.000", "2024-04-16T07:03:15.000Z ",
     "2024-04-16t03:03:15.000", "1713236595Z", "2024-04-16T03:03:15.000z",
 ]  # fmt: skip
+#: Portal-export shapes (and near misses) for the shortcut of the first US format.
+US_SHAPES = [
+    "05/31/2024 12:00:00 AM", " 05/31/2024 12:00:00 AM ", "5/3/2024 1:02:03 pm", "05/31/2024 12:00:00 am",
+    "13/01/2024 01:00:00 AM", "1/2/-024 01:00:00 AM", "01/02/0024 01:00:00 AM", "01/02/99999 01:00:00 AM",
+    "02/30/2024 01:00:00 AM", "01/01/2024 00:00:00 AM", "01/01/2024 12:00:00 PM", "01/01/2024 11:59:59 PM",
+    "04/16/2024", "04/16/2024 03:03", "04/16/2024 03:03 PM", "\t04/16/2024 03:03:15 PM\n", "04/16/2024  03:03:15 PM",
+    "04/16/2024 03:03:15PM", "04/16/2024 03:03:15 PM extra", "+4/16/2024 03:03:15 PM", " 4/16/2024 3:03:15 PM",
+    "04/16/2024 03:03:15.5 PM", "03/10/2024 02:30:00 AM", "11/03/2024 01:30:00 AM", "04/16/1900 12:00:00 AM",
+    "12/31/1899 07:00:00 PM", "004/16/2024 03:03:15 PM", "04/016/2024 03:03:15 PM", "04/16/2024 15:03:15",
+    "04/16/2024 15:03:15 PM", "04-16-2024 03:03:15 PM", "2024/04/16 03:03:15 PM",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "America/Chicago", "UTC"])
@@ -169,7 +180,7 @@ def test_the_api_shape_shortcut_reads_every_value_as_the_general_reading(tz: str
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    values = [*SHAPES, *(s + "Z" for s in SHAPES), None]
+    values = [*SHAPES, *(s + "Z" for s in SHAPES), *US_SHAPES, None]
     rows = con.execute(
         f"SELECT v, {wall_clock_sql('v')}, {_general_wall_clock_sql('v')}, "
         f"{utc_from_instant_sql('v')}, {_general_instant_sql('v')} FROM unnest($values::VARCHAR[]) AS t(v)",
@@ -178,3 +189,4 @@ def test_the_api_shape_shortcut_reads_every_value_as_the_general_reading(tz: str
     assert len(rows) == len(values)
     assert [r for r in rows if r[1] != r[2] or r[3] != r[4]] == []
     assert sum(r[1] is not None for r in rows) > 10 and sum(r[3] is not None for r in rows) > 5
+    assert sum(r[1] is not None for r in rows if r[0] in US_SHAPES) > 10  # the export shortcut's values
