@@ -28,12 +28,13 @@ import gzip
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -162,8 +163,7 @@ class LandingStore:
         workdir = Path(tempfile.mkdtemp(prefix="r311-import-")) if not self._local else None
         self.fs.makedirs(folder, exist_ok=True)
         local = (workdir or Path(folder)) / f"{data_file}.{uuid.uuid4().hex}.tmp"
-        _kernel_copy(path, local)
-        digest = _hash_in_background(local)
+        digest = _copy_hashed(path, local)
         return StagedFile(
             seq, local, f"{folder}/{data_file}", data_file, digest, local.stat().st_size, workdir
         )
@@ -276,7 +276,8 @@ class LandingStore:
 
 
 _COPY_BLOCK = 8 << 20
-_RANGE_BLOCK = 1 << 30
+_RANGE_BLOCK = 64 << 20  # the hashing thread follows the copy block by block
+_RESTART = -1
 #: copy_file_range errors that mean "not here" (another filesystem, an old kernel, a special file).
 _NO_RANGE_COPY = frozenset(
     {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF, errno.EPERM}
@@ -304,33 +305,76 @@ class StagedFile:
             raise LandingError(f"the staged copy {self.local.name} is unreadable: {exc}") from None
 
 
-def _kernel_copy(src: Path, dst: Path) -> None:
+def _kernel_copy(src: Path, dst: Path, landed: Callable[[int], None] = lambda size: None) -> None:
     """Copy without passing the bytes through Python: ``copy_file_range`` (on XFS or btrfs a reflink,
-    no data copied), else ``shutil.copyfile`` (``sendfile``). Either way an independent file."""
+    no data copied), else ``shutil.copyfile`` (``sendfile``). Either way an independent file.
+
+    ``landed(size)`` is told the copy's size after each block (``_RESTART`` when it starts over).
+    """
     try:
         with src.open("rb") as source, dst.open("wb") as target:
-            while os.copy_file_range(source.fileno(), target.fileno(), _RANGE_BLOCK):
-                pass
+            size = 0
+            while copied := os.copy_file_range(source.fileno(), target.fileno(), _RANGE_BLOCK):
+                size += copied
+                landed(size)
             if os.fstat(target.fileno()).st_size == os.fstat(source.fileno()).st_size:
                 return  # (a pseudo-filesystem can report 0 bytes copied too early: then copy again)
     except OSError as exc:  # only "not supported for this pair of files" falls back (a full disk does not)
         if exc.errno not in _NO_RANGE_COPY:
             raise
+    landed(_RESTART)
     shutil.copyfile(src, dst)
 
 
-def _hash_in_background(path: Path) -> Future[str]:
-    """The SHA-256 of ``path``, computed by a daemon thread (hashlib releases the GIL on large blocks)."""
+def _copy_hashed(src: Path, dst: Path) -> Future[str]:
+    """:func:`_kernel_copy` of ``src`` to ``dst``; the SHA-256 of the copy, by a thread that reads each
+    block of the copy as soon as it has landed.
+
+    The kernel's copy leaves a core idle (it waits on the disk): hashing then, instead of after the copy,
+    keeps the hash off the cores the warehouse load uses next (it is done about when the copy is).
+    """
+    sizes: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # the copy's size so far; None: it ended
+    future = _hash_following(dst, sizes)
+    try:
+        _kernel_copy(src, dst, sizes.put)
+    finally:
+        sizes.put(None)
+    return future
+
+
+def _hash_following(path: Path, sizes: queue.SimpleQueue[int | None]) -> Future[str]:
+    """The SHA-256 of ``path``, read by a daemon thread up to each size ``sizes`` announces, then to
+    its end (``_RESTART``: the file is being written again from its start)."""
     future: Future[str] = Future()
 
     def work() -> None:
         try:
-            future.set_result(_sha256_of(path))
+            digest, done = hashlib.sha256(), 0
+            while (size := sizes.get()) is not None:
+                if size == _RESTART:
+                    digest, done = hashlib.sha256(), 0
+                    continue
+                done += _hash_range(path, digest, done, size)
+            _hash_range(path, digest, done, None)
+            future.set_result(digest.hexdigest())
         except BaseException as exc:  # delivered to whoever waits for the result
             future.set_exception(exc)
 
     threading.Thread(target=work, name="r311-landing-sha256", daemon=True).start()
     return future
+
+
+def _hash_range(path: Path, digest: Any, start: int, end: int | None) -> int:
+    """Add the bytes of ``path`` from ``start`` to ``end`` (its end: None) to ``digest``; how many."""
+    read = 0
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while (end is None or start + read < end) and (
+            chunk := handle.read(_COPY_BLOCK if end is None else min(_COPY_BLOCK, end - start - read))
+        ):
+            digest.update(chunk)
+            read += len(chunk)
+    return read
 
 
 def _sha256_of(path: Path) -> str:

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,27 @@ def test_a_file_copy_range_cannot_take_is_still_copied_whole(tmp_path: Path) -> 
     target = tmp_path / "copy"
     _kernel_copy(Path("/proc/self/status"), target)  # copy_file_range refuses procfs (EXDEV): the fallback
     assert target.read_bytes().startswith(b"Name:") and b"\nPid:" in target.read_bytes()
+
+
+def test_the_copy_is_hashed_block_by_block_as_it_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resolve311.landing import store as landing
+
+    monkeypatch.setattr(landing, "_RANGE_BLOCK", 4096)  # many blocks: the hashing thread follows each one
+    monkeypatch.setattr(landing, "_COPY_BLOCK", 1000)  # reads that do not end on a block's end
+    original = tmp_path / "big.csv"
+    original.write_bytes(os.urandom(50_000) + b"tail")
+    copy = tmp_path / "copy"
+    digest = landing._copy_hashed(original, copy)
+    assert copy.read_bytes() == original.read_bytes()
+    assert digest.result(timeout=60) == hashlib.sha256(original.read_bytes()).hexdigest()
+
+
+def test_a_copy_that_starts_over_is_hashed_from_its_start(tmp_path: Path) -> None:
+    from resolve311.landing.store import _copy_hashed
+
+    copy = tmp_path / "copy"
+    digest = _copy_hashed(Path("/proc/self/status"), copy)  # copy_file_range refuses procfs: copied again
+    assert digest.result(timeout=60) == hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert copy.read_bytes().startswith(b"Name:")
