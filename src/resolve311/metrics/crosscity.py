@@ -20,7 +20,6 @@ from typing import Final
 import duckdb
 import pandas as pd
 
-from resolve311.metrics.window_rows import INPUT
 from resolve311.metrics.windows import dnum
 
 #: Days of history kept per type (as the daily series).
@@ -41,7 +40,7 @@ def _bucket_sql(column: str, low: int, high: int | None) -> str:
     return f"count(*) FILTER (WHERE is_closed AND ttc_h >= {low * 24}{upper}) AS {column}"
 
 
-def type_days(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str = INPUT) -> pd.DataFrame:
+def type_days(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str) -> pd.DataFrame:
     """The ``type_days`` table from ``rows`` (created days ending at ``as_of_dnum``)."""
     buckets = ",\n       ".join(_bucket_sql(*b) for b in BUCKETS)
     sql = f"""
@@ -56,7 +55,7 @@ GROUP BY ALL ORDER BY complaint_type, date"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
 
 
-def areas(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str = INPUT) -> pd.DataFrame:
+def areas(con: duckdb.DuckDBPyConnection, as_of_dnum: int, rows: str) -> pd.DataFrame:
     """The ``areas`` table: requests and mean located position per area (same days)."""
     sql = f"""
 SELECT borough AS area, count(*) AS requests, count(lat) AS located, avg(lat) AS lat, avg(lon) AS lon
@@ -65,7 +64,7 @@ GROUP BY ALL ORDER BY requests DESC"""
     return con.execute(sql, [as_of_dnum - DAYS + 1, as_of_dnum]).df()
 
 
-def tables(con: duckdb.DuckDBPyConnection, as_of_date: date, rows: str = INPUT) -> dict[str, pd.DataFrame]:
+def tables(con: duckdb.DuckDBPyConnection, as_of_date: date, rows: str) -> dict[str, pd.DataFrame]:
     """Both tables for a snapshot whose last complete day is ``as_of_date``, from ``rows`` (a relation
     or a parenthesised query holding the staged window rows)."""
     last = dnum(as_of_date)
