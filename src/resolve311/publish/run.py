@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -69,13 +70,11 @@ def refresh_and_publish(
         )
         if report.results is not None:
             release = build_release(settings, report.results)
-            try:
+            with _discarded_after(release):
                 for done in closing:
                     done.result()
                 with open_warehouse(settings.warehouse_path) as con:
                     _publish_all(con, _sinks(settings, only), release, force=True, after_required=None)
-            finally:
-                discard(release.snapshot_path)
     return report
 
 
@@ -101,10 +100,16 @@ def publish_results(
     the other sinks, whose failures are outcomes, never exceptions. ``con`` is the warehouse
     (the caller holds the update lock).
     """
-    sinks = _sinks(settings, only)
     release = build_release(settings, results, run_id)
+    with _discarded_after(release):
+        return _publish_all(con, _sinks(settings, only), release, force=True, after_required=after_required)
+
+
+@contextmanager
+def _discarded_after(release: Release) -> Iterator[None]:
+    """The release's temporary snapshot file is removed when the block ends, however it ends."""
     try:
-        return _publish_all(con, sinks, release, force=True, after_required=after_required)
+        yield
     finally:
         discard(release.snapshot_path)
 
