@@ -94,7 +94,7 @@ def score_all(warehouse: Path, first: date) -> Scores:
     con = duckdb.connect(str(warehouse))
     try:
         staging.create_input_views(con, "nyc")
-        staging.create_work_relations(con, dnum(first), None)
+        staging.create_day_input(con, None)  # every row: the panel's input in a full refresh
         replace_panel_days(con, "nyc", full=True)  # what a full refresh stores
         panel = load_panel(con, "nyc", dnum(first), dnum(LAST))
     finally:

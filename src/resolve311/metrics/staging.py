@@ -130,18 +130,6 @@ def create_input_views(
 _STAGED: Final[str] = "* EXCLUDE (raw_created, raw_closed, unique_key, batch_seq)"
 
 
-def create_work_relations(con: duckdb.DuckDBPyConnection, first_dnum: int, days: list[int] | None) -> None:
-    """Narrow the input: ``metric_window_input`` (rows created or closed on/after ``first_dnum``,
-    materialised once) and ``metric_day_input`` (:func:`create_day_input`).
-
-    Both read only the rows they need (:func:`_created_or_closed_in`): their cost follows the
-    rows kept and the row groups that hold them, not the history. (The refresh keeps the window's
-    rows in the warehouse instead: ``window_rows.py``.)
-    """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE metric_window_input AS {window_rows_sql(first_dnum)}")
-    create_day_input(con, days)
-
-
 def window_rows_sql(first_dnum: int, columns: str = _STAGED) -> str:
     """``columns`` of the ``metric_input`` rows created or closed on or after ``first_dnum``."""
     first = int(first_dnum)
