@@ -259,7 +259,8 @@ def apply(scorecard: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
 
     Finer groups (agency × type, agency × borough) use their agency's calibration;
     metrics without a calibration (or with too short a history) are never flagged.
-    Vectorised per (agency, window, metric): the same numbers as :func:`_p_value` row by row.
+    The p-value: (1 + #{history |score| ≥ |z|}) / (1 + N), how unusual |z| is for this agency and
+    metric; computed per (agency, window, metric) at once.
     """
     out = scorecard.copy()
     keys = pd.MultiIndex.from_arrays([out["agency"], out["window"], out["metric"]])
@@ -272,7 +273,7 @@ def apply(scorecard: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
 
 
 def _p_values(keys: pd.MultiIndex, scores: np.ndarray, cal: Calibration) -> np.ndarray:
-    """:func:`_p_value` of each row's score against its key's history, one search per key."""
+    """Each row's p-value (see :func:`apply`) against its key's history, one search per key."""
     out = np.full(len(scores), math.nan)
     codes, uniques = pd.factorize(keys)
     order = np.argsort(codes, kind="stable")
@@ -287,15 +288,6 @@ def _p_values(keys: pd.MultiIndex, scores: np.ndarray, cal: Calibration) -> np.n
         at_least = len(history) - np.searchsorted(history, np.abs(z[ok]), side="left")
         out[rows[ok]] = (1 + at_least) / (1 + len(history))
     return out
-
-
-def _p_value(history: np.ndarray | None, z: object) -> float:
-    """(1 + #{history |score| ≥ |z|}) / (1 + N): how unusual |z| is for this agency and metric
-    (one row; :func:`_p_values` does every row, and a test keeps this as its reference)."""
-    if history is None or len(history) == 0 or z is None or not isinstance(z, float | int) or math.isnan(z):
-        return math.nan
-    at_least = len(history) - int(np.searchsorted(history, abs(float(z)), side="left"))
-    return (1 + at_least) / (1 + len(history))
 
 
 def per_metric_rates(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """calibration.apply: thresholds and p-values per (agency, window, metric), vectorised, equal the
-row-by-row reference (``_p_value``) bit for bit."""
+row-by-row reference (``_p_value`` below, the form ``apply`` had) bit for bit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from resolve311.metrics import calibration
-from resolve311.metrics.calibration import COLUMNS, Calibration, _p_value
+from resolve311.metrics.calibration import COLUMNS, Calibration
+
+
+def _p_value(history: np.ndarray | None, z: object) -> float:
+    """(1 + #{history |score| ≥ |z|}) / (1 + N) for one row: the reference."""
+    if history is None or len(history) == 0 or z is None or not isinstance(z, float | int) or math.isnan(z):
+        return math.nan
+    at_least = len(history) - int(np.searchsorted(history, abs(float(z)), side="left"))
+    return (1 + at_least) / (1 + len(history))
 
 
 def _calibration(rng: np.random.Generator) -> Calibration:
