@@ -82,11 +82,11 @@ def stats(rows: pd.DataFrame, levels: Levels) -> tuple[pd.DataFrame, pd.DataFram
     pooled: list[pd.DataFrame] = []
     for window in WINDOWS:
         closed = of_window(rows, WINDOW_DAYS[window])
+        eight = np.flatnonzero((closed.unit >= 1) & (closed.unit < YEAR_UNIT))  # the 8-week bucket's units
         for level in range(len(levels.of_fine)):
             first, size = levels.span(level)
             local = levels.of_fine[level][closed.fine] - first
             per_unit.append(_per_unit(closed, local * UNITS + closed.unit, size, first).assign(window=window))
-            eight = np.flatnonzero((closed.unit >= 1) & (closed.unit < YEAR_UNIT))
             part = _quantiles(local[eight], size, closed.ttc[eight])
             part["lg"] = part.pop("key") + first
             pooled.append(part.assign(window=window, bucket="8w"))
