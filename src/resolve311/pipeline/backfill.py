@@ -124,7 +124,7 @@ def run_windows(
                 progress(number, len(plan), f"{window.dataset} {window.key}")
 
     pull = _window_pull(run, puller, todo, workers)
-    writer = TransactionWriter(run, tail_limit=TAIL_COMMIT_ROWS)
+    writer = TransactionWriter(run, tail_limit=TAIL_COMMIT_ROWS)  # read at run time (tests set it)
     results = _results(todo, pull, workers, writer.tail_wait)
     try:
         with _writer_threads(run.con, workers):
@@ -151,14 +151,14 @@ def _window_pull(
     reading and preparing a page waits for one of the cores (``PriorityGate``), the earliest
     window of the plan first: the writer's next page comes out first instead of all at once.
     """
-    gate = PriorityGate(min(workers, os.cpu_count() or 1)) if workers > 1 else None
+    gate = PriorityGate(min(workers, os.cpu_count() or 1))  # one slot, one thread: never waits
     rank = {window: n for n, window in enumerate(todo)}
-    pages = puller.gated(gate) if gate else puller
+    pages = puller.gated(gate)
 
     def pull(window: Window) -> Iterator[ReadyPage]:
-        with gate.ranked(rank[window]) if gate else contextlib.nullcontext():
-            for page in pages.pull(window.dataset, window.where, ahead=gate is not None):
-                with gate() if gate else contextlib.nullcontext():
+        with gate.ranked(rank[window]):
+            for page in pages.pull(window.dataset, window.where, ahead=workers > 1):
+                with gate():
                     ready = prepare_page(run, page)
                 yield ready
 
