@@ -369,9 +369,7 @@ def _hash_range(path: Path, digest: Any, start: int, end: int | None) -> int:
     read = 0
     with path.open("rb") as handle:
         handle.seek(start)
-        while (end is None or start + read < end) and (
-            chunk := handle.read(_COPY_BLOCK if end is None else min(_COPY_BLOCK, end - start - read))
-        ):
+        while chunk := handle.read(_COPY_BLOCK if end is None else min(_COPY_BLOCK, end - start - read)):
             digest.update(chunk)
             read += len(chunk)
     return read
@@ -379,9 +377,7 @@ def _hash_range(path: Path, digest: Any, start: int, end: int | None) -> int:
 
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_COPY_BLOCK):
-            digest.update(chunk)
+    _hash_range(path, digest, 0, None)
     return digest.hexdigest()
 
 
