@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows
-from resolve311.metrics.definitions import GROUP_COLS, Params
+from resolve311.metrics.definitions import GROUP_COLS, Params, to_frame
 from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.levels import Levels, fine_groups, levels_of
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
@@ -102,7 +102,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
-    opened = backlog.open_versions(inputs.open_requests, ms).to_pandas()
+    opened = to_frame(backlog.open_versions(inputs.open_requests, ms))
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
@@ -150,15 +150,15 @@ def run_grouped(
     # all at 4M than writing the two joined relations to temporary tables and reading those.
     created = definitions.created_in_units(inputs.requests, p)
     out = {
-        "cu": definitions.created_unit_counts(created).to_pandas(),
-        "co": definitions.cohort_unit_counts(inputs.requests, p).to_pandas(),
-        "when": definitions.heat_when_counts(created).to_pandas(),
-        "where": definitions.heat_where_counts(created, ctx.grid_deg).to_pandas(),
+        "cu": to_frame(definitions.created_unit_counts(created)),
+        "co": to_frame(definitions.cohort_unit_counts(inputs.requests, p)),
+        "when": to_frame(definitions.heat_when_counts(created)),
+        "where": to_frame(definitions.heat_where_counts(created, ctx.grid_deg)),
     }
     if closed_done is None:
         closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
-        ku = definitions.closed_unit_stats(closed).to_pandas()
-        pooled = definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket").to_pandas()
+        ku = to_frame(definitions.closed_unit_stats(closed))
+        pooled = to_frame(definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket"))
     else:
         ku, pooled = closed_done.result()
     return out | {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
@@ -169,21 +169,18 @@ def _closed_rows(inputs: Inputs, ctx: Context, fine: pd.DataFrame) -> pd.DataFra
     if ibis.get_backend(inputs.requests).name != "duckdb":
         return None
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    rows: pd.DataFrame = definitions.closed_rows(
-        inputs.requests, p, inputs.sla, ibis.memtable(fine)
-    ).to_pandas()
-    return rows
+    return to_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, ibis.memtable(fine)))
 
 
 def _km_counts(inputs: Inputs, ctx: Context) -> tuple[pd.DataFrame, Levels, pd.DataFrame]:
     """Kaplan–Meier's counts per level group id (queried before the others: their steps overlap
     those), the finest groups (with their ``gid``) and the level groups of those ids."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    fine = fine_groups(inputs.requests.select(*G).distinct().to_pandas())
+    fine = fine_groups(to_frame(inputs.requests.select(*G).distinct()))
     levels = levels_of(fine)
     created = definitions.created_in_units(inputs.requests, p)
     groups, level_map = ibis.memtable(fine), ibis.memtable(levels.table())
-    counts: pd.DataFrame = definitions.km_counts(created, p, groups, level_map).to_pandas()
+    counts = to_frame(definitions.km_counts(created, p, groups, level_map))
     return fine, levels, counts
 
 

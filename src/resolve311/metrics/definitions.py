@@ -48,6 +48,18 @@ class Params:
     as_of_ms: int
 
 
+def to_frame(t: ir.Table) -> pd.DataFrame:
+    """``t``'s rows as a DataFrame, fetched as Arrow.
+
+    Ibis's ``to_pandas`` on DuckDB turned each ``SUM``'s HUGEINT into Python ``Decimal`` objects
+    before casting them to int64: 1.7 s for the 1.2M Kaplan–Meier counts, against 0.7 s through
+    Arrow (Ibis casts to the expression's types there), the same values and dtypes
+    (tests/integration/metrics/test_to_frame.py).
+    """
+    frame: pd.DataFrame = t.to_pyarrow().to_pandas()
+    return frame
+
+
 def at_levels(t: ir.Table, levels: Sequence[tuple[str, ...]] = LEVELS) -> ir.Table:
     """Repeat each row once per breakdown level, replacing dropped group columns by '*'."""
     flags = pd.DataFrame({f"keep_{c}": [c in keep for keep in levels] for c in GROUP_COLS})

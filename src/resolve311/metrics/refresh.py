@@ -252,7 +252,7 @@ def _replace_day_tables(
     """The stored daily counts and panel days of ``days`` (every day when None) from their rows."""
     if days is None or days:
         counts = definitions.day_counts(day_requests, _sorted(days))
-        created, closed = (f.to_pandas() for f in counts)
+        created, closed = (definitions.to_frame(f) for f in counts)
         daily.replace_day_counts(con, source, created, closed, days)
         panel.replace_panel_days(con, source, full=days is None)
 
