@@ -106,11 +106,12 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
-        fine, levels, counts = _km_counts(inputs, ctx)
-        km_done = pool.submit(_km_per_window, counts, levels, ctx)
-        closed = _closed_rows(inputs, ctx, fine)
-        closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, levels)
-        grouped = run_grouped(inputs, ctx, closed_done)
+        groups = numbered_groups(inputs.requests)
+        counts = _km_counts(inputs, ctx, groups)
+        km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
+        closed = _closed_rows(inputs, ctx, groups.fine)
+        closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
+        grouped = run_grouped(inputs, ctx, groups, closed_done)
         per_moment, pooled = backlog_done.result()
         km_tables = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
@@ -137,24 +138,49 @@ def _backlog_ages(
     return per_moment, _pooled_backlog(ages, ctx, moments, per_moment)
 
 
+@dataclass(frozen=True)
+class Groups:
+    """The inputs' finest groups numbered (``fine``: the group columns and ``gid``) and their
+    breakdown levels, also as engine tables (``table``, and ``level_map``: :meth:`Levels.table`)."""
+
+    fine: pd.DataFrame
+    levels: Levels
+    table: ir.Table
+    level_map: ir.Table
+
+
+def numbered_groups(requests: ir.Table) -> Groups:
+    """The finest groups of ``requests`` numbered, and their levels."""
+    fine = fine_groups(to_frame(requests.select(*G).distinct()))
+    levels = levels_of(fine)
+    return Groups(fine, levels, ibis.memtable(fine), ibis.memtable(levels.table()))
+
+
 def run_grouped(
-    inputs: Inputs, ctx: Context, closed_done: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None
+    inputs: Inputs,
+    ctx: Context,
+    groups: Groups,
+    closed_done: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The grouped metric queries over all windows, executed on the inputs' engine.
 
-    The hours-to-close statistics are ``closed_done``'s (ranked in numpy while these run) when
-    given, else two grouped queries.
+    Counted per finest group id and summed up per level group id (:func:`definitions.rolled_up`);
+    the results get their group columns back here. The hours-to-close statistics are
+    ``closed_done``'s (ranked in numpy while these run) when given, else two grouped queries.
     """
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
     # all at 4M than writing the two joined relations to temporary tables and reading those.
-    created = definitions.created_in_units(inputs.requests, p)
-    out = {
-        "cu": to_frame(definitions.created_unit_counts(created)),
-        "co": to_frame(definitions.cohort_unit_counts(inputs.requests, p)),
-        "when": to_frame(definitions.heat_when_counts(created)),
-        "where": to_frame(definitions.heat_where_counts(created, ctx.grid_deg)),
+    created = definitions.with_gid(definitions.created_in_units(inputs.requests, p), groups.table)
+    by_id = {
+        "cu": definitions.created_unit_counts(created, groups.level_map),
+        "co": definitions.cohort_unit_counts(
+            definitions.with_gid(inputs.requests, groups.table), p, groups.level_map
+        ),
+        "when": definitions.heat_when_counts(created, groups.level_map),
+        "where": definitions.heat_where_counts(created, ctx.grid_deg, groups.level_map),
     }
+    out = {name: groups.levels.decoded(to_frame(expr)) for name, expr in by_id.items()}
     if closed_done is None:
         closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
         ku = to_frame(definitions.closed_unit_stats(closed))
@@ -172,16 +198,12 @@ def _closed_rows(inputs: Inputs, ctx: Context, fine: pd.DataFrame) -> pd.DataFra
     return to_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, ibis.memtable(fine)))
 
 
-def _km_counts(inputs: Inputs, ctx: Context) -> tuple[pd.DataFrame, Levels, pd.DataFrame]:
+def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
     """Kaplan–Meier's counts per level group id (queried before the others: their steps overlap
-    those), the finest groups (with their ``gid``) and the level groups of those ids."""
+    those)."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    fine = fine_groups(to_frame(inputs.requests.select(*G).distinct()))
-    levels = levels_of(fine)
-    created = definitions.created_in_units(inputs.requests, p)
-    groups, level_map = ibis.memtable(fine), ibis.memtable(levels.table())
-    counts = to_frame(definitions.km_counts(created, p, groups, level_map))
-    return fine, levels, counts
+    created = definitions.with_gid(definitions.created_in_units(inputs.requests, p), groups.table)
+    return to_frame(definitions.km_counts(created, p, groups.level_map))
 
 
 def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:

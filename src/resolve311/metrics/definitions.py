@@ -73,15 +73,33 @@ def rolled_up(
     keys: Sequence[str],
     counts: dict[str, ir.IntegerValue],
     levels: Sequence[tuple[str, ...]] = LEVELS,
+    level_map: ir.Table | None = None,
 ) -> ir.Table:
     """Integer counts per group × ``keys`` at every breakdown level.
 
     Counted once at the finest group (agency × type × borough), then summed up to the coarser
     levels: the same numbers as counting :func:`at_levels` rows, from a result many times smaller.
+    With ``level_map`` (``gid``, ``lg``, ``level``: :meth:`~resolve311.metrics.levels.Levels.table`)
+    ``t`` carries its finest group's integer ``gid`` (:func:`with_gid`): counted per ``gid`` and
+    summed up per level group id ``lg`` (the result has ``lg`` instead of the group columns;
+    :meth:`~resolve311.metrics.levels.Levels.decoded` gives them back) — grouping 3.3M rows by one
+    integer instead of three strings halved these queries' CPU at 4M.
     """
-    fine = t.group_by([*GROUP_COLS, *keys]).aggregate(**{n: v.cast("int64") for n, v in counts.items()})
-    wide = at_levels(fine, levels)
-    return wide.group_by([*GROUP_COLS, *keys]).aggregate(**{n: wide[n].sum().cast("int64") for n in counts})
+    if level_map is None:
+        fine = t.group_by([*GROUP_COLS, *keys]).aggregate(**{n: v.cast("int64") for n, v in counts.items()})
+        wide = at_levels(fine, levels)
+        return wide.group_by([*GROUP_COLS, *keys]).aggregate(
+            **{n: wide[n].sum().cast("int64") for n in counts}
+        )
+    fine = t.group_by(["gid", *keys]).aggregate(**{n: v.cast("int64") for n, v in counts.items()})
+    kept = level_map.filter(level_map.level.isin([LEVELS.index(tuple(level)) for level in levels]))
+    wide = fine.inner_join(kept, "gid")
+    return wide.group_by(["lg", *keys]).aggregate(**{n: wide[n].sum().cast("int64") for n in counts})
+
+
+def with_gid(t: ir.Table, groups: ir.Table) -> ir.Table:
+    """``t`` with its finest group's integer ``gid`` (``groups``: the group columns and ``gid``)."""
+    return t.inner_join(groups, list(GROUP_COLS))
 
 
 def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
@@ -147,15 +165,16 @@ def with_targets(t: ir.Table, sla: ir.Table | None) -> ir.Table:
     )
 
 
-def created_unit_counts(created: ir.Table) -> ir.Table:
-    """Per group × window × unit: requests created and dirty."""
-    return rolled_up(
-        created, ["window", "unit"], {"n_created": created.count(), "n_dirty": created.is_dirty.sum()}
-    )
+def created_unit_counts(created: ir.Table, level_map: ir.Table | None = None) -> ir.Table:
+    """Per group × window × unit: requests created and dirty (per level id with ``level_map``:
+    :func:`rolled_up`)."""
+    counts = {"n_created": created.count(), "n_dirty": created.is_dirty.sum()}
+    return rolled_up(created, ["window", "unit"], counts, level_map=level_map)
 
 
-def cohort_unit_counts(inp: ir.Table, p: Params) -> ir.Table:
-    """Per group × window × unit × horizon X (``cohort_days``): the cohort (``n_elig``) and ``n_within``.
+def cohort_unit_counts(inp: ir.Table, p: Params, level_map: ir.Table | None = None) -> ir.Table:
+    """Per group × window × unit × horizon X (``cohort_days``): the cohort (``n_elig``) and ``n_within``
+    (per level id with ``level_map``: :func:`rolled_up`).
 
     Like-for-like: the cohort of horizon X is created in the window's units moved
     back X days, so every request of the recent cohort and of its baseline
@@ -168,9 +187,8 @@ def cohort_unit_counts(inp: ir.Table, p: Params) -> ir.Table:
     cutoff = ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
     eligible = t.created_ms <= cutoff
     within = eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
-    return rolled_up(
-        t, ["window", "unit", "cohort_days"], {"n_elig": eligible.sum(), "n_within": within.sum()}
-    )
+    counts = {"n_elig": eligible.sum(), "n_within": within.sum()}
+    return rolled_up(t, ["window", "unit", "cohort_days"], counts, level_map=level_map)
 
 
 def closed_unit_stats(closed: ir.Table, by: str = "unit") -> ir.Table:
@@ -230,15 +248,14 @@ def km_time(hours: ir.FloatingValue) -> ir.FloatingValue:
     )
 
 
-def km_counts(created: ir.Table, p: Params, groups: ir.Table, levels: ir.Table) -> ir.Table:
+def km_counts(created: ir.Table, p: Params, level_map: ir.Table) -> ir.Table:
     """Per level group id × window × unit × time: events (closes) and censored counts.
 
     Like-for-like: each unit's cohort is censored at the same age as the recent
     one, i.e. at ``as_of`` moved back by the unit's shift, so baseline cohorts are
-    not observed longer than the recent cohort. Counted per finest group id (``groups``:
-    the group columns and ``gid``), then summed up to the breakdown levels through
-    ``levels`` (``gid`` and ``lg``: one row per finest group and level,
-    :meth:`~resolve311.metrics.levels.Levels.table`): the result carries that integer id,
+    not observed longer than the recent cohort. ``created`` carries its finest group's
+    ``gid`` (:func:`with_gid`): counted per ``gid``, then summed up to the breakdown levels
+    through ``level_map`` (:func:`rolled_up`): the result carries the level group id ``lg``,
     not the group strings (the rolled-up result with its strings had cost more to fetch
     than to count).
     """
@@ -246,27 +263,24 @@ def km_counts(created: ir.Table, p: Params, groups: ir.Table, levels: ir.Table) 
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
-    t = t.inner_join(groups, list(GROUP_COLS))
-    keys = ["window", "unit", "t_hours"]
-    fine = t.group_by(["gid", *keys]).aggregate(
-        n_event=t.event.sum().cast("int64"), n_censored=(~t.event).sum().cast("int64")
-    )
-    wide = fine.inner_join(levels, "gid")
-    return wide.group_by(["lg", *keys]).aggregate(
-        n_event=wide.n_event.sum().cast("int64"), n_censored=wide.n_censored.sum().cast("int64")
-    )
+    counts = {"n_event": t.event.sum(), "n_censored": (~t.event).sum()}
+    return rolled_up(t, ["window", "unit", "t_hours"], counts, level_map=level_map)
 
 
-def heat_when_counts(created: ir.Table) -> ir.Table:
-    """Per group × window × bucket × weekday × hour: requests created."""
-    return rolled_up(created, ["window", "bucket", "weekday", "created_hour"], {"n": created.count()})
+def heat_when_counts(created: ir.Table, level_map: ir.Table | None = None) -> ir.Table:
+    """Per group × window × bucket × weekday × hour: requests created (per level id with
+    ``level_map``: :func:`rolled_up`)."""
+    keys = ["window", "bucket", "weekday", "created_hour"]
+    return rolled_up(created, keys, {"n": created.count()}, level_map=level_map)
 
 
-def heat_where_counts(created: ir.Table, grid_deg: float) -> ir.Table:
-    """Per group (city, agency) × window × bucket × grid cell index: requests created with coordinates."""
+def heat_where_counts(created: ir.Table, grid_deg: float, level_map: ir.Table | None = None) -> ir.Table:
+    """Per group (city, agency) × window × bucket × grid cell index: requests created with coordinates
+    (per level id with ``level_map``: :func:`rolled_up`)."""
     t = created.filter(created.lat.notnull() & created.lon.notnull())
     t = t.mutate(cell_i=(t.lat / grid_deg).floor(), cell_j=(t.lon / grid_deg).floor())
-    return rolled_up(t, ["window", "bucket", "cell_i", "cell_j"], {"n": t.count()}, WHERE_LEVELS)
+    keys = ["window", "bucket", "cell_i", "cell_j"]
+    return rolled_up(t, keys, {"n": t.count()}, WHERE_LEVELS, level_map)
 
 
 def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir.Table]:

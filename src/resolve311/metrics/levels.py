@@ -34,9 +34,14 @@ class Levels:
         return sum(self.sizes[:level]), self.sizes[level]
 
     def table(self) -> pd.DataFrame:
-        """``gid`` (finest group id) and ``lg``: one row per finest group and level (a join's map)."""
-        fine = np.arange(self.of_fine.shape[1], dtype=np.int64)
-        return pd.DataFrame({"gid": np.tile(fine, len(self.of_fine)), "lg": self.of_fine.ravel()})
+        """``gid`` (finest group id), ``lg`` and ``level`` (an index into LEVELS): one row per finest
+        group and level (a join's map)."""
+        count = self.of_fine.shape[1]
+        fine = np.arange(count, dtype=np.int64)
+        level = np.repeat(np.arange(len(self.of_fine), dtype=np.int64), count)
+        return pd.DataFrame(
+            {"gid": np.tile(fine, len(self.of_fine)), "lg": self.of_fine.ravel(), "level": level}
+        )
 
     def decoded(self, frame: pd.DataFrame, column: str = "lg") -> pd.DataFrame:
         """``frame`` with the group columns of its level group ids (``column``) in their place, first."""

@@ -1,7 +1,7 @@
 """closed_stats (rows sorted once, ranked in numpy) == DuckDB's grouped quantile queries, to the bit.
 
-Also the Kaplan–Meier counts rolled up by integer level group id equal the old roll-up by group
-strings (``definitions.rolled_up``).
+Also the counts rolled up by integer level group id (Kaplan–Meier's, the created, cohort and heat
+map counts) equal the roll-up by group strings (``definitions.rolled_up`` without a level map).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import ibis
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 
 from resolve311.metrics import closed_stats, definitions
+from resolve311.metrics.compute import numbered_groups
 from resolve311.metrics.definitions import GROUP_COLS, Params
 from resolve311.metrics.levels import fine_groups, levels_of
 from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR
@@ -86,8 +88,8 @@ def test_km_counts_by_level_id_equal_the_roll_up_by_group_strings() -> None:
     requests = ibis.duckdb.from_connection(con).table("requests_df")
     fine = fine_groups(requests.select(*G).distinct().to_pandas())
     levels = levels_of(fine)
-    created = definitions.created_in_units(requests, P)
-    by_id = definitions.km_counts(created, P, ibis.memtable(fine), ibis.memtable(levels.table())).to_pandas()
+    created = definitions.with_gid(definitions.created_in_units(requests, P), ibis.memtable(fine))
+    by_id = definitions.km_counts(created, P, ibis.memtable(levels.table())).to_pandas()
     cutoff = ibis.literal(P.as_of_ms) - created.ushift * MS_PER_DAY
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
@@ -110,3 +112,48 @@ def test_stable_order_keeps_equal_keys_in_order_beyond_16_bits() -> None:
         key = rng.integers(0, size, 50_000).astype(np.int64)
         order = closed_stats.stable_order(key, size)
         np.testing.assert_array_equal(order, np.argsort(key, kind="stable"))
+
+
+@pytest.mark.parametrize("name", ["cu", "co", "when", "where"])
+def test_counts_by_level_id_equal_the_roll_up_by_group_strings(name: str) -> None:
+    frame = _requests(7, 20_000)
+    rng = np.random.default_rng(8)
+    n = len(frame)
+    placed = rng.random(n) < 0.9
+    frame = frame.assign(
+        is_dirty=rng.random(n) < 0.1,
+        weekday=rng.integers(0, 7, n).astype("int32"),
+        created_hour=rng.integers(0, 24, n).astype("int32"),
+        lat=np.where(placed, 40.5 + 0.4 * rng.random(n), np.nan),
+        lon=np.where(placed, -74.2 + 0.4 * rng.random(n), np.nan),
+    )
+    con = duckdb.connect()
+    con.register("requests_df", frame)
+    requests = ibis.duckdb.from_connection(con).table("requests_df")
+    groups = numbered_groups(requests)
+    created = definitions.created_in_units(requests, P)
+    ids = definitions.with_gid(created, groups.table)
+    by_strings, by_id = {
+        "cu": (
+            definitions.created_unit_counts(created),
+            definitions.created_unit_counts(ids, groups.level_map),
+        ),
+        "co": (
+            definitions.cohort_unit_counts(requests, P),
+            definitions.cohort_unit_counts(definitions.with_gid(requests, groups.table), P, groups.level_map),
+        ),
+        "when": (definitions.heat_when_counts(created), definitions.heat_when_counts(ids, groups.level_map)),
+        "where": (
+            definitions.heat_where_counts(created, 0.01),
+            definitions.heat_where_counts(ids, 0.01, groups.level_map),
+        ),
+    }[name]
+    expected = by_strings.to_pandas()
+    got = groups.levels.decoded(by_id.to_pandas())
+    order = list(expected.columns)
+    assert len(expected) > 100
+    pdt.assert_frame_equal(
+        got[order].sort_values(order).reset_index(drop=True),
+        expected.sort_values(order).reset_index(drop=True),
+        check_dtype=False,
+    )
