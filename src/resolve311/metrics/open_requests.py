@@ -63,11 +63,17 @@ def update(con: duckdb.DuckDBPyConnection, source: str, since_ms: int, *, full: 
                 _apply_new_versions(con, source, since_ms, versions, state.batch_seq)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_NEW}")
+    create_input_view(con, source)
+    return "rebuilt" if rebuild else "updated"
+
+
+def create_input_view(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """:data:`INPUT_VIEW` on ``con`` (temporary views are per connection: the refresh updates the
+    table on a cursor of its own, alongside the window rows' update)."""
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT {', '.join(_COLUMNS)}"
         f" FROM metric_open_requests WHERE source = {sql_text(source)}"
     )
-    return "rebuilt" if rebuild else "updated"
 
 
 def _sql(expr: ir.Table) -> str:

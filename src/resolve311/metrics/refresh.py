@@ -198,9 +198,7 @@ def _refresh(
     # cross-city tables' created days, which read the same staged rows
     reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
     since = dnum(ctx.as_of_date) - reach
-    window_rows.update(con, source, since, full=days is None)
-    first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
-    open_requests.update(con, source, first_moment, full=days is None)
+    _update_kept_rows(con, settings, ctx, since, full=days is None)
     with (
         _day_connection(con, settings, engine_name) as day_con,
         ThreadPoolExecutor(max_workers=1) as pool,
@@ -244,6 +242,20 @@ def _refresh(
         settings.snapshot_path,
         results=snapshot.Results({**status, **tables}, meta),
     )
+
+
+def _update_kept_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings, ctx: Context, since: int, *, full: bool
+) -> None:
+    """The window rows and the open requests brought up to date at once: the open requests on a
+    cursor of their own in a worker thread (each is one transaction on its own table)."""
+    first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
+    with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
+        _stage(cursor, settings)
+        opened = pool.submit(open_requests.update, cursor, settings.source, first_moment, full=full)
+        window_rows.update(con, settings.source, since, full=full)
+        opened.result()
+    open_requests.create_input_view(con, settings.source)
 
 
 def _replace_day_tables(
