@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows
-from resolve311.metrics.definitions import GROUP_COLS, Params, to_frame
+from resolve311.metrics.definitions import GROUP_COLS, Params, small_table, to_frame
 from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.levels import Levels, fine_groups, levels_of
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
@@ -153,7 +153,8 @@ def numbered_groups(requests: ir.Table) -> Groups:
     """The finest groups of ``requests`` numbered, and their levels."""
     fine = fine_groups(to_frame(requests.select(*G).distinct()))
     levels = levels_of(fine)
-    return Groups(fine, levels, ibis.memtable(fine), ibis.memtable(levels.table()))
+    table, level_map = (small_table(frame, requests) for frame in (fine, levels.table()))
+    return Groups(fine, levels, table, level_map)
 
 
 def run_grouped(
@@ -195,7 +196,9 @@ def _closed_rows(inputs: Inputs, ctx: Context, fine: pd.DataFrame) -> pd.DataFra
     if ibis.get_backend(inputs.requests).name != "duckdb":
         return None
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    return to_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, ibis.memtable(fine)))
+    return to_frame(
+        definitions.closed_rows(inputs.requests, p, inputs.sla, small_table(fine, inputs.requests))
+    )
 
 
 def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
