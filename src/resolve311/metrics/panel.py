@@ -114,13 +114,22 @@ def _matrices(
     out = {c: np.zeros((len(groups), n_days)) for c in cols}
     if frame.empty:
         return out
-    g = frame["agency"].map({name: i for i, name in enumerate(groups)}).to_numpy()
-    keep = ~pd.isna(g)
-    rows = g[keep].astype(int)
+    g = _group_rows(frame["agency"], groups)
+    keep = g >= 0
+    rows = g[keep]
     days = (frame["dnum"].to_numpy()[keep] - first).astype(int)
     for c in cols:
         out[c][rows, days] = frame[c].to_numpy()[keep]
     return out
+
+
+def _group_rows(agency: pd.Series, groups: list[str]) -> np.ndarray:
+    """Each row's index in ``groups`` (-1 when absent or null): the distinct values looked up once
+    (``Series.map`` with a dict went value by value through Python on Arrow strings: 0.3 CPU-s for
+    the 0.98M histogram rows at 40M, this 0.02)."""
+    codes, distinct = pd.factorize(agency)
+    found = pd.Index(groups).get_indexer(pd.Index(distinct))
+    return np.where(codes >= 0, found[codes], -1).astype(np.int64)
 
 
 def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: int) -> Panel | None:
@@ -159,10 +168,10 @@ def _hist_cube(
         return np.zeros(1), np.zeros((len(groups), n_days, 1))
     bins = np.arange(int(hist["bin"].min()), int(hist["bin"].max()) + 1)
     cube = np.zeros((len(groups), n_days, len(bins)))
-    g = hist["agency"].map({name: i for i, name in enumerate(groups)}).to_numpy()
-    keep = ~pd.isna(g)
+    g = _group_rows(hist["agency"], groups)
+    keep = g >= 0
     cube[
-        g[keep].astype(int),
+        g[keep],
         (hist["dnum"].to_numpy()[keep] - first).astype(int),
         (hist["bin"].to_numpy()[keep] - bins[0]).astype(int),
     ] = hist["n"].to_numpy()[keep]
