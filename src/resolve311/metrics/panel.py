@@ -50,21 +50,24 @@ FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum), (closed_dnum))
 """
 
-DAYS_SQL = f"""
-INSERT INTO metric_panel_days
-SELECT $source, coalesce(c.agency, k.agency), coalesce(c.dnum, k.dnum),
-       {", ".join(f"coalesce(c.{col}, 0)" for col in ("created", "dirty", *_WITHIN_COLS, "closed_untimed"))},
-       coalesce(k.closed, 0), coalesce(k.admin, 0)
+#: The count columns of ``metric_panel_days``, in its order.
+DAY_COLUMNS = ["created", "dirty", *_WITHIN_COLS, "closed_untimed", "closed", "admin"]
+
+DAYS_SELECT = f"""
+SELECT $source AS source, coalesce(c.agency, k.agency) AS agency, coalesce(c.dnum, k.dnum) AS dnum,
+       {", ".join(f"coalesce(c.{col}, 0) AS {col}" for col in ("created", "dirty", *_WITHIN_COLS, "closed_untimed"))},
+       coalesce(k.closed, 0) AS closed, coalesce(k.admin, 0) AS admin
 FROM ({CREATED_SQL}) c FULL OUTER JOIN ({CLOSED_SQL}) k ON c.agency = k.agency AND c.dnum = k.dnum
 """
+DAYS_SQL = "INSERT INTO metric_panel_days" + DAYS_SELECT
 
-HIST_SQL = f"""
-INSERT INTO metric_panel_hist
-SELECT $source, coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
+HIST_SELECT = f"""
+SELECT $source AS source, coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
        CAST(ceil(ln(greatest(ttc_h, {MIN_TTC_H})) / ln({BIN_RATIO})) AS INTEGER) AS bin, count(*) AS n
 FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum, bin), (closed_dnum, bin))
 """
+HIST_SQL = "INSERT INTO metric_panel_hist" + HIST_SELECT
 
 #: Requests created before the span that are still open at its start (final data): those created
 #: before it and not closed without a time, less those validly closed before it (a valid close

@@ -36,6 +36,7 @@ from resolve311.metrics import (
     calibration,
     crosscity,
     daily,
+    day_delta,
     definitions,
     engines,
     open_requests,
@@ -198,17 +199,19 @@ def _refresh(
     # cross-city tables' created days, which read the same staged rows
     reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
     since = dnum(ctx.as_of_date) - reach
-    _update_kept_rows(con, settings, ctx, since, full=days is None)
+    changes = _update_kept_rows(con, settings, ctx, since, full=days is None)
+    delta = _usable_delta(con, source, engine_name, days, changes)
     with (
         _day_connection(con, settings, engine_name) as day_con,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
         kept = window_rows.INPUT if day_con is con else f"({window_rows.input_sql(source, since)})"
-        staging.create_day_input(day_con, _sorted(days), (kept, since))
+        staging.create_day_input(day_con, [] if delta else _sorted(days), (kept, since))
         with _inputs(con, settings, engine_name, day_con) as inputs:
             step("daily counts")
             # the day tables do not feed the windowed queries: the engine runs both at once
-            counted = pool.submit(_replace_day_tables, day_con, inputs.day_requests, source, days)
+            day_input = DayInput(inputs.day_requests, (kept, since))
+            counted = pool.submit(_day_tables, day_con, day_input, source, days, delta)
             if day_con is con:
                 counted.result()  # one connection: not shared between threads
             step("windowed metrics")
@@ -246,16 +249,64 @@ def _refresh(
 
 def _update_kept_rows(
     con: duckdb.DuckDBPyConnection, settings: Settings, ctx: Context, since: int, *, full: bool
-) -> None:
+) -> day_delta.Changes | None:
     """The window rows and the open requests brought up to date at once: the open requests on a
     cursor of their own in a worker thread (each is one transaction on its own table)."""
     first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
     with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
         _stage(cursor, settings)
         opened = pool.submit(open_requests.update, cursor, settings.source, first_moment, full=full)
-        window_rows.update(con, settings.source, since, full=full)
+        changes = window_rows.update_changes(con, settings.source, since, full=full)
         opened.result()
     open_requests.create_input_view(con, settings.source)
+    return changes
+
+
+# --- the affected days' chain (day_delta.py): by the changed requests' delta, or recomputed ---
+
+
+@dataclass(frozen=True)
+class DayInput:
+    """The affected days' rows (``metric_day_input`` on the day connection) and where the rows in
+    reach are kept (``staging.create_day_input``'s ``kept``)."""
+
+    rows: ir.Table
+    kept: tuple[str, int]
+
+
+def _usable_delta(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    engine_name: str,
+    days: set[int] | None,
+    changes: day_delta.Changes | None,
+) -> day_delta.Changes | None:
+    """The window rows' changes when the day tables can be brought up to date by them: an
+    incremental refresh on DuckDB whose window rows were updated, not rebuilt."""
+    if engine_name != "duckdb" or days is None:
+        return None
+    state = daily.read_state(con, source)
+    return changes if day_delta.usable(changes, state.last_batch_seq if state else None) else None
+
+
+def _day_tables(
+    con: duckdb.DuckDBPyConnection,
+    day_input: DayInput,
+    source: str,
+    days: set[int] | None,
+    delta: day_delta.Changes | None,
+) -> None:
+    """The stored day tables: by ``delta`` when given, recomputing only the days it cannot tell;
+    else ``days`` recomputed from their rows."""
+    if delta is None:
+        _replace_day_tables(con, day_input.rows, source, days)
+        return
+
+    def recompute(wanted: set[int]) -> None:
+        staging.create_day_input(con, sorted(wanted), day_input.kept)
+        _replace_day_tables(con, day_input.rows, source, wanted)
+
+    day_delta.apply(con, source, delta, recompute)
 
 
 def _replace_day_tables(

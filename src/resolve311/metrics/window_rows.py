@@ -20,6 +20,7 @@ from typing import Final
 
 import duckdb
 
+from resolve311.metrics.day_delta import Changes
 from resolve311.metrics.staging import drop_temp, fetch_first, window_rows_sql
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import transaction
@@ -51,7 +52,15 @@ def read_state(con: duckdb.DuckDBPyConnection, source: str) -> WindowState | Non
 
 
 def update(con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full: bool) -> str:
-    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``; 'rebuilt' or 'updated'.
+    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``; 'rebuilt' or 'updated'."""
+    return "rebuilt" if update_changes(con, source, since_dnum, full=full) is None else "updated"
+
+
+def update_changes(
+    con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full: bool
+) -> Changes | None:
+    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``: the changed
+    requests' old and new rows when it was updated (``day_delta.py`` counts them), None when rebuilt.
 
     Reads the ``metric_input`` view (:func:`staging.create_input_views` first); one transaction, so
     a failed update leaves the table and its state as they were. Then creates :data:`INPUT` (the
@@ -61,19 +70,20 @@ def update(con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full
     definition = _input_sql(con)
     state = read_state(con, source)
     rebuild = full or state is None or state.since_dnum > since or state.input_sql != definition
+    changes = None
     with transaction(con):
         if rebuild:
             _rebuild(con, source, since)
         else:
             assert state is not None
-            _apply_written_since(con, source, since, state.batch_seq)
+            changes = _apply_written_since(con, source, since, state.batch_seq)
         newest = fetch_first(con, "SELECT max(batch_seq) FROM requests WHERE source = ?", [source])
         con.execute(
             "INSERT OR REPLACE INTO metric_window_state VALUES (?, ?, ?, ?)",
             [source, since, newest[0] if newest else None, definition],
         )
     _create_input(con, source, since)
-    return "rebuilt" if rebuild else "updated"
+    return changes
 
 
 def _create_input(con: duckdb.DuckDBPyConnection, source: str, since: int) -> None:
@@ -110,18 +120,32 @@ def _rebuild(con: duckdb.DuckDBPyConnection, source: str, since: int) -> None:
 
 def _apply_written_since(
     con: duckdb.DuckDBPyConnection, source: str, since: int, applied: int | None
-) -> None:
-    """Replace the rows of the requests written after batch ``applied``; drop those out of reach."""
+) -> Changes | None:
+    """Replace the rows of the requests written after batch ``applied``; drop those out of reach.
+
+    The rows taken out and the changed requests' current rows (all of them, in reach or not) are
+    returned (None when no batch was applied yet).
+    """
     after = -1 if applied is None else applied
-    con.execute(
-        """DELETE FROM metric_window_rows WHERE source = $source AND (
+    params = {"source": source, "after": after, "since": since}
+    new = con.sql(
+        f"SELECT {_KEYED} FROM metric_input WHERE batch_seq > $after", params={"after": after}
+    ).to_arrow_table()
+    old = con.sql(
+        f"""DELETE FROM metric_window_rows WHERE source = $source AND (
                unique_key IN (SELECT unique_key FROM requests WHERE source = $source AND batch_seq > $after)
-               OR NOT (coalesce(created_dnum >= $since, false) OR coalesce(closed_dnum >= $since, false)))""",
-        {"source": source, "after": after, "since": since},
-    )
-    con.execute(
-        f"INSERT INTO metric_window_rows (source, {_KEYED})"
-        f" SELECT $source, {_KEYED} FROM metric_input"
-        " WHERE batch_seq > $after AND (created_dnum >= $since OR closed_dnum >= $since)",
-        {"source": source, "after": after, "since": since},
-    )
+               OR NOT (coalesce(created_dnum >= $since, false) OR coalesce(closed_dnum >= $since, false)))
+           RETURNING {_KEYED}""",
+        params=params,
+    ).to_arrow_table()
+    con.register("metric_window_new", new)
+    try:
+        con.execute(
+            f"INSERT INTO metric_window_rows (source, {_KEYED})"
+            f" SELECT $source, {_KEYED} FROM metric_window_new"
+            " WHERE created_dnum >= $since OR closed_dnum >= $since",
+            {"source": source, "since": since},
+        )
+    finally:
+        con.unregister("metric_window_new")
+    return None if applied is None else Changes(applied, old, new)
