@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
 
+from resolve311.metrics import day_delta
 from resolve311.publish import refresh_and_publish
 
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies", "calibration")
@@ -190,3 +192,77 @@ def test_after_a_day_of_changes_a_multi_year_warehouse_refreshes_only_the_touche
     for table in want:
         pd.testing.assert_frame_equal(got[table], want[table], obj=f"{table} after a day of changes")
     assert len(want["calibration"]) > 0
+
+
+class DeltaSpy:
+    """Records what ``day_delta.apply`` recomputed (its days), or raises once when told to."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[set[int]] = []
+        self.fail = False
+        real = day_delta.apply
+
+        def apply(*args: Any, **kwargs: Any) -> set[int]:
+            if self.fail:
+                self.fail = False
+                raise RuntimeError("the day tables failed")
+            days = real(*args, **kwargs)
+            self.calls.append(days)
+            return days
+
+        monkeypatch.setattr(day_delta, "apply", apply)
+
+
+def test_a_day_of_changes_counted_as_a_delta_equals_a_full_rebuild(env_factory, monkeypatch) -> None:
+    """Past the windows' reach (422 days): new requests, an agency moved, a request reopened, one
+    created long before the reach closed today, an out-of-reach close corrected. The day tables are
+    brought up to date by the changes' delta (recomputing only the out-of-reach requests' days);
+    everything stored and published equals a full rebuild, day after day — and after a refresh
+    that failed between the window rows and the day tables, the next one recomputes."""
+    spy = DeltaSpy(monkeypatch)
+    twins = TwinWarehouses(env_factory("incremental"), env_factory("full"))
+    inc, full = twins.envs
+    days = 520
+    start = START - timedelta(days=days - 50)
+    for d in range(days):
+        twins.new_request(f"h{d}", start + timedelta(days=d), batch=1)
+    twins.close_some(START + timedelta(days=50), batch=1, share=0.8)
+    twins.commit()
+    assert refresh_and_publish(inc.settings).mode == "full"
+    assert spy.calls == []
+    before_reach = sorted((k for k in twins.rows if int(k[1:]) < days - 460), key=lambda k: int(k[1:]))
+    old_open = next(k for k in before_reach if twins.rows[k].get("closed") is None)
+    old_closed = next(k for k in before_reach if twins.rows[k].get("closed") is not None)
+    recent = sorted((k for k, r in twins.rows.items() if r.get("closed")), key=lambda k: -int(k[1:]))
+    for step in range(1, 4):
+        batch = step + 1
+        today = START + timedelta(days=50 + step)
+        for i in range(8):
+            twins.new_request(f"n{step}-{i}", today - timedelta(days=1), batch)
+        twins.put(recent[step], batch, agency="DEP", updated_at=today)  # moved to another agency
+        twins.put(recent[step + 5], batch, closed=None, updated_at=today)  # reopened
+        if step == 1:
+            twins.put(old_open, batch, closed=today - timedelta(hours=3), updated_at=today)
+        if step == 2:
+            fixed = twins.rows[old_closed]["closed"] + timedelta(days=2)
+            twins.put(old_closed, batch, closed=fixed, updated_at=today)
+        twins.commit()
+        spy.fail = step == 3
+        if step == 3:
+            with pytest.raises(RuntimeError, match="the day tables failed"):
+                refresh_and_publish(inc.settings)
+        report = refresh_and_publish(inc.settings)
+        assert report.mode == "incremental"
+        assert refresh_and_publish(full.settings, full=True).mode == "full"
+        assert len(spy.calls) == min(step, 2)  # after the failure: recomputed, not a delta
+        if step == 1:  # the old request's created day (out of reach) and today
+            assert len(spy.calls[0]) == 2
+        if step == 2:  # the corrected request's created day and its old and new closed days
+            assert len(spy.calls[1]) == 3
+        pd.testing.assert_frame_equal(day_counts(inc), day_counts(full))
+        got_panel, want_panel = panel_rows(inc), panel_rows(full)
+        for table, want in want_panel.items():
+            pd.testing.assert_frame_equal(got_panel[table], want, obj=f"{table} after day {step}")
+        got, want = snapshot_frames(inc), snapshot_frames(full)
+        for table in want:
+            pd.testing.assert_frame_equal(got[table], want[table], obj=f"{table} after day {step}")
