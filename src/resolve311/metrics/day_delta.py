@@ -83,15 +83,20 @@ def apply(
     return days
 
 
-#: Changed keys with a version at the last refresh (in ``request_history``, batch <= applied) but no
-#: old row: that row was out of reach. Their versions' created and closed days, as day numbers.
+#: Changed keys without an old row that have an older version (in ``request_history``): their row
+#: at the last refresh, if they had one, was out of reach (or left out as a duplicate). Any older
+#: version, not only those landed by the batch applied then: a version made current again is taken
+#: out of the history and written with the new batch (A, then B, then A again since the last
+#: refresh leaves only B there, landed after it). A key changed since always has one (the row it
+#: replaced), so only keys first written since have none: new, no old row. Their versions'
+#: created and closed days, as day numbers.
 _UNKNOWN_DAYS_SQL = """
 WITH unknown AS (
     SELECT unique_key FROM requests WHERE source = $source AND batch_seq > $applied
     EXCEPT SELECT unique_key FROM metric_delta_old
 ), before AS (
     SELECT DISTINCT h.unique_key FROM request_history h SEMI JOIN unknown u USING (unique_key)
-    WHERE h.source = $source AND h.batch_seq <= $applied
+    WHERE h.source = $source
 ), dates AS (
     SELECT created_date AS d, closed_date AS c FROM request_versions SEMI JOIN before USING (unique_key)
     WHERE source = $source

@@ -55,6 +55,7 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
     w.add("old-open", old, agency="DOT")  # created long before the reach, closed today
     w.add("old-fixed", old, old + 3 * day, agency="DOT")  # out of reach: its close corrected
     w.add("old-twice", old - 9 * day, old, agency="DOT")  # out of reach: changed in two batches
+    w.add("comes-back", old - 20 * day, old - 19 * day, agency="DOT")  # out of reach: changed, then as it was
     w.add("same", DAY0 + 3 * day, DAY0 + 4 * day, dirty=["x"])  # rewritten, nothing counted changes
     w.add("kept", DAY0 + 3 * day, DAY0 + 5 * day)
     w.commit()
@@ -72,8 +73,12 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
     w.add("old-twice", old - 9 * day, old + day, agency="DOT", batch_seq=2)
     w.add("same", DAY0 + 3 * day, DAY0 + 4 * day, dirty=["x"], lat=40.7, lon=-73.9, batch_seq=2)
     w.add("new", today, today + timedelta(hours=2), agency="HPD", batch_seq=2)
+    w.add("comes-back", old - 20 * day, old - 19 * day, agency="DEP", batch_seq=2)
     w.commit()
     w.add("old-twice", old - 9 * day, old + 2 * day, agency="DOT", batch_seq=3)
+    w.add(
+        "comes-back", old - 20 * day, old - 19 * day, agency="DOT", batch_seq=3
+    )  # its only old version: current again
     w.commit()
     changes = window_rows.update_changes(con, "nyc", SINCE, full=False)
     recomputed = delta(con, changes)
@@ -84,6 +89,7 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
     want_days = {d(old.date()), d((old + 3 * day).date()), d((old + 5 * day).date())}  # old-fixed
     want_days |= {d((old - 9 * day).date()), d((old + day).date()), d((old + 2 * day).date())}
     want_days |= {d((DAY0 + 2 * day).date()), d(today.date())}  # was-dup
+    want_days |= {d((old - 20 * day).date()), d((old - 19 * day).date())}  # comes-back
     assert recomputed == want_days
     want = rebuild(con)
     for table in TABLES:
