@@ -123,3 +123,35 @@ def test_the_affected_days_rows_read_from_the_kept_rows_are_those_read_from_requ
         staging.create_day_input(con, days, (window_rows.INPUT, SINCE))
         assert day_input(con) == want, days
     assert len(want) == 2  # "old-late" and "recent", once each
+
+
+def test_the_update_hands_back_the_changed_requests_old_and_new_rows(warehouse) -> None:
+    """What the day tables' delta counts: the rows taken out (the changed requests' old rows, and
+    those that left the reach) and every current row of the changed requests, in reach or not."""
+    w, con = warehouse, warehouse.con
+    old = DAY0 - timedelta(days=30)
+    w.add("moves", DAY0 + timedelta(days=1), agency="HPD", batch_seq=1)
+    w.add("leaves", DAY0 + timedelta(hours=1), DAY0 + timedelta(hours=3), batch_seq=1)
+    w.add("old-open", old, batch_seq=1)  # not kept: created before the reach, open
+    w.add("dups", DAY0 + timedelta(days=2), batch_seq=1)
+    w.add("kept", DAY0 + timedelta(days=2), batch_seq=1)
+    w.commit()
+    create_input_views(con, "nyc", duplicate="starts_with(lower(status), 'closed - duplicate')")
+    assert window_rows.update_changes(con, "nyc", SINCE, full=False) is None  # first use: rebuilt
+    w.add("moves", DAY0 + timedelta(days=1), agency="DEP", batch_seq=2)
+    w.add("old-open", old, old + timedelta(days=2), batch_seq=2)  # closed, still out of reach
+    w.add("dups", DAY0 + timedelta(days=2), status="Closed - Duplicate", batch_seq=2)
+    w.add("new", DAY0 + timedelta(days=3), batch_seq=2)
+    w.commit()
+    changes = window_rows.update_changes(con, "nyc", SINCE + 1, full=False)
+    assert changes is not None and changes.applied == 1
+
+    def keyed(table) -> list[tuple[object, ...]]:
+        return sorted(zip(*(table.column(c).to_pylist() for c in ("unique_key", "agency")), strict=True))
+
+    assert keyed(changes.old) == [("dups", "NYPD"), ("leaves", "NYPD"), ("moves", "HPD")]
+    assert keyed(changes.new) == [("moves", "DEP"), ("new", "NYPD"), ("old-open", "NYPD")]
+    assert set(changes.new.column_names) == {"unique_key", *window_rows.COLUMNS}
+    assert [r[0] for r in stored(con)] == ["kept", "moves", "new"]
+    assert stored(con) == staged_now(con, SINCE + 1)
+    assert window_rows.update_changes(con, "nyc", SINCE + 1, full=True) is None
