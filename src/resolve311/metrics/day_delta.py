@@ -9,10 +9,12 @@ the changed requests' current rows are the new ones (:class:`Changes`). So a ref
 of ~20k changed requests counts ~40k rows instead of the ~1.8M rows created or closed on the ~186
 days they touch (late closes touch days all year).
 
-An old row outside the kept reach (a request created and closed before ``since`` that changed)
-is not in ``metric_window_rows``: such a request's days — the created and closed days of each of
-its stored versions — are recomputed from their rows as before (``recompute``), and the delta
-leaves them out. The counts of a row that fall to zero are deleted, so the tables hold what a full
+An old row outside the kept reach (a request created before ``since`` and closed before it, or
+still open, that changed: a request open for years closed today) is not in
+``metric_window_rows``: such a request's days — the created and closed days of each of its stored
+versions — are recomputed from their rows as before (``recompute``), and the delta leaves them
+out. The delta's transaction and the recompute's are two: a failure between them fails the
+refresh before it records its state, so the next one recomputes (:func:`usable`). The counts of a row that fall to zero are deleted, so the tables hold what a full
 rebuild writes.
 """
 

@@ -6,7 +6,8 @@
 2. recompute the daily counts of the affected days only (the days passed in,
    plus the created/closed days of every version of a request that changed since
    the last refresh) — or of every day with ``full=True`` or on first use; on DuckDB on a
-   cursor of their own, in a worker thread, while the windowed metrics are computed;
+   cursor of their own, in a worker thread, while the windowed metrics are computed, and after
+   a day of changes by the changed requests' delta instead (``day_chain.py``, ``day_delta.py``);
 3. recompute the windowed metrics (they read a bounded range of days around the
    data's as-of, kept in the warehouse and brought up to date from the requests
    written since: ``window_rows.py``; independent of the length of the history);
@@ -28,7 +29,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import (
@@ -36,6 +36,7 @@ from resolve311.metrics import (
     calibration,
     crosscity,
     daily,
+    day_chain,
     day_delta,
     definitions,
     engines,
@@ -200,7 +201,7 @@ def _refresh(
     reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
     since = dnum(ctx.as_of_date) - reach
     changes = _update_kept_rows(con, settings, ctx, since, full=days is None)
-    delta = _usable_delta(con, source, engine_name, days, changes)
+    delta = day_chain.usable_delta(con, source, engine_name, days, changes)
     with (
         _day_connection(con, settings, engine_name) as day_con,
         ThreadPoolExecutor(max_workers=1) as pool,
@@ -210,8 +211,8 @@ def _refresh(
         with _inputs(con, settings, engine_name, day_con) as inputs:
             step("daily counts")
             # the day tables do not feed the windowed queries: the engine runs both at once
-            day_input = DayInput(inputs.day_requests, (kept, since))
-            counted = pool.submit(_day_tables, day_con, day_input, source, days, delta)
+            day_input = day_chain.DayInput(inputs.day_requests, (kept, since))
+            counted = pool.submit(day_chain.update, day_con, day_input, source, days, delta)
             if day_con is con:
                 counted.result()  # one connection: not shared between threads
             step("windowed metrics")
@@ -260,64 +261,6 @@ def _update_kept_rows(
         opened.result()
     open_requests.create_input_view(con, settings.source)
     return changes
-
-
-# --- the affected days' chain (day_delta.py): by the changed requests' delta, or recomputed ---
-
-
-@dataclass(frozen=True)
-class DayInput:
-    """The affected days' rows (``metric_day_input`` on the day connection) and where the rows in
-    reach are kept (``staging.create_day_input``'s ``kept``)."""
-
-    rows: ir.Table
-    kept: tuple[str, int]
-
-
-def _usable_delta(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    engine_name: str,
-    days: set[int] | None,
-    changes: day_delta.Changes | None,
-) -> day_delta.Changes | None:
-    """The window rows' changes when the day tables can be brought up to date by them: an
-    incremental refresh on DuckDB whose window rows were updated, not rebuilt."""
-    if engine_name != "duckdb" or days is None:
-        return None
-    state = daily.read_state(con, source)
-    return changes if day_delta.usable(changes, state.last_batch_seq if state else None) else None
-
-
-def _day_tables(
-    con: duckdb.DuckDBPyConnection,
-    day_input: DayInput,
-    source: str,
-    days: set[int] | None,
-    delta: day_delta.Changes | None,
-) -> None:
-    """The stored day tables: by ``delta`` when given, recomputing only the days it cannot tell;
-    else ``days`` recomputed from their rows."""
-    if delta is None:
-        _replace_day_tables(con, day_input.rows, source, days)
-        return
-
-    def recompute(wanted: set[int]) -> None:
-        staging.create_day_input(con, sorted(wanted), day_input.kept)
-        _replace_day_tables(con, day_input.rows, source, wanted)
-
-    day_delta.apply(con, source, delta, recompute)
-
-
-def _replace_day_tables(
-    con: duckdb.DuckDBPyConnection, day_requests: ir.Table, source: str, days: set[int] | None
-) -> None:
-    """The stored daily counts and panel days of ``days`` (every day when None) from their rows."""
-    if days is None or days:
-        counts = definitions.day_counts(day_requests, _sorted(days))
-        created, closed = (definitions.to_frame(f) for f in counts)
-        daily.replace_day_counts(con, source, created, closed, days)
-        panel.replace_panel_days(con, source, full=days is None)
 
 
 def _affected_days(

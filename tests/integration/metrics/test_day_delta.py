@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import duckdb
 import ibis
 
-from resolve311.metrics import daily, day_delta, refresh, staging, window_rows
+from resolve311.metrics import daily, day_chain, day_delta, staging, window_rows
 from resolve311.metrics.windows import dnum
 
 DAY0 = datetime(2025, 3, 3, 9)
@@ -27,7 +27,7 @@ def rows(con: duckdb.DuckDBPyConnection) -> ibis.Table:
 def rebuild(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     """Every day's tables from every row (a full refresh's day chain)."""
     staging.create_day_input(con, None)
-    refresh._replace_day_tables(con, rows(con), "nyc", None)
+    day_chain.replace_days(con, rows(con), "nyc", None)
     return stored(con)
 
 
@@ -37,7 +37,7 @@ def delta(con: duckdb.DuckDBPyConnection, changes: day_delta.Changes | None) -> 
 
     def recompute(days: set[int]) -> None:
         staging.create_day_input(con, sorted(days), (window_rows.INPUT, SINCE))
-        refresh._replace_day_tables(con, rows(con), "nyc", days)
+        day_chain.replace_days(con, rows(con), "nyc", days)
 
     staging.create_day_input(con, [])
     return day_delta.apply(con, "nyc", changes, recompute)
