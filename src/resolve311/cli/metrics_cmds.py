@@ -60,7 +60,7 @@ def metrics(
         return
     typer.echo(
         f"{report.mode} refresh on {report.engine}: as of {report.as_of:%Y-%m-%d %H:%M} "
-        f"(last complete day {report.as_of_date}), {report.days_recomputed} day(s) recomputed, "
+        f"(last complete day {report.as_of_date}), {report.days_recomputed} day(s) brought up to date, "
         f"{report.rows.get('scorecard', 0)} scorecard rows, {report.seconds:.1f}s -> {report.snapshot_path}"
     )
 

@@ -62,7 +62,7 @@ class RefreshReport:
     engine: str
     as_of: datetime | None
     as_of_date: date | None
-    days_recomputed: int
+    days_recomputed: int  # the days whose stored counts were brought up to date (a delta or a recompute)
     rows: dict[str, int] = field(default_factory=dict)
     snapshot_path: Path | None = None
     seconds: float = 0.0
