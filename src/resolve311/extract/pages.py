@@ -32,8 +32,8 @@ WHITESPACE = frozenset(b" \t\r\n")
 BLOCK_BYTES = 4 << 20
 #: The separator search looks at this many bytes at a time.
 SCAN_BYTES = 1 << 20
-#: Control characters, which ``json.dumps`` escapes (a column holding one is written row by row).
-CONTROL_CHARACTERS = r"[\x00-\x1f]"
+#: Bytes that JSON text escapes inside a string.
+BACKSLASH, QUOTE = ord("\\"), ord('"')
 
 
 def read_api_page(body: bytes | bytearray) -> pa.Table:
@@ -140,7 +140,7 @@ def _objects_text(column: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Objects of strings as compact JSON text, built column-wise (row by row if a value needs escapes)."""
     array = column.combine_chunks()
     children = [pc.struct_field(array, [i]) for i in range(array.type.num_fields)]
-    if any(pc.any(pc.match_substring_regex(child, CONTROL_CHARACTERS)).as_py() for child in children):
+    if any(_has_byte_below(child, 0x20) for child in children):  # a control character needs \\u escapes
         return pa.array([_object_text(value) for value in array.to_pylist()], type=pa.string())
     members = [  # '"name":"value",' or "" (null_handling="skip" drops all-null rows in pyarrow 26)
         pc.fill_null(
@@ -159,8 +159,27 @@ def _json_key(name: str) -> str:
 
 
 def _escaped(child: pa.Array) -> pa.Array:
-    """A string column with ``\\`` and ``"`` escaped as in JSON text."""
-    return pc.replace_substring(pc.replace_substring(child, "\\", "\\\\"), '"', '\\"')
+    """A string column with ``\\`` and ``"`` escaped as in JSON text (each pass only when needed)."""
+    data = _value_bytes(child)
+    if (data == BACKSLASH).any():
+        child = pc.replace_substring(child, "\\", "\\\\")
+    if (data == QUOTE).any():
+        child = pc.replace_substring(child, '"', '\\"')
+    return child
+
+
+def _has_byte_below(child: pa.Array, limit: int) -> bool:
+    """Whether any value of a string column holds a byte below ``limit`` (no UTF-8 sequence does)."""
+    return bool((_value_bytes(child) < limit).any())
+
+
+def _value_bytes(child: pa.Array) -> npt.NDArray[np.uint8]:
+    """The UTF-8 bytes of a string column's values, as a view (a null value may add its bytes too)."""
+    _, offsets, data = child.buffers()
+    if data is None or not len(child):
+        return np.zeros(0, dtype=np.uint8)
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(child) + 1, offset=4 * child.offset)
+    return np.frombuffer(data, dtype=np.uint8)[int(bounds[0]) : int(bounds[-1])]
 
 
 def _object_text(value: dict[str, str | None] | None) -> str | None:

@@ -91,8 +91,10 @@ def test_a_cut_body_is_an_error_not_fewer_rows() -> None:
         [{"latitude": "40.7", "human_address": 'a "quoted" \\ back\\slash, caf\u00e9 \u2028'}, {}, None],
         [{"latitude": "40.7", "longitude": "line\nbreak"}, {"longitude": "-74"}],  # escapes: row by row
         [None, {"latitude": "1"}, {"human_address": ""}],  # "" stays "" inside an object
+        [{"latitude": "back\\slash only"}, {"longitude": 'quote " only'}, {"human_address": "\u0001"}],
+        [{"latitude": "40.7", "longitude": "-74"}, {"latitude": "\u001f"}],  # the last byte below 0x20
     ],
-    ids=["quotes-and-backslashes", "control-characters", "null-and-empty"],
+    ids=["quotes-and-backslashes", "control-characters", "null-and-empty", "one-escape-each", "last-control"],
 )
 def test_objects_are_written_as_json_dumps_writes_them(locations: list[dict[str, str] | None]) -> None:
     rows = [
