@@ -7,13 +7,13 @@ metrics were not refreshed. Publishing (``resolve311.publish``) writes the file.
 the warehouse the metric tables reflect, so a run can tell that the snapshot is behind
 (:func:`behind_reason`) whatever was interrupted when; ``meta.metrics_status`` and
 ``meta.metrics_note`` tell the dashboard why metrics may be missing or old.
-Temporary files of a writer that died are removed by :func:`remove_stale_temps`.
+Temporary files of a writer that died are removed by :func:`remove_stale_temps`
+(:mod:`~resolve311.metrics.snapshot_temps`, re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,9 +25,11 @@ import duckdb
 import pandas as pd
 
 from resolve311.logs import redact, redact_optional
+from resolve311.metrics.snapshot_temps import remove_stale_temps, temp_files, temp_path
 from resolve311.settings import Settings
 
 log = logging.getLogger(__name__)
+__all__ = ["remove_stale_temps", "temp_files", "temp_path"]  # their home is snapshot_temps
 
 SCHEMA_VERSION: Final[str] = "2"
 METRIC_TABLES: Final[tuple[str, ...]] = (
@@ -116,41 +118,6 @@ def base_meta(settings: Settings) -> dict[str, str | None]:
         "timezone": settings.city_timezone(),
         "grid_deg": str(GRID_DEG),
     }
-
-
-def temp_path(target: Path, tag: str = "") -> Path:
-    """``.NAME.<pid>[.tag].tmp`` beside ``target`` (removed by :func:`remove_stale_temps` once we are dead)."""
-    return target.with_name(f".{target.name}.{os.getpid()}{'.' + tag if tag else ''}.tmp")
-
-
-def temp_files(tmp: Path) -> list[Path]:
-    """The temporary snapshot and the files DuckDB keeps beside it."""
-    return [tmp, tmp.with_name(tmp.name + ".wal")]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
-def remove_stale_temps(target: Path) -> list[Path]:
-    """Remove ``.NAME.<pid>.tmp(.wal)`` files beside ``target`` whose writer is dead; returns them."""
-    removed: list[Path] = []
-    if not target.parent.is_dir():
-        return removed
-    for path in target.parent.glob(f".{target.name}.*.tmp*"):
-        pid_text = path.name.removeprefix(f".{target.name}.").split(".")[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    if removed:
-        log.info("removed %d stale temporary snapshot file(s) of dead writers", len(removed))
-    return removed
 
 
 def read_meta(path: Path) -> dict[str, str | None]:

@@ -22,13 +22,13 @@ import duckdb
 
 from resolve311.errors import Resolve311Error, first_line, known_error, root_cause
 from resolve311.logs import redact
-from resolve311.metrics import snapshot
-from resolve311.metrics.snapshot import Results, remove_stale_temps
+from resolve311.metrics.snapshot_temps import remove_stale_temps
 from resolve311.pipeline import ledger
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
 if TYPE_CHECKING:
+    from resolve311.metrics.snapshot import Results
     from resolve311.pipeline.run import RunReport
 
 __all__ = ["describe", "finish_stages", "remove_stale_temps"]
@@ -94,6 +94,7 @@ def _metrics_stage(
     settings: Settings, report: RunReport, full: bool
 ) -> tuple[tuple[str, str] | None, Results | None]:
     """Refresh the metrics when anything changed or the snapshot is behind: ((error, type) on failure, results)."""
+    from resolve311.metrics import snapshot
     from resolve311.metrics.refresh import refresh_metrics
 
     try:
@@ -124,6 +125,7 @@ def _metrics_stage(
 
 def _publish_stage(settings: Settings, report: RunReport, note: str | None, results: Results | None) -> None:
     """Commit the run's final status with the snapshot showing it, then the other sinks; or record why not."""
+    from resolve311.metrics import snapshot
     from resolve311.publish import publish_results
 
     _record(settings, lambda c: ledger.start_stage(c, report.run_id, "publish"))
