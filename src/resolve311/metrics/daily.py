@@ -19,7 +19,7 @@ import pandas as pd
 from resolve311.metrics.definitions import GROUP_COLS
 from resolve311.metrics.staging import fetch_first
 from resolve311.metrics.windows import dnum
-from resolve311.warehouse.transaction import transaction
+from resolve311.warehouse.transaction import registered, transaction
 
 G = list(GROUP_COLS)
 DAY_SERIES_DAYS = 400
@@ -130,9 +130,8 @@ def replace_day_counts(
                 "DELETE FROM metric_day_counts WHERE source = ? AND list_contains(?, dnum)",
                 [source, sorted(days)],
             )
-        con.register("new_day_counts", merged)
-        con.execute("INSERT INTO metric_day_counts BY NAME SELECT * FROM new_day_counts")
-        con.unregister("new_day_counts")
+        with registered(con, new_day_counts=merged):
+            con.execute("INSERT INTO metric_day_counts BY NAME SELECT * FROM new_day_counts")
     return len(merged)
 
 

@@ -31,7 +31,7 @@ from resolve311.metrics import panel
 from resolve311.metrics.definitions import GROUP_COLS, LEVELS
 from resolve311.metrics.staging import fetch_first
 from resolve311.warehouse.normalize_sql import sql_text
-from resolve311.warehouse.transaction import transaction
+from resolve311.warehouse.transaction import registered, transaction
 
 #: The staged columns the day tables read (``window_rows.COLUMNS``).
 _ROWS: Final[str] = "agency, complaint_type, borough, created_dnum, closed_dnum, ttc_h, is_dirty, is_closed"
@@ -64,9 +64,7 @@ def apply(
 ) -> set[int]:
     """Bring the day tables of ``source`` up to date by ``changes``; returns the days recomputed
     (by ``recompute``, from their rows) because an old row was out of reach."""
-    con.register("metric_delta_old", changes.old)
-    con.register("metric_delta_new", changes.new)
-    try:
+    with registered(con, metric_delta_old=changes.old, metric_delta_new=changes.new):
         days = _unknown_days(con, source, changes.applied)
         _signed_rows(con, source, changes.applied)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_DAYS} (dnum INTEGER PRIMARY KEY)")
@@ -77,9 +75,6 @@ def apply(
             )
             _merge(con, "metric_panel_days", ["agency", "dnum"], panel.DAY_COLUMNS, _panel_sql(source))
             _merge(con, "metric_panel_hist", ["agency", "dnum", "bin"], ["n"], _hist_sql(source))
-    finally:
-        con.unregister("metric_delta_old")
-        con.unregister("metric_delta_new")
     if days:
         recompute(days)
     return days

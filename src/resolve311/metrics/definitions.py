@@ -27,6 +27,7 @@ from resolve311.metrics.windows import (
     unit_of_offset,
     unit_shift,
 )
+from resolve311.warehouse.transaction import registered
 
 GROUP_COLS: Final[tuple[str, str, str]] = ("agency", "complaint_type", "borough")
 ALL: Final[str] = "*"
@@ -76,11 +77,8 @@ def small_table(frame: pd.DataFrame, like: ir.Table | None = None) -> ir.Table:
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     name = f"metric_small_{digest.hexdigest()}"
     con: duckdb.DuckDBPyConnection = getattr(backend, "con")  # noqa: B009 (untyped in Ibis)
-    con.register(f"{name}_frame", frame)
-    try:
+    with registered(con, **{f"{name}_frame": frame}):
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT * FROM {name}_frame")
-    finally:
-        con.unregister(f"{name}_frame")
     return backend.table(name)
 
 

@@ -7,8 +7,8 @@ metrics were not refreshed. Publishing (``resolve311.publish``) writes the file.
 the warehouse the metric tables reflect, so a run can tell that the snapshot is behind
 (:func:`behind_reason`) whatever was interrupted when; ``meta.metrics_status`` and
 ``meta.metrics_note`` tell the dashboard why metrics may be missing or old.
-Temporary files of a writer that died are removed by :func:`remove_stale_temps`
-(:mod:`~resolve311.metrics.snapshot_temps`, re-exported here).
+Temporary files of a writer that died are removed by
+:func:`~resolve311.metrics.snapshot_temps.remove_stale_temps`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ import duckdb
 import pandas as pd
 
 from resolve311.logs import redact, redact_optional
-from resolve311.metrics.snapshot_temps import remove_stale_temps, temp_files, temp_path
 from resolve311.settings import Settings
 
 log = logging.getLogger(__name__)
-__all__ = ["remove_stale_temps", "temp_files", "temp_path"]  # their home is snapshot_temps
 
 SCHEMA_VERSION: Final[str] = "2"
 METRIC_TABLES: Final[tuple[str, ...]] = (

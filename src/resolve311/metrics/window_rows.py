@@ -23,7 +23,7 @@ import duckdb
 from resolve311.metrics.day_delta import Changes
 from resolve311.metrics.staging import drop_temp, fetch_first, window_rows_sql
 from resolve311.warehouse.normalize_sql import sql_text
-from resolve311.warehouse.transaction import transaction
+from resolve311.warehouse.transaction import registered, transaction
 
 #: The columns the metric definitions read (``metric_input``'s staged columns, in its order).
 COLUMNS: Final[tuple[str, ...]] = (
@@ -138,14 +138,11 @@ def _apply_written_since(
            RETURNING {_KEYED}""",
         params=params,
     ).to_arrow_table()
-    con.register("metric_window_new", new)
-    try:
+    with registered(con, metric_window_new=new):
         con.execute(
             f"INSERT INTO metric_window_rows (source, {_KEYED})"
             f" SELECT $source, {_KEYED} FROM metric_window_new"
             " WHERE created_dnum >= $since OR closed_dnum >= $since",
             {"source": source, "since": since},
         )
-    finally:
-        con.unregister("metric_window_new")
     return None if applied is None else Changes(applied, old, new)

@@ -5,7 +5,7 @@ snapshot, into a temporary DuckDB file beside the serving file (``.serving.duckd
 the schema of ``metrics/snapshot_schema.sql``). Every sink reads that same file; the
 serving sink links it into place, the lake and PostgreSQL copy its tables. The file is
 removed when publishing ends, whatever happens (a full disk included), and a dead
-writer's by the next one (:func:`resolve311.metrics.snapshot.remove_stale_temps`).
+writer's by the next one (:func:`resolve311.metrics.snapshot_temps.remove_stale_temps`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from resolve311.metrics.snapshot import (
-    METRIC_TABLES,
-    Results,
-    remove_stale_temps,
-    schema_sql,
-    temp_files,
-    temp_path,
-)  # fmt: skip
+from resolve311.metrics.snapshot import METRIC_TABLES, Results, schema_sql
+from resolve311.metrics.snapshot_temps import remove_stale_temps, temp_files, temp_path
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
+from resolve311.warehouse.transaction import registered
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +60,8 @@ def discard(tmp: Path) -> None:
 def _insert(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    out.register("frame_in", frame)
-    out.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM frame_in')
-    out.unregister("frame_in")
+    with registered(out, frame_in=frame):
+        out.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM frame_in')
 
 
 def _carry_over(out: duckdb.DuckDBPyConnection, previous: Path, results: Results) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from resolve311.metrics.snapshot import temp_path
+from resolve311.metrics.snapshot_temps import temp_path
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
 

@@ -32,6 +32,7 @@ from resolve311.warehouse.columns import (
 )
 from resolve311.warehouse.formats import nonstring_rows, original_names, table_from_rows
 from resolve311.warehouse.normalize_sql import StagedInput, staged_query
+from resolve311.warehouse.transaction import registered
 
 Records: TypeAlias = "pa.Table | Iterable[Mapping[str, object]]"
 
@@ -152,24 +153,18 @@ def _newest_per_key(con: duckdb.DuckDBPyConnection, valid: pa.Table) -> pa.Table
     """
     if pc.count_distinct(valid.column("unique_key")).as_py() == valid.num_rows:
         return valid.select(BATCH_COLUMNS)
-    con.register("staged", valid)
-    try:
+    with registered(con, staged=valid):
         return con.sql(
             f"SELECT {', '.join(BATCH_COLUMNS)} FROM staged "
             "QUALIFY row_number() OVER (PARTITION BY unique_key "
             "ORDER BY source_updated_at DESC NULLS LAST, __row DESC) = 1 ORDER BY __row"
         ).to_arrow_table()
-    finally:
-        con.unregister("staged")
 
 
 def _newest_update(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> datetime | None:
     """The newest ``source_updated_at`` of any staged row, as DuckDB gives it (also beyond Python's dates)."""
-    con.register("staged", staged.select(["source_updated_at"]))
-    try:
+    with registered(con, staged=staged.select(["source_updated_at"])):
         (newest,) = con.sql("SELECT max(source_updated_at) FROM staged").fetchall()[0]
-    finally:
-        con.unregister("staged")
     return cast("datetime | None", newest)
 
 

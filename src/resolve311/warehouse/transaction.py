@@ -1,9 +1,11 @@
-"""One explicit DuckDB transaction, and DuckDB options set for a while then restored."""
+"""One explicit DuckDB transaction, DuckDB options set for a while then restored, and a Python object
+registered as a relation for a while."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import duckdb
 
@@ -23,6 +25,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **objects: Any) -> Iterator[None]:
+    """Each of ``objects`` (a pandas frame or an Arrow table) readable by its name on ``con`` for the
+    block, unregistered after it however it ends."""
+    for name, value in objects.items():
+        con.register(name, value)
+    try:
+        yield
+    finally:
+        for name in objects:
+            with suppress(duckdb.Error):  # a connection that failed mid-block must not hide why
+                con.unregister(name)
 
 
 @contextmanager
