@@ -257,7 +257,7 @@ def _update_kept_rows(
     with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
         _stage(cursor, settings)
         opened = pool.submit(open_requests.update, cursor, settings.source, first_moment, full=full)
-        changes = window_rows.update_changes(con, settings.source, since, full=full)
+        changes = window_rows.update(con, settings.source, since, full=full).changes
         opened.result()
     open_requests.create_input_view(con, settings.source)
     return changes

@@ -51,16 +51,17 @@ def read_state(con: duckdb.DuckDBPyConnection, source: str) -> WindowState | Non
     return WindowState(int(row[0]), None if row[1] is None else int(row[1]), str(row[2]))
 
 
-def update(con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full: bool) -> str:
-    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``; 'rebuilt' or 'updated'."""
-    return "rebuilt" if update_changes(con, source, since_dnum, full=full) is None else "updated"
+@dataclass(frozen=True)
+class Update:
+    """What :func:`update` did: rebuilt the rows, or applied the requests written since the last
+    time (``changes``: their old and new rows, which ``day_delta.py`` counts; None before a batch)."""
+
+    rebuilt: bool
+    changes: Changes | None = None
 
 
-def update_changes(
-    con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full: bool
-) -> Changes | None:
-    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``: the changed
-    requests' old and new rows when it was updated (``day_delta.py`` counts them), None when rebuilt.
+def update(con: duckdb.DuckDBPyConnection, source: str, since_dnum: int, *, full: bool) -> Update:
+    """Bring ``metric_window_rows`` of ``source`` up to date for ``since_dnum``.
 
     Reads the ``metric_input`` view (:func:`staging.create_input_views` first); one transaction, so
     a failed update leaves the table and its state as they were. Then creates :data:`INPUT` (the
@@ -83,7 +84,7 @@ def update_changes(
             [source, since, newest[0] if newest else None, definition],
         )
     _create_input(con, source, since)
-    return changes
+    return Update(rebuild, changes)
 
 
 def _create_input(con: duckdb.DuckDBPyConnection, source: str, since: int) -> None:

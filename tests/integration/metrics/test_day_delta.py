@@ -60,7 +60,7 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
     w.add("kept", DAY0 + 3 * day, DAY0 + 5 * day)
     w.commit()
     staging.create_input_views(con, "nyc", duplicate=DUPLICATE)
-    assert window_rows.update_changes(con, "nyc", SINCE, full=False) is None  # first use: rebuilt
+    assert window_rows.update(con, "nyc", SINCE, full=False).rebuilt  # first use
     rebuild(con)
 
     today = DAY0 + 6 * day
@@ -80,7 +80,7 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
         "comes-back", old - 20 * day, old - 19 * day, agency="DOT", batch_seq=3
     )  # its only old version: current again
     w.commit()
-    changes = window_rows.update_changes(con, "nyc", SINCE, full=False)
+    changes = window_rows.update(con, "nyc", SINCE, full=False).changes
     recomputed = delta(con, changes)
     got = stored(con)
 
@@ -105,17 +105,17 @@ def test_changes_that_cancel_out_leave_no_row_and_touch_no_other(warehouse) -> N
     w.add("a", DAY0 + timedelta(days=1), DAY0 + timedelta(days=2), agency="HPD")
     w.commit()
     staging.create_input_views(con, "nyc")
-    window_rows.update_changes(con, "nyc", SINCE, full=False)
+    window_rows.update(con, "nyc", SINCE, full=False)
     before = rebuild(con)
     w.add("a", DAY0 + timedelta(days=1), DAY0 + timedelta(days=2), agency="DEP", batch_seq=2)
     w.commit()
-    assert delta(con, window_rows.update_changes(con, "nyc", SINCE, full=False)) == set()
+    assert delta(con, window_rows.update(con, "nyc", SINCE, full=False).changes) == set()
     moved = stored(con)
     assert moved == rebuild(con)
     assert not any(r[1] == "HPD" for r in moved["metric_day_counts"])  # its rows went to 0: deleted
     w.add("a", DAY0 + timedelta(days=1), DAY0 + timedelta(days=2), agency="HPD", batch_seq=3)
     w.commit()
-    assert delta(con, window_rows.update_changes(con, "nyc", SINCE, full=False)) == set()
+    assert delta(con, window_rows.update(con, "nyc", SINCE, full=False).changes) == set()
     assert stored(con) == before
 
 

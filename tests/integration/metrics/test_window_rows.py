@@ -40,7 +40,7 @@ def test_the_update_reads_only_newly_written_requests_and_equals_staging_from_re
     w.add("leaves", DAY0 + timedelta(hours=1), DAY0 + timedelta(hours=3), batch_seq=1)
     w.commit()
     create_input_views(con, "nyc")
-    assert window_rows.update(con, "nyc", SINCE, full=False) == "rebuilt"  # first use
+    assert window_rows.update(con, "nyc", SINCE, full=False).rebuilt  # first use
     assert [r[0] for r in stored(con)] == ["leaves", "recent", "sentinel"]
     assert stored(con) == staged_now(con, SINCE)
 
@@ -48,17 +48,17 @@ def test_the_update_reads_only_newly_written_requests_and_equals_staging_from_re
     w.add("recent", DAY0 + timedelta(days=1), agency="HPD", batch_seq=2)  # changed
     w.add("dup", DAY0 + timedelta(days=2), status="Closed - Duplicate", batch_seq=2)
     w.commit()
-    assert window_rows.update(con, "nyc", SINCE, full=False) == "updated"
+    assert not window_rows.update(con, "nyc", SINCE, full=False).rebuilt
     assert [r[:2] for r in stored(con)] == [
         ("dup", "NYPD"), ("leaves", "NYPD"), ("old-closes", "NYPD"), ("recent", "HPD"), ("sentinel", "NYPD"),
     ]  # fmt: skip
     assert stored(con) == staged_now(con, SINCE)
     create_input_views(con, "nyc", duplicate="starts_with(lower(status), 'closed - duplicate')")
-    assert window_rows.update(con, "nyc", SINCE, full=False) == "rebuilt"  # another definition
+    assert window_rows.update(con, "nyc", SINCE, full=False).rebuilt  # another definition
     w.add("new", DAY0 + timedelta(days=3), batch_seq=3)
     w.add("recent", DAY0 + timedelta(days=1), status="Closed - Duplicate", batch_seq=3)  # now left out
     w.commit()
-    assert window_rows.update(con, "nyc", SINCE, full=False) == "updated"
+    assert not window_rows.update(con, "nyc", SINCE, full=False).rebuilt
     assert [r[:2] for r in stored(con)] == [
         ("leaves", "NYPD"), ("new", "NYPD"), ("old-closes", "NYPD"), ("sentinel", "NYPD"),
     ]  # fmt: skip
@@ -66,14 +66,14 @@ def test_the_update_reads_only_newly_written_requests_and_equals_staging_from_re
     assert input_rows(con) == 4
 
     later = SINCE + 1  # the reach moves on: "leaves" (created and closed on DAY0) drops out
-    assert window_rows.update(con, "nyc", later, full=False) == "updated"
+    assert not window_rows.update(con, "nyc", later, full=False).rebuilt
     assert [r[0] for r in stored(con)] == ["new", "old-closes", "sentinel"]
     assert stored(con) == staged_now(con, later)
     assert window_rows.read_state(con, "nyc").batch_seq == 3  # type: ignore[union-attr]
 
-    assert window_rows.update(con, "nyc", SINCE, full=False) == "rebuilt"  # moved back: rebuild
+    assert window_rows.update(con, "nyc", SINCE, full=False).rebuilt  # moved back: rebuild
     assert [r[0] for r in stored(con)] == ["leaves", "new", "old-closes", "sentinel"]
-    assert window_rows.update(con, "nyc", SINCE, full=True) == "rebuilt"
+    assert window_rows.update(con, "nyc", SINCE, full=True).rebuilt
     assert stored(con) == staged_now(con, SINCE)
 
 
@@ -137,13 +137,13 @@ def test_the_update_hands_back_the_changed_requests_old_and_new_rows(warehouse) 
     w.add("kept", DAY0 + timedelta(days=2), batch_seq=1)
     w.commit()
     create_input_views(con, "nyc", duplicate="starts_with(lower(status), 'closed - duplicate')")
-    assert window_rows.update_changes(con, "nyc", SINCE, full=False) is None  # first use: rebuilt
+    assert window_rows.update(con, "nyc", SINCE, full=False).rebuilt  # first use
     w.add("moves", DAY0 + timedelta(days=1), agency="DEP", batch_seq=2)
     w.add("old-open", old, old + timedelta(days=2), batch_seq=2)  # closed, still out of reach
     w.add("dups", DAY0 + timedelta(days=2), status="Closed - Duplicate", batch_seq=2)
     w.add("new", DAY0 + timedelta(days=3), batch_seq=2)
     w.commit()
-    changes = window_rows.update_changes(con, "nyc", SINCE + 1, full=False)
+    changes = window_rows.update(con, "nyc", SINCE + 1, full=False).changes
     assert changes is not None and changes.applied == 1
 
     def keyed(table) -> list[tuple[object, ...]]:
@@ -154,4 +154,4 @@ def test_the_update_hands_back_the_changed_requests_old_and_new_rows(warehouse) 
     assert set(changes.new.column_names) == {"unique_key", *window_rows.COLUMNS}
     assert [r[0] for r in stored(con)] == ["kept", "moves", "new"]
     assert stored(con) == staged_now(con, SINCE + 1)
-    assert window_rows.update_changes(con, "nyc", SINCE + 1, full=True) is None
+    assert window_rows.update(con, "nyc", SINCE + 1, full=True).rebuilt
