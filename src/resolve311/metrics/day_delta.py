@@ -36,6 +36,7 @@ from resolve311.warehouse.transaction import registered, transaction
 #: The staged columns the day tables read (``window_rows.COLUMNS``).
 _ROWS: Final[str] = "agency, complaint_type, borough, created_dnum, closed_dnum, ttc_h, is_dirty, is_closed"
 _DAYS: Final[str] = "metric_delta_skip"  # the days recomputed instead (the delta leaves them out)
+_SIGNED_ROWS: Final[str] = "metric_delta_rows"  # the new rows (w = 1) and the old (w = -1)
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ def _unknown_days(con: duckdb.DuckDBPyConnection, source: str, applied: int) -> 
 
 
 def _signed_rows(con: duckdb.DuckDBPyConnection, source: str, applied: int) -> None:
-    """``metric_delta_rows``: the new rows (w = 1) and the changed keys' old rows (w = -1)."""
+    """:data:`_SIGNED_ROWS`: the new rows (w = 1) and the changed keys' old rows (w = -1)."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE metric_delta_rows AS
+        f"""CREATE OR REPLACE TEMP TABLE {_SIGNED_ROWS} AS
         SELECT {_ROWS}, 1::BIGINT AS w FROM metric_delta_new
         UNION ALL
         SELECT {_ROWS}, -1::BIGINT FROM metric_delta_old SEMI JOIN (
@@ -128,29 +129,19 @@ def _counts_sql(source: str) -> str:
     return f"""
     SELECT {sql_text(source)} AS source, {groups}, dnum, sum(created) AS created, sum(closed) AS closed
     FROM (SELECT {", ".join(GROUP_COLS)}, created_dnum AS dnum, w AS created, 0 AS closed
-          FROM metric_delta_rows
+          FROM {_SIGNED_ROWS}
           UNION ALL
-          SELECT {", ".join(GROUP_COLS)}, closed_dnum, 0, w FROM metric_delta_rows
+          SELECT {", ".join(GROUP_COLS)}, closed_dnum, 0, w FROM {_SIGNED_ROWS}
           WHERE closed_dnum IS NOT NULL)
     GROUP BY GROUPING SETS ({sets})"""
 
 
-def _signed(sql: str) -> str:
-    """One of ``panel.py``'s counting queries over the signed rows: each count a sum of signs."""
-    return (
-        sql.replace("metric_day_input", "metric_delta_rows")
-        .replace("count(*)", "sum(w)")
-        .replace("$created_filter", "TRUE")
-        .replace("$closed_filter", "TRUE")
-    )
-
-
 def _panel_sql(source: str) -> str:
-    return _signed(panel.DAYS_SELECT).replace("$source", sql_text(source))
+    return panel.counting_sql(panel.DAYS_SELECT, source, rows=_SIGNED_ROWS, count="sum(w)")
 
 
 def _hist_sql(source: str) -> str:
-    return _signed(panel.HIST_SELECT).replace("$source", sql_text(source))
+    return panel.counting_sql(panel.HIST_SELECT, source, rows=_SIGNED_ROWS, count="sum(w)")
 
 
 def _merge(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], cols: list[str], delta: str) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from resolve311.metrics.definitions import ADMIN_CLOSE_HOURS, COHORT_DAYS
+from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import transaction
 
 #: Hours-to-close histogram: bin b holds ttc in (BIN_RATIO^(b-1), BIN_RATIO^b] hours (8% wide).
@@ -30,41 +31,45 @@ BIN_RATIO: Final[float] = 1.08
 MIN_TTC_H: Final[float] = 1 / 60
 ALL: Final[str] = "*"
 
-_WITHIN = ", ".join(f"count(*) FILTER (WHERE ttc_h <= {24 * d}) AS within_{d}d" for d in COHORT_DAYS)
+_WITHIN = ", ".join(f"$count FILTER (WHERE ttc_h <= {24 * d}) AS within_{d}d" for d in COHORT_DAYS)
 _WITHIN_COLS = [f"within_{d}d" for d in COHORT_DAYS]
+#: The counts of ``metric_panel_days`` per created day, then per closed day.
+_CREATED_COLS = ["created", "dirty", *_WITHIN_COLS, "closed_untimed"]
+_CLOSED_COLS = ["closed", "admin"]
 #: Keeps only the days being recomputed (``metric_days_wanted``); TRUE for a full rebuild.
 _WANTED = "{col} IN (SELECT dnum FROM metric_days_wanted)"
 
+#: The counting queries (:func:`counting_sql` fills in ``$rows``, ``$count`` and the filters).
 CREATED_SQL = f"""
-SELECT coalesce(agency, '{ALL}') AS agency, created_dnum AS dnum, count(*) AS created,
-       count(*) FILTER (WHERE is_dirty) AS dirty, {_WITHIN},
-       count(*) FILTER (WHERE closed_dnum IS NULL AND is_closed) AS closed_untimed
-FROM metric_day_input WHERE $created_filter
+SELECT coalesce(agency, '{ALL}') AS agency, created_dnum AS dnum, $count AS created,
+       $count FILTER (WHERE is_dirty) AS dirty, {_WITHIN},
+       $count FILTER (WHERE closed_dnum IS NULL AND is_closed) AS closed_untimed
+FROM $rows WHERE $created_filter
 GROUP BY GROUPING SETS ((agency, created_dnum), (created_dnum))
 """
 
 CLOSED_SQL = f"""
-SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum, count(*) AS closed,
-       count(*) FILTER (WHERE ttc_h <= {ADMIN_CLOSE_HOURS}) AS admin
-FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
+SELECT coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum, $count AS closed,
+       $count FILTER (WHERE ttc_h <= {ADMIN_CLOSE_HOURS}) AS admin
+FROM $rows WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum), (closed_dnum))
 """
 
 #: The count columns of ``metric_panel_days``, in its order.
-DAY_COLUMNS = ["created", "dirty", *_WITHIN_COLS, "closed_untimed", "closed", "admin"]
+DAY_COLUMNS = [*_CREATED_COLS, *_CLOSED_COLS]
 
 DAYS_SELECT = f"""
 SELECT $source AS source, coalesce(c.agency, k.agency) AS agency, coalesce(c.dnum, k.dnum) AS dnum,
-       {", ".join(f"coalesce(c.{col}, 0) AS {col}" for col in ("created", "dirty", *_WITHIN_COLS, "closed_untimed"))},
-       coalesce(k.closed, 0) AS closed, coalesce(k.admin, 0) AS admin
+       {", ".join(f"coalesce(c.{col}, 0) AS {col}" for col in _CREATED_COLS)},
+       {", ".join(f"coalesce(k.{col}, 0) AS {col}" for col in _CLOSED_COLS)}
 FROM ({CREATED_SQL}) c FULL OUTER JOIN ({CLOSED_SQL}) k ON c.agency = k.agency AND c.dnum = k.dnum
 """
 DAYS_SQL = "INSERT INTO metric_panel_days" + DAYS_SELECT
 
 HIST_SELECT = f"""
 SELECT $source AS source, coalesce(agency, '{ALL}') AS agency, closed_dnum AS dnum,
-       CAST(ceil(ln(greatest(ttc_h, {MIN_TTC_H})) / ln({BIN_RATIO})) AS INTEGER) AS bin, count(*) AS n
-FROM metric_day_input WHERE closed_dnum IS NOT NULL AND $closed_filter
+       CAST(ceil(ln(greatest(ttc_h, {MIN_TTC_H})) / ln({BIN_RATIO})) AS INTEGER) AS bin, $count AS n
+FROM $rows WHERE closed_dnum IS NOT NULL AND $closed_filter
 GROUP BY GROUPING SETS ((agency, closed_dnum, bin), (closed_dnum, bin))
 """
 HIST_SQL = "INSERT INTO metric_panel_hist" + HIST_SELECT
@@ -81,18 +86,34 @@ WHERE source = $source AND dnum < $first GROUP BY agency
 def replace_panel_days(con: duckdb.DuckDBPyConnection, source: str, full: bool) -> None:
     """Recompute the stored panel rows of the days in ``metric_days_wanted`` (of every day if ``full``)
     from ``metric_day_input``, in one transaction."""
-    quoted = "'" + source.replace("'", "''") + "'"
     created = "TRUE" if full else _WANTED.format(col="created_dnum")
     closed = "TRUE" if full else _WANTED.format(col="closed_dnum")
     keep = "" if full else " AND " + _WANTED.format(col="dnum")
     with transaction(con):
         for table, sql in (("metric_panel_days", DAYS_SQL), ("metric_panel_hist", HIST_SQL)):
             con.execute(f"DELETE FROM {table} WHERE source = ?{keep}", [source])
-            con.execute(
-                sql.replace("$source", quoted)
-                .replace("$created_filter", created)
-                .replace("$closed_filter", closed)
-            )
+            con.execute(counting_sql(sql, source, created=created, closed=closed))
+
+
+def counting_sql(
+    sql: str,
+    source: str,
+    *,
+    rows: str = "metric_day_input",
+    count: str = "count(*)",
+    created: str = "TRUE",
+    closed: str = "TRUE",
+) -> str:
+    """One of the counting queries above, counting ``rows`` with ``count`` (``day_delta.py``: its
+    signed rows summed), keeping the rows created on / closed on the days ``created`` / ``closed``
+    allow."""
+    return (
+        sql.replace("$source", sql_text(source))
+        .replace("$rows", rows)
+        .replace("$count", count)
+        .replace("$created_filter", created)
+        .replace("$closed_filter", closed)
+    )
 
 
 @dataclass(frozen=True)
@@ -140,13 +161,12 @@ def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: in
     params = {"source": source, "first": first, "last": last}
     span = "FROM metric_panel_days WHERE source = $source AND dnum BETWEEN $first AND $last"
     created = con.execute(
-        f"SELECT agency, dnum, created, dirty, {', '.join(_WITHIN_COLS)}, closed_untimed {span}"
-        " AND created > 0",
+        f"SELECT agency, dnum, {', '.join(_CREATED_COLS)} {span} AND created > 0",
         params,
     ).df()
     if created.empty:
         return None
-    closed = con.execute(f"SELECT agency, dnum, closed, admin {span} AND closed > 0", params).df()
+    closed = con.execute(f"SELECT agency, dnum, {', '.join(_CLOSED_COLS)} {span} AND closed > 0", params).df()
     hist = con.execute(
         "SELECT agency, dnum, bin, n FROM metric_panel_hist"
         " WHERE source = $source AND dnum BETWEEN $first AND $last",
@@ -155,8 +175,8 @@ def load_panel(con: duckdb.DuckDBPyConnection, source: str, first: int, last: in
     before = con.execute(OPEN_BEFORE_SQL, {"source": source, "first": first}).df()
     groups = [ALL, *sorted(set(created["agency"]) - {ALL})]
     n_days = last - first + 1
-    counts = _matrices(created, ["created", "dirty", "closed_untimed", *_WITHIN_COLS], groups, first, n_days)
-    counts |= _matrices(closed, ["closed", "admin"], groups, first, n_days)
+    counts = _matrices(created, _CREATED_COLS, groups, first, n_days)
+    counts |= _matrices(closed, _CLOSED_COLS, groups, first, n_days)
     start = before.set_index("agency")["n"].reindex(groups).fillna(0).to_numpy(dtype=float)
     flow = counts["created"] - counts["closed"] - counts["closed_untimed"]
     counts["backlog"] = start[:, None] + np.cumsum(flow, axis=1)
