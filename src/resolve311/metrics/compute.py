@@ -109,7 +109,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
         groups = numbered_groups(inputs.requests)
         counts = _km_counts(inputs, ctx, groups)
         km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
-        closed = _closed_rows(inputs, ctx, groups.fine)
+        closed = _closed_rows(inputs, ctx, groups)
         closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
         grouped = run_grouped(inputs, ctx, groups, closed_done)
         per_moment, pooled = backlog_done.result()
@@ -140,10 +140,9 @@ def _backlog_ages(
 
 @dataclass(frozen=True)
 class Groups:
-    """The inputs' finest groups numbered (``fine``: the group columns and ``gid``) and their
-    breakdown levels, also as engine tables (``table``, and ``level_map``: :meth:`Levels.table`)."""
+    """The inputs' breakdown levels, and as engine tables their finest groups numbered (``table``:
+    the group columns and ``gid``) and the level map (``level_map``: :meth:`Levels.table`)."""
 
-    fine: pd.DataFrame
     levels: Levels
     table: ir.Table
     level_map: ir.Table
@@ -154,7 +153,7 @@ def numbered_groups(requests: ir.Table) -> Groups:
     fine = fine_groups(to_frame(requests.select(*G).distinct()))
     levels = levels_of(fine)
     table, level_map = (small_table(frame, requests) for frame in (fine, levels.table()))
-    return Groups(fine, levels, table, level_map)
+    return Groups(levels, table, level_map)
 
 
 def run_grouped(
@@ -191,14 +190,12 @@ def run_grouped(
     return out | {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
 
 
-def _closed_rows(inputs: Inputs, ctx: Context, fine: pd.DataFrame) -> pd.DataFrame | None:
+def _closed_rows(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame | None:
     """The closed rows :func:`closed_stats.stats` ranks, on DuckDB (None on Spark: its queries)."""
     if ibis.get_backend(inputs.requests).name != "duckdb":
         return None
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    return to_frame(
-        definitions.closed_rows(inputs.requests, p, inputs.sla, small_table(fine, inputs.requests))
-    )
+    return to_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, groups.table))
 
 
 def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
