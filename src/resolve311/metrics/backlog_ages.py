@@ -25,8 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from resolve311.metrics.definitions import ALL, GROUP_COLS, LEVELS
+from resolve311.metrics.definitions import GROUP_COLS
 from resolve311.metrics.exact_quantile import interpolate, positions
+from resolve311.metrics.levels import Levels, fine_groups, levels_of
 from resolve311.metrics.windows import MS_PER_HOUR
 
 Ints = npt.NDArray[np.int64]
@@ -39,7 +40,7 @@ QUANTILES: Final[tuple[float, float]] = (0.5, 0.9)
 class Sorted:
     """The open requests at every level, sorted by group then newest first (arrays of one length)."""
 
-    groups: pd.DataFrame  # group columns, one row per group id
+    groups: pd.DataFrame  # group columns, one row per level group id (:class:`Levels`' groups)
     key: Ints  # group << shift | (newest - created): ascending
     created: Ints
     open_until: Ints
@@ -51,56 +52,57 @@ class Sorted:
 
 def prepare(frame: pd.DataFrame) -> Sorted:
     """Sort ``frame`` (group columns, ``created_ms``, ``open_until``) once per breakdown level."""
-    fine_keys, fine_codes = _factorize(frame[G])
-    created = frame["created_ms"].to_numpy(dtype=np.int64)
+    fine = fine_groups(frame)
+    gid = frame[G].merge(fine, on=G, how="left")["gid"].to_numpy(dtype=np.int64)
+    return prepare_ids(gid, _ints(frame["created_ms"]), _ints(frame["open_until"]), levels_of(fine))
+
+
+def prepare_ids(gid: Ints, created: Ints, open_until: Ints, levels: Levels) -> Sorted:
+    """Sort the open requests (their finest group ids ``gid`` among ``levels``' groups, creation and
+    open-until instants) once per breakdown level: newest first, then stably by level group id
+    (a radix sort of 16-bit ids when there are fewer than 2**15 level groups)."""
     newest = int(created.max()) if len(created) else 0
     newest_first = np.argsort(newest - created, kind="stable")
-    fine_sorted = fine_codes[newest_first]
-    groups: list[pd.DataFrame] = []
+    fine_sorted = gid[newest_first]
+    narrow = np.int16 if len(levels.groups) < 2**15 else np.int64
     order: list[Ints] = []
     gids: list[Ints] = []
-    for level in LEVELS:
-        level_keys = fine_keys.copy()
-        for column in G:
-            if column not in level:
-                level_keys[column] = ALL
-        keys, codes = _factorize(level_keys)
-        gid = codes[fine_sorted]  # a stable sort by group keeps each group's newest-first order
-        by_group = np.argsort(gid.astype(np.int16 if len(keys) < 2**15 else np.int64), kind="stable")
+    for of_fine in levels.of_fine:
+        lg = of_fine[fine_sorted]  # a stable sort by group keeps each group's newest-first order
+        by_group = np.argsort(lg.astype(narrow), kind="stable")
         order.append(newest_first[by_group])
-        gids.append(gid[by_group] + int(sum(len(g) for g in groups)))
-        groups.append(keys)
-    return _sorted(frame, groups, np.concatenate(order), np.concatenate(gids), newest)
+        gids.append(lg[by_group])
+    return _sorted(created, open_until, levels.groups, _joined(order), _joined(gids), newest)
 
 
-def _sorted(frame: pd.DataFrame, groups: list[pd.DataFrame], order: Ints, gid: Ints, newest: int) -> Sorted:
-    created = frame["created_ms"].to_numpy(dtype=np.int64)[order]
-    n_groups = sum(len(g) for g in groups)
+def _joined(parts: list[Ints]) -> Ints:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _ints(column: pd.Series) -> Ints:
+    return column.to_numpy(dtype=np.int64)
+
+
+def _sorted(
+    created_ms: Ints, open_until: Ints, groups: pd.DataFrame, order: Ints, gid: Ints, newest: int
+) -> Sorted:
+    created = created_ms[order]
+    n_groups = len(groups)
     shift = max(1, newest - int(created.min(initial=newest))).bit_length()
     if n_groups.bit_length() + shift > 62:
         raise ValueError("backlog: creation times span too long to sort in 64-bit keys")
     key = (gid << shift) | (newest - created)
     bounds = np.searchsorted(key, np.arange(n_groups + 1, dtype=np.int64) << shift)
     return Sorted(
-        groups=pd.concat(groups, ignore_index=True),
+        groups=groups,
         key=key,
         created=created,
-        open_until=frame["open_until"].to_numpy(dtype=np.int64)[order],
+        open_until=open_until[order],
         start=bounds[:-1],
         end=bounds[1:],
         newest=newest,
         shift=shift,
     )
-
-
-def _factorize(keys: pd.DataFrame) -> tuple[pd.DataFrame, Ints]:
-    """Distinct rows of ``keys`` (NULL is a value, as in SQL's GROUP BY) and each row's index among them."""
-    if keys.empty:
-        return keys.iloc[:0].reset_index(drop=True), np.zeros(0, dtype=np.int64)
-    grouped = keys.groupby(list(keys.columns), dropna=False, sort=False)
-    codes = np.asarray(grouped.ngroup(), dtype=np.int64)
-    first = np.unique(codes, return_index=True)[1]
-    return keys.iloc[first].reset_index(drop=True), codes
 
 
 def _running(s: Sorted, moment: int) -> Ints:

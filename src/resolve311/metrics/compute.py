@@ -8,6 +8,7 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows
@@ -102,11 +103,12 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
-    opened = to_frame(backlog.open_versions(inputs.open_requests, ms))
+    groups = numbered_groups(inputs.requests, inputs.open_requests)
+    opened = definitions.with_gid(backlog.open_versions(inputs.open_requests, ms), groups.table)
+    opened_ids = to_frame(opened.select("gid", "created_ms", "open_until"))
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        backlog_done = pool.submit(_backlog_ages, opened, ctx, moments, sorted(set(ms)))
-        groups = numbered_groups(inputs.requests)
+        backlog_done = pool.submit(_backlog_ages, opened_ids, groups.levels, ctx, moments, sorted(set(ms)))
         counts = _km_counts(inputs, ctx, groups)
         km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
         closed = _closed_rows(inputs, ctx, groups)
@@ -130,10 +132,14 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
 
 
 def _backlog_ages(
-    opened: pd.DataFrame, ctx: Context, moments: list[Moment], distinct_ms: list[int]
+    opened: pd.DataFrame, levels: Levels, ctx: Context, moments: list[Moment], distinct_ms: list[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The backlog per moment and pooled per window × bucket, from the open versions (numpy)."""
-    ages = backlog_ages.prepare(opened)
+    """The backlog per moment and pooled per window × bucket, from the open versions (``gid``,
+    ``created_ms``, ``open_until``; numpy)."""
+    gid, created, open_until = (
+        opened[c].to_numpy(dtype=np.int64) for c in ("gid", "created_ms", "open_until")
+    )
+    ages = backlog_ages.prepare_ids(gid, created, open_until, levels)
     per_moment = backlog_ages.per_moment(ages, distinct_ms)
     return per_moment, _pooled_backlog(ages, ctx, moments, per_moment)
 
@@ -148,9 +154,13 @@ class Groups:
     level_map: ir.Table
 
 
-def numbered_groups(requests: ir.Table) -> Groups:
-    """The finest groups of ``requests`` numbered, and their levels."""
-    fine = fine_groups(to_frame(requests.select(*G).distinct()))
+def numbered_groups(requests: ir.Table, *more: ir.Table) -> Groups:
+    """The finest groups of ``requests`` (and of ``more`` relations of the same engine) numbered,
+    and their levels."""
+    distinct = requests.select(*G).distinct()
+    for other in more:
+        distinct = distinct.union(other.select(*G).distinct())
+    fine = fine_groups(to_frame(distinct))
     levels = levels_of(fine)
     table, level_map = (small_table(frame, requests) for frame in (fine, levels.table()))
     return Groups(levels, table, level_map)

@@ -68,7 +68,7 @@ def levels_of(fine: pd.DataFrame) -> Levels:
         for column in G:
             if column not in level:
                 keys[column] = ALL
-        codes = np.asarray(keys.groupby(G, sort=True).ngroup(), dtype=np.int64)
+        codes = np.asarray(keys.groupby(G, sort=True, dropna=False).ngroup(), dtype=np.int64)
         first = np.unique(codes, return_index=True)[1]
         parts.append(keys.iloc[first].reset_index(drop=True))
         maps.append(codes + offset)
