@@ -7,7 +7,9 @@ shares) lives in ``scoring.py`` and ``km.py``. Formulas: docs/metrics.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +27,7 @@ from resolve311.metrics.windows import (
     YEAR_SHIFT_DAYS,
     YEAR_UNIT,
     unit_of_offset,
+    unit_offset_spans,
     unit_shift,
 )
 from resolve311.warehouse.transaction import registered
@@ -231,14 +234,16 @@ def closed_unit_stats(closed: ir.Table, by: str = "unit") -> ir.Table:
 
 
 def closed_rows(inp: ir.Table, p: Params, sla: ir.Table | None, groups: ir.Table) -> ir.Table:
-    """Rows validly closed on one of the last ``364 + 28`` days (every window's units), ordered by
-    hours to close: their finest group's ``gid`` (``groups``: the group columns and ``gid``), the
-    closed day's ``offset`` before the as-of day and the flags :func:`closed_unit_stats` counts.
+    """Rows validly closed on a day of some window's unit (:func:`unit_offset_spans`: not the days
+    between the 8-week and the year-ago units, ~29% of the last ``364 + 28``), ordered by hours to
+    close: their finest group's ``gid`` (``groups``: the group columns and ``gid``), the closed
+    day's ``offset`` before the as-of day and the flags :func:`closed_unit_stats` counts.
 
     The rows :mod:`~resolve311.metrics.closed_stats` ranks in numpy (DuckDB engine).
     """
-    first = p.as_of_dnum - (YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())) + 1
-    t = inp.filter(inp.closed_dnum.notnull(), inp.closed_dnum.between(first, p.as_of_dnum))
+    day = inp.closed_dnum
+    spans = [day.between(p.as_of_dnum - last, p.as_of_dnum - first) for first, last in unit_offset_spans()]
+    t = inp.filter(day.notnull(), functools.reduce(operator.or_, spans))
     t = with_targets(t, sla).inner_join(groups, list(GROUP_COLS))
     has_target = t.target_hours.notnull()
     return t.select(

@@ -81,6 +81,23 @@ def unit_of_offset(offset: int, window_days: int) -> int | None:
     return None
 
 
+def unit_offset_spans() -> list[tuple[int, int]]:
+    """The day offsets before ``as_of_date`` that lie in some window's unit, as inclusive ranges
+    (the 8-week units reach 251 days back, the year-ago units 364..391: the days between are in none)."""
+    covered = [
+        offset
+        for offset in range(YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values()))
+        if any(unit_of_offset(offset, days) is not None for days in WINDOW_DAYS.values())
+    ]
+    spans: list[tuple[int, int]] = []
+    for offset in covered:
+        if spans and spans[-1][1] == offset - 1:
+            spans[-1] = (spans[-1][0], offset)
+        else:
+            spans.append((offset, offset))
+    return spans
+
+
 def bucket_of_unit(unit: int) -> str:
     """'recent' for unit 0, '8w' for 1..8, '1y' for 9."""
     if unit == 0:
