@@ -209,11 +209,11 @@ def _closed_rows(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame |
 
 
 def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
-    """Kaplan–Meier's counts per level group id (queried before the others: their steps overlap
+    """Kaplan–Meier's counts per finest group id (queried before the others: their steps overlap
     those)."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     created = definitions.with_gid(definitions.created_in_units(inputs.requests, p), groups.table)
-    return to_frame(definitions.km_counts(created, p, groups.level_map))
+    return to_frame(definitions.km_counts(created, p))
 
 
 def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:
