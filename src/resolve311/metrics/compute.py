@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -93,13 +94,17 @@ def backlog_units(ctx: Context, days: int) -> tuple[int, ...]:
     )
 
 
-def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
+def compute_all(
+    inputs: Inputs, ctx: Context, queried: Callable[[], object] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every window's scorecard, heat maps and KM curves, stacked.
 
     The grouped queries run once for all windows (a ``window`` column); the rest is
     per-window pandas on their small results. The backlog's ages, the Kaplan–Meier steps and, on
     DuckDB, the hours-to-close ranks (numpy) run in a worker thread while the engine runs the other
     grouped queries (it releases the GIL), which the wall time of an incremental refresh follows.
+    ``queried`` is called once the engine's last query is done: the numpy and pandas steps left
+    hold one core, so the caller's other reads can start then.
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
@@ -113,7 +118,7 @@ def compute_all(inputs: Inputs, ctx: Context) -> dict[str, pd.DataFrame]:
         km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
         closed = _closed_rows(inputs, ctx, groups)
         closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
-        grouped = run_grouped(inputs, ctx, groups, closed_done)
+        grouped = run_grouped(inputs, ctx, groups, closed_done, queried)
         per_moment, pooled = backlog_done.result()
         km_tables = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
@@ -171,12 +176,14 @@ def run_grouped(
     ctx: Context,
     groups: Groups,
     closed_done: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+    queried: Callable[[], object] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The grouped metric queries over all windows, executed on the inputs' engine.
 
     Counted per finest group id and summed up per level group id (:func:`definitions.rolled_up`);
     the results get their group columns back here. The hours-to-close statistics are
     ``closed_done``'s (ranked in numpy while these run) when given, else two grouped queries.
+    ``queried`` is called once the engine has run them all.
     """
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
@@ -195,7 +202,9 @@ def run_grouped(
         closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
         ku = to_frame(definitions.closed_unit_stats(closed))
         pooled = to_frame(definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket"))
-    else:
+    if queried is not None:
+        queried()
+    if closed_done is not None:
         ku, pooled = closed_done.result()
     return out | {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -205,6 +205,7 @@ def _refresh(
     with (
         _day_connection(con, settings, engine_name) as day_con,
         ThreadPoolExecutor(max_workers=1) as pool,
+        ThreadPoolExecutor(max_workers=1) as side_pool,
     ):
         kept = window_rows.INPUT if day_con is con else f"({window_rows.input_sql(source, since)})"
         staging.create_day_input(day_con, [] if delta else _sorted(days), (kept, since))
@@ -216,16 +217,21 @@ def _refresh(
             if day_con is con:
                 counted.result()  # one connection: not shared between threads
             step("windowed metrics")
-            tables = compute_all(inputs, ctx)
+            # the stored rows' reads (after the day tables: the series and the panel read them)
+            # start once the windowed queries are done and overlap their numpy and the windows'
+            # pandas (the engine holds no GIL)
+            side: list[Future[StoredReads]] = []
+            tables = compute_all(
+                inputs,
+                ctx,
+                lambda: side.append(
+                    side_pool.submit(_stored_reads, con.cursor(), counted, source, ctx, since)
+                ),
+            )
             counted.result()
-    # the engine's reads below overlap the calibration's and the series' numpy (no GIL held)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        side = pool.submit(_side_tables, con.cursor(), source, ctx, since)
+        stored = side[0].result()
         step("calibration")
-        tables |= _calibrate(con, ctx, settings, tables)
-        step("series")
-        days_series, history_meta = _history_tables(con, source, ctx)
-        week_series, read = side.result()
+        tables |= _calibrate(stored.panel_days, ctx, settings, tables)
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -233,9 +239,9 @@ def _refresh(
         "history_start": ctx.history_start.isoformat(),
         "engine": engine_name,
         "sla_loaded": str(inputs.sla is not None).lower(),
-        **history_meta,
+        **stored.meta,
     }
-    tables |= read | {"series": pd.concat([days_series, week_series], ignore_index=True)}
+    tables |= stored.tables
     return RefreshReport(
         "full" if days is None else "incremental",
         engine_name,
@@ -313,14 +319,13 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
 
 
 def _calibrate(
-    con: duckdb.DuckDBPyConnection, ctx: Context, settings: Settings, tables: dict[str, pd.DataFrame]
+    days: panel.Panel | None, ctx: Context, settings: Settings, tables: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
-    """Calibrate the flag on each agency's history; the scorecard with thresholds and p-values."""
-    last = dnum(ctx.as_of_date)
-    first = max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS)
-    days = panel.load_panel(con, settings.source, first, last)
+    """Calibrate the flag on each agency's history (``days``: :func:`_panel_span`'s); the scorecard
+    with thresholds and p-values."""
     if days is None:
         return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
+    first, last = _panel_span(ctx)
     params = calibration.CalibrationParams(
         as_of_index=last - first,
         history_index=dnum(ctx.history_start) - first,
@@ -330,6 +335,12 @@ def _calibrate(
     )
     cal = calibration.calibrate(days, params)
     return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
+
+
+def _panel_span(ctx: Context) -> tuple[int, int]:
+    """The first and last day numbers of the calibration's panel."""
+    last = dnum(ctx.as_of_date)
+    return max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS), last
 
 
 def _history_tables(
@@ -345,19 +356,32 @@ def _history_tables(
     return daily.day_series(matrix), meta
 
 
-def _side_tables(
-    cursor: duckdb.DuckDBPyConnection, source: str, ctx: Context, since: int
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """What is only engine reads of stored rows: the weekly series, and ``agencies`` and the
-    cross-city tables; on their own cursor, in another thread (it cannot see the connection's
+@dataclass(frozen=True)
+class StoredReads:
+    """What :func:`_stored_reads` reads from stored rows."""
+
+    tables: dict[str, pd.DataFrame]  # the daily and weekly series, agencies, the cross-city tables
+    meta: dict[str, str | None]  # the flagger's false-alarm rate on history
+    panel_days: panel.Panel | None  # the calibration's days
+
+
+def _stored_reads(
+    cursor: duckdb.DuckDBPyConnection, counted: Future[None], source: str, ctx: Context, since: int
+) -> StoredReads:
+    """The tables and the panel read from stored rows (the series and the panel once the day tables
+    are ``counted``), on their own cursor, in another thread (it cannot see the connection's
     temporary views: the window rows are read by their query)."""
+    counted.result()
     with cursor:
+        days_series, meta = _history_tables(cursor, source, ctx)
         week = daily.week_series(cursor, source, ctx.history_start, ctx.as_of_date)
         rows = f"({window_rows.input_sql(source, since)})"
-        return week, {
+        tables = {
+            "series": pd.concat([days_series, week], ignore_index=True),
             "agencies": agencies.agencies(cursor, source),
             **crosscity.tables(cursor, ctx.as_of_date, rows),
         }
+        return StoredReads(tables, meta, panel.load_panel(cursor, source, *_panel_span(ctx)))
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
