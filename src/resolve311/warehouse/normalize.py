@@ -31,7 +31,7 @@ from resolve311.warehouse.columns import (
     SYSTEM_FIELD_COLUMNS,
 )
 from resolve311.warehouse.formats import nonstring_rows, original_names, table_from_rows
-from resolve311.warehouse.normalize_sql import StagedInput, staged_query
+from resolve311.warehouse.normalize_sql import StagedInput, raw_rows_query, staged_query
 from resolve311.warehouse.transaction import registered
 
 Records: TypeAlias = "pa.Table | Iterable[Mapping[str, object]]"
@@ -87,16 +87,17 @@ def normalize(
     table = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
     with _batch_connection(threads) as con:
         con.register("incoming", table)
-        query = staged_query(staged_input(table.column_names, delivered), rules)
+        spec = staged_input(table.column_names, delivered, raw_rows=False)
         params = {"tz": tz, "source": source, "dataset": dataset}
-        staged = con.sql(query, params=params).to_arrow_table()
+        staged = con.sql(staged_query(spec, rules), params=params).to_arrow_table()
         clean = staged.column("__reason").null_count == staged.num_rows  # no row quarantined
         valid = staged if clean else staged.filter(pc.is_null(staged.column("__reason")))
         rows = _newest_per_key(con, valid)
         newest = _newest_update(con, staged)
+        bad = [] if clean else _quarantined(con, spec, staged.filter(pc.is_valid(staged.column("__reason"))))
     return NormalizedBatch(
         rows=rows,
-        quarantined=[] if clean else _quarantined(staged.filter(pc.is_valid(staged.column("__reason")))),
+        quarantined=bad,
         source=source,
         dataset=dataset,
         rows_in=table.num_rows,
@@ -168,12 +169,15 @@ def _newest_update(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> datetime
     return cast("datetime | None", newest)
 
 
-def _quarantined(bad: pa.Table) -> list[QuarantinedRow]:
-    """The staged rows with a reason, in input order."""
-    columns = [
-        bad.column(name).to_pylist() for name in ("__row", "unique_key", "__reason", "__detail", "__raw_row")
+def _quarantined(con: duckdb.DuckDBPyConnection, spec: StagedInput, bad: pa.Table) -> list[QuarantinedRow]:
+    """The staged rows with a reason, in input order, each with the row as delivered (read from the input)."""
+    columns = [bad.column(name).to_pylist() for name in ("__row", "unique_key", "__reason", "__detail")]
+    staged = sorted(zip(*columns, strict=True), key=lambda row: row[0])
+    raw = con.execute(raw_rows_query(spec), {"rows": [row[0] for row in staged]}).fetchall()
+    return [
+        QuarantinedRow(number, key, reason, detail, text)
+        for (number, key, reason, detail), (_, text) in zip(staged, raw, strict=True)
     ]
-    return [QuarantinedRow(*row) for row in sorted(zip(*columns, strict=True), key=lambda row: row[0])]
 
 
 def _check_timezone(tz: str) -> None:
@@ -220,9 +224,16 @@ def _as_text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
 
 
 def staged_input(
-    column_names: Iterable[str], delivered: list[tuple[str, str]], relation: str = "incoming"
+    column_names: Iterable[str],
+    delivered: list[tuple[str, str]],
+    relation: str = "incoming",
+    *,
+    raw_rows: bool = True,
 ) -> StagedInput:
-    """How to stage a relation with ``column_names`` (SODA field names) delivered as ``delivered``."""
+    """How to stage a relation with ``column_names`` (SODA field names) delivered as ``delivered``.
+
+    Without ``raw_rows`` the staged query leaves ``__raw_row`` out (see :func:`raw_rows_query`).
+    """
     names = list(column_names)
     extra = [
         name
@@ -238,4 +249,5 @@ def staged_input(
         has_extra_column="extra" in names,
         key_typed=NONSTRING_PREFIX + "unique_key" in names,
         relation=relation,
+        raw_rows=raw_rows,
     )

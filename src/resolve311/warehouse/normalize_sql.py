@@ -5,7 +5,8 @@ The query reads a text relation (``incoming`` by default: SODA field names, one
 ``requests`` column (except batch_seq/loaded_at) plus ``__row``, ``__reason``
 (NULL when the row is loadable, else the quarantine reason) and, for a
 quarantined row only, ``__detail`` and ``__raw_row`` (the row as delivered, as
-JSON text under its *original* column names). The same query serves a small
+JSON text under its *original* column names; a batch asks for the latter
+separately, for its quarantined rows only: :func:`raw_rows_query`). The same query serves a small
 batch (an Arrow table) and a bulk file (DuckDB's own ``read_csv``).
 Parameters: ``$tz``, ``$source``, ``$dataset``.
 """
@@ -49,6 +50,9 @@ class StagedInput:
     has_extra_column: bool = False  # the input has an ``extra`` column (an export of ours)
     key_typed: bool = False  # the relation has a NONSTRING_PREFIX + unique_key column
     relation: str = "incoming"
+    #: ``__raw_row`` in the result; without it, :func:`raw_rows_query` gives it for the rows that need it
+    #: (carrying every row's original text through the query cost ~10 % of a clean page's normalisation).
+    raw_rows: bool = True
 
 
 def _parsed_select(spec: StagedInput) -> str:
@@ -75,9 +79,24 @@ def _parsed_select(spec: StagedInput) -> str:
         parsed = value if column == "source_id" else utc_from_instant_sql(value)
         parts.append(f"{parsed} AS {column}")
     parts.append(f"{_extra_sql(spec.extra_columns, spec.has_extra_column)} AS extra")
-    original = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for _, c in spec.columns)
-    parts.append(f"struct_pack({original}) AS __orig" if original else "NULL AS __orig")
+    if spec.raw_rows:
+        parts.append(f"{_original_sql(spec.columns)} AS __orig")
     return "SELECT " + ",\n  ".join(parts) + f"\nFROM {spec.relation}"
+
+
+def _original_sql(columns: Sequence[tuple[str, str]]) -> str:
+    """The input columns of a row as one struct (what :func:`raw_row_sql` reads)."""
+    original = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for _, c in columns)
+    return f"struct_pack({original})" if original else "NULL"
+
+
+def raw_rows_query(spec: StagedInput) -> str:
+    """``__row`` and ``__raw_row`` (as the staged query gives it) of the input rows whose ``__row`` is in ``$rows``."""
+    return (
+        f"SELECT __row, {raw_row_sql(spec.columns)} AS __raw_row "
+        f"FROM (SELECT __row, {_original_sql(spec.columns)} AS __orig FROM {spec.relation} "
+        "WHERE list_contains($rows, __row)) ORDER BY __row"
+    )
 
 
 def raw_row_sql(columns: Sequence[tuple[str, str]], struct: str = "__orig") -> str:
@@ -219,6 +238,11 @@ def staged_query(spec: StagedInput, rules: CityRules | None = None) -> str:
         "row_hash": row_hash_sql(),
     }
     select = [own.get(c, c) + (f" AS {c}" if c in own else "") for c in BATCH_COLUMNS]
+    orig, raw = (
+        (", __orig", f",\n  CASE WHEN __reason IS NOT NULL THEN {raw_row_sql(spec.columns)} END AS __raw_row")
+        if spec.raw_rows
+        else ("", "")
+    )
     return "\n".join(
         [
             "WITH parsed AS (",
@@ -227,11 +251,10 @@ def staged_query(spec: StagedInput, rules: CityRules | None = None) -> str:
             _located_select(rules),
             "), reasoned AS (",
             "SELECT " + ",\n  ".join(select) + f",\n  __row, {_reason_sql()} AS __reason,",
-            "  __raw_unique_key, __raw_created_date, __orig",
+            f"  __raw_unique_key, __raw_created_date{orig}",
             "FROM located)",
-            "SELECT * EXCLUDE (__raw_unique_key, __raw_created_date, __orig),",
-            f"  CASE WHEN __reason IS NOT NULL THEN {_detail_sql()} END AS __detail,",
-            f"  CASE WHEN __reason IS NOT NULL THEN {raw_row_sql(spec.columns)} END AS __raw_row",
+            f"SELECT * EXCLUDE (__raw_unique_key, __raw_created_date{orig}),",
+            f"  CASE WHEN __reason IS NOT NULL THEN {_detail_sql()} END AS __detail{raw}",
             "FROM reasoned",
         ]
     )
