@@ -57,7 +57,11 @@ def java_version() -> str:
 
 
 def git_commit() -> str:
-    """The checked-out commit (short hash), marked when the working tree has uncommitted changes."""
+    """The checked-out commit (short hash), marked when the code (src/, bench/) has uncommitted changes.
+
+    The results the benchmark itself writes (bench/results/, from an earlier section of the same run)
+    do not count: the code measured is still the commit's.
+    """
     import subprocess
 
     def git(*args: str) -> str:
@@ -66,7 +70,9 @@ def git_commit() -> str:
 
     try:
         head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "src", "bench")
+        dirty = git(
+            "status", "--porcelain", "--untracked-files=no", "--", "src", "bench", ":(exclude)bench/results"
+        )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return f"{head}{' (with uncommitted changes in src/ or bench/)' if dirty else ''}" if head else "unknown"
