@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from resolve311.demo import DemoOptions
-from resolve311.metrics.compute import Context, backlog_units, covered_units
+from resolve311.metrics.window_tables import Context, backlog_units, covered_units
 from resolve311.metrics.windows import WINDOW_DAYS, YEAR_UNIT
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 
 import ibis
 import ibis.expr.types as ir
@@ -16,7 +15,14 @@ from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions,
 from resolve311.metrics.definitions import GROUP_COLS, Params, small_table, to_frame
 from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.levels import Levels, fine_groups, levels_of
-from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
+from resolve311.metrics.window_tables import (
+    Context,
+    backlog_units,
+    compute_window,
+    covered_units,
+    heat_tables,
+    slice_window,
+)
 from resolve311.metrics.windows import (
     BUCKET_OF_UNIT,
     WINDOW_DAYS,
@@ -25,15 +31,11 @@ from resolve311.metrics.windows import (
     Moment,
     bucket_of_unit,
     dnum,
-    unit_end,
     unit_moments,
-    units_of_bucket,
 )
 
 G = list(GROUP_COLS)
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "km_curve")
-#: Days of stored history needed before a past backlog counts as known.
-BACKLOG_WARMUP_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -44,54 +46,6 @@ class Inputs:
     open_requests: ir.Table  # requests open after the first unit-end moment (open_requests.py)
     sla: ir.Table | None
     day_requests: ir.Table  # rows created or closed on a day being recomputed
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every window needs to know about the data and the settings."""
-
-    as_of_date: date
-    as_of_ms: int
-    history_start: date
-    tz: str
-    grid_deg: float
-    anomaly_threshold: float
-    min_group_size: int
-
-
-@dataclass
-class WindowTables:
-    """The serving tables of one window."""
-
-    scorecard: pd.DataFrame
-    heatmap_when: pd.DataFrame
-    heatmap_where: pd.DataFrame
-    km_curve: pd.DataFrame
-
-
-def covered_units(ctx: Context, days: int) -> tuple[int, ...]:
-    """Units whose first day is on or after the start of the stored history."""
-    out = []
-    for unit in (0, *range(1, 10)):
-        first = unit_end(ctx.as_of_date, days, unit).toordinal() - days + 1
-        if unit == 0 or first >= ctx.history_start.toordinal():
-            out.append(unit)
-    return tuple(out)
-
-
-def backlog_units(ctx: Context, days: int) -> tuple[int, ...]:
-    """Covered units whose end moment is at least BACKLOG_WARMUP_DAYS after the history start.
-
-    The backlog at a moment includes requests created long before it; too soon
-    after the history start those are missing and the backlog looks too small.
-    The recent unit is always kept.
-    """
-    warm = ctx.history_start.toordinal() + BACKLOG_WARMUP_DAYS
-    return tuple(
-        u
-        for u in covered_units(ctx, days)
-        if u == 0 or unit_end(ctx.as_of_date, days, u).toordinal() + 1 >= warm
-    )
 
 
 def compute_all(
@@ -117,8 +71,14 @@ def compute_all(
         counts = _km_counts(inputs, ctx, groups)
         km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
         closed = _closed_rows(inputs, ctx, groups)
-        closed_done = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
-        grouped = run_grouped(inputs, ctx, groups, closed_done, queried)
+        ranked = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
+        grouped = run_grouped(inputs, ctx, groups, closed_in_engine=ranked is None)
+        if queried is not None:
+            queried()
+        # the heat maps need only the engine's counts: shaped while the worker finishes its numpy
+        heat = {window: heat_tables(grouped, ctx, window) for window in WINDOWS}
+        if ranked is not None:
+            grouped |= _closed_frames(*ranked.result())
         per_moment, pooled = backlog_done.result()
         km_tables = km_done.result()
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
@@ -127,9 +87,9 @@ def compute_all(
         backlog_frames = _backlog_frames(
             per_moment, pooled, window, wm, backlog_units(ctx, WINDOW_DAYS[window])
         )
-        sliced = {name: _slice(frame, window) for name, frame in grouped.items()}
+        sliced = {name: slice_window(frame, window) for name, frame in grouped.items()}
         tables = compute_window(
-            sliced, ctx, window, (backlog_frames, km_tables[window]), inputs.sla is not None
+            sliced, ctx, window, (backlog_frames, km_tables[window], heat[window]), inputs.sla is not None
         )
         for name in out:
             out[name].append(getattr(tables, name))
@@ -172,18 +132,13 @@ def numbered_groups(requests: ir.Table, *more: ir.Table) -> Groups:
 
 
 def run_grouped(
-    inputs: Inputs,
-    ctx: Context,
-    groups: Groups,
-    closed_done: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None,
-    queried: Callable[[], object] | None = None,
+    inputs: Inputs, ctx: Context, groups: Groups, *, closed_in_engine: bool = True
 ) -> dict[str, pd.DataFrame]:
     """The grouped metric queries over all windows, executed on the inputs' engine.
 
     Counted per finest group id and summed up per level group id (:func:`definitions.rolled_up`);
-    the results get their group columns back here. The hours-to-close statistics are
-    ``closed_done``'s (ranked in numpy while these run) when given, else two grouped queries.
-    ``queried`` is called once the engine has run them all.
+    the results get their group columns back here. With ``closed_in_engine`` the hours-to-close
+    statistics too (two grouped queries: Spark); else the caller has them ranked in numpy.
     """
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
@@ -198,15 +153,17 @@ def run_grouped(
         "where": definitions.heat_where_counts(created, ctx.grid_deg, groups.level_map),
     }
     out = {name: groups.levels.decoded(to_frame(expr)) for name, expr in by_id.items()}
-    if closed_done is None:
-        closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
-        ku = to_frame(definitions.closed_unit_stats(closed))
-        pooled = to_frame(definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket"))
-    if queried is not None:
-        queried()
-    if closed_done is not None:
-        ku, pooled = closed_done.result()
-    return out | {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
+    if not closed_in_engine:
+        return out
+    closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
+    ku = to_frame(definitions.closed_unit_stats(closed))
+    pooled = to_frame(definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket"))
+    return out | _closed_frames(ku, pooled)
+
+
+def _closed_frames(ku: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The hours-to-close statistics per unit (``ku``) and per bucket (``kb``)."""
+    return {"ku": ku, "kb": _closed_bucket_stats(pooled, ku)}
 
 
 def _closed_rows(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame | None:
@@ -228,7 +185,7 @@ def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
 def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:
     """Each window's Kaplan–Meier medians per unit and bucket and its curves (numpy, :mod:`km`)."""
     return {
-        w: km_windows.of_window(_slice(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w]))
+        w: km_windows.of_window(slice_window(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w]))
         for w in WINDOWS
     }
 
@@ -241,10 +198,6 @@ def _closed_bucket_stats(pooled: pd.DataFrame, ku: pd.DataFrame) -> pd.DataFrame
     single = single.assign(bucket=single["unit"].map(BUCKET_OF_UNIT))
     out: pd.DataFrame = pd.concat([pooled[cols], single[cols]], ignore_index=True)
     return out
-
-
-def _slice(frame: pd.DataFrame, window: str) -> pd.DataFrame:
-    return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
 
 
 def _pooled_backlog(
@@ -292,73 +245,6 @@ def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["moment_ms", "window", "bucket"]).astype({"moment_ms": "int64"})
 
 
-def compute_window(
-    grouped: dict[str, pd.DataFrame],
-    ctx: Context,
-    window: str,
-    computed: tuple[tuple[pd.DataFrame, pd.DataFrame], KmTables],
-    sla_loaded: bool,
-) -> WindowTables:
-    """Scorecard, heat maps and KM curves of one window from its slice of the grouped results and
-    its ``computed`` (backlog per unit and bucket; Kaplan–Meier medians per unit and bucket, curves)."""
-    days = WINDOW_DAYS[window]
-    covered = covered_units(ctx, days)
-    cu, ku, kb = grouped["cu"], grouped["ku"], grouped["kb"]
-    (bu, bb), (kmu, kmb, curves) = computed
-    if cu.empty and ku.empty and bu.empty:
-        return empty_window_tables()
-    co = cohort_columns(grouped["co"], ctx, days)
-    units = unit_table([cu, co, ku, bu, kmu], covered, backlog_units(ctx, days))
-    buckets = bucket_table(units, [kb, bb, kmb])
-    sp = ScoreParams(window, days, covered, sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
-    return WindowTables(
-        scorecard=scorecard(units, buckets, sp),
-        heatmap_when=_heat_when(grouped["when"], window, days, covered),
-        heatmap_where=_heat_where(grouped["where"], window, days, covered, ctx),
-        km_curve=_km_curve(curves, window),
-    )
-
-
-def cohort_columns(counts: pd.DataFrame, ctx: Context, days: int) -> pd.DataFrame:
-    """``elig_Xd``/``within_Xd`` per group × unit, only for cohort units inside the stored history.
-
-    The X-day cohort of a unit starts X days before the unit does; a cohort unit
-    that begins before the history start is left out (its counts stay 0, so its
-    share is NULL), never counted partially.
-    """
-    cols = [f"{k}_{d}d" for d in definitions.COHORT_DAYS for k in ("elig", "within")]
-    if counts.empty:
-        return pd.DataFrame(columns=[*G, "unit", *cols])
-    start = ctx.history_start.toordinal()
-    end = {u: unit_end(ctx.as_of_date, days, int(u)).toordinal() for u in counts["unit"].unique()}
-    first = counts["unit"].map(end) - counts["cohort_days"] - days + 1
-    kept = counts[(first >= start) | (counts["unit"] == 0)]
-    wide = kept.pivot_table(
-        index=[*G, "unit"], columns="cohort_days", values=["n_elig", "n_within"], aggfunc="sum", fill_value=0
-    )
-    wide.columns = [f"{str(c[0])[2:]}_{int(c[1])}d" for c in wide.columns.to_list()]
-    out = wide.reset_index()
-    for col in cols:
-        if col not in out:
-            out[col] = 0
-    return out[[*G, "unit", *cols]]
-
-
-WHEN_COLUMNS = [*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]
-WHERE_COLUMNS = [*G, "window", "baseline", "cell_lat", "cell_lon", "recent", "historical", "difference"]
-KM_COLUMNS = [*G, "window", "cohort", "t_hours", "survival", "at_risk"]
-
-
-def empty_window_tables() -> WindowTables:
-    """A window in which nothing happened in any unit."""
-    return WindowTables(
-        scorecard=pd.DataFrame(columns=SCORECARD_COLUMNS),
-        heatmap_when=pd.DataFrame(columns=WHEN_COLUMNS),
-        heatmap_where=pd.DataFrame(columns=WHERE_COLUMNS),
-        km_curve=pd.DataFrame(columns=KM_COLUMNS),
-    )
-
-
 def _backlog_frames(
     per_moment: pd.DataFrame,
     pooled: pd.DataFrame,
@@ -372,50 +258,3 @@ def _backlog_frames(
     bu = per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")
     bb = pooled[pooled["window"] == window].drop(columns="window")
     return bu, bb
-
-
-def _km_curve(curves: pd.DataFrame, window: str) -> pd.DataFrame:
-    curves = curves.copy()
-    curves["cohort"] = curves.pop("bucket").map({"recent": "recent", "8w": "historical"})
-    curves["window"] = window
-    return curves[KM_COLUMNS]
-
-
-def _per_bucket_scale(covered: tuple[int, ...], days: float) -> dict[str, float]:
-    """Divisor turning a bucket's count into a per-(days)-rate."""
-    return {b: len([u for u in units_of_bucket(b) if u in covered]) * days for b in ("recent", "8w", "1y")}
-
-
-def _heat(counts: pd.DataFrame, cells: list[str], window: str, scale: dict[str, float]) -> pd.DataFrame:
-    wide = counts.pivot_table(index=[*G, *cells], columns="bucket", values="n", aggfunc="sum", fill_value=0)
-    wide = wide.reset_index()
-    parts = []
-    for baseline in ("8w", "1y"):
-        recent = wide.get("recent", 0)
-        hist = wide.get(baseline, 0)
-        frame = wide[[*G, *cells]].copy()
-        frame["recent"] = recent / scale["recent"]
-        frame["historical"] = hist / scale[baseline] if scale[baseline] else float("nan")
-        frame["difference"] = frame["recent"] - frame["historical"]
-        keep = (frame["recent"] != 0) | (frame["historical"].fillna(0) != 0)
-        parts.append(frame[keep].assign(window=window, baseline=baseline))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _heat_when(counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...]) -> pd.DataFrame:
-    if counts.empty:
-        return pd.DataFrame(columns=WHEN_COLUMNS)
-    counts = counts.rename(columns={"created_hour": "hour"})
-    frame = _heat(counts, ["weekday", "hour"], window, _per_bucket_scale(covered, days / 7))
-    return frame[WHEN_COLUMNS]
-
-
-def _heat_where(
-    counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...], ctx: Context
-) -> pd.DataFrame:
-    if counts.empty:
-        return pd.DataFrame(columns=WHERE_COLUMNS)
-    frame = _heat(counts, ["cell_i", "cell_j"], window, _per_bucket_scale(covered, days))
-    frame["cell_lat"] = (frame["cell_i"].astype(float) + 0.5) * ctx.grid_deg
-    frame["cell_lon"] = (frame["cell_j"].astype(float) + 0.5) * ctx.grid_deg
-    return frame[WHERE_COLUMNS]

@@ -46,8 +46,9 @@ from resolve311.metrics import (
     staging,
     window_rows,
 )
-from resolve311.metrics.compute import Context, Inputs, compute_all
+from resolve311.metrics.compute import Inputs, compute_all
 from resolve311.metrics.staging import fetch_first
+from resolve311.metrics.window_tables import Context
 from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_moments, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import connect, open_warehouse

@@ -88,7 +88,7 @@ def unit_table(
     """One row per group × covered unit, counts zero-filled, quantile columns merged in.
 
     ``backlog_end`` is NULL for units whose end is too close to the history start
-    for the backlog to be known (see compute.backlog_units).
+    for the backlog to be known (see window_tables.backlog_units).
     """
     groups = pd.concat([f[G] for f in frames if len(f)], ignore_index=True).drop_duplicates()
     units = pd.DataFrame({"unit": list(covered_units)})
