@@ -27,7 +27,7 @@ import pandas as pd
 
 from resolve311.metrics.definitions import GROUP_COLS
 from resolve311.metrics.exact_quantile import interpolate, positions
-from resolve311.metrics.levels import Levels, fine_groups, levels_of
+from resolve311.metrics.levels import Levels
 from resolve311.metrics.windows import MS_PER_HOUR
 
 Ints = npt.NDArray[np.int64]
@@ -50,14 +50,7 @@ class Sorted:
     shift: int  # key = group << shift | (newest - created)
 
 
-def prepare(frame: pd.DataFrame) -> Sorted:
-    """Sort ``frame`` (group columns, ``created_ms``, ``open_until``) once per breakdown level."""
-    fine = fine_groups(frame)
-    gid = frame[G].merge(fine, on=G, how="left")["gid"].to_numpy(dtype=np.int64)
-    return prepare_ids(gid, _ints(frame["created_ms"]), _ints(frame["open_until"]), levels_of(fine))
-
-
-def prepare_ids(gid: Ints, created: Ints, open_until: Ints, levels: Levels) -> Sorted:
+def prepare(gid: Ints, created: Ints, open_until: Ints, levels: Levels) -> Sorted:
     """Sort the open requests (their finest group ids ``gid`` among ``levels``' groups, creation and
     open-until instants) once per breakdown level: newest first, then stably by level group id
     (a radix sort of 16-bit ids when there are fewer than 2**15 level groups)."""
@@ -77,10 +70,6 @@ def prepare_ids(gid: Ints, created: Ints, open_until: Ints, levels: Levels) -> S
 
 def _joined(parts: list[Ints]) -> Ints:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _ints(column: pd.Series) -> Ints:
-    return column.to_numpy(dtype=np.int64)
 
 
 def _sorted(

@@ -104,7 +104,7 @@ def _backlog_ages(
     gid, created, open_until = (
         opened[c].to_numpy(dtype=np.int64) for c in ("gid", "created_ms", "open_until")
     )
-    ages = backlog_ages.prepare_ids(gid, created, open_until, levels)
+    ages = backlog_ages.prepare(gid, created, open_until, levels)
     per_moment = backlog_ages.per_moment(ages, distinct_ms)
     return per_moment, _pooled_backlog(ages, ctx, moments, per_moment)
 

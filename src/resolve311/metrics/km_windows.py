@@ -82,14 +82,12 @@ def rolled_up(counts: pd.DataFrame, levels: Levels, dense_keys: int = DENSE_KEYS
 def _summed(key: Ints, size: int, weights: list[Floats], dense_keys: int) -> tuple[Ints, list[Ints]]:
     """The distinct keys (ascending) and each weight's sum per key (exact: integer counts below 2**53)."""
     if size > dense_keys:
-        present, key = np.unique(key, return_inverse=True)
-        size = len(present)
-    else:
-        present = np.flatnonzero(np.bincount(key, minlength=size))
-    sums = [np.bincount(key, weights=w, minlength=size) for w in weights]
-    if size == len(present):
-        return present, [s.astype(np.int64) for s in sums]
-    return present, [s[present].astype(np.int64) for s in sums]
+        present, inverse = np.unique(key, return_inverse=True)
+        return present, [
+            np.bincount(inverse, weights=w, minlength=len(present)).astype(np.int64) for w in weights
+        ]
+    present = np.flatnonzero(np.bincount(key, minlength=size))
+    return present, [np.bincount(key, weights=w, minlength=size)[present].astype(np.int64) for w in weights]
 
 
 def _named(levels: Levels, frame: pd.DataFrame, key: str, then: Sequence[str] = ()) -> pd.DataFrame:

@@ -150,7 +150,7 @@ def _day_connection(
 
 #: Called as each step of a refresh starts: (steps done, steps in all, what starts now).
 Progress = Callable[[int, int, str], None]
-STEPS = ("staging the inputs", "daily counts", "windowed metrics", "calibration", "series")
+STEPS = ("staging the inputs", "daily counts", "windowed metrics", "calibration")
 
 
 class _Steps:

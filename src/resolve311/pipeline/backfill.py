@@ -176,9 +176,8 @@ def _writer_options(con: duckdb.DuckDBPyConnection, workers: int) -> contextlib.
     thread: a load on two threads cost 1.6x the CPU of one (0.98 vs 0.61 CPU-s for 300k rows in 6
     pages; the commit the same) for no gain when every core is already busy with the workers.
     """
-    if workers > 1:
-        return duckdb_options(con, threads="1", write_buffer_row_group_count="1")
-    return duckdb_options(con, write_buffer_row_group_count="1")
+    one_thread = {"threads": "1"} if workers > 1 else {}
+    return duckdb_options(con, write_buffer_row_group_count="1", **one_thread)
 
 
 def _results(

@@ -11,11 +11,21 @@ import pandas.testing as pdt
 
 from resolve311.metrics import backlog, backlog_ages
 from resolve311.metrics.definitions import GROUP_COLS, at_levels, median_p90, split_median_p90
+from resolve311.metrics.levels import fine_groups, levels_of
 from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR
 
 G = list(GROUP_COLS)
 FIRST = 1_700_000_000_000  # the first moment (ms)
 MOMENTS = [FIRST + k * 7 * MS_PER_DAY for k in range(9)] + [FIRST + 3 * MS_PER_DAY]
+
+
+def _prepared(frame: pd.DataFrame) -> backlog_ages.Sorted:
+    """:func:`backlog_ages.prepare` of a frame with the group strings (numbered here as the refresh
+    numbers them: fine groups, then their levels)."""
+    fine = fine_groups(frame)
+    gid = frame[G].merge(fine, on=G, how="left")["gid"].to_numpy(dtype=np.int64)
+    columns = (frame[c].to_numpy(dtype=np.int64) for c in ("created_ms", "open_until"))
+    return backlog_ages.prepare(gid, *columns, levels_of(fine))
 
 
 def _open_requests(seed: int, n: int) -> pd.DataFrame:
@@ -77,7 +87,7 @@ def test_per_moment_and_pooled_ages_equal_the_group_by() -> None:
         }
     )
     per_moment_ref, pooled_ref = _reference(frame, pools)
-    opened = backlog_ages.prepare(backlog.open_versions(ibis.memtable(frame), MOMENTS).to_pandas())
+    opened = _prepared(backlog.open_versions(ibis.memtable(frame), MOMENTS).to_pandas())
     per_moment = backlog_ages.per_moment(opened, sorted(set(MOMENTS)))
     keys = [*G, "moment_ms"]
     assert len(per_moment) > 40 and per_moment["backlog_end"].max() > 100
@@ -95,6 +105,6 @@ def test_per_moment_and_pooled_ages_equal_the_group_by() -> None:
 
 def test_no_open_request_gives_empty_frames() -> None:
     frame = _open_requests(3, 50).iloc[:0]
-    opened = backlog_ages.prepare(frame)
+    opened = _prepared(frame)
     assert backlog_ages.per_moment(opened, MOMENTS).empty
     assert backlog_ages.pooled(opened, MOMENTS[:3]).empty
