@@ -195,21 +195,32 @@ def _trimmed_center(units: np.ndarray, med: np.ndarray) -> np.ndarray:
 
 def threshold(abs_scores: np.ndarray, p: CalibrationParams) -> float:
     """The ``1 − target/3`` empirical quantile of |score| (never below the floor); NaN if too short."""
-    if len(abs_scores) < p.min_days:
-        return math.nan
-    q = float(np.quantile(abs_scores, 1 - p.target_rate / TAIL_MARGIN, method="higher"))
-    return max(p.floor, q)
+    n = np.array([len(abs_scores)])
+    return float(thresholds(np.sort(abs_scores)[None, :], n, p)[0])
 
 
-def _out_of_sample_alarms(scores: np.ndarray, days: np.ndarray, p: CalibrationParams) -> int:
-    """Exceedances when each fold of 4-week blocks is judged by the threshold of the other folds."""
-    fold = (days // FOLD_BLOCK_DAYS) % FOLDS
-    alarms = 0
+def thresholds(ordered: np.ndarray, n: np.ndarray, p: CalibrationParams) -> np.ndarray:
+    """:func:`threshold` of each row's first ``n`` values (``ordered``: each row ascending, then NaN):
+    numpy's ``quantile(method="higher")`` to the bit — the value at index ⌈(n − 1)·q⌉."""
+    q = 1 - p.target_rate / TAIL_MARGIN
+    index = np.ceil((n - 1) * q).astype(np.intp)
+    rows = np.arange(len(n))
+    value = ordered[rows, np.clip(index, 0, max(ordered.shape[1] - 1, 0))] if ordered.size else np.nan
+    return np.where(n >= p.min_days, np.maximum(p.floor, value), np.nan)
+
+
+def _out_of_sample_alarms(abs_scores: np.ndarray, ok: np.ndarray, p: CalibrationParams) -> np.ndarray:
+    """Per row: exceedances when each fold of 4-week blocks (of the panel's days, the columns) is
+    judged by the threshold of the other folds; ``ok`` marks each row's evaluated days."""
+    fold = (np.arange(abs_scores.shape[1]) // FOLD_BLOCK_DAYS) % FOLDS
+    alarms = np.zeros(abs_scores.shape[0], dtype=np.int64)
     for k in range(FOLDS):
-        train, test = fold != k, fold == k
-        t = threshold(scores[train], p) if train.sum() >= p.min_days // 2 else math.nan
-        limit = p.floor if math.isnan(t) else t
-        alarms += int((scores[test] > limit).sum())
+        train, test = ok & (fold != k)[None, :], ok & (fold == k)[None, :]
+        n_train = train.sum(axis=1)
+        t = thresholds(np.sort(np.where(train, abs_scores, np.nan), axis=1), n_train, p)
+        t = np.where(n_train >= p.min_days // 2, t, np.nan)
+        limit = np.where(np.isnan(t), p.floor, t)
+        alarms += (test & (abs_scores > limit[:, None])).sum(axis=1)
     return alarms
 
 
@@ -226,21 +237,33 @@ def calibrate(panel: Panel, p: CalibrationParams) -> Calibration:
             covered = _covered(metric, days, n_days, p)
             masked = np.where(covered[None, :], value, np.nan)
             scores = history_scores(masked, n, days, p)
+            ok = recent[None, :] & ~np.isnan(scores)
+            abs_scores = np.abs(np.where(ok, scores, np.nan))
+            ordered = np.sort(abs_scores, axis=1)  # each row's evaluated |scores| ascending, NaN last
+            evaluated = ok.sum(axis=1)
+            t = thresholds(ordered, evaluated, p)
+            alarms = _out_of_sample_alarms(abs_scores, ok, p)
+            above = (abs_scores > p.floor).sum(axis=1)
             for g, agency in enumerate(panel.groups):
-                ok = recent & ~np.isnan(scores[g])
-                signed = scores[g][ok]
-                rows.append(_row(agency, window, metric, signed, np.flatnonzero(ok), p))
-                history[(agency, window, metric)] = np.sort(np.abs(signed))
+                signed = scores[g][ok[g]]
+                rows.append(_row(agency, window, metric, signed, (t[g], alarms[g], above[g]), p))
+                history[(agency, window, metric)] = ordered[g, : evaluated[g]]
     return Calibration(pd.DataFrame(rows, columns=COLUMNS), history)
 
 
 def _row(
-    agency: str, window: str, metric: str, signed: np.ndarray, days: np.ndarray, p: CalibrationParams
+    agency: str,
+    window: str,
+    metric: str,
+    signed: np.ndarray,
+    measured: tuple[float, int, int],
+    p: CalibrationParams,
 ) -> dict[str, object]:
-    abs_scores = np.abs(signed)
-    t = threshold(abs_scores, p)
-    evaluated = len(abs_scores)
-    alarms = _out_of_sample_alarms(abs_scores, days, p) if not math.isnan(t) else None
+    """One table row; ``measured``: the threshold, the out-of-sample alarms and the days above the
+    floor, of the evaluated days' ``signed`` scores."""
+    t, oos_alarms, above = float(measured[0]), int(measured[1]), int(measured[2])
+    evaluated = len(signed)
+    alarms = oos_alarms if not math.isnan(t) else None
     return {
         "agency": agency,
         "window": window,
@@ -249,7 +272,7 @@ def _row(
         "threshold": t,
         "false_alarms": alarms,
         "false_alarm_rate": (alarms / evaluated) if alarms is not None and evaluated else math.nan,
-        "fixed_rule_rate": float((abs_scores > p.floor).mean()) if evaluated else math.nan,
+        "fixed_rule_rate": float(above / evaluated) if evaluated else math.nan,
         "mean_score": float(signed.mean()) if evaluated else math.nan,
     }
 

@@ -20,7 +20,7 @@ from resolve311.metrics.snapshot import METRIC_TABLES, Results, schema_sql
 from resolve311.metrics.snapshot_temps import remove_stale_temps, temp_files, temp_path
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
-from resolve311.warehouse.transaction import registered
+from resolve311.warehouse.transaction import registered, transaction
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,15 @@ def build_release(settings: Settings, results: Results, run_id: str | None = Non
     log.info("building the release of the serving snapshot in %s", tmp)
     try:
         with duckdb.connect(str(tmp)) as out:
-            out.execute(schema_sql())
-            if previous is not None:
-                _carry_over(out, previous, results)
-            for name, frame in results.tables.items():
-                _insert(out, name, frame)
-            out.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)", [[k, v] for k, v in results.meta.items()]
-            )
+            with transaction(out):
+                out.execute(schema_sql())
+                if previous is not None:
+                    _carry_over(out, previous, results)
+                for name, frame in results.tables.items():
+                    _insert(out, name, frame)
+                out.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", [[k, v] for k, v in results.meta.items()]
+                )
             out.execute("CHECKPOINT")
     except BaseException:
         discard(tmp)
