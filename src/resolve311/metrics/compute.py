@@ -11,10 +11,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows
-from resolve311.metrics.definitions import GROUP_COLS, Params, small_table, to_frame
+from resolve311.metrics import backlog, backlog_ages, closed_stats, definitions, km_windows, unit_counts
+from resolve311.metrics.definitions import GROUP_COLS, Params, to_frame
+from resolve311.metrics.groups import Groups, numbered_groups
 from resolve311.metrics.km_windows import KmTables
-from resolve311.metrics.levels import Levels, fine_groups, levels_of
+from resolve311.metrics.levels import Levels
 from resolve311.metrics.window_tables import (
     Context,
     backlog_units,
@@ -46,6 +47,7 @@ class Inputs:
     open_requests: ir.Table  # requests open after the first unit-end moment (open_requests.py)
     sla: ir.Table | None
     day_requests: ir.Table  # rows created or closed on a day being recomputed
+    kept: unit_counts.Kept | None = None  # where the created, cohort and heat-map counts are kept (DuckDB)
 
 
 def compute_all(
@@ -109,28 +111,6 @@ def _backlog_ages(
     return per_moment, _pooled_backlog(ages, ctx, moments, per_moment)
 
 
-@dataclass(frozen=True)
-class Groups:
-    """The inputs' breakdown levels, and as engine tables their finest groups numbered (``table``:
-    the group columns and ``gid``) and the level map (``level_map``: :meth:`Levels.table`)."""
-
-    levels: Levels
-    table: ir.Table
-    level_map: ir.Table
-
-
-def numbered_groups(requests: ir.Table, *more: ir.Table) -> Groups:
-    """The finest groups of ``requests`` (and of ``more`` relations of the same engine) numbered,
-    and their levels."""
-    distinct = requests.select(*G).distinct()
-    for other in more:
-        distinct = distinct.union(other.select(*G).distinct())
-    fine = fine_groups(to_frame(distinct))
-    levels = levels_of(fine)
-    table, level_map = (small_table(frame, requests) for frame in (fine, levels.table()))
-    return Groups(levels, table, level_map)
-
-
 def run_grouped(
     inputs: Inputs, ctx: Context, groups: Groups, *, closed_in_engine: bool = True
 ) -> dict[str, pd.DataFrame]:
@@ -141,24 +121,57 @@ def run_grouped(
     statistics too (two grouped queries: Spark); else the caller has them ranked in numpy.
     """
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
-    # all at 4M than writing the two joined relations to temporary tables and reading those.
-    created = definitions.with_gid(definitions.created_in_units(inputs.requests, p), groups.table)
-    by_id = {
-        "cu": definitions.created_unit_counts(created, groups.level_map),
-        "co": definitions.cohort_unit_counts(
-            definitions.with_gid(inputs.requests, groups.table), p, groups.level_map
-        ),
-        "when": definitions.heat_when_counts(created, groups.level_map),
-        "where": definitions.heat_where_counts(created, ctx.grid_deg, groups.level_map),
-    }
-    out = {name: groups.levels.decoded(to_frame(expr)) for name, expr in by_id.items()}
+    out = unit_frames(inputs, ctx, groups)
     if not closed_in_engine:
         return out
     closed = definitions.closed_in_units(inputs.requests, p, inputs.sla)
     ku = to_frame(definitions.closed_unit_stats(closed))
     pooled = to_frame(definitions.closed_unit_stats(closed.filter(closed.bucket == "8w"), by="bucket"))
     return out | _closed_frames(ku, pooled)
+
+
+def unit_frames(inputs: Inputs, ctx: Context, groups: Groups) -> dict[str, pd.DataFrame]:
+    """The created, cohort and heat-map counts (``cu``, ``co``, ``when``, ``where``): on DuckDB the
+    stored ones brought to this as-of day when they can be (:mod:`unit_counts`), else queried in
+    full and stored for the next refresh; on Spark queried."""
+    p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
+    kept = inputs.kept
+    if kept is None:
+        return unit_queries(inputs.requests, p, ctx.grid_deg, groups)
+    if kept.shiftable(p.as_of_dnum):
+        out = unit_counts.shifted(kept, inputs.requests, p, ctx.grid_deg, groups)
+    else:
+        out = unit_queries(inputs.requests, p, ctx.grid_deg, groups, all_eligible=True)
+        unit_counts.store(kept, out, p.as_of_dnum)
+    if unit_counts.all_eligible(ctx):
+        return out
+    real = unit_queries(inputs.requests, p, ctx.grid_deg, groups, only=("co",))
+    return out | real
+
+
+def unit_queries(
+    requests: ir.Table,
+    p: Params,
+    grid_deg: float,
+    groups: Groups,
+    *,
+    all_eligible: bool = False,
+    only: tuple[str, ...] = ("cu", "co", "when", "where"),
+) -> dict[str, pd.DataFrame]:
+    """The created, cohort and heat-map counts of ``requests`` (``only`` those), each a query per
+    finest group id summed up per level id (:func:`definitions.rolled_up`), with their group
+    columns back; ``all_eligible`` counts every cohort row as eligible (the counts kept)."""
+    # Not materialised: each query joining the rows to their units again measured ~2 CPU-s less in
+    # all at 4M than writing the two joined relations to temporary tables and reading those.
+    created = definitions.with_gid(definitions.created_in_units(requests, p), groups.table)
+    cohorts = definitions.cohort_rows(definitions.with_gid(requests, groups.table), p)
+    exprs = {
+        "cu": lambda: definitions.created_unit_counts(created, groups.level_map),
+        "co": lambda: definitions.cohort_unit_counts(cohorts, p, groups.level_map, all_eligible=all_eligible),
+        "when": lambda: definitions.heat_when_counts(created, groups.level_map),
+        "where": lambda: definitions.heat_where_counts(created, grid_deg, groups.level_map),
+    }
+    return {name: groups.levels.decoded(to_frame(exprs[name]())) for name in only}
 
 
 def _closed_frames(ku: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -137,13 +137,9 @@ def bucket_of(unit: ir.IntegerValue) -> ir.StringValue:
     return ibis.cases((unit == 0, "recent"), (unit == YEAR_UNIT, "1y"), else_="8w")
 
 
-def unit_days(p: Params, lags: Sequence[int] = (0,), like: ir.Table | None = None) -> ir.Table:
-    """One row per (day, lag, window) whose day falls in one of the window's units once moved back ``lag``.
-
-    Columns ``day`` (day number), ``lag``, ``window``, ``unit`` and ``ushift`` (how many days the
-    unit's end lies before the recent unit's end: 0, ``k·S`` or 364); built in Python from
-    :func:`~resolve311.metrics.windows.unit_of_offset` (at most 3 × 392 rows per lag).
-    """
+def unit_day_rows(as_of_dnum: int, lags: Sequence[int] = (0,)) -> list[tuple[int, int, str, int, int]]:
+    """(day, lag, window, unit, ushift) of every day in one of a window's units once moved back ``lag``
+    (pure: :func:`unit_days`' rows)."""
     rows = []
     for lag in lags:
         for offset in range(YEAR_SHIFT_DAYS + max(WINDOW_DAYS.values())):
@@ -151,32 +147,52 @@ def unit_days(p: Params, lags: Sequence[int] = (0,), like: ir.Table | None = Non
                 unit = unit_of_offset(offset, WINDOW_DAYS[window])
                 if unit is not None:
                     shift = YEAR_SHIFT_DAYS if unit == YEAR_UNIT else unit * unit_shift(WINDOW_DAYS[window])
-                    rows.append((p.as_of_dnum - lag - offset, lag, window, unit, shift))
-    frame = pd.DataFrame(rows, columns=["day", "lag", "window", "unit", "ushift"])
-    frame = frame.astype({"day": "int64", "lag": "int64", "unit": "int64", "ushift": "int64"})
-    return small_table(frame, like)
+                    rows.append((as_of_dnum - lag - offset, lag, window, unit, shift))
+    return rows
 
 
-def _in_units(t: ir.Table, dnum_col: str, p: Params) -> ir.Table:
-    """Rows of ``t`` whose day falls in a unit, once per window, with ``window``, ``unit`` and ``ushift``.
+UNIT_DAY_COLUMNS: Final[tuple[str, ...]] = ("day", "lag", "window", "unit", "ushift")
 
-    An equality join on the day with :func:`unit_days` (a per-row unit expression on every row
-    crossed with the windows computed three times the rows and discarded most of them).
+
+def unit_days_frame(
+    rows: Sequence[tuple[object, ...]], columns: Sequence[str] = UNIT_DAY_COLUMNS
+) -> pd.DataFrame:
+    """:func:`unit_day_rows` (and any further integer columns) as a frame of the engines' types."""
+    frame = pd.DataFrame(list(rows), columns=list(columns))
+    return frame.astype({c: "int64" for c in columns if c != "window"})
+
+
+def unit_days(p: Params, lags: Sequence[int] = (0,), like: ir.Table | None = None) -> ir.Table:
+    """One row per (day, lag, window) whose day falls in one of the window's units once moved back ``lag``.
+
+    Columns ``day`` (day number), ``lag``, ``window``, ``unit`` and ``ushift`` (how many days the
+    unit's end lies before the recent unit's end: 0, ``k·S`` or 364); built in Python from
+    :func:`~resolve311.metrics.windows.unit_of_offset` (at most 3 × 392 rows per lag).
     """
-    days = unit_days(p, like=t).drop("lag")
+    return small_table(unit_days_frame(unit_day_rows(p.as_of_dnum, lags)), like)
+
+
+def in_units(t: ir.Table, dnum_col: str, days: ir.Table) -> ir.Table:
+    """Rows of ``t`` whose day (``dnum_col``) is a day of ``days`` (:func:`unit_days`), once per row
+    of it, with its other columns (``window``, ``unit``, ``ushift``, …).
+
+    An equality join on the day (a per-row unit expression on every row crossed with the windows
+    computed three times the rows and discarded most of them).
+    """
     joined = t.inner_join(days, t[dnum_col].cast("int64") == days.day)
     return joined.drop("day")
 
 
-def created_in_units(inp: ir.Table, p: Params) -> ir.Table:
-    """Requests created in one of a window's units, with ``window``, ``unit`` and ``bucket``."""
-    t = _in_units(inp, "created_dnum", p)
+def created_in_units(inp: ir.Table, p: Params, days: ir.Table | None = None) -> ir.Table:
+    """Requests created in one of a window's units, with ``window``, ``unit`` and ``bucket`` (the
+    units' days of ``days`` when given: :mod:`~resolve311.metrics.unit_counts`' signed days)."""
+    t = in_units(inp, "created_dnum", unit_days(p, like=inp).drop("lag") if days is None else days)
     return t.mutate(bucket=bucket_of(t.unit))
 
 
 def closed_in_units(inp: ir.Table, p: Params, sla: ir.Table | None) -> ir.Table:
     """Requests validly closed in one of a window's units, with their SLA target if any."""
-    t = _in_units(inp.filter(inp.closed_dnum.notnull()), "closed_dnum", p)
+    t = in_units(inp.filter(inp.closed_dnum.notnull()), "closed_dnum", unit_days(p, like=inp).drop("lag"))
     return with_targets(t.mutate(bucket=bucket_of(t.unit)), sla)
 
 
@@ -196,29 +212,47 @@ def with_targets(t: ir.Table, sla: ir.Table | None) -> ir.Table:
     )
 
 
+def tally(t: ir.Table, flag: ir.BooleanValue | None = None) -> ir.IntegerValue:
+    """The rows of ``t`` (those where ``flag`` is true): a count, or the sum of their signs when
+    ``t`` carries them (``w``: :mod:`~resolve311.metrics.unit_counts`' signed rows)."""
+    if "w" in t.columns:
+        return (t.w if flag is None else ibis.ifelse(flag, t.w, 0)).sum()
+    return t.count() if flag is None else flag.sum()
+
+
 def created_unit_counts(created: ir.Table, level_map: ir.Table | None = None) -> ir.Table:
     """Per group × window × unit: requests created and dirty (per level id with ``level_map``:
     :func:`rolled_up`)."""
-    counts = {"n_created": created.count(), "n_dirty": created.is_dirty.sum()}
+    counts = {"n_created": tally(created), "n_dirty": tally(created, created.is_dirty)}
     return rolled_up(created, ["window", "unit"], counts, level_map=level_map)
 
 
-def cohort_unit_counts(inp: ir.Table, p: Params, level_map: ir.Table | None = None) -> ir.Table:
+def cohort_rows(inp: ir.Table, p: Params) -> ir.Table:
+    """Requests created in one of a window's units moved back each cohort's X days (``cohort_days``)."""
+    days = unit_days(p, COHORT_DAYS, like=inp).rename(cohort_days="lag")
+    return in_units(inp, "created_dnum", days)
+
+
+def cohort_unit_counts(
+    t: ir.Table, p: Params, level_map: ir.Table | None = None, *, all_eligible: bool = False
+) -> ir.Table:
     """Per group × window × unit × horizon X (``cohort_days``): the cohort (``n_elig``) and ``n_within``
-    (per level id with ``level_map``: :func:`rolled_up`).
+    (per level id with ``level_map``: :func:`rolled_up`), from :func:`cohort_rows`.
 
     Like-for-like: the cohort of horizon X is created in the window's units moved
     back X days, so every request of the recent cohort and of its baseline
     cohorts has been observable for X full days. A request is eligible when it was
     created at least X·24 h before its unit's cut-off (``as_of`` moved back by the
-    unit's shift), which excludes nobody but DST-hour edge cases.
+    unit's shift), which excludes nobody but DST-hour edge cases
+    (:func:`~resolve311.metrics.unit_counts.all_eligible`); ``all_eligible`` counts every row as
+    eligible (the counts kept across days).
     """
-    days = unit_days(p, COHORT_DAYS, like=inp).rename(cohort_days="lag")
-    t = inp.inner_join(days, inp.created_dnum.cast("int64") == days.day).drop("day")
-    cutoff = ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
-    eligible = t.created_ms <= cutoff
-    within = eligible & t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
-    counts = {"n_elig": eligible.sum(), "n_within": within.sum()}
+    within = t.ttc_h.notnull() & (t.ttc_h <= t.cohort_days * 24)
+    if all_eligible:
+        counts = {"n_elig": tally(t), "n_within": tally(t, within)}
+    else:
+        eligible = t.created_ms <= ibis.literal(p.as_of_ms) - (t.ushift + t.cohort_days) * MS_PER_DAY
+        counts = {"n_elig": tally(t, eligible), "n_within": tally(t, eligible & within)}
     return rolled_up(t, ["window", "unit", "cohort_days"], counts, level_map=level_map)
 
 
@@ -304,7 +338,7 @@ def heat_when_counts(created: ir.Table, level_map: ir.Table | None = None) -> ir
     """Per group × window × bucket × weekday × hour: requests created (per level id with
     ``level_map``: :func:`rolled_up`)."""
     keys = ["window", "bucket", "weekday", "created_hour"]
-    return rolled_up(created, keys, {"n": created.count()}, level_map=level_map)
+    return rolled_up(created, keys, {"n": tally(created)}, level_map=level_map)
 
 
 def heat_where_counts(created: ir.Table, grid_deg: float, level_map: ir.Table | None = None) -> ir.Table:
@@ -313,7 +347,7 @@ def heat_where_counts(created: ir.Table, grid_deg: float, level_map: ir.Table | 
     t = created.filter(created.lat.notnull() & created.lon.notnull())
     t = t.mutate(cell_i=(t.lat / grid_deg).floor(), cell_j=(t.lon / grid_deg).floor())
     keys = ["window", "bucket", "cell_i", "cell_j"]
-    return rolled_up(t, keys, {"n": t.count()}, WHERE_LEVELS, level_map)
+    return rolled_up(t, keys, {"n": tally(t)}, WHERE_LEVELS, level_map)
 
 
 def day_counts(inp: ir.Table, dnums: Sequence[int] | None) -> tuple[ir.Table, ir.Table]:

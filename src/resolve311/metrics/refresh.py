@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -44,6 +45,7 @@ from resolve311.metrics import (
     panel,
     snapshot,
     staging,
+    unit_counts,
     window_rows,
 )
 from resolve311.metrics.compute import Inputs, compute_all
@@ -211,6 +213,8 @@ def _refresh(
         kept = window_rows.INPUT if day_con is con else f"({window_rows.input_sql(source, since)})"
         staging.create_day_input(day_con, [] if delta else _sorted(days), (kept, since))
         with _inputs(con, settings, engine_name, day_con) as inputs:
+            if engine_name == "duckdb":
+                inputs = dataclasses.replace(inputs, kept=_kept(con, source, ctx, since, changes))
             step("daily counts")
             # the day tables do not feed the windowed queries: the engine runs both at once
             day_input = day_chain.DayInput(inputs.day_requests, (kept, since))
@@ -268,6 +272,22 @@ def _update_kept_rows(
         opened.result()
     open_requests.create_input_view(con, settings.source)
     return changes
+
+
+def _kept(
+    con: duckdb.DuckDBPyConnection, source: str, ctx: Context, since: int, changes: day_delta.Changes | None
+) -> unit_counts.Kept:
+    """Where the created, cohort and heat-map counts are kept, and what can shift them (DuckDB)."""
+    window = window_rows.read_state(con, source)
+    return unit_counts.Kept(
+        con,
+        source,
+        since,
+        window.batch_seq if window else None,
+        changes,
+        unit_counts.read_state(con, source),
+        unit_counts.definition(ctx.grid_deg),
+    )
 
 
 def _affected_days(

@@ -14,8 +14,8 @@ import pandas.testing as pdt
 import pytest
 
 from resolve311.metrics import closed_stats, definitions, km_windows
-from resolve311.metrics.compute import numbered_groups
 from resolve311.metrics.definitions import GROUP_COLS, Params
+from resolve311.metrics.groups import numbered_groups
 from resolve311.metrics.levels import fine_groups, levels_of
 from resolve311.metrics.windows import MS_PER_DAY, MS_PER_HOUR
 
@@ -146,8 +146,10 @@ def test_counts_by_level_id_equal_the_roll_up_by_group_strings(name: str) -> Non
             definitions.created_unit_counts(ids, groups.level_map),
         ),
         "co": (
-            definitions.cohort_unit_counts(requests, P),
-            definitions.cohort_unit_counts(definitions.with_gid(requests, groups.table), P, groups.level_map),
+            definitions.cohort_unit_counts(definitions.cohort_rows(requests, P), P),
+            definitions.cohort_unit_counts(
+                definitions.cohort_rows(definitions.with_gid(requests, groups.table), P), P, groups.level_map
+            ),
         ),
         "when": (definitions.heat_when_counts(created), definitions.heat_when_counts(ids, groups.level_map)),
         "where": (

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from resolve311.metrics import day_delta
+from resolve311.metrics import day_delta, unit_counts
 from resolve311.publish import refresh_and_publish
 
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies", "calibration")
@@ -118,6 +118,7 @@ def test_incremental_refresh_equals_full_rebuild_day_after_day(env_factory) -> N
 
 STORED = ("metric_panel_days", "metric_panel_hist", "metric_open_requests", "metric_open_state")
 STORED += ("metric_window_rows", "metric_window_state")
+STORED += (*(kind.table for kind in unit_counts.KINDS.values()), "metric_unit_state")
 
 
 def panel_rows(env) -> dict[str, pd.DataFrame]:
@@ -213,13 +214,27 @@ class DeltaSpy:
         monkeypatch.setattr(day_delta, "apply", apply)
 
 
+class ShiftSpy:
+    """Counts the refreshes that brought the kept windowed counts up to date (``unit_counts.shifted``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = unit_counts.shifted
+
+        def shifted(*args: Any, **kwargs: Any) -> dict[str, pd.DataFrame]:
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(unit_counts, "shifted", shifted)
+
+
 def test_a_day_of_changes_counted_as_a_delta_equals_a_full_rebuild(env_factory, monkeypatch) -> None:
     """Past the windows' reach (422 days): new requests, an agency moved, a request reopened, one
     created long before the reach closed today, an out-of-reach close corrected. The day tables are
     brought up to date by the changes' delta (recomputing only the out-of-reach requests' days);
     everything stored and published equals a full rebuild, day after day — and after a refresh
     that failed between the window rows and the day tables, the next one recomputes."""
-    spy = DeltaSpy(monkeypatch)
+    spy, shifts = DeltaSpy(monkeypatch), ShiftSpy(monkeypatch)
     twins = TwinWarehouses(env_factory("incremental"), env_factory("full"))
     inc, full = twins.envs
     days = 520
@@ -255,6 +270,9 @@ def test_a_day_of_changes_counted_as_a_delta_equals_a_full_rebuild(env_factory, 
         assert report.mode == "incremental"
         assert refresh_and_publish(full.settings, full=True).mode == "full"
         assert len(spy.calls) == min(step, 2)  # after the failure: recomputed, not a delta
+        # the windowed counts kept: shifted by every incremental refresh (the failed one's stand
+        # where its window rows do, so the next one goes on from them)
+        assert shifts.calls == step + (step == 3)
         if step == 1:  # the old request's created day (out of reach) and today
             assert len(spy.calls[0]) == 2
         if step == 2:  # the corrected request's created day and its old and new closed days
