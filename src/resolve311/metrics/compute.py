@@ -53,7 +53,8 @@ class Inputs:
 def compute_all(
     inputs: Inputs, ctx: Context, queried: Callable[[], object] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Every window's scorecard, heat maps and KM curves, stacked.
+    """Every window's scorecard, heat maps and KM curves, stacked (and ``type_days`` when the
+    windowed counts are kept: :func:`unit_frames`).
 
     The grouped queries run once for all windows (a ``window`` column); the rest is
     per-window pandas on their small results. The backlog's ages, the Kaplan–Meier steps and, on
@@ -75,6 +76,7 @@ def compute_all(
         closed = _closed_rows(inputs, ctx, groups)
         ranked = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
         grouped = run_grouped(inputs, ctx, groups, closed_in_engine=ranked is None)
+        type_days = grouped.pop("type_days", None)
         if queried is not None:
             queried()
         # the heat maps need only the engine's counts: shaped while the worker finishes its numpy
@@ -95,7 +97,8 @@ def compute_all(
         )
         for name in out:
             out[name].append(getattr(tables, name))
-    return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+    stacked = {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+    return stacked if type_days is None else stacked | {"type_days": type_days}
 
 
 def _backlog_ages(
@@ -133,7 +136,8 @@ def run_grouped(
 def unit_frames(inputs: Inputs, ctx: Context, groups: Groups) -> dict[str, pd.DataFrame]:
     """The created, cohort and heat-map counts (``cu``, ``co``, ``when``, ``where``): on DuckDB the
     stored ones brought to this as-of day when they can be (:mod:`unit_counts`), else queried in
-    full and stored for the next refresh; on Spark queried."""
+    full and stored for the next refresh, with the snapshot's ``type_days`` table; on Spark queried
+    (``type_days`` is the stored reads' then)."""
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
     kept = inputs.kept
     if kept is None:
@@ -142,7 +146,7 @@ def unit_frames(inputs: Inputs, ctx: Context, groups: Groups) -> dict[str, pd.Da
         out = unit_counts.shifted(kept, inputs.requests, p, ctx.grid_deg, groups)
     else:
         out = unit_queries(inputs.requests, p, ctx.grid_deg, groups, all_eligible=True)
-        unit_counts.store(kept, out, p.as_of_dnum)
+        out["type_days"] = unit_counts.store(kept, out, p.as_of_dnum)
     if unit_counts.all_eligible(ctx):
         return out
     real = unit_queries(inputs.requests, p, ctx.grid_deg, groups, only=("co",))

@@ -230,7 +230,9 @@ def _refresh(
                 inputs,
                 ctx,
                 lambda: side.append(
-                    side_pool.submit(_stored_reads, con.cursor(), counted, source, ctx, since)
+                    side_pool.submit(
+                        _stored_reads, con.cursor(), counted, source, ctx, (since, inputs.kept is None)
+                    )
                 ),
             )
             counted.result()
@@ -387,11 +389,17 @@ class StoredReads:
 
 
 def _stored_reads(
-    cursor: duckdb.DuckDBPyConnection, counted: Future[None], source: str, ctx: Context, since: int
+    cursor: duckdb.DuckDBPyConnection,
+    counted: Future[None],
+    source: str,
+    ctx: Context,
+    reach: tuple[int, bool],
 ) -> StoredReads:
     """The tables and the panel read from stored rows (the series and the panel once the day tables
     are ``counted``), on their own cursor, in another thread (it cannot see the connection's
-    temporary views: the window rows are read by their query)."""
+    temporary views: the window rows are read by their query). ``reach``: the window rows' first
+    day, and whether ``type_days`` is counted here (else it is kept with the windowed counts)."""
+    since, with_type_days = reach
     counted.result()
     with cursor:
         days_series, meta = _history_tables(cursor, source, ctx)
@@ -400,7 +408,7 @@ def _stored_reads(
         tables = {
             "series": pd.concat([days_series, week], ignore_index=True),
             "agencies": agencies.agencies(cursor, source),
-            **crosscity.tables(cursor, ctx.as_of_date, rows),
+            **crosscity.tables(cursor, ctx.as_of_date, rows, with_type_days=with_type_days),
         }
         return StoredReads(tables, meta, panel.load_panel(cursor, source, *_panel_span(ctx)))
 

@@ -43,14 +43,15 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from resolve311.metrics import definitions
+from resolve311.metrics import crosscity, definitions
 from resolve311.metrics.day_delta import Changes
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS, Params, small_table, to_frame
 from resolve311.metrics.groups import Groups, groups_of
-from resolve311.metrics.staging import fetch_first
-from resolve311.metrics.window_rows import COLUMNS
+from resolve311.metrics.staging import drop_temp, fetch_first
+from resolve311.metrics.window_rows import COLUMNS, INPUT
 from resolve311.metrics.window_tables import Context
 from resolve311.metrics.windows import MS_PER_DAY, dnum, from_dnum, local_ms
+from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
 
 G = list(GROUP_COLS)
@@ -74,7 +75,10 @@ KINDS: Final[dict[str, Kind]] = {
     "co": Kind("metric_unit_cohorts", (*G, "window", "unit", "cohort_days"), ("n_elig", "n_within")),
     "when": Kind("metric_unit_when", (*G, "window", "bucket", "weekday", "created_hour"), ("n",)),
     "where": Kind("metric_unit_where", (*G, "window", "bucket", "cell_i", "cell_j"), ("n",)),
+    "type_days": Kind("metric_unit_type_days", ("complaint_type", "created_dnum"), crosscity.COUNTS),
 }
+#: The results counted by the metric definitions (Ibis); ``type_days`` by :mod:`crosscity`'s SQL.
+DEFINED: Final[tuple[str, ...]] = ("cu", "co", "when", "where")
 
 
 @dataclass(frozen=True)
@@ -174,21 +178,42 @@ def shifted(
         "where": definitions.heat_where_counts(created, grid_deg, both.level_map),
     }
     changes = {kind: both.levels.decoded(to_frame(expr)) for kind, expr in exprs.items()}
-    merged = {kind: _merged(kept, kind, frame) for kind, frame in changes.items()}
-    with transaction(kept.con):
-        for kind, spec in KINDS.items():
-            _replace(kept, spec, f"metric_unit_merged_{kind}")
-        _write_state(kept, p.as_of_dnum)
-    return merged
+    con = kept.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE metric_unit_change_type_days AS "
+        + crosscity.counts_sql(_DELTA, signed=True)
+    )
+    with registered(con, **{f"metric_unit_change_{kind}": frame for kind, frame in changes.items()}):
+        for kind in KINDS:
+            _merge_touched(kept, kind)
+        with transaction(con):
+            for kind in KINDS:
+                _apply_touched(kept, kind)
+            _write_state(kept, p.as_of_dnum)
+    drop_temp(con, "metric_unit_change_type_days")
+    out = {kind: _stored(kept, kind) for kind in DEFINED}
+    return out | {
+        "type_days": crosscity.type_days_of(con, p.as_of_dnum, f"({_stored_sql(kept, 'type_days')})")
+    }
 
 
-def store(kept: Kept, frames: dict[str, pd.DataFrame], as_of_dnum: int) -> None:
-    """The four results (every cohort row counted eligible) stored for ``as_of_dnum``."""
-    named = {f"metric_unit_frame_{kind}": frames[kind] for kind in KINDS}
+def store(kept: Kept, frames: dict[str, pd.DataFrame], as_of_dnum: int) -> pd.DataFrame:
+    """The four results (every cohort row counted eligible) stored for ``as_of_dnum``, with the type
+    days counted from the window rows; returns the ``type_days`` table."""
+    named = {f"metric_unit_frame_{kind}": frames[kind] for kind in DEFINED}
+    counted = "metric_unit_frame_type_days"
+    kept.con.execute(f"CREATE OR REPLACE TEMP TABLE {counted} AS {crosscity.counts_sql(INPUT)}")
     with registered(kept.con, **named), transaction(kept.con):
         for kind, spec in KINDS.items():
             _replace(kept, spec, f"metric_unit_frame_{kind}")
         _write_state(kept, as_of_dnum)
+    return _type_days(kept, as_of_dnum, counted)
+
+
+def _type_days(kept: Kept, as_of_dnum: int, counts: str) -> pd.DataFrame:
+    frame = crosscity.type_days_of(kept.con, as_of_dnum, counts)
+    drop_temp(kept.con, counts)
+    return frame
 
 
 def _quoted(columns: tuple[str, ...]) -> str:
@@ -210,25 +235,54 @@ def _write_state(kept: Kept, as_of_dnum: int) -> None:
     )
 
 
-def _merged(kept: Kept, kind: str, change: pd.DataFrame) -> pd.DataFrame:
-    """The stored counts of ``kind`` plus ``change`` (temporary table ``metric_unit_merged_<kind>``):
-    keys whose counts all become 0 are left out."""
+def _on_keys(spec: Kind, left: str, right: str) -> str:
+    return " AND ".join(f'{left}."{k}" IS NOT DISTINCT FROM {right}."{k}"' for k in spec.keys)
+
+
+def _merge_touched(kept: Kept, kind: str) -> None:
+    """``metric_unit_merged_<kind>``: the stored counts of the keys ``metric_unit_change_<kind>``
+    touches plus its counts (temporary table)."""
     spec = KINDS[kind]
     keys, columns = _quoted(spec.keys), _quoted((*spec.keys, *spec.counts))
     sums = ", ".join(f'sum("{c}")::BIGINT AS "{c}"' for c in spec.counts)
-    nonzero = " OR ".join(f'sum("{c}") <> 0' for c in spec.counts)
-    with registered(kept.con, metric_unit_change=change):
-        kept.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE metric_unit_merged_{kind} AS
-            SELECT {keys}, {sums} FROM (
-                SELECT {columns} FROM {spec.table} WHERE source = ?
-                UNION ALL SELECT {columns} FROM metric_unit_change
-            ) GROUP BY {keys} HAVING {nonzero}""",
-            [kept.source],
-        )
-    frame: pd.DataFrame = (
-        kept.con.sql(f"SELECT * FROM metric_unit_merged_{kind}").to_arrow_table().to_pandas()
+    kept.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE metric_unit_merged_{kind} AS
+        SELECT {keys}, {sums} FROM (
+            SELECT {columns} FROM {spec.table} t WHERE source = ? AND EXISTS (
+                SELECT 1 FROM metric_unit_change_{kind} c WHERE {_on_keys(spec, "t", "c")})
+            UNION ALL SELECT {columns} FROM metric_unit_change_{kind}
+        ) GROUP BY {keys}""",
+        [kept.source],
     )
+
+
+def _apply_touched(kept: Kept, kind: str) -> None:
+    """The touched keys' stored rows replaced by :func:`_merge_touched`'s, those all 0 left out."""
+    spec = KINDS[kind]
+    columns = _quoted((*spec.keys, *spec.counts))
+    nonzero = " OR ".join(f'"{c}" <> 0' for c in spec.counts)
+    kept.con.execute(
+        f"DELETE FROM {spec.table} t USING metric_unit_merged_{kind} m"
+        f" WHERE t.source = ? AND {_on_keys(spec, 't', 'm')}",
+        [kept.source],
+    )
+    kept.con.execute(
+        f"INSERT INTO {spec.table} (source, {columns})"
+        f" SELECT ?, {columns} FROM metric_unit_merged_{kind} WHERE {nonzero}",
+        [kept.source],
+    )
+    drop_temp(kept.con, f"metric_unit_merged_{kind}")
+
+
+def _stored_sql(kept: Kept, kind: str) -> str:
+    spec = KINDS[kind]
+    columns = _quoted((*spec.keys, *spec.counts))
+    return f"SELECT {columns} FROM {spec.table} WHERE source = {sql_text(kept.source)}"
+
+
+def _stored(kept: Kept, kind: str) -> pd.DataFrame:
+    """The stored counts of ``kind``, as the definitions' query gives them."""
+    frame: pd.DataFrame = kept.con.sql(_stored_sql(kept, kind)).to_arrow_table().to_pandas()
     return frame
 
 

@@ -14,6 +14,7 @@ from resolve311.metrics import day_delta, unit_counts
 from resolve311.publish import refresh_and_publish
 
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies", "calibration")
+TABLES += ("type_days",)
 START = datetime(2025, 1, 6)
 AGENCIES = ("NYPD", "HPD", "DSNY")
 TYPES = ("Noise", "Heat", "Bulky")
