@@ -36,9 +36,7 @@ def metrics(
     """
     from resolve311.cli.options import writer_settings
     from resolve311.metrics.engines import check_engine
-    from resolve311.metrics.refresh import refresh_metrics
-    from resolve311.publish import publish_results
-    from resolve311.warehouse.connection import open_warehouse
+    from resolve311.publish.run import refresh_then_publish
     from resolve311.warehouse.lock import update_lock
 
     if engine is not None:
@@ -47,11 +45,8 @@ def metrics(
     with (
         update_lock(settings.lock_path, command="metrics"),  # one writer: 75 while an update runs
         _steps_bar() as progress,
-    ):
-        report = refresh_metrics(settings, full=full, engine=engine, progress=progress)
-        assert report.results is not None
-        with open_warehouse(settings.warehouse_path) as con:  # the serving file, the lake, PostgreSQL
-            outcomes = publish_results(settings, report.results, con)
+    ):  # every sink: the serving file, the lake, PostgreSQL
+        report, outcomes = refresh_then_publish(settings, full=full, engine=engine, progress=progress)
     for outcome in outcomes:
         if outcome.status == "failed":
             typer.echo(f"publish to {outcome.sink} failed: {outcome.error}", err=True)

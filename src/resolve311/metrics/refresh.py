@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import pandas as pd
@@ -114,10 +115,12 @@ def refresh_metrics(
 def _warehouse(
     settings: Settings, close: Callable[[duckdb.DuckDBPyConnection], object] | None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse connection; closed here on failure, else by ``close`` when given."""
+    """The warehouse connection; closed here on failure, else by ``close`` when given (the checkpoint
+    threshold reset first: :func:`_defer_checkpoint`)."""
     if close is None:
         with open_warehouse(settings.warehouse_path) as con:
             yield con
+            con.execute("RESET checkpoint_threshold")
         return
     con = connect(settings.warehouse_path)
     try:
@@ -125,6 +128,7 @@ def _warehouse(
     except BaseException:
         con.close()
         raise
+    con.execute("RESET checkpoint_threshold")
     close(con)
 
 
@@ -183,6 +187,8 @@ def _refresh(
 ) -> RefreshReport:
     source = settings.source
     days = None if full else _affected_days(con, source, affected_dates)
+    if days is not None:
+        _defer_checkpoint(con)
     agencies.update(con, source, days)
     as_of = agencies.as_of(con, source)
     status = snapshot.read_status_tables(con, source, as_of)
@@ -231,14 +237,19 @@ def _refresh(
                 ctx,
                 lambda: side.append(
                     side_pool.submit(
-                        _stored_reads, con.cursor(), counted, source, ctx, (since, inputs.kept is None)
+                        _stored_reads,
+                        con.cursor(),
+                        counted,
+                        (source, settings),
+                        ctx,
+                        (since, inputs.kept is None),
                     )
                 ),
             )
             counted.result()
         stored = side[0].result()
         step("calibration")
-        tables |= _calibrate(stored.panel_days, ctx, settings, tables)
+        tables |= _calibrated(stored.calibration, tables)
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -274,6 +285,16 @@ def _update_kept_rows(
         opened.result()
     open_requests.create_input_view(con, settings.source)
     return changes
+
+
+#: An incremental refresh's writes (tens of MB) are checkpointed when its connection closes, not by
+#: the commit that crosses DuckDB's 16 MB default: that was the kept counts' commit, ~0.3 s on the
+#: critical path at 40M, where the close overlaps the release (``publish.refresh_and_publish``).
+DEFERRED_CHECKPOINT: Final[str] = "1GB"
+
+
+def _defer_checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT}'")
 
 
 def _kept(
@@ -341,13 +362,12 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
     )
 
 
-def _calibrate(
-    days: panel.Panel | None, ctx: Context, settings: Settings, tables: dict[str, pd.DataFrame]
-) -> dict[str, pd.DataFrame]:
-    """Calibrate the flag on each agency's history (``days``: :func:`_panel_span`'s); the scorecard
-    with thresholds and p-values."""
+def _calibration(
+    days: panel.Panel | None, ctx: Context, settings: Settings
+) -> calibration.Calibration | None:
+    """The flag calibrated on each agency's history (``days``: :func:`_panel_span`'s)."""
     if days is None:
-        return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
+        return None
     first, last = _panel_span(ctx)
     params = calibration.CalibrationParams(
         as_of_index=last - first,
@@ -356,7 +376,15 @@ def _calibrate(
         floor=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )
-    cal = calibration.calibrate(days, params)
+    return calibration.calibrate(days, params)
+
+
+def _calibrated(
+    cal: calibration.Calibration | None, tables: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The calibration table, and the scorecard with thresholds and p-values."""
+    if cal is None:
+        return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
     return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
 
 
@@ -385,21 +413,23 @@ class StoredReads:
 
     tables: dict[str, pd.DataFrame]  # the daily and weekly series, agencies, the cross-city tables
     meta: dict[str, str | None]  # the flagger's false-alarm rate on history
-    panel_days: panel.Panel | None  # the calibration's days
+    calibration: calibration.Calibration | None  # calibrated on the panel's days
 
 
 def _stored_reads(
     cursor: duckdb.DuckDBPyConnection,
     counted: Future[None],
-    source: str,
+    of: tuple[str, Settings],
     ctx: Context,
     reach: tuple[int, bool],
 ) -> StoredReads:
     """The tables and the panel read from stored rows (the series and the panel once the day tables
     are ``counted``), on their own cursor, in another thread (it cannot see the connection's
-    temporary views: the window rows are read by their query). ``reach``: the window rows' first
-    day, and whether ``type_days`` is counted here (else it is kept with the windowed counts)."""
-    since, with_type_days = reach
+    temporary views: the window rows are read by their query), and the flag calibrated on the panel
+    there too, while the main thread shapes the windows' tables. ``of``: the source and its settings;
+    ``reach``: the window rows' first day, and whether ``type_days`` is counted here (else it is
+    kept with the windowed counts)."""
+    (source, settings), (since, with_type_days) = of, reach
     counted.result()
     with cursor:
         days_series, meta = _history_tables(cursor, source, ctx)
@@ -410,7 +440,8 @@ def _stored_reads(
             "agencies": agencies.agencies(cursor, source),
             **crosscity.tables(cursor, ctx.as_of_date, rows, with_type_days=with_type_days),
         }
-        return StoredReads(tables, meta, panel.load_panel(cursor, source, *_panel_span(ctx)))
+        days = panel.load_panel(cursor, source, *_panel_span(ctx))
+    return StoredReads(tables, meta, _calibration(days, ctx, settings))
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:

@@ -18,7 +18,7 @@ from datetime import date
 
 import duckdb
 
-from resolve311.metrics.refresh import RefreshReport, refresh_metrics
+from resolve311.metrics.refresh import Progress, RefreshReport, refresh_metrics
 from resolve311.metrics.snapshot import Results
 from resolve311.publish import ledger
 from resolve311.publish.base import Release, Sink
@@ -54,11 +54,32 @@ def refresh_and_publish(
 ) -> RefreshReport:
     """Refresh the metrics and publish the results to ``only`` (default: the serving file).
 
-    For library callers, tests and benchmarks; the pipeline's stages and ``resolve311
-    metrics`` publish to every sink themselves. Holds the (re-entrant) update lock throughout.
-    The refresh's warehouse connection is closed (its checkpoint written, without the GIL) in a
-    thread while the release is built, which needs no warehouse; the ledger then opens it again.
+    For library callers, tests and benchmarks; the pipeline's stages publish to every sink
+    themselves. Holds the (re-entrant) update lock throughout (:func:`refresh_then_publish`).
     """
+    report, _ = refresh_then_publish(
+        settings, affected_dates=affected_dates, full=full, engine=engine, only=only
+    )
+    return report
+
+
+def refresh_then_publish(
+    settings: Settings,
+    *,
+    affected_dates: Collection[date] | None = None,
+    full: bool = False,
+    engine: str | None = None,
+    only: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> tuple[RefreshReport, list[Outcome]]:
+    """Refresh the metrics and publish the results to every sink (or those in ``only``): the report
+    and each sink's outcome (``resolve311 metrics``).
+
+    Holds the (re-entrant) update lock throughout. The refresh's warehouse connection is closed
+    (its checkpoint written, without the GIL) in a thread while the release is built, which needs
+    no warehouse; the ledger then opens it again.
+    """
+    outcomes: list[Outcome] = []
     with update_lock(settings.lock_path, command="metrics"), ThreadPoolExecutor(max_workers=1) as closer:
         closing: list[Future[None]] = []
         report = refresh_metrics(
@@ -66,6 +87,7 @@ def refresh_and_publish(
             affected_dates=affected_dates,
             full=full,
             engine=engine,
+            progress=progress,
             close=lambda con: closing.append(closer.submit(con.close)),
         )
         if report.results is not None:
@@ -74,8 +96,10 @@ def refresh_and_publish(
                 for done in closing:
                     done.result()
                 with open_warehouse(settings.warehouse_path) as con:
-                    _publish_all(con, _sinks(settings, only), release, force=True, after_required=None)
-    return report
+                    outcomes = _publish_all(
+                        con, _sinks(settings, only), release, force=True, after_required=None
+                    )
+    return report, outcomes
 
 
 def current_release(settings: Settings, run_id: str | None = None) -> Release | None:
