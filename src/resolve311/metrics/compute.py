@@ -67,7 +67,7 @@ def compute_all(
     ms = [m.ms for m in moments]
     groups = numbered_groups(inputs.requests, inputs.open_requests)
     opened = definitions.with_gid(backlog.open_versions(inputs.open_requests, ms), groups.table)
-    opened_ids = to_frame(opened.select("gid", "created_ms", "open_until"))
+    opened_ids = definitions.numeric_frame(opened.select("gid", "created_ms", "open_until"))
     # the backlog's numpy work overlaps the grouped queries (the engine runs without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         backlog_done = pool.submit(_backlog_ages, opened_ids, groups.levels, ctx, moments, sorted(set(ms)))
@@ -188,7 +188,7 @@ def _closed_rows(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame |
     if ibis.get_backend(inputs.requests).name != "duckdb":
         return None
     p = Params(dnum(ctx.as_of_date), ctx.as_of_ms)
-    return to_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, groups.table))
+    return definitions.numeric_frame(definitions.closed_rows(inputs.requests, p, inputs.sla, groups.table))
 
 
 def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:

@@ -66,6 +66,25 @@ def to_frame(t: ir.Table) -> pd.DataFrame:
     return frame
 
 
+_NUMPY_TYPES: Final[frozenset[str]] = frozenset({"BIGINT", "DOUBLE", "BOOLEAN"})
+
+
+def numeric_frame(t: ir.Table) -> pd.DataFrame:
+    """:func:`to_frame` of a result of flags and numbers without NULLs (the open requests'
+    instants, the closed rows: millions of rows): on DuckDB straight into numpy columns when the
+    SQL's types are BIGINT, DOUBLE and BOOLEAN — an Arrow table and its conversion cost ~0.2 CPU-s
+    more for the 3.7M open requests at 40M. Same values and dtypes (test_engine_io.py)."""
+    backend = ibis.get_backend(t)
+    if backend.name == "duckdb":
+        con: duckdb.DuckDBPyConnection = getattr(backend, "con")  # noqa: B009 (untyped in Ibis)
+        relation = con.sql(str(ibis.to_sql(t, dialect="duckdb")))
+        if {str(kind) for kind in relation.types} <= _NUMPY_TYPES:
+            frame: pd.DataFrame = relation.df()
+            if not any(pd.api.types.is_extension_array_dtype(d) for d in frame.dtypes):
+                return frame  # (a NULL makes a nullable column: Arrow's dtypes then, below)
+    return to_frame(t)
+
+
 def small_table(frame: pd.DataFrame, like: ir.Table | None = None) -> ir.Table:
     """``frame`` (a few thousand rows at most) as a table of ``like``'s engine, to join with it.
 
@@ -287,7 +306,7 @@ def closed_rows(inp: ir.Table, p: Params, sla: ir.Table | None, groups: ir.Table
     has_target = t.target_hours.notnull()
     return t.select(
         gid=t.gid.cast("int64"),
-        offset=(ibis.literal(p.as_of_dnum) - t.closed_dnum).cast("int64"),
+        offset=ibis.literal(p.as_of_dnum, type="int64") - t.closed_dnum.cast("int64"),  # BIGINT in SQL
         ttc_h=t.ttc_h.cast("float64"),
         admin=t.ttc_h <= ADMIN_CLOSE_HOURS,
         has_target=has_target,
@@ -330,7 +349,8 @@ def km_counts(created: ir.Table, p: Params) -> ir.Table:
     age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
-    counts = {"n_event": t.event.sum(), "n_censored": (~t.event).sum()}
+    # counted, not summed: a SUM is a HUGEINT that Arrow casts back to int64 (0.06 s a refresh at 40M)
+    counts = {"n_event": t.count(where=t.event), "n_censored": t.count(where=~t.event)}
     return per_gid(t, ["window", "unit", "t_hours"], counts)
 
 

@@ -7,7 +7,7 @@ import duckdb
 import ibis
 import pandas as pd
 
-from resolve311.metrics.definitions import small_table, to_frame
+from resolve311.metrics.definitions import numeric_frame, small_table, to_frame
 
 
 def test_to_frame_equals_to_pandas_for_sums_strings_and_nulls() -> None:
@@ -45,3 +45,21 @@ def test_small_table_is_a_temporary_table_of_the_inputs_connection_named_by_cont
     joined = rows.inner_join(small, "day").order_by("day")
     assert to_frame(joined)["unit"].tolist() == [0, 0, 1]
     assert small_table(frame).op().__class__.__name__ == "InMemoryTable"  # no engine: a memtable
+
+
+def test_numeric_frame_equals_to_frame_for_numbers_and_flags_with_or_without_nulls() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rows AS SELECT range AS gid, range * 1000 AS ms, range / 4 AS ttc_h,"
+        " range % 3 = 0 AS admin, range::INTEGER AS small, 'x' || range AS key FROM range(5000)"
+    )
+    t = ibis.duckdb.from_connection(con).table("rows")
+    numbers = t.select("gid", "ms", "ttc_h", "admin", offset=ibis.literal(20_000, type="int64") - t.gid)
+    pd.testing.assert_frame_equal(numeric_frame(numbers), to_frame(numbers))  # dtypes too
+    # an INTEGER, a string or a NULL: Arrow's frame, the same as to_frame's
+    for other in (
+        t.select("gid", "small"),
+        t.select("gid", "key"),
+        t.select("gid", ms=ibis.ifelse(t.admin, ibis.null("int64"), t.ms)),
+    ):
+        pd.testing.assert_frame_equal(numeric_frame(other), to_frame(other))
