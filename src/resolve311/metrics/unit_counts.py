@@ -59,6 +59,11 @@ G = list(GROUP_COLS)
 #: the units differ grow with it; a longer jump counts in full).
 MAX_SHIFT_DAYS: Final[int] = 7
 _DELTA: Final[str] = "metric_unit_delta_rows"
+_CREATED: Final[str] = "metric_unit_created_rows"
+#: What the created, "when" and "where" counts read of the signed created rows.
+_CREATED_COLUMNS: Final[tuple[str, ...]] = (
+    "gid", "window", "unit", "bucket", "w", "is_dirty", "weekday", "created_hour", "lat", "lon",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,10 @@ def shifted(
     extra = kept.con.sql(f"SELECT DISTINCT {', '.join(G)} FROM {_DELTA}").to_arrow_table().to_pandas()
     both = groups_of(pd.concat([groups.fine[G], extra], ignore_index=True), rows)
     created = definitions.with_gid(_signed(rows, delta, before, p.as_of_dnum, (0,)), both.table)
-    created = created.drop("lag").mutate(bucket=definitions.bucket_of(created.unit))
+    created = created.mutate(bucket=definitions.bucket_of(created.unit)).select(*_CREATED_COLUMNS)
+    # read by three queries: made once (~600k signed rows after a day at 40M; −0.1 CPU-s)
+    kept.con.execute(f"CREATE OR REPLACE TEMP TABLE {_CREATED} AS {ibis.to_sql(created, dialect='duckdb')}")
+    created = ibis.get_backend(rows).table(_CREATED)
     cohorts = _signed(rows, delta, before, p.as_of_dnum, COHORT_DAYS).rename(cohort_days="lag")
     cohorts = definitions.with_gid(cohorts, both.table)
     exprs = {
@@ -191,6 +199,7 @@ def shifted(
                 _apply_touched(kept, kind)
             _write_state(kept, p.as_of_dnum)
     drop_temp(con, "metric_unit_change_type_days")
+    drop_temp(con, _CREATED)
     out = {kind: _stored(kept, kind) for kind in DEFINED}
     return out | {
         "type_days": crosscity.type_days_of(con, p.as_of_dnum, f"({_stored_sql(kept, 'type_days')})")
