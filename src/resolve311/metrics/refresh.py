@@ -31,11 +31,9 @@ from pathlib import Path
 from typing import Final
 
 import duckdb
-import pandas as pd
 
 from resolve311.metrics import (
     agencies,
-    calibration,
     crosscity,
     daily,
     day_chain,
@@ -43,9 +41,9 @@ from resolve311.metrics import (
     definitions,
     engines,
     open_requests,
-    panel,
     snapshot,
     staging,
+    stored_reads,
     unit_counts,
     window_rows,
 )
@@ -231,13 +229,13 @@ def _refresh(
             # the stored rows' reads (after the day tables: the series and the panel read them)
             # start once the windowed queries are done and overlap their numpy and the windows'
             # pandas (the engine holds no GIL)
-            side: list[Future[StoredReads]] = []
+            side: list[Future[stored_reads.StoredReads]] = []
             tables = compute_all(
                 inputs,
                 ctx,
                 lambda: side.append(
                     side_pool.submit(
-                        _stored_reads,
+                        stored_reads.read,
                         con.cursor(),
                         counted,
                         (source, settings),
@@ -249,7 +247,7 @@ def _refresh(
             counted.result()
         stored = side[0].result()
         step("calibration")
-        tables |= _calibrated(stored.calibration, tables)
+        tables |= stored_reads.calibrated(stored.calibration, tables)
     daily.write_state(con, source, as_of)
     meta |= {
         "as_of": as_of.isoformat(),
@@ -360,88 +358,6 @@ def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
         anomaly_threshold=settings.anomaly_threshold,
         min_group_size=settings.min_group_size,
     )
-
-
-def _calibration(
-    days: panel.Panel | None, ctx: Context, settings: Settings
-) -> calibration.Calibration | None:
-    """The flag calibrated on each agency's history (``days``: :func:`_panel_span`'s)."""
-    if days is None:
-        return None
-    first, last = _panel_span(ctx)
-    params = calibration.CalibrationParams(
-        as_of_index=last - first,
-        history_index=dnum(ctx.history_start) - first,
-        target_rate=settings.anomaly_target_rate,
-        floor=settings.anomaly_threshold,
-        min_group_size=settings.min_group_size,
-    )
-    return calibration.calibrate(days, params)
-
-
-def _calibrated(
-    cal: calibration.Calibration | None, tables: dict[str, pd.DataFrame]
-) -> dict[str, pd.DataFrame]:
-    """The calibration table, and the scorecard with thresholds and p-values."""
-    if cal is None:
-        return {"calibration": pd.DataFrame(columns=calibration.COLUMNS)}
-    return {"scorecard": calibration.apply(tables["scorecard"], cal), "calibration": cal.table}
-
-
-def _panel_span(ctx: Context) -> tuple[int, int]:
-    """The first and last day numbers of the calibration's panel."""
-    last = dnum(ctx.as_of_date)
-    return max(dnum(ctx.history_start), last - calibration.PANEL_LOOKBACK_DAYS), last
-
-
-def _history_tables(
-    con: duckdb.DuckDBPyConnection, source: str, ctx: Context
-) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    """The daily series, and the flagger's false-alarm rate on history (meta)."""
-    matrix = daily.day_matrix(con, source, ctx.history_start, ctx.as_of_date)
-    rate, evaluated = daily.anomaly_rate(matrix, ctx.anomaly_threshold)
-    meta = {
-        "anomaly_rate_history": None if rate is None else f"{rate:.6f}",
-        "anomaly_rate_agency_days": str(evaluated),
-    }
-    return daily.day_series(matrix), meta
-
-
-@dataclass(frozen=True)
-class StoredReads:
-    """What :func:`_stored_reads` reads from stored rows."""
-
-    tables: dict[str, pd.DataFrame]  # the daily and weekly series, agencies, the cross-city tables
-    meta: dict[str, str | None]  # the flagger's false-alarm rate on history
-    calibration: calibration.Calibration | None  # calibrated on the panel's days
-
-
-def _stored_reads(
-    cursor: duckdb.DuckDBPyConnection,
-    counted: Future[None],
-    of: tuple[str, Settings],
-    ctx: Context,
-    reach: tuple[int, bool],
-) -> StoredReads:
-    """The tables and the panel read from stored rows (the series and the panel once the day tables
-    are ``counted``), on their own cursor, in another thread (it cannot see the connection's
-    temporary views: the window rows are read by their query), and the flag calibrated on the panel
-    there too, while the main thread shapes the windows' tables. ``of``: the source and its settings;
-    ``reach``: the window rows' first day, and whether ``type_days`` is counted here (else it is
-    kept with the windowed counts)."""
-    (source, settings), (since, with_type_days) = of, reach
-    counted.result()
-    with cursor:
-        days_series, meta = _history_tables(cursor, source, ctx)
-        week = daily.week_series(cursor, source, ctx.history_start, ctx.as_of_date)
-        rows = f"({window_rows.input_sql(source, since)})"
-        tables = {
-            "series": pd.concat([days_series, week], ignore_index=True),
-            "agencies": agencies.agencies(cursor, source),
-            **crosscity.tables(cursor, ctx.as_of_date, rows, with_type_days=with_type_days),
-        }
-        days = panel.load_panel(cursor, source, *_panel_span(ctx))
-    return StoredReads(tables, meta, _calibration(days, ctx, settings))
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:

@@ -17,7 +17,8 @@ two as-of days' units differ (:func:`shift_days`: after one day 60 (day, window,
 ~1/6 of the rows the four queries read in full. Each term goes through the same definitions
 (:mod:`definitions`, each count a sum of signs ``w``); the sums are added to the stored counts
 (``metric_unit_*``, migration 012) and a key whose counts all become 0 is dropped, so the tables
-hold what a full count gives.
+hold what a full count gives. The cross-city view's ``type_days`` (per complaint type × created
+day, every window row) is kept the same way, by the changed rows alone: its key is the day.
 
 The cohort's eligibility depends on the as-of instant, not its day: a request is eligible when
 created 24·X hours before its unit's cut-off, which leaves out nobody unless a DST change puts
