@@ -69,7 +69,7 @@ _CREATED_COLUMNS: Final[tuple[str, ...]] = (
 
 @dataclass(frozen=True)
 class Kind:
-    """One kept result: its table, key columns and counts (``size`` counts its rows)."""
+    """One kept result: its table, key columns and counts."""
 
     table: str
     keys: tuple[str, ...]
@@ -165,8 +165,8 @@ def all_eligible(ctx: Context) -> bool:
 def shifted(
     kept: Kept, rows: ir.Table, p: Params, grid_deg: float, groups: Groups
 ) -> dict[str, pd.DataFrame]:
-    """The four results at ``p``'s as-of day from the stored ones (:class:`Kept` must be
-    :meth:`~Kept.shiftable`); stored in their place."""
+    """The four results and ``type_days`` at ``p``'s as-of day from the stored ones (:class:`Kept`
+    must be :meth:`~Kept.shiftable`); stored in their place."""
     assert kept.state is not None and kept.changes is not None
     before = kept.state.as_of_dnum
     _delta_rows(kept.con, kept.changes, kept.since)
@@ -201,6 +201,7 @@ def shifted(
             _write_state(kept, p.as_of_dnum)
     drop_temp(con, "metric_unit_change_type_days")
     drop_temp(con, _CREATED)
+    drop_temp(con, _DELTA)
     out = {kind: _stored(kept, kind) for kind in DEFINED}
     return out | {
         "type_days": crosscity.type_days_of(con, p.as_of_dnum, f"({_stored_sql(kept, 'type_days')})")
