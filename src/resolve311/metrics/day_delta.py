@@ -20,7 +20,7 @@ rebuild writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from resolve311.metrics import panel
 from resolve311.metrics.definitions import GROUP_COLS, LEVELS
-from resolve311.metrics.staging import fetch_first
+from resolve311.metrics.staging import drop_temp, fetch_first
+from resolve311.warehouse.columns import quote_idents
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
 
@@ -71,11 +72,12 @@ def apply(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_DAYS} (dnum INTEGER PRIMARY KEY)")
         con.execute(f"INSERT INTO {_DAYS} SELECT unnest(?::INTEGER[])", [sorted(days)])
         with transaction(con):
+            counts = ["created", "closed"]
+            _merge(con, source, "metric_day_counts", [*GROUP_COLS, "dnum"], counts, _counts_sql(source))
             _merge(
-                con, "metric_day_counts", [*GROUP_COLS, "dnum"], ["created", "closed"], _counts_sql(source)
+                con, source, "metric_panel_days", ["agency", "dnum"], panel.DAY_COLUMNS, _panel_sql(source)
             )
-            _merge(con, "metric_panel_days", ["agency", "dnum"], panel.DAY_COLUMNS, _panel_sql(source))
-            _merge(con, "metric_panel_hist", ["agency", "dnum", "bin"], ["n"], _hist_sql(source))
+            _merge(con, source, "metric_panel_hist", ["agency", "dnum", "bin"], ["n"], _hist_sql(source))
     if days:
         recompute(days)
     return days
@@ -144,27 +146,51 @@ def _hist_sql(source: str) -> str:
     return panel.counting_sql(panel.HIST_SELECT, source, rows=_SIGNED_ROWS, count="sum(w)")
 
 
-def _merge(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], cols: list[str], delta: str) -> None:
+def _merge(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, keys: list[str], cols: list[str], delta: str
+) -> None:
     """Add the signed counts ``delta`` (columns source, ``keys``, ``cols``) to ``table``'s rows,
-    except on the recomputed days; a row whose counts all become zero is deleted."""
-    on = ["source", *keys]
+    except on the recomputed days (:func:`add_signed`)."""
     nonzero = " OR ".join(f"{c} <> 0" for c in cols)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE metric_delta AS SELECT * FROM ({delta})"
         f" WHERE ({nonzero}) AND dnum NOT IN (SELECT dnum FROM {_DAYS})"
     )
     found = fetch_first(con, "SELECT count(*) FROM metric_delta")
-    if not found or not found[0]:
-        return
-    sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in cols)
-    columns = ", ".join([*on, *cols])
+    if found and found[0]:
+        add_signed(con, table, source, keys, cols, "metric_delta")
+
+
+def add_signed(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    keys: Sequence[str],
+    counts: Sequence[str],
+    change: str,
+) -> None:
+    """Add the signed ``counts`` of ``change`` (a relation with ``keys`` and ``counts``) to the rows of
+    ``table`` of ``source`` with the same keys, in the caller's transaction; a row whose counts all
+    become 0 is deleted, so the table holds what counting its rows afresh gives (the day tables here,
+    the windowed counts kept across days in :mod:`unit_counts`)."""
+    keyed, columns = quote_idents(keys), quote_idents([*keys, *counts])
+    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM c."{k}"' for k in keys)
+    sums = ", ".join(f'sum("{c}")::BIGINT AS "{c}"' for c in counts)
+    nonzero = " OR ".join(f'"{c}" <> 0' for c in counts)
+    merged = f"{table}_merged"
+    params = {"source": source}
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE metric_delta_merged AS
-        SELECT {", ".join(on)}, {sums} FROM (
-            SELECT {columns} FROM {table} SEMI JOIN metric_delta USING ({", ".join(on)})
-            UNION ALL SELECT {columns} FROM metric_delta
-        ) GROUP BY ALL HAVING {" OR ".join(f"sum({c}) <> 0" for c in cols)}"""
+        f"""CREATE OR REPLACE TEMP TABLE {merged} AS
+        SELECT {keyed}, {sums} FROM (
+            SELECT {columns} FROM {table} t
+            WHERE source = $source AND EXISTS (SELECT 1 FROM {change} c WHERE {match})
+            UNION ALL SELECT {columns} FROM {change}
+        ) GROUP BY {keyed}""",
+        params,
     )
-    match = " AND ".join(f"t.{k} = d.{k}" for k in on)
-    con.execute(f"DELETE FROM {table} t USING metric_delta d WHERE {match}")
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM metric_delta_merged")
+    con.execute(f"DELETE FROM {table} t USING {merged} c WHERE t.source = $source AND {match}", params)
+    con.execute(
+        f"INSERT INTO {table} (source, {columns}) SELECT $source, {columns} FROM {merged} WHERE {nonzero}",
+        params,
+    )
+    drop_temp(con, merged)

@@ -202,10 +202,9 @@ def in_units(t: ir.Table, dnum_col: str, days: ir.Table) -> ir.Table:
     return joined.drop("day")
 
 
-def created_in_units(inp: ir.Table, p: Params, days: ir.Table | None = None) -> ir.Table:
-    """Requests created in one of a window's units, with ``window``, ``unit`` and ``bucket`` (the
-    units' days of ``days`` when given: :mod:`~resolve311.metrics.unit_counts`' signed days)."""
-    t = in_units(inp, "created_dnum", unit_days(p, like=inp).drop("lag") if days is None else days)
+def created_in_units(inp: ir.Table, p: Params) -> ir.Table:
+    """Requests created in one of a window's units, with ``window``, ``unit`` and ``bucket``."""
+    t = in_units(inp, "created_dnum", unit_days(p, like=inp).drop("lag"))
     return t.mutate(bucket=bucket_of(t.unit))
 
 

@@ -13,7 +13,7 @@ units of the as-of day (A). So from the last refresh's counts (R0, A0) to today'
 
 The second term reads the changed rows (~40k after a day); the third only the days in which the
 two as-of days' units differ (:func:`shift_days`: after one day 60 (day, window, unit) of the
-~1,200 — the 1-day window's ten units each a new day, every other unit one day in and one out),
+360 — the 1-day window's ten units each a new day, every other unit one day in and one out),
 ~1/6 of the rows the four queries read in full. Each term goes through the same definitions
 (:mod:`definitions`, each count a sum of signs ``w``); the sums are added to the stored counts
 (``metric_unit_*``, migration 012) and a key whose counts all become 0 is dropped, so the tables
@@ -25,10 +25,12 @@ created 24·X hours before its unit's cut-off, which leaves out nobody unless a 
 the cut-off before the end of the unit's last day (:func:`all_eligible`). The kept cohorts count
 every row as eligible; on such a day the refresh queries the real ones for its output.
 
-Used when the stored counts stand where the window rows stood before this refresh's update (the
-same batch), for the same definition, and every day that leaves a unit is still in the reach;
-else (a full or first refresh, rebuilt window rows, a failed refresh in between, a jump of more
-than :data:`MAX_SHIFT_DAYS`) the four are queried in full and stored for the next refresh.
+Every term counts the rows the window rows' table holds (R0 then, R1 now, whatever the reach), so
+the sum is exact for any two as-of days; it is used when the stored counts stand where the window
+rows stood before this refresh's update (the same batch), for the same definition, and the as-of
+moved forward by at most :data:`MAX_SHIFT_DAYS` (the days to read grow with the gap); else (a
+full or first refresh, rebuilt window rows, a failed refresh in between, a longer gap) the four are
+queried in full and stored for the next refresh.
 """
 
 from __future__ import annotations
@@ -45,13 +47,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import crosscity, definitions
-from resolve311.metrics.day_delta import Changes
+from resolve311.metrics.day_delta import Changes, add_signed
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS, Params, small_table, to_frame
 from resolve311.metrics.groups import Groups, groups_of
 from resolve311.metrics.staging import drop_temp, fetch_first
 from resolve311.metrics.window_rows import COLUMNS, INPUT
 from resolve311.metrics.window_tables import Context
 from resolve311.metrics.windows import MS_PER_DAY, dnum, from_dnum, local_ms
+from resolve311.warehouse.columns import quote_idents
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
 
@@ -119,10 +122,7 @@ class Kept:
             return False
         if state.batch_seq != changes.applied or state.definition != self.definition:
             return False
-        if not 0 <= as_of_dnum - state.as_of_dnum <= MAX_SHIFT_DAYS:
-            return False
-        days = shift_days(state.as_of_dnum, as_of_dnum, (0, *COHORT_DAYS))
-        return days.empty or int(days["day"].min()) >= self.since
+        return 0 <= as_of_dnum - state.as_of_dnum <= MAX_SHIFT_DAYS
 
 
 def definition(grid_deg: float) -> str:
@@ -192,13 +192,11 @@ def shifted(
         "CREATE OR REPLACE TEMP TABLE metric_unit_change_type_days AS "
         + crosscity.counts_sql(_DELTA, signed=True)
     )
-    with registered(con, **{f"metric_unit_change_{kind}": frame for kind, frame in changes.items()}):
-        for kind in KINDS:
-            _merge_touched(kept, kind)
-        with transaction(con):
-            for kind in KINDS:
-                _apply_touched(kept, kind)
-            _write_state(kept, p.as_of_dnum)
+    changed = {f"metric_unit_change_{kind}": frame for kind, frame in changes.items()}
+    with registered(con, **changed), transaction(con):
+        for kind, spec in KINDS.items():
+            add_signed(con, spec.table, kept.source, spec.keys, spec.counts, f"metric_unit_change_{kind}")
+        _write_state(kept, p.as_of_dnum)
     drop_temp(con, "metric_unit_change_type_days")
     drop_temp(con, _CREATED)
     drop_temp(con, _DELTA)
@@ -227,12 +225,8 @@ def _type_days(kept: Kept, as_of_dnum: int, counts: str) -> pd.DataFrame:
     return frame
 
 
-def _quoted(columns: tuple[str, ...]) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
-
-
 def _replace(kept: Kept, spec: Kind, relation: str) -> None:
-    columns = _quoted((*spec.keys, *spec.counts))
+    columns = quote_idents((*spec.keys, *spec.counts))
     kept.con.execute(f"DELETE FROM {spec.table} WHERE source = ?", [kept.source])
     kept.con.execute(
         f"INSERT INTO {spec.table} (source, {columns}) SELECT ?, {columns} FROM {relation}", [kept.source]
@@ -246,48 +240,9 @@ def _write_state(kept: Kept, as_of_dnum: int) -> None:
     )
 
 
-def _on_keys(spec: Kind, left: str, right: str) -> str:
-    return " AND ".join(f'{left}."{k}" IS NOT DISTINCT FROM {right}."{k}"' for k in spec.keys)
-
-
-def _merge_touched(kept: Kept, kind: str) -> None:
-    """``metric_unit_merged_<kind>``: the stored counts of the keys ``metric_unit_change_<kind>``
-    touches plus its counts (temporary table)."""
-    spec = KINDS[kind]
-    keys, columns = _quoted(spec.keys), _quoted((*spec.keys, *spec.counts))
-    sums = ", ".join(f'sum("{c}")::BIGINT AS "{c}"' for c in spec.counts)
-    kept.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE metric_unit_merged_{kind} AS
-        SELECT {keys}, {sums} FROM (
-            SELECT {columns} FROM {spec.table} t WHERE source = ? AND EXISTS (
-                SELECT 1 FROM metric_unit_change_{kind} c WHERE {_on_keys(spec, "t", "c")})
-            UNION ALL SELECT {columns} FROM metric_unit_change_{kind}
-        ) GROUP BY {keys}""",
-        [kept.source],
-    )
-
-
-def _apply_touched(kept: Kept, kind: str) -> None:
-    """The touched keys' stored rows replaced by :func:`_merge_touched`'s, those all 0 left out."""
-    spec = KINDS[kind]
-    columns = _quoted((*spec.keys, *spec.counts))
-    nonzero = " OR ".join(f'"{c}" <> 0' for c in spec.counts)
-    kept.con.execute(
-        f"DELETE FROM {spec.table} t USING metric_unit_merged_{kind} m"
-        f" WHERE t.source = ? AND {_on_keys(spec, 't', 'm')}",
-        [kept.source],
-    )
-    kept.con.execute(
-        f"INSERT INTO {spec.table} (source, {columns})"
-        f" SELECT ?, {columns} FROM metric_unit_merged_{kind} WHERE {nonzero}",
-        [kept.source],
-    )
-    drop_temp(kept.con, f"metric_unit_merged_{kind}")
-
-
 def _stored_sql(kept: Kept, kind: str) -> str:
     spec = KINDS[kind]
-    columns = _quoted((*spec.keys, *spec.counts))
+    columns = quote_idents((*spec.keys, *spec.counts))
     return f"SELECT {columns} FROM {spec.table} WHERE source = {sql_text(kept.source)}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from resolve311.schema import SODA_FIELDS, SYSTEM_FIELDS
@@ -53,3 +54,8 @@ NONSTRING_PREFIX: Final = "__nonstring__"
 def quote_ident(name: str) -> str:
     """Quote a column name for DuckDB SQL (names such as ``:@computed_region_x``)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_idents(names: Iterable[str]) -> str:
+    """:func:`quote_ident` of each name, comma-separated (a column list)."""
+    return ", ".join(map(quote_ident, names))

@@ -41,7 +41,7 @@ def test_the_signed_days_take_one_as_of_days_units_to_anothers(step: int, lags: 
     assert _applied(AS_OF + step, AS_OF, lags) == Counter(unit_day_rows(AS_OF, lags))
 
 
-def test_after_one_day_only_sixty_unit_days_change_of_about_twelve_hundred() -> None:
+def test_after_one_day_only_sixty_of_the_360_unit_days_change() -> None:
     days = shift_days(AS_OF, AS_OF + 1, (0,))
     assert len(unit_day_rows(AS_OF)) == 1 * 10 + 7 * 10 + 28 * 10
     # the 1-day window: each of its ten units is a new day (10 in, 10 out); the 7- and 28-day
