@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
-import pyarrow as pa
 
 from resolve311.settings import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Snapshot tables only the dashboard's file carries (they name subscribers' addresses).
 PRIVATE_TABLES: frozenset[str] = frozenset({"digest_deliveries"})
