@@ -35,7 +35,7 @@ def metrics(
     Example: resolve311 metrics --full --engine spark
     """
     from resolve311.cli.options import writer_settings
-    from resolve311.metrics.refresh import check_engine
+    from resolve311.metrics.engines import check_engine
     from resolve311.publish.run import refresh_then_publish
     from resolve311.warehouse.lock import update_lock
 

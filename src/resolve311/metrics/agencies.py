@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import duckdb
+import pandas as pd
 
 from resolve311.metrics.staging import day_ranges, fetch_first, within_days
 from resolve311.warehouse.transaction import transaction
-
-if TYPE_CHECKING:
-    import pandas as pd  # the frames come from DuckDB's .df()
 
 _DAY: Final[str] = "CAST(CAST(created_date AS DATE) - DATE '1970-01-01' AS INTEGER)"
 

@@ -16,7 +16,7 @@ from typing import Final
 import ibis
 import ibis.expr.types as ir
 
-from resolve311.metrics.staging import GROUP_COLS
+from resolve311.metrics.definitions import GROUP_COLS
 
 _NEVER: Final[int] = 2**62
 

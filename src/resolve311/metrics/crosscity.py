@@ -15,14 +15,12 @@ of the whole history, whose computed day cannot skip old row groups; formulas: d
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import duckdb
+import pandas as pd
 
 from resolve311.metrics.windows import dnum
-
-if TYPE_CHECKING:
-    import pandas as pd  # the frames come from DuckDB's .df()
 
 #: Days of history kept per type (as the daily series).
 DAYS: Final[int] = 400

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import ibis.expr.types as ir
 
-from resolve311.metrics import daily, day_delta, definitions, panel, refresh_state, staging, window_rows
+from resolve311.metrics import daily, day_delta, definitions, panel, staging
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,13 @@ def usable_delta(
     source: str,
     engine_name: str,
     days: set[int] | None,
-    changes: window_rows.Changes | None,
-) -> window_rows.Changes | None:
+    changes: day_delta.Changes | None,
+) -> day_delta.Changes | None:
     """The window rows' changes when the day tables can be brought up to date by them: an
     incremental refresh on DuckDB whose window rows were updated, not rebuilt."""
     if engine_name != "duckdb" or days is None:
         return None
-    state = refresh_state.read_state(con, source)
+    state = daily.read_state(con, source)
     return changes if day_delta.usable(changes, state.last_batch_seq if state else None) else None
 
 
@@ -47,7 +47,7 @@ def update(
     day_input: DayInput,
     source: str,
     days: set[int] | None,
-    delta: window_rows.Changes | None,
+    delta: day_delta.Changes | None,
 ) -> None:
     """The stored day tables: by ``delta`` when given, recomputing only the days it cannot tell;
     else ``days`` (every day when None) recomputed from their rows."""

@@ -21,14 +21,15 @@ rebuild writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import duckdb
+import pyarrow as pa
 
 from resolve311.metrics import panel
 from resolve311.metrics.definitions import GROUP_COLS, LEVELS
 from resolve311.metrics.staging import drop_temp, fetch_first
-from resolve311.metrics.window_rows import Changes
 from resolve311.warehouse.columns import quote_idents
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
@@ -37,6 +38,17 @@ from resolve311.warehouse.transaction import registered, transaction
 _ROWS: Final[str] = "agency, complaint_type, borough, created_dnum, closed_dnum, ttc_h, is_dirty, is_closed"
 _DAYS: Final[str] = "metric_delta_skip"  # the days recomputed instead (the delta leaves them out)
 _SIGNED_ROWS: Final[str] = "metric_delta_rows"  # the new rows (w = 1) and the old (w = -1)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The rows of the requests written after batch ``applied`` (``unique_key`` and the columns
+    of ``metric_input``): ``old`` as ``metric_window_rows`` held them (and any row that left the
+    reach: only the changed keys' rows are old rows), ``new`` their current rows, reach or not."""
+
+    applied: int
+    old: pa.Table
+    new: pa.Table
 
 
 def usable(changes: Changes | None, day_seq: int | None) -> bool:

@@ -19,10 +19,6 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-# GROUP_COLS and COHORT_DAYS are defined where the refresh's first phase (free of pandas and Ibis)
-# reads them, and named here with the other definitions
-from resolve311.metrics.staging import GROUP_COLS as GROUP_COLS
-from resolve311.metrics.windows import COHORT_DAYS as COHORT_DAYS
 from resolve311.metrics.windows import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -36,6 +32,7 @@ from resolve311.metrics.windows import (
 )
 from resolve311.warehouse.transaction import registered
 
+GROUP_COLS: Final[tuple[str, str, str]] = ("agency", "complaint_type", "borough")
 ALL: Final[str] = "*"
 #: Breakdown levels: which group columns keep their value (the others become '*').
 LEVELS: Final[tuple[tuple[str, ...], ...]] = (
@@ -45,6 +42,7 @@ LEVELS: Final[tuple[tuple[str, ...], ...]] = (
     ("agency", "borough"),
 )
 WHERE_LEVELS: Final[tuple[tuple[str, ...], ...]] = ((), ("agency",))
+COHORT_DAYS: Final[tuple[int, ...]] = (1, 3, 7, 30)
 ADMIN_CLOSE_HOURS: Final[float] = 10 / 60
 
 

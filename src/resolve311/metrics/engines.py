@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import ibis
@@ -20,6 +20,15 @@ from resolve311.errors import ConfigError
 from resolve311.metrics.compute import Inputs
 from resolve311.metrics.open_requests import INPUT_VIEW as OPEN_INPUT
 from resolve311.metrics.staging import fetch_first
+
+ENGINES: Final[tuple[str, ...]] = ("duckdb", "spark")
+
+
+def check_engine(name: str) -> str:
+    """Validate an engine name (one-line ConfigError otherwise)."""
+    if name not in ENGINES:
+        raise ConfigError(f"unknown metrics engine {name!r}; use one of: {', '.join(ENGINES)}")
+    return name
 
 
 def sla_loaded(con: duckdb.DuckDBPyConnection) -> bool:

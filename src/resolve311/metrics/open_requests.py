@@ -22,7 +22,8 @@ import ibis
 import ibis.expr.types as ir
 
 from resolve311.metrics import backlog
-from resolve311.metrics.staging import GROUP_COLS, fetch_first
+from resolve311.metrics.definitions import GROUP_COLS
+from resolve311.metrics.staging import fetch_first
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import transaction
 

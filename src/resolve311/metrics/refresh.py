@@ -3,17 +3,14 @@
 ``refresh_metrics`` (called by the pipeline and ``resolve311 metrics``):
 
 1. stage the warehouse as narrow input views;
-2. bring the rows the metrics read up to date (this module, free of pandas and Ibis, which are
-   imported meanwhile in a thread: the engine's work here holds no GIL): the agencies' day totals,
-   the window rows (a bounded range of days around the data's as-of, kept in the warehouse and
-   brought up to date from the requests written since: ``window_rows.py``; independent of the
-   length of the history) and, once Ibis is in, the open requests;
-3. recompute from them (``recompute.py``) the daily counts of the affected days only (the days
-   passed in, plus the created/closed days of every version of a request that changed since the
-   last refresh) — or of every day with ``full=True`` or on first use; on DuckDB on a cursor of
-   their own, in a worker thread, while the windowed metrics are computed, and after a day of
-   changes by the changed requests' delta instead (``day_chain.py``, ``day_delta.py``) — and
-   every windowed metric;
+2. recompute the daily counts of the affected days only (the days passed in,
+   plus the created/closed days of every version of a request that changed since
+   the last refresh) — or of every day with ``full=True`` or on first use; on DuckDB on a
+   cursor of their own, in a worker thread, while the windowed metrics are computed, and after
+   a day of changes by the changed requests' delta instead (``day_chain.py``, ``day_delta.py``);
+3. recompute the windowed metrics (they read a bounded range of days around the
+   data's as-of, kept in the warehouse and brought up to date from the requests
+   written since: ``window_rows.py``; independent of the length of the history);
 4. hand the results (:class:`~resolve311.metrics.snapshot.Results`) to publishing, which
    builds the snapshot once and gives it to every sink (``resolve311.publish``): by
    default only to the serving file (temporary file + ``os.replace``); the pipeline and
@@ -22,7 +19,8 @@
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,37 +28,32 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import duckdb
 
-from resolve311.errors import ConfigError
-from resolve311.metrics import agencies, crosscity, refresh_state, staging, window_rows
-from resolve311.metrics.windows import COHORT_DAYS, as_of_date_for, dnum, unit_moments, unit_span_days
+from resolve311.metrics import (
+    agencies,
+    crosscity,
+    daily,
+    day_chain,
+    day_delta,
+    definitions,
+    engines,
+    open_requests,
+    snapshot,
+    staging,
+    stored_reads,
+    unit_counts,
+    window_rows,
+)
+from resolve311.metrics.compute import Inputs, compute_all
+from resolve311.metrics.staging import fetch_first
+from resolve311.metrics.window_tables import Context
+from resolve311.metrics.windows import as_of_date_for, dnum, local_ms, unit_moments, unit_span_days
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import connect, open_warehouse
 from resolve311.warehouse.lock import update_lock
-
-if TYPE_CHECKING:
-    from resolve311.metrics import snapshot
-
-ENGINES: Final[tuple[str, ...]] = ("duckdb", "spark")
-
-#: Imported in a thread while the first phase runs (pandas, Ibis and the definitions: ~0.7 s on one
-#: core, which the first phase's engine work overlaps; docs/metrics.md, "Tenth round"). The open
-#: requests' module first: their update compiles an Ibis rule and waits for it.
-DEFERRED_MODULES: Final[tuple[str, ...]] = (
-    "resolve311.metrics.open_requests",
-    "resolve311.metrics.recompute",
-)
-
-
-def check_engine(name: str) -> str:
-    """Validate an engine name (one-line ConfigError otherwise)."""
-    if name not in ENGINES:
-        raise ConfigError(f"unknown metrics engine {name!r}; use one of: {', '.join(ENGINES)}")
-    return name
 
 
 @dataclass
@@ -76,18 +69,6 @@ class RefreshReport:
     snapshot_path: Path | None = None
     seconds: float = 0.0
     results: snapshot.Results | None = None
-
-
-@dataclass(frozen=True)
-class Kept:
-    """What the first phase brought up to date: the days to recount (None: every day), the data's
-    as-of (None: no rows), the windows' first day number and the window rows' changes (None after
-    a rebuild or before the first batch)."""
-
-    days: set[int] | None
-    as_of: datetime | None
-    since: int
-    changes: window_rows.Changes | None
 
 
 def refresh_metrics(
@@ -115,20 +96,14 @@ def refresh_metrics(
     closing writes the checkpoint, without the GIL. The caller still holds the update lock then.
     """
     started = time.monotonic()
-    engine_name = check_engine(engine or settings.engine)
+    engine_name = engines.check_engine(engine or settings.engine)
     step = _Steps(progress)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh-imports") as importer:
-        imported = [importer.submit(importlib.import_module, name) for name in DEFERRED_MODULES]
-        with update_lock(settings.lock_path, command="metrics"), _warehouse(settings, close) as con:
-            _bound_memory(con, settings)
-            step("staging the inputs")
-            refresh_state.ensure_derived_tables(con)
-            stage_inputs(con, settings)
-            kept = _update_kept(con, settings, affected_dates, full, imported[0])
-            imported[-1].result()
-            from resolve311.metrics import recompute  # imported by now: a lookup
-
-            report = recompute.recompute(con, settings, engine_name, kept, step)
+    with update_lock(settings.lock_path, command="metrics"), _warehouse(settings, close) as con:
+        _bound_memory(con, settings)
+        step("staging the inputs")
+        daily.ensure_derived_tables(con)
+        _stage(con, settings)
+        report = _refresh(con, settings, engine_name, affected_dates, full, step)
     step("done")
     report.seconds = time.monotonic() - started
     return report
@@ -155,12 +130,26 @@ def _warehouse(
     close(con)
 
 
-def stage_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _stage(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """The input views of ``settings``' source on ``con`` (each connection has its own)."""
     city = settings.city()
     area = city.main_area.column if city.main_area and city.main_area.column else "borough"
     duplicate = staging.duplicate_sql(city.rules)
     staging.create_input_views(con, settings.source, city.bbox, area, duplicate)
+
+
+@contextmanager
+def _day_connection(
+    con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Where the affected days' input and tables are made: on DuckDB a cursor of its own (another
+    thread recomputes them while the windowed queries run); Spark exports them from ``con``."""
+    if engine_name != "duckdb":
+        yield con
+        return
+    with con.cursor() as cursor:
+        _stage(cursor, settings)
+        yield cursor
 
 
 #: Called as each step of a refresh starts: (steps done, steps in all, what starts now).
@@ -186,62 +175,114 @@ def _bound_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute("SET preserve_insertion_order = false")
 
 
-def _update_kept(
+def _refresh(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
+    engine_name: str,
     affected_dates: Collection[date] | None,
     full: bool,
-    open_module: Future[ModuleType],
-) -> Kept:
-    """The first phase: the days to recount, the agencies' day totals, the as-of, and the window
-    rows and open requests brought up to date."""
+    step: Callable[[str], None],
+) -> RefreshReport:
     source = settings.source
     days = None if full else _affected_days(con, source, affected_dates)
     if days is not None:
         _defer_checkpoint(con)
     agencies.update(con, source, days)
     as_of = agencies.as_of(con, source)
+    status = snapshot.read_status_tables(con, source, as_of)
+    meta = snapshot.base_meta(settings) | {
+        "generated_at": snapshot.generated_now(),
+        "data_generation": snapshot.data_generation(con, source),
+        "metrics_status": "published",
+        "metrics_note": None,
+    }
     if as_of is None:
-        return Kept(days, None, 0, None)
-    as_of_date = as_of_date_for(as_of)
+        daily.write_state(con, source, None)
+        results = snapshot.Results(status, meta | {"as_of": None, "as_of_date": None})
+        return RefreshReport(
+            "empty", engine_name, None, None, 0, snapshot_path=settings.snapshot_path, results=results
+        )
+    ctx = _context(con, settings, as_of)
     # the windows' reach (the 1-year unit of the 28-day window, the longest cohort lag) and the
     # cross-city tables' created days, which read the same staged rows
-    reach = max(unit_span_days(28) + max(COHORT_DAYS), crosscity.DAYS)
-    since = dnum(as_of_date) - reach
-    first_moment = min(m.ms for m in unit_moments(as_of_date, settings.city_timezone()))
-    changes = _update_kept_rows(con, settings, since, first_moment, days is None, open_module)
-    return Kept(days, as_of, since, changes)
+    reach = max(unit_span_days(28) + max(definitions.COHORT_DAYS), crosscity.DAYS)
+    since = dnum(ctx.as_of_date) - reach
+    changes = _update_kept_rows(con, settings, ctx, since, full=days is None)
+    delta = day_chain.usable_delta(con, source, engine_name, days, changes)
+    with (
+        _day_connection(con, settings, engine_name) as day_con,
+        ThreadPoolExecutor(max_workers=1) as pool,
+        ThreadPoolExecutor(max_workers=1) as side_pool,
+    ):
+        kept = window_rows.INPUT if day_con is con else f"({window_rows.input_sql(source, since)})"
+        staging.create_day_input(day_con, [] if delta else _sorted(days), (kept, since))
+        with _inputs(con, settings, engine_name, day_con) as inputs:
+            if engine_name == "duckdb":
+                inputs = dataclasses.replace(inputs, kept=_kept(con, source, ctx, since, changes))
+            step("daily counts")
+            # the day tables do not feed the windowed queries: the engine runs both at once
+            day_input = day_chain.DayInput(inputs.day_requests, (kept, since))
+            counted = pool.submit(day_chain.update, day_con, day_input, source, days, delta)
+            if day_con is con:
+                counted.result()  # one connection: not shared between threads
+            step("windowed metrics")
+            # the stored rows' reads (after the day tables: the series and the panel read them)
+            # start once the windowed queries are done and overlap their numpy and the windows'
+            # pandas (the engine holds no GIL)
+            side: list[Future[stored_reads.StoredReads]] = []
+            tables = compute_all(
+                inputs,
+                ctx,
+                lambda: side.append(
+                    side_pool.submit(
+                        stored_reads.read,
+                        con.cursor(),
+                        counted,
+                        (source, settings),
+                        ctx,
+                        (since, inputs.kept is None),
+                    )
+                ),
+            )
+            counted.result()
+        stored = side[0].result()
+        step("calibration")
+        tables |= stored_reads.calibrated(stored.calibration, tables)
+    daily.write_state(con, source, as_of)
+    meta |= {
+        "as_of": as_of.isoformat(),
+        "as_of_date": ctx.as_of_date.isoformat(),
+        "history_start": ctx.history_start.isoformat(),
+        "engine": engine_name,
+        "sla_loaded": str(inputs.sla is not None).lower(),
+        **stored.meta,
+    }
+    tables |= stored.tables
+    return RefreshReport(
+        "full" if days is None else "incremental",
+        engine_name,
+        as_of,
+        ctx.as_of_date,
+        len(days) if days is not None else _count(con, source),
+        {name: len(frame) for name, frame in tables.items()},
+        settings.snapshot_path,
+        results=snapshot.Results({**status, **tables}, meta),
+    )
 
 
 def _update_kept_rows(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    since: int,
-    first_moment: int,
-    full: bool,
-    open_module: Future[ModuleType],
-) -> window_rows.Changes | None:
+    con: duckdb.DuckDBPyConnection, settings: Settings, ctx: Context, since: int, *, full: bool
+) -> day_delta.Changes | None:
     """The window rows and the open requests brought up to date at once: the open requests on a
-    cursor of their own in a worker thread (each is one transaction on its own table), as soon as
-    their module is imported."""
+    cursor of their own in a worker thread (each is one transaction on its own table)."""
+    first_moment = min(m.ms for m in unit_moments(ctx.as_of_date, ctx.tz))
     with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
-        stage_inputs(cursor, settings)
-        opened = pool.submit(_update_open_requests, cursor, settings.source, first_moment, full, open_module)
+        _stage(cursor, settings)
+        opened = pool.submit(open_requests.update, cursor, settings.source, first_moment, full=full)
         changes = window_rows.update(con, settings.source, since, full=full).changes
         opened.result()
-    from resolve311.metrics import open_requests  # imported by now: a lookup
-
     open_requests.create_input_view(con, settings.source)
     return changes
-
-
-def _update_open_requests(
-    cursor: duckdb.DuckDBPyConnection, source: str, first_moment: int, full: bool, module: Future[ModuleType]
-) -> None:
-    module.result()
-    from resolve311.metrics import open_requests  # imported by now: a lookup
-
-    open_requests.update(cursor, source, first_moment, full=full)
 
 
 #: An incremental refresh's writes (tens of MB) are checkpointed when its connection closes, not by
@@ -254,6 +295,22 @@ def _defer_checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT}'")
 
 
+def _kept(
+    con: duckdb.DuckDBPyConnection, source: str, ctx: Context, since: int, changes: day_delta.Changes | None
+) -> unit_counts.Kept:
+    """Where the created, cohort and heat-map counts are kept, and what can shift them (DuckDB)."""
+    window = window_rows.read_state(con, source)
+    return unit_counts.Kept(
+        con,
+        source,
+        since,
+        window.batch_seq if window else None,
+        changes,
+        unit_counts.read_state(con, source),
+        unit_counts.definition(ctx.grid_deg),
+    )
+
+
 def _affected_days(
     con: duckdb.DuckDBPyConnection, source: str, affected_dates: Collection[date] | None
 ) -> set[int] | None:
@@ -262,8 +319,47 @@ def _affected_days(
     However many days a change touches, recomputing them reads only their rows (never more than
     a full rebuild), so there is no cut-off to a full pass.
     """
-    state = refresh_state.read_state(con, source)
+    state = daily.read_state(con, source)
     if state is None or state.last_batch_seq is None:
         return None
-    touched = refresh_state.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
+    touched = daily.touched_days(con, source, state.last_batch_seq) | set(affected_dates or ())
     return {dnum(d) for d in touched}
+
+
+def _sorted(days: set[int] | None) -> list[int] | None:
+    return None if days is None else sorted(days)
+
+
+@contextmanager
+def _inputs(
+    con: duckdb.DuckDBPyConnection, settings: Settings, engine_name: str, day_con: duckdb.DuckDBPyConnection
+) -> Iterator[Inputs]:
+    if engine_name == "duckdb":
+        yield engines.duckdb_inputs(con, day_con)
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="resolve311-spark-") as tmp,
+        engines.spark_inputs(
+            con, settings.spark_master, Path(tmp), settings.spark_driver_memory, settings.lake_url
+        ) as inputs,
+    ):
+        yield inputs
+
+
+def _context(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> Context:
+    first = agencies.history_start(con, settings.source)
+    start = first.date() if first else as_of.date()
+    return Context(
+        as_of_date=as_of_date_for(as_of),
+        as_of_ms=local_ms(as_of, settings.city_timezone()),
+        history_start=start,
+        tz=settings.city_timezone(),
+        grid_deg=snapshot.GRID_DEG,
+        anomaly_threshold=settings.anomaly_threshold,
+        min_group_size=settings.min_group_size,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    row = fetch_first(con, "SELECT count(DISTINCT dnum) FROM metric_day_counts WHERE source = ?", [source])
+    return int(row[0]) if row else 0

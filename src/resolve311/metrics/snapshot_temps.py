@@ -46,9 +46,3 @@ def remove_stale_temps(target: Path) -> list[Path]:
     if removed:
         log.info("removed %d stale temporary snapshot file(s) of dead writers", len(removed))
     return removed
-
-
-def discard(tmp: Path) -> None:
-    """Remove a temporary snapshot and the files DuckDB keeps beside it."""
-    for path in temp_files(tmp):
-        path.unlink(missing_ok=True)

@@ -21,8 +21,6 @@ from resolve311.sources.city import BBox, CityRules
 from resolve311.warehouse.location import inside_bbox_sql
 from resolve311.warehouse.normalize_sql import sql_text, status_starts_sql
 
-#: The breakdown columns, the first of the staged input's.
-GROUP_COLS: Final[tuple[str, str, str]] = ("agency", "complaint_type", "borough")
 _GROUP_COLUMNS = """
     coalesce(nullif(trim(agency), ''), 'Unspecified') AS agency,
     coalesce(nullif(trim(complaint_type), ''), 'Unspecified') AS complaint_type,

@@ -47,11 +47,11 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from resolve311.metrics import crosscity, definitions
-from resolve311.metrics.day_delta import add_signed
+from resolve311.metrics.day_delta import Changes, add_signed
 from resolve311.metrics.definitions import COHORT_DAYS, GROUP_COLS, Params, small_table, to_frame
 from resolve311.metrics.groups import Groups, groups_of
 from resolve311.metrics.staging import drop_temp, fetch_first
-from resolve311.metrics.window_rows import COLUMNS, INPUT, Changes
+from resolve311.metrics.window_rows import COLUMNS, INPUT
 from resolve311.metrics.window_tables import Context
 from resolve311.metrics.windows import MS_PER_DAY, dnum, from_dnum, local_ms
 from resolve311.warehouse.columns import quote_idents

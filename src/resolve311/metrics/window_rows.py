@@ -16,16 +16,14 @@ rule: ``metric_input``'s SQL is kept with the rows) rebuilds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import duckdb
 
+from resolve311.metrics.day_delta import Changes
 from resolve311.metrics.staging import drop_temp, fetch_first, window_rows_sql
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 #: The columns the metric definitions read (``metric_input``'s staged columns, in its order).
 COLUMNS: Final[tuple[str, ...]] = (
@@ -51,17 +49,6 @@ def read_state(con: duckdb.DuckDBPyConnection, source: str) -> WindowState | Non
     if row is None:
         return None
     return WindowState(int(row[0]), None if row[1] is None else int(row[1]), str(row[2]))
-
-
-@dataclass(frozen=True)
-class Changes:
-    """The rows of the requests written after batch ``applied`` (``unique_key`` and the columns
-    of ``metric_input``): ``old`` as ``metric_window_rows`` held them (and any row that left the
-    reach: only the changed keys' rows are old rows), ``new`` their current rows, reach or not."""
-
-    applied: int
-    old: pa.Table
-    new: pa.Table
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,6 @@ BASELINES: Final[tuple[str, ...]] = ("8w", "1y")
 EIGHT_WEEK_UNITS: Final[tuple[int, ...]] = tuple(range(1, 9))
 YEAR_UNIT: Final[int] = 9
 YEAR_SHIFT_DAYS: Final[int] = 364
-#: The cohorts' lags: the share of a day's requests closed within each many days.
-COHORT_DAYS: Final[tuple[int, ...]] = (1, 3, 7, 30)
 EPOCH: Final[date] = date(1970, 1, 1)
 MS_PER_HOUR: Final[int] = 3_600_000
 MS_PER_DAY: Final[int] = 86_400_000

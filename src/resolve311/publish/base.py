@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import duckdb
+import pyarrow as pa
 
 from resolve311.settings import Settings
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 #: Snapshot tables only the dashboard's file carries (they name subscribers' addresses).
 PRIVATE_TABLES: frozenset[str] = frozenset({"digest_deliveries"})

@@ -20,15 +20,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import duckdb
+import pyarrow as pa
 
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 MANIFEST: Final[str] = "_lake.json"
 FORMAT: Final[str] = "resolve311-lake/1"

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from resolve311.metrics.snapshot import METRIC_TABLES, Results, schema_sql
-from resolve311.metrics.snapshot_temps import discard, remove_stale_temps, temp_path
+from resolve311.metrics.snapshot_temps import remove_stale_temps, temp_files, temp_path
 from resolve311.publish.base import Release
 from resolve311.settings import Settings
 from resolve311.warehouse.transaction import registered, transaction
@@ -50,6 +50,12 @@ def build_release(settings: Settings, results: Results, run_id: str | None = Non
         discard(tmp)
         raise
     return Release.of_file(settings, tmp, run_id, staged=True)
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temporary snapshot and the files DuckDB keeps beside it."""
+    for path in temp_files(tmp):
+        path.unlink(missing_ok=True)
 
 
 def _insert(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

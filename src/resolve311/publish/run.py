@@ -15,21 +15,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from resolve311.metrics.refresh import Progress, RefreshReport, refresh_metrics
-from resolve311.metrics.snapshot_temps import discard
+from resolve311.metrics.snapshot import Results
 from resolve311.publish import ledger
 from resolve311.publish.base import Release, Sink
+from resolve311.publish.release import build_release, discard
 from resolve311.publish.sinks import configured_sinks
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 from resolve311.warehouse.lock import update_lock
-
-if TYPE_CHECKING:
-    from resolve311.metrics.snapshot import Results
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +91,7 @@ def refresh_then_publish(
             close=lambda con: closing.append(closer.submit(con.close)),
         )
         if report.results is not None:
-            release = _build_release(settings, report.results)
+            release = build_release(settings, report.results)
             with _discarded_after(release):
                 for done in closing:
                     done.result()
@@ -127,17 +124,9 @@ def publish_results(
     the other sinks, whose failures are outcomes, never exceptions. ``con`` is the warehouse
     (the caller holds the update lock).
     """
-    release = _build_release(settings, results, run_id)
+    release = build_release(settings, results, run_id)
     with _discarded_after(release):
         return _publish_all(con, _sinks(settings, only), release, force=True, after_required=after_required)
-
-
-def _build_release(settings: Settings, results: Results, run_id: str | None = None) -> Release:
-    """The release of ``results``. Its module brings pandas in; this one stays free of it, so that
-    a refresh starts while the refresh's own thread imports it (``metrics/refresh.py``)."""
-    from resolve311.publish.release import build_release
-
-    return build_release(settings, results, run_id)
 
 
 @contextmanager

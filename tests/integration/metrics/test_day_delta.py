@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import duckdb
 import ibis
 
-from resolve311.metrics import day_chain, day_delta, refresh_state, staging, window_rows
+from resolve311.metrics import daily, day_chain, day_delta, staging, window_rows
 from resolve311.metrics.windows import dnum
 
 DAY0 = datetime(2025, 3, 3, 9)
@@ -31,7 +31,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]
     return stored(con)
 
 
-def delta(con: duckdb.DuckDBPyConnection, changes: window_rows.Changes | None) -> set[int]:
+def delta(con: duckdb.DuckDBPyConnection, changes: day_delta.Changes | None) -> set[int]:
     """The day chain of an incremental refresh: the delta, recomputing what it cannot tell."""
     assert changes is not None
 
@@ -45,7 +45,7 @@ def delta(con: duckdb.DuckDBPyConnection, changes: window_rows.Changes | None) -
 
 def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(warehouse) -> None:
     w, con = warehouse, warehouse.con
-    refresh_state.ensure_derived_tables(con)
+    daily.ensure_derived_tables(con)
     day = timedelta(days=1)
     old = DAY0 - 40 * day  # before the reach
     w.add("moves", DAY0 + day, DAY0 + 2 * day, agency="HPD")
@@ -101,7 +101,7 @@ def test_a_day_of_changes_applied_as_a_delta_gives_the_tables_of_a_full_rebuild(
 def test_changes_that_cancel_out_leave_no_row_and_touch_no_other(warehouse) -> None:
     """A request moved to another agency and back within a day: zero counts are not stored."""
     w, con = warehouse, warehouse.con
-    refresh_state.ensure_derived_tables(con)
+    daily.ensure_derived_tables(con)
     w.add("a", DAY0 + timedelta(days=1), DAY0 + timedelta(days=2), agency="HPD")
     w.commit()
     staging.create_input_views(con, "nyc")
@@ -123,7 +123,7 @@ def test_the_delta_is_used_only_when_the_day_tables_stand_where_the_window_rows_
     """A refresh that updated the window rows but failed before its day tables: recompute."""
     import pyarrow as pa
 
-    changes = window_rows.Changes(5, pa.table({"a": [1]}), pa.table({"a": [1]}))
+    changes = day_delta.Changes(5, pa.table({"a": [1]}), pa.table({"a": [1]}))
     assert day_delta.usable(changes, 5)
     assert day_delta.usable(changes, 6)  # a later batch of history versions only
     assert not day_delta.usable(changes, 4)
