@@ -14,6 +14,9 @@ class Sizes:
     extract_days: int = 30
     extract_scale: float = 1.0
     extract_page: int = 50_000
+    extract_latency: float = (
+        1.0  # seconds the simulator waits before answering each data request (latency run)
+    )
     fault_scale: float = 0.25
     fault_page: int = 2_000
     load_rows: int = 200_000
@@ -51,6 +54,7 @@ QUICK = Sizes(
     extract_days=3,
     extract_scale=0.02,
     extract_page=200,
+    extract_latency=0.05,
     fault_scale=0.02,
     fault_page=100,
     load_rows=2_000,

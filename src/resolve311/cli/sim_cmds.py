@@ -46,6 +46,13 @@ def simulate(
     ] = None,
     stall_seconds: Annotated[float, typer.Option(help="How long a 'timeout' fault stalls.", min=0.0)] = 30.0,
     retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.", min=0)] = 1,
+    latency: Annotated[
+        float,
+        typer.Option(
+            help="Seconds each data request waits before it is answered, like the portal's query time.",
+            min=0.0,
+        ),
+    ] = 0.0,
     more_files: Annotated[
         list[Path] | None,
         typer.Argument(help="More replay files: --replay A.csv B.json C.csv.", show_default=False),
@@ -61,6 +68,8 @@ def simulate(
     Example: resolve311 simulate --scale 0.05 --incident "DSNY:ttc:2.0:2026-10-01..2026-10-14"
 
     Example: resolve311 simulate --source chicago --port 8061 --scale 0.05
+
+    Example: resolve311 simulate --scale 0.5 --latency 1.0
     """
     from resolve311.simulator.cities import sim_schema
     from resolve311.simulator.config import SimConfig, parse_down, parse_faults
@@ -87,6 +96,7 @@ def simulate(
         data_dir=data_dir,
         stall_seconds=stall_seconds,
         retry_after_seconds=retry_after,
+        latency_seconds=latency,
         host=host,
         port=port,
     )

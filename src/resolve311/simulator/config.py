@@ -26,6 +26,9 @@ class SimConfig:
     replay: tuple[Path, ...] = ()
     data_dir: Path | None = None
     stall_seconds: float = 30.0
+    latency_seconds: float = (
+        0.0  # how long each data request waits before it is answered (the portal's query time)
+    )
     retry_after_seconds: int = 1
     host: str = "127.0.0.1"
     port: int = 0

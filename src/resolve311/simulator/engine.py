@@ -109,6 +109,7 @@ class Simulation:
             "replay": [str(p) for p in self.config.replay],
             "down": self.faults.is_down(self.today),
             "faults": dict(self.config.faults),
+            "latency_seconds": self.config.latency_seconds,
             "faults_injected": dict(self.faults.injected),
             "requests_served": self.requests_served,
         }

@@ -74,10 +74,12 @@ class SimHandler(BaseHTTPRequestHandler):
             sim.count_request()
             if method == "GET" and (match := _RESOURCE.match(url.path)):
                 table = sim.store.schema.soql
+                self._query_time()
                 self._data_request(match["id"], lambda: from_params(params, table), match["fmt"])
             elif method == "GET" and (match := _VIEW.match(url.path)):
                 self._metadata(match["id"])
             elif method == "POST" and (match := _V3.match(url.path)):
+                self._query_time()
                 self._soda3(match["id"])
             else:
                 self.close_connection = True  # an unread request body must not be taken for the next request
@@ -110,6 +112,13 @@ class SimHandler(BaseHTTPRequestHandler):
             self._send_json(200, sim.replace_all())
         else:
             self._send_json(404, {"error": True, "message": f"no such control endpoint: {method} {path}"})
+
+    def _query_time(self) -> None:
+        """Wait ``--latency`` seconds before a data request is answered, as the portal takes its time to
+        run a query (this thread only: other requests are served meanwhile; cut short at shutdown)."""
+        sim = self.server.simulation
+        if sim.config.latency_seconds > 0:
+            sim.stop_event.wait(sim.config.latency_seconds)
 
     # --- faults
     def _fault(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date
 
@@ -48,6 +49,28 @@ def test_timeout_stalls_past_the_client_timeout(make_sim: Callable[..., str]) ->
     url = always(make_sim, "timeout", stall_seconds=3.0)
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(url + DATA, timeout=httpx.Timeout(5.0, read=0.3))
+
+
+def test_latency_holds_back_data_requests_only(make_sim: Callable[..., str]) -> None:
+    url = make_sim(latency_seconds=30.0)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(url + DATA, timeout=httpx.Timeout(5.0, read=0.3))
+    with pytest.raises(httpx.ReadTimeout):  # SODA 3 queries wait too
+        httpx.post(
+            url + "/api/v3/views/erm2-nwe9/query.json",
+            json={"query": "SELECT *"},
+            timeout=httpx.Timeout(5.0, read=0.3),
+        )
+    assert httpx.get(url + "/api/views/erm2-nwe9.json", timeout=10).status_code == 200
+    assert httpx.get(url + "/_sim/state", timeout=10).json()["latency_seconds"] == 30.0
+
+
+def test_latency_answers_the_rows_after_the_wait(make_sim: Callable[..., str]) -> None:
+    url = make_sim(latency_seconds=0.5)
+    started = time.monotonic()
+    response = httpx.get(url + DATA, headers=ORACLE, timeout=30)
+    assert time.monotonic() - started >= 0.5  # an injected wait, not a performance bound
+    assert response.status_code == 200 and len(response.json()) > 0
 
 
 @pytest.mark.parametrize("kind", ["reset", "truncate"])

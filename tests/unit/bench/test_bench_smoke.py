@@ -76,14 +76,31 @@ def test_every_benchmark_has_its_section_and_table(quick_report: str) -> None:
     assert "FAILED" not in quick_report
 
 
+def client_cells(report: str, caption: str, client: str) -> list[str]:
+    """The cells of ``client``'s row in the table whose caption contains ``caption``."""
+    table = report.split(caption)[1].split("\n\n", 2)[1]
+    line = next(line for line in table.splitlines() if line.startswith(f"| {client}"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+BACKFILLS = ("resolve311 backfill (4 workers)", "resolve311 backfill (1 worker)")
+
+
 @pytest.mark.slow
 @ON_THE_QUICK_REPORT
-def test_extract_with_faults_shows_resolve311_complete(quick_report: str) -> None:
-    faulty = quick_report.split("*Faults on")[1].split("\n\n", 2)[1]
-    for client in ("resolve311 update", "resolve311 backfill (4 workers)", "resolve311 backfill (1 worker)"):
-        ours = next(line for line in faulty.splitlines() if line.startswith(f"| {client}"))
-        cells = [c.strip() for c in ours.strip("|").split("|")]
-        assert cells[1] == "success" and cells[5] == "0", client  # status, missing keys
+@pytest.mark.parametrize(
+    ("caption", "clients"),
+    [
+        ("*Faults on", ("resolve311 update", *BACKFILLS)),  # resolve311 complete with faults on
+        ("every data request answered after a wait of", (*BACKFILLS, "sodapy get_all")),  # the latency run
+    ],
+)
+def test_extract_pulls_complete(quick_report: str, caption: str, clients: tuple[str, ...]) -> None:
+    for client in clients:
+        cells = client_cells(quick_report, caption, client)
+        assert cells[1] == "success", client
+        assert cells[5] == "0" or not client.startswith("resolve311"), client  # missing keys: sodapy may
+    assert "With the portal's query time" in quick_report
 
 
 @pytest.mark.slow
@@ -94,7 +111,7 @@ def test_extract_shows_the_simulators_cpu_and_requests_per_client(quick_report: 
     names = [c.strip() for c in header.strip("|").split("|")]
     server, requests = names.index("server CPU s"), names.index("requests")
     rows = [line for line in section.splitlines() if line.startswith("| resolve311 backfill (4")]
-    assert len(rows) == 2  # the clean and the faulty run
+    assert len(rows) == 3  # the clean, the faulty and the latency run
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[server].replace(",", "")) > 0 and int(cells[requests].replace(",", "")) > 0
