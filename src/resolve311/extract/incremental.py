@@ -5,6 +5,9 @@ A *window* is a SoQL predicate (``:updated_at >= watermark - overlap``, or a
 strictly after the last row received (keyset paging). A page shorter than the
 page size ends the pull only when a ``count(*)`` of the rows after it says 0;
 an empty page contradicted by the count is retried like any transient failure.
+A pull that reads ahead counts its window's rows while the first page downloads:
+a short page that brings the rows received to that count ends it without the
+count after it (one request fewer to wait for); otherwise the count after it decides.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 
@@ -175,34 +178,61 @@ class WindowPuller:
         page in memory per pull.
         """
         fetch = functools.partial(self._page, dataset_id, where)
-        pending = Ahead(fetch, start_after) if ahead else None
-        cursor = start_after
+        total = self._window_total(dataset_id, where, start_after) if ahead else None
+        pending = Ahead(functools.partial(fetch, start_after, _reaches(total, 0))) if ahead else None
+        cursor, received = start_after, 0
         while True:
             page, remaining = pending.result() if pending else fetch(cursor)
             edges, rows = edge_cursors(page), page_rows(page)
             done = rows < self.page_size and remaining == 0
-            cursor = edges[1] if edges else cursor
-            pending = Ahead(fetch, cursor) if ahead and not done else None
+            cursor, received = (edges[1] if edges else cursor), received + rows
+            if ahead and not done:
+                pending = Ahead(functools.partial(fetch, cursor, _reaches(total, received)))
             if edges is not None:
                 table = page.table if isinstance(page, TablePage) else None
                 yield PulledPage(dataset_id, page.body, rows, edges[0], edges[1], table)
             if done:
                 return
 
+    def _window_total(
+        self, dataset_id: str, where: str | None, start_after: soql.Cursor | None
+    ) -> Ahead[int | None]:
+        """The count of the window's rows after ``start_after``, asked for in a helper thread."""
+        return Ahead(
+            functools.partial(self._count_or_none, dataset_id, soql.and_all([where, soql.after(start_after)]))
+        )
+
+    def _count_or_none(self, dataset_id: str, where: str | None) -> int | None:
+        """:meth:`count`, or None when it fails: only the shortcut it gives :meth:`pull` is lost."""
+        try:
+            return self.count(dataset_id, where)
+        except Exception as exc:  # the count after a short page still decides
+            log.debug("window count of %s failed (%s); short pages are counted after", dataset_id, exc)
+            return None
+
     def _page(
-        self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
+        self,
+        dataset_id: str,
+        where: str | None,
+        cursor: soql.Cursor | None,
+        reaches: Callable[[int], bool] | None = None,
     ) -> tuple[Page | TablePage, int | None]:
         """The confirmed page after ``cursor``, retried within the policy's budget."""
         return call_with_retry(
-            functools.partial(self._confirmed_page, dataset_id, where, cursor),
+            functools.partial(self._confirmed_page, dataset_id, where, cursor, reaches),
             self.policy,
             what=f"page of {dataset_id}",
         )
 
     def _confirmed_page(
-        self, dataset_id: str, where: str | None, cursor: soql.Cursor | None
+        self,
+        dataset_id: str,
+        where: str | None,
+        cursor: soql.Cursor | None,
+        reaches: Callable[[int], bool] | None = None,
     ) -> tuple[Page | TablePage, int | None]:
-        """One page; when short, also the count of rows after it (an empty page must agree)."""
+        """One page; when short, also the count of rows after it (an empty page must agree), unless
+        ``reaches(rows)`` says the page brings the rows received to the window's count."""
         params = soql.page_params(soql.and_all([where, soql.after(cursor)]), self.page_size)
         page: Page | TablePage
         if self.tables:
@@ -212,6 +242,8 @@ class WindowPuller:
         rows = page_rows(page)
         if rows >= self.page_size:
             return page, None
+        if reaches is not None and reaches(rows):
+            return page, 0
         edges = edge_cursors(page)
         tail = edges[1] if edges else cursor
         remaining = self.client.count(dataset_id, soql.and_all([where, soql.after(tail)]))
@@ -222,43 +254,51 @@ class WindowPuller:
         return page, remaining
 
 
-class Ahead:
-    """``fetch(cursor)`` running in a daemon thread (with the caller's context); ``result()`` waits for it.
+def _reaches(total: Ahead[int | None] | None, received: int) -> Callable[[int], bool] | None:
+    """Whether a page of ``rows`` brings the rows received to the window's ``total`` (None without one)."""
+    if total is None:
+        return None
+
+    def reaches(rows: int) -> bool:
+        expected = total.result()
+        return expected is not None and received + rows >= expected
+
+    return reaches
+
+
+T = TypeVar("T")
+
+
+class Ahead(Generic[T]):
+    """``call()`` running in a daemon thread (with the caller's context); ``result()`` waits for it.
 
     A daemon thread, like the pool's workers: one blocked in a request never holds up an
     interrupted run; a result nobody asks for is dropped with the thread.
     """
 
-    def __init__(
-        self,
-        fetch: Callable[[soql.Cursor | None], tuple[Page | TablePage, int | None]],
-        cursor: soql.Cursor | None,
-    ) -> None:
-        self._value: tuple[Page | TablePage, int | None] | None = None
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._done = False
+        self._value: T | None = None
         self._error: BaseException | None = None
         context = contextvars.copy_context()
         self._thread = threading.Thread(
-            target=context.run, args=(self._run, fetch, cursor), name="pull-ahead", daemon=True
+            target=context.run, args=(self._run, call), name="pull-ahead", daemon=True
         )
         self._thread.start()
 
-    def _run(
-        self,
-        fetch: Callable[[soql.Cursor | None], tuple[Page | TablePage, int | None]],
-        cursor: soql.Cursor | None,
-    ) -> None:
+    def _run(self, call: Callable[[], T]) -> None:
         try:
-            self._value = fetch(cursor)
+            self._value, self._done = call(), True
         except BaseException as exc:  # raised in the caller's thread by result()
             self._error = exc
 
-    def result(self) -> tuple[Page | TablePage, int | None]:
-        """The fetched page and count, or the fetch's exception raised here."""
+    def result(self) -> T:
+        """What ``call()`` returned, or its exception raised here."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._value is not None
-        return self._value
+        assert self._done
+        return self._value  # type: ignore[return-value]  # set with _done
 
 
 class FullReplaceDetected(TerminalError):

@@ -27,6 +27,8 @@ class FakeDataset:
     faults: list[httpx.Response] = field(default_factory=list)  # served first, one per request
     requests: list[httpx.Request] = field(default_factory=list)
     before_page: Callable[[FakeDataset], None] | None = None
+    count_faults: list[httpx.Response] = field(default_factory=list)  # served first to count requests
+    counts_exempt: bool = False  # ``faults`` go to page requests only (a pull ahead counts concurrently)
 
     def matching(self, where: str) -> list[dict[str, str]]:
         ordered = sorted(self.rows, key=lambda r: (r[":updated_at"], r[":id"]))
@@ -38,11 +40,14 @@ class FakeDataset:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if self.faults:
-            return self.faults.pop(0)
         params = request.url.params
+        is_count = params.get("$select") == "count(*)"
+        if is_count and self.count_faults:
+            return self.count_faults.pop(0)
+        if self.faults and not (is_count and self.counts_exempt):
+            return self.faults.pop(0)
         rows = self.matching(params.get("$where", ""))
-        if params.get("$select") == "count(*)":
+        if is_count:
             return httpx.Response(200, json=[{"count": str(len(rows))}])
         if self.before_page:
             self.before_page(self)

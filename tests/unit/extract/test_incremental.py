@@ -62,6 +62,7 @@ def test_transient_faults_mid_pull_lose_nothing(ten_rows: Any, ahead: bool) -> N
             fake.faults.append(fault)
 
     ten_rows.before_page = flaky
+    ten_rows.counts_exempt = ahead  # the window's count runs beside the first page
     pages = list(puller(ten_rows).pull("ds", None, ahead=ahead))
     assert keys(pages) == [str(n) for n in range(10)]
 
@@ -131,8 +132,49 @@ def test_the_next_page_is_requested_while_the_caller_holds_this_one(ten_rows: An
 def test_a_failure_of_the_page_ahead_is_raised_after_the_pages_before_it(ten_rows: Any) -> None:
     ten_rows.faults = [httpx.Response(200, content=json.dumps(ten_rows.rows[:3]).encode())]
     ten_rows.faults += [httpx.Response(400, json={"message": "bad query"})]
+    ten_rows.counts_exempt = True
     got = []
     with pytest.raises(SourceRequestError, match="bad query"):
         for page in puller(ten_rows).pull("ds", None, ahead=True):
             got.append(page.rows)
     assert got == [3]
+
+
+def counts(fake: Any) -> list[str]:
+    """The ``$where`` of each count request (empty for the whole window)."""
+    return [
+        r.url.params.get("$where", "") for r in fake.requests if r.url.params.get("$select") == "count(*)"
+    ]
+
+
+def test_reading_ahead_counts_the_window_beside_the_first_page_instead_of_after_the_last(
+    ten_rows: Any,
+) -> None:
+    pages = list(puller(ten_rows).pull("ds", None, ahead=True))
+    assert keys(pages) == [str(n) for n in range(10)]
+    assert counts(ten_rows) == [""]  # the window's count; the short last page brings the rows to it
+
+
+@pytest.mark.parametrize(
+    ("answer", "tail_count"),
+    [
+        (httpx.Response(200, json=[{"count": "12"}]), True),  # more than arrive: the count after decides
+        (httpx.Response(400, json={"message": "no count"}), True),  # no count: as without it
+        (httpx.Response(200, json=[{"count": "4"}]), False),  # fewer (rows gone since): the page ends it
+    ],
+    ids=["above", "failed", "below"],
+)
+def test_a_window_count_that_does_not_hold_leaves_the_short_page_to_the_count_after_it(
+    ten_rows: Any, answer: httpx.Response, tail_count: bool
+) -> None:
+    ten_rows.count_faults = [answer]
+    pages = list(puller(ten_rows).pull("ds", None, ahead=True))
+    assert keys(pages) == [str(n) for n in range(10)]
+    assert any("row-0009" in where for where in counts(ten_rows)) == tail_count
+
+
+def test_a_spurious_empty_page_is_not_trusted_when_reading_ahead(ten_rows: Any) -> None:
+    ten_rows.counts_exempt = True
+    ten_rows.faults = [httpx.Response(200, json=[])]  # the first page comes back empty: the count says 10
+    pages = list(puller(ten_rows).pull("ds", None, ahead=True))
+    assert keys(pages) == [str(n) for n in range(10)]
