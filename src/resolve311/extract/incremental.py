@@ -6,8 +6,8 @@ strictly after the last row received (keyset paging). A page shorter than the
 page size ends the pull only when a ``count(*)`` of the rows after it says 0;
 an empty page contradicted by the count is retried like any transient failure.
 A pull that reads ahead counts its window's rows while the first page downloads:
-a short page that brings the rows received to that count ends it without the
-count after it (one request fewer to wait for); otherwise the count after it decides.
+a short page that brings the rows received to exactly that count ends it without
+the count after it (one request fewer to wait for); otherwise the count after it decides.
 """
 
 from __future__ import annotations
@@ -255,13 +255,15 @@ class WindowPuller:
 
 
 def _reaches(total: Ahead[int | None] | None, received: int) -> Callable[[int], bool] | None:
-    """Whether a page of ``rows`` brings the rows received to the window's ``total`` (None without one)."""
+    """Whether a page of ``rows`` brings the rows received to exactly the window's ``total`` (None
+    without one). Exactly: more rows than counted means rows changed during the pull (a row updated
+    comes again), and a short page that dropped rows could hide behind them; the count after decides."""
     if total is None:
         return None
 
     def reaches(rows: int) -> bool:
         expected = total.result()
-        return expected is not None and received + rows >= expected
+        return expected is not None and received + rows == expected
 
     return reaches
 

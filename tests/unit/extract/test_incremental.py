@@ -160,7 +160,7 @@ def test_reading_ahead_counts_the_window_beside_the_first_page_instead_of_after_
     [
         (httpx.Response(200, json=[{"count": "12"}]), True),  # more than arrive: the count after decides
         (httpx.Response(400, json={"message": "no count"}), True),  # no count: as without it
-        (httpx.Response(200, json=[{"count": "4"}]), False),  # fewer (rows gone since): the page ends it
+        (httpx.Response(200, json=[{"count": "4"}]), True),  # fewer (rows changed since): the count after
     ],
     ids=["above", "failed", "below"],
 )
@@ -178,3 +178,21 @@ def test_a_spurious_empty_page_is_not_trusted_when_reading_ahead(ten_rows: Any) 
     ten_rows.faults = [httpx.Response(200, json=[])]  # the first page comes back empty: the count says 10
     pages = list(puller(ten_rows).pull("ds", None, ahead=True))
     assert keys(pages) == [str(n) for n in range(10)]
+
+
+def test_a_row_changed_while_reading_ahead_is_counted_after_the_short_page(
+    ten_rows: Any, make_row: Callable[[int, str], dict[str, str]]
+) -> None:
+    """Row 0 comes again after its change: 11 rows against the window's 10, so the count after decides."""
+    state = {"pages": 0}
+
+    def edit(fake: Any) -> None:
+        state["pages"] += 1
+        if state["pages"] == 2:
+            fake.rows = [r for r in fake.rows if r["unique_key"] != "0"]
+            fake.rows.append(make_row(0, "2024-01-04T00:00:00.000"))
+
+    ten_rows.before_page = edit
+    pulled = keys(list(puller(ten_rows).pull("ds", None, ahead=True)))
+    assert set(pulled) == {str(n) for n in range(10)} and pulled[-1] == "0"
+    assert len(counts(ten_rows)) == 2  # the window's, then the one after the short page
