@@ -26,9 +26,8 @@ class SimConfig:
     replay: tuple[Path, ...] = ()
     data_dir: Path | None = None
     stall_seconds: float = 30.0
-    latency_seconds: float = (
-        0.0  # how long each data request waits before it is answered (the portal's query time)
-    )
+    #: how long each data request waits before it is answered (the portal's query time)
+    latency_seconds: float = 0.0
     retry_after_seconds: int = 1
     host: str = "127.0.0.1"
     port: int = 0
