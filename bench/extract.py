@@ -111,14 +111,8 @@ def _page_env(page: int) -> dict[str, str]:
 
 
 def _clean_run(sizes: Sizes, work: Path, section: Section) -> int:
-    table = section.table(*COLUMNS, caption=f"No faults, pages of {sizes.extract_page:,} rows")
-    with simulator_process(*_sim_args(sizes, sizes.extract_scale, None)) as (url, pid):
-        oracle = work / "oracle-clean.txt"
-        n = oracle_keys(url, oracle)
-        contenders = _contenders(sizes, url, work / "clean-home", oracle, sizes.extract_page, 60)
-        for name, (target, kwargs) in contenders.items():
-            _row(table, name, _measure(url, pid, target, kwargs, sizes.extract_page))
-    return n
+    caption = f"No faults, pages of {sizes.extract_page:,} rows"
+    return _run_without_faults(sizes, work / "clean", section.table(*COLUMNS, caption=caption), CLIENTS)
 
 
 def _latency_run(sizes: Sizes, work: Path, section: Section) -> None:
@@ -128,14 +122,23 @@ def _latency_run(sizes: Sizes, work: Path, section: Section) -> None:
         f"(`--latency {sizes.extract_latency:g}`), pages of {sizes.extract_page:,} rows"
     )
     table = section.table(*COLUMNS, caption=caption)
-    sim_args = _sim_args(sizes, sizes.extract_scale, None, sizes.extract_latency)
-    with simulator_process(*sim_args) as (url, pid):
-        oracle = work / "oracle-latency.txt"
-        oracle_keys(url, oracle)
-        contenders = _contenders(sizes, url, work / "latency-home", oracle, sizes.extract_page, 60)
-        for name in LATENCY_CLIENTS:
+    _run_without_faults(sizes, work / "latency", table, LATENCY_CLIENTS, sizes.extract_latency)
+
+
+def _run_without_faults(
+    sizes: Sizes, work: Path, table: Table, clients: Sequence[str], latency: float = 0.0
+) -> int:
+    """``clients`` one after the other against one simulator (``latency`` s before each data request);
+    returns the rows it serves."""
+    work.mkdir(parents=True, exist_ok=True)
+    with simulator_process(*_sim_args(sizes, sizes.extract_scale, None, latency)) as (url, pid):
+        oracle = work / "oracle.txt"
+        n = oracle_keys(url, oracle)
+        contenders = _contenders(sizes, url, work / "home", oracle, sizes.extract_page, 60)
+        for name in clients:
             target, kwargs = contenders[name]
             _row(table, name, _measure(url, pid, target, kwargs, sizes.extract_page))
+    return n
 
 
 def _faulty_run(sizes: Sizes, work: Path, section: Section) -> int:

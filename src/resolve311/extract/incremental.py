@@ -279,8 +279,7 @@ class Ahead(Generic[T]):
     """
 
     def __init__(self, call: Callable[[], T]) -> None:
-        self._done = False
-        self._value: T | None = None
+        self._value: tuple[T] | None = None  # set once ``call()`` returned (its result may be None)
         self._error: BaseException | None = None
         context = contextvars.copy_context()
         self._thread = threading.Thread(
@@ -290,7 +289,7 @@ class Ahead(Generic[T]):
 
     def _run(self, call: Callable[[], T]) -> None:
         try:
-            self._value, self._done = call(), True
+            self._value = (call(),)
         except BaseException as exc:  # raised in the caller's thread by result()
             self._error = exc
 
@@ -299,8 +298,8 @@ class Ahead(Generic[T]):
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._done
-        return self._value  # type: ignore[return-value]  # set with _done
+        assert self._value is not None
+        return self._value[0]
 
 
 class FullReplaceDetected(TerminalError):
