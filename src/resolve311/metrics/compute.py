@@ -18,8 +18,8 @@ from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.levels import Levels
 from resolve311.metrics.window_tables import (
     Context,
+    all_windows,
     backlog_units,
-    compute_window,
     covered_units,
     heat_tables,
     slice_window,
@@ -56,12 +56,13 @@ def compute_all(
     """Every window's scorecard, heat maps and KM curves, stacked (and ``type_days`` when the
     windowed counts are kept: :func:`unit_frames`).
 
-    The grouped queries run once for all windows (a ``window`` column); the rest is
-    per-window pandas on their small results. The backlog's ages, the Kaplan–Meier steps and, on
-    DuckDB, the hours-to-close ranks (numpy) run in a worker thread while the engine runs the other
-    grouped queries (it releases the GIL), which the wall time of an incremental refresh follows.
-    ``queried`` is called once the engine's last query is done: the numpy and pandas steps left
-    hold one core, so the caller's other reads can start then.
+    The grouped queries run once for all windows (a ``window`` column), and so does the pandas
+    that shapes their small results (:func:`~window_tables.all_windows`). The backlog's ages, the
+    Kaplan–Meier steps and, on DuckDB, the hours-to-close ranks (numpy) run in a worker thread
+    while the engine runs the other grouped queries (it releases the GIL), which the wall time of
+    an incremental refresh follows. ``queried`` is called once the big queries are done, before the
+    created, cohort and heat-map counts (on DuckDB mostly the kept counts' small statements): the
+    caller's other reads share the cores with those and with the numpy and pandas steps left.
     """
     moments = unit_moments(ctx.as_of_date, ctx.tz)
     ms = [m.ms for m in moments]
@@ -75,29 +76,19 @@ def compute_all(
         km_done = pool.submit(_km_per_window, counts, groups.levels, ctx)
         closed = _closed_rows(inputs, ctx, groups)
         ranked = None if closed is None else pool.submit(closed_stats.stats, closed, groups.levels)
-        grouped = run_grouped(inputs, ctx, groups, closed_in_engine=ranked is None)
-        type_days = grouped.pop("type_days", None)
         if queried is not None:
             queried()
+        grouped = run_grouped(inputs, ctx, groups, closed_in_engine=ranked is None)
+        type_days = grouped.pop("type_days", None)
         # the heat maps need only the engine's counts: shaped while the worker finishes its numpy
-        heat = {window: heat_tables(grouped, ctx, window) for window in WINDOWS}
+        heat = heat_tables(grouped, ctx)
         if ranked is not None:
             grouped |= _closed_frames(*ranked.result())
         per_moment, pooled = backlog_done.result()
         km_tables = km_done.result()
-    out: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
-    for window in WINDOWS:
-        wm = [m for m in moments if m.window == window]
-        backlog_frames = _backlog_frames(
-            per_moment, pooled, window, wm, backlog_units(ctx, WINDOW_DAYS[window])
-        )
-        sliced = {name: slice_window(frame, window) for name, frame in grouped.items()}
-        tables = compute_window(
-            sliced, ctx, window, (backlog_frames, km_tables[window], heat[window]), inputs.sla is not None
-        )
-        for name in out:
-            out[name].append(getattr(tables, name))
-    stacked = {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+    backlog_frames = (_backlog_per_unit(per_moment, moments, ctx), pooled)
+    tables = all_windows(grouped, ctx, (backlog_frames, km_tables, heat), inputs.sla is not None)
+    stacked = {name: getattr(tables, name) for name in TABLES}
     return stacked if type_days is None else stacked | {"type_days": type_days}
 
 
@@ -199,12 +190,19 @@ def _km_counts(inputs: Inputs, ctx: Context, groups: Groups) -> pd.DataFrame:
     return to_frame(definitions.km_counts(created, p))
 
 
-def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> dict[str, KmTables]:
-    """Each window's Kaplan–Meier medians per unit and bucket and its curves (numpy, :mod:`km`)."""
-    return {
-        w: km_windows.of_window(slice_window(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w]))
+def _km_per_window(counts: pd.DataFrame, levels: Levels, ctx: Context) -> KmTables:
+    """Every window's Kaplan–Meier medians per unit and bucket and its curves (numpy, :mod:`km`),
+    stacked with a ``window`` column."""
+    per_window = [
+        km_windows.of_window(slice_window(counts, w), levels, covered_units(ctx, WINDOW_DAYS[w]))
         for w in WINDOWS
-    }
+    ]
+    stacked = (
+        pd.concat([tables[part].assign(window=w) for w, tables in zip(WINDOWS, per_window, strict=True)])
+        for part in range(3)
+    )
+    kmu, kmb, curves = (frame.reset_index(drop=True) for frame in stacked)
+    return kmu, kmb, curves
 
 
 def _closed_bucket_stats(pooled: pd.DataFrame, ku: pd.DataFrame) -> pd.DataFrame:
@@ -262,16 +260,8 @@ def _moment_buckets(ctx: Context, moments: list[Moment]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["moment_ms", "window", "bucket"]).astype({"moment_ms": "int64"})
 
 
-def _backlog_frames(
-    per_moment: pd.DataFrame,
-    pooled: pd.DataFrame,
-    window: str,
-    moments: list[Moment],
-    known_units: tuple[int, ...],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backlog per unit (size and ages) and the pooled ages per bucket, for one window."""
-    unit_by_ms = pd.DataFrame({"moment_ms": [m.ms for m in moments], "unit": [m.unit for m in moments]})
-    unit_by_ms = unit_by_ms[unit_by_ms["unit"].isin(known_units)].astype({"moment_ms": "int64"})
-    bu = per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")
-    bb = pooled[pooled["window"] == window].drop(columns="window")
-    return bu, bb
+def _backlog_per_unit(per_moment: pd.DataFrame, moments: list[Moment], ctx: Context) -> pd.DataFrame:
+    """The backlog (size and ages) per group × window × unit whose backlog is known."""
+    rows = [(m.ms, m.window, m.unit) for m in moments if m.unit in backlog_units(ctx, WINDOW_DAYS[m.window])]
+    unit_by_ms = pd.DataFrame(rows, columns=["moment_ms", "window", "unit"]).astype({"moment_ms": "int64"})
+    return per_moment.merge(unit_by_ms, on="moment_ms").drop(columns="moment_ms")

@@ -227,8 +227,8 @@ def _refresh(
                 counted.result()  # one connection: not shared between threads
             step("windowed metrics")
             # the stored rows' reads (after the day tables: the series and the panel read them)
-            # start once the windowed queries are done and overlap their numpy and the windows'
-            # pandas (the engine holds no GIL)
+            # start once the big windowed queries are done and overlap the kept counts, the numpy
+            # and the windows' pandas (the engine holds no GIL)
             side: list[Future[stored_reads.StoredReads]] = []
             tables = compute_all(
                 inputs,

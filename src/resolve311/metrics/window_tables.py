@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from resolve311.metrics import definitions
 from resolve311.metrics.definitions import GROUP_COLS
-from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
-from resolve311.metrics.windows import WINDOW_DAYS, unit_end, units_of_bucket
+from resolve311.metrics.windows import WINDOW_DAYS, WINDOWS, unit_end, units_of_bucket
 
 G = list(GROUP_COLS)
 
@@ -76,69 +76,89 @@ def slice_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
     return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
 
 
-def compute_window(
-    grouped: dict[str, pd.DataFrame],
-    ctx: Context,
-    window: str,
-    computed: tuple[tuple[pd.DataFrame, pd.DataFrame], KmTables, tuple[pd.DataFrame, pd.DataFrame]],
-    sla_loaded: bool,
+#: One window's backlog per unit and per bucket; its Kaplan–Meier medians per unit and per bucket
+#: and its curves; its "when" and "where" heat maps. Each frame has a ``window`` column.
+Computed = tuple[
+    tuple[pd.DataFrame, pd.DataFrame],
+    tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    tuple[pd.DataFrame, pd.DataFrame],
+]
+
+
+def all_windows(
+    grouped: dict[str, pd.DataFrame], ctx: Context, computed: Computed, sla_loaded: bool
 ) -> WindowTables:
-    """Scorecard, heat maps and KM curves of one window from its slice of the grouped results and
-    its ``computed`` (backlog per unit and bucket; Kaplan–Meier medians per unit and bucket, curves;
-    the heat maps: :func:`_heat_tables`)."""
-    days = WINDOW_DAYS[window]
-    covered = covered_units(ctx, days)
-    cu, ku, kb = grouped["cu"], grouped["ku"], grouped["kb"]
+    """Every window's scorecard, heat maps and KM curves, stacked, from the grouped results and the
+    ``computed`` frames, each with a ``window`` column: shaped once for all windows (the pandas
+    steps cost per call far more than per row).
+
+    A window in which nothing was created, closed or open in any unit has no rows in any table.
+    """
     (bu, bb), (kmu, kmb, curves), (heat_when, heat_where) = computed
-    if cu.empty and ku.empty and bu.empty:
+    cu, ku, kb, co = grouped["cu"], grouped["ku"], grouped["kb"], grouped["co"]
+    active = [w for w in WINDOWS if any((f["window"] == w).any() for f in (cu, ku, bu))]
+    if len(active) < len(WINDOWS):
+        cu, ku, kb, co, bu, bb, kmu, kmb, curves, heat_when, heat_where = (
+            f[f["window"].isin(active)]
+            for f in (cu, ku, kb, co, bu, bb, kmu, kmb, curves, heat_when, heat_where)
+        )
+    if not active:
         return empty_window_tables()
-    co = cohort_columns(grouped["co"], ctx, days)
-    units = unit_table([cu, co, ku, bu, kmu], covered, backlog_units(ctx, days))
+    units = unit_table([cu, cohort_columns(co, ctx), ku, bu, kmu], _unit_rows(ctx, active))
     buckets = bucket_table(units, [kb, bb, kmb])
-    sp = ScoreParams(window, days, covered, sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
+    sp = ScoreParams(sla_loaded, ctx.anomaly_threshold, ctx.min_group_size)
     return WindowTables(
         scorecard=scorecard(units, buckets, sp),
         heatmap_when=heat_when,
         heatmap_where=heat_where,
-        km_curve=_km_curve(curves, window),
+        km_curve=_km_curve(curves),
     )
 
 
-def heat_tables(
-    grouped: dict[str, pd.DataFrame], ctx: Context, window: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The "when" and "where" heat maps of one window, from the grouped counts of all windows."""
-    days = WINDOW_DAYS[window]
-    covered = covered_units(ctx, days)
-    return (
-        _heat_when(slice_window(grouped["when"], window), window, days, covered),
-        _heat_where(slice_window(grouped["where"], window), window, days, covered, ctx),
-    )
+def _unit_rows(ctx: Context, windows: list[str]) -> pd.DataFrame:
+    """Each window's covered units (``window``, ``unit``) and whether its backlog is known there."""
+    rows = []
+    for window in windows:
+        days = WINDOW_DAYS[window]
+        known = backlog_units(ctx, days)
+        rows += [(window, unit, unit in known) for unit in covered_units(ctx, days)]
+    return pd.DataFrame(rows, columns=["window", "unit", "backlog_known"])
 
 
-def cohort_columns(counts: pd.DataFrame, ctx: Context, days: int) -> pd.DataFrame:
-    """``elig_Xd``/``within_Xd`` per group × unit, only for cohort units inside the stored history.
+def heat_tables(grouped: dict[str, pd.DataFrame], ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The "when" and "where" heat maps of every window, from the grouped counts of all windows."""
+    return _heat_when(grouped["when"], ctx), _heat_where(grouped["where"], ctx)
+
+
+def cohort_columns(counts: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """``elig_Xd``/``within_Xd`` per group × window × unit, only for cohort units inside the stored
+    history.
 
     The X-day cohort of a unit starts X days before the unit does; a cohort unit
     that begins before the history start is left out (its counts stay 0, so its
     share is NULL), never counted partially.
     """
+    keys = [*G, "window", "unit"]
     cols = [f"{k}_{d}d" for d in definitions.COHORT_DAYS for k in ("elig", "within")]
     if counts.empty:
-        return pd.DataFrame(columns=[*G, "unit", *cols])
-    start = ctx.history_start.toordinal()
-    end = {u: unit_end(ctx.as_of_date, days, int(u)).toordinal() for u in counts["unit"].unique()}
-    first = counts["unit"].map(end) - counts["cohort_days"] - days + 1
-    kept = counts[(first >= start) | (counts["unit"] == 0)]
+        return pd.DataFrame(columns=[*keys, *cols])
+    pairs = counts[["window", "unit"]].drop_duplicates()
+    pairs["first"] = [
+        unit_end(ctx.as_of_date, WINDOW_DAYS[str(w)], int(u)).toordinal() - WINDOW_DAYS[str(w)] + 1
+        for w, u in pairs.itertuples(index=False)
+    ]
+    # positional: the merge's rows follow ``counts``' (a left merge keeps their order)
+    first = counts[["window", "unit"]].merge(pairs, how="left")["first"].to_numpy() - counts["cohort_days"]
+    kept: pd.DataFrame = counts[(first.to_numpy() >= ctx.history_start.toordinal()) | (counts["unit"] == 0)]
     wide = kept.pivot_table(
-        index=[*G, "unit"], columns="cohort_days", values=["n_elig", "n_within"], aggfunc="sum", fill_value=0
+        index=keys, columns="cohort_days", values=["n_elig", "n_within"], aggfunc="sum", fill_value=0
     )
     wide.columns = [f"{str(c[0])[2:]}_{int(c[1])}d" for c in wide.columns.to_list()]
     out = wide.reset_index()
     for col in cols:
         if col not in out:
             out[col] = 0
-    return out[[*G, "unit", *cols]]
+    return out[[*keys, *cols]]
 
 
 WHEN_COLUMNS = [*G, "window", "baseline", "weekday", "hour", "recent", "historical", "difference"]
@@ -160,48 +180,56 @@ def empty_window_tables() -> WindowTables:
     )
 
 
-def _km_curve(curves: pd.DataFrame, window: str) -> pd.DataFrame:
+def _km_curve(curves: pd.DataFrame) -> pd.DataFrame:
     curves = curves.copy()
     curves["cohort"] = curves.pop("bucket").map({"recent": "recent", "8w": "historical"})
-    curves["window"] = window
     return curves[KM_COLUMNS]
 
 
-def _per_bucket_scale(covered: tuple[int, ...], days: float) -> dict[str, float]:
-    """Divisor turning a bucket's count into a per-(days)-rate."""
-    return {b: len([u for u in units_of_bucket(b) if u in covered]) * days for b in ("recent", "8w", "1y")}
+def _per_bucket_scale(ctx: Context, week: bool) -> pd.DataFrame:
+    """Per window: the divisors turning a bucket's count into a per-day rate (per-week with ``week``)."""
+    rows = []
+    for window, days in WINDOW_DAYS.items():
+        covered = covered_units(ctx, days)
+        span = days / 7 if week else days
+        rows.append([window, *(len([u for u in units_of_bucket(b) if u in covered]) * span for b in BUCKETS)])
+    return pd.DataFrame(rows, columns=["window", *BUCKETS]).set_index("window")
 
 
-def _heat(counts: pd.DataFrame, cells: list[str], window: str, scale: dict[str, float]) -> pd.DataFrame:
-    wide = counts.pivot_table(index=[*G, *cells], columns="bucket", values="n", aggfunc="sum", fill_value=0)
+BUCKETS = ("recent", "8w", "1y")
+
+
+def _heat(counts: pd.DataFrame, cells: list[str], scale: pd.DataFrame) -> pd.DataFrame:
+    wide = counts.pivot_table(
+        index=[*G, "window", *cells], columns="bucket", values="n", aggfunc="sum", fill_value=0
+    )
     wide = wide.reset_index()
+    divisors = scale.reindex(wide["window"]).to_numpy()
+    recent = wide.get("recent", 0) / divisors[:, 0]
     parts = []
-    for baseline in ("8w", "1y"):
-        recent = wide.get("recent", 0)
-        hist = wide.get(baseline, 0)
-        frame = wide[[*G, *cells]].copy()
-        frame["recent"] = recent / scale["recent"]
-        frame["historical"] = hist / scale[baseline] if scale[baseline] else float("nan")
+    for b, baseline in enumerate(("8w", "1y"), start=1):
+        divisor = divisors[:, b]
+        frame = wide[[*G, "window", *cells]].copy()
+        frame["recent"] = recent
+        frame["historical"] = wide.get(baseline, 0) / np.where(divisor != 0, divisor, np.nan)
         frame["difference"] = frame["recent"] - frame["historical"]
         keep = (frame["recent"] != 0) | (frame["historical"].fillna(0) != 0)
-        parts.append(frame[keep].assign(window=window, baseline=baseline))
+        parts.append(frame[keep].assign(baseline=baseline))
     return pd.concat(parts, ignore_index=True)
 
 
-def _heat_when(counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...]) -> pd.DataFrame:
+def _heat_when(counts: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if counts.empty:
         return pd.DataFrame(columns=WHEN_COLUMNS)
     counts = counts.rename(columns={"created_hour": "hour"})
-    frame = _heat(counts, ["weekday", "hour"], window, _per_bucket_scale(covered, days / 7))
+    frame = _heat(counts, ["weekday", "hour"], _per_bucket_scale(ctx, week=True))
     return frame[WHEN_COLUMNS]
 
 
-def _heat_where(
-    counts: pd.DataFrame, window: str, days: int, covered: tuple[int, ...], ctx: Context
-) -> pd.DataFrame:
+def _heat_where(counts: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if counts.empty:
         return pd.DataFrame(columns=WHERE_COLUMNS)
-    frame = _heat(counts, ["cell_i", "cell_j"], window, _per_bucket_scale(covered, days))
+    frame = _heat(counts, ["cell_i", "cell_j"], _per_bucket_scale(ctx, week=False))
     frame["cell_lat"] = (frame["cell_i"].astype(float) + 0.5) * ctx.grid_deg
     frame["cell_lon"] = (frame["cell_j"].astype(float) + 0.5) * ctx.grid_deg
     return frame[WHERE_COLUMNS]

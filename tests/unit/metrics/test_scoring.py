@@ -8,7 +8,7 @@ import pytest
 from resolve311.metrics.daily import nan_quantile_axis0
 from resolve311.metrics.scoring import MAD_SCALE, robust_scores
 
-GROUP = {"agency": "A", "complaint_type": "*", "borough": "*"}
+GROUP = {"agency": "A", "complaint_type": "*", "borough": "*", "window": "7d"}
 
 
 def unit_values(values: list[float]) -> pd.DataFrame:
