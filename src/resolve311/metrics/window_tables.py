@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -92,16 +93,14 @@ def all_windows(
     ``computed`` frames, each with a ``window`` column: shaped once for all windows (the pandas
     steps cost per call far more than per row).
 
-    A window in which nothing was created, closed or open in any unit has no rows in any table.
+    A window in which nothing was created, closed or open in any unit has no rows in any table: the
+    heat maps, Kaplan–Meier and the pooled stats count the same rows as its created, closed and
+    backlog counts, so only its cohorts (created before the window) can have rows, and the units
+    of the active windows alone leave those out.
     """
     (bu, bb), (kmu, kmb, curves), (heat_when, heat_where) = computed
     cu, ku, kb, co = grouped["cu"], grouped["ku"], grouped["kb"], grouped["co"]
     active = [w for w in WINDOWS if any((f["window"] == w).any() for f in (cu, ku, bu))]
-    if len(active) < len(WINDOWS):
-        cu, ku, kb, co, bu, bb, kmu, kmb, curves, heat_when, heat_where = (
-            f[f["window"].isin(active)]
-            for f in (cu, ku, kb, co, bu, bb, kmu, kmb, curves, heat_when, heat_where)
-        )
     if not active:
         return empty_window_tables()
     units = unit_table([cu, cohort_columns(co, ctx), ku, bu, kmu], _unit_rows(ctx, active))
@@ -186,6 +185,10 @@ def _km_curve(curves: pd.DataFrame) -> pd.DataFrame:
     return curves[KM_COLUMNS]
 
 
+#: The buckets of a heat map's counts, in the order of :func:`_per_bucket_scale`'s columns.
+BUCKETS: Final[tuple[str, str, str]] = ("recent", "8w", "1y")
+
+
 def _per_bucket_scale(ctx: Context, week: bool) -> pd.DataFrame:
     """Per window: the divisors turning a bucket's count into a per-day rate (per-week with ``week``)."""
     rows = []
@@ -194,9 +197,6 @@ def _per_bucket_scale(ctx: Context, week: bool) -> pd.DataFrame:
         span = days / 7 if week else days
         rows.append([window, *(len([u for u in units_of_bucket(b) if u in covered]) * span for b in BUCKETS)])
     return pd.DataFrame(rows, columns=["window", *BUCKETS]).set_index("window")
-
-
-BUCKETS = ("recent", "8w", "1y")
 
 
 def _heat(counts: pd.DataFrame, cells: list[str], scale: pd.DataFrame) -> pd.DataFrame:
