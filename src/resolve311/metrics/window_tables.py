@@ -1,8 +1,8 @@
-"""One window's serving tables from the grouped results of all windows (pure pandas).
+"""The windows' serving tables from the grouped results of all windows (pure pandas).
 
 :mod:`compute` runs the engine's grouped queries and the numpy steps once for every window; here
-each window's slice becomes its scorecard, heat maps and Kaplan–Meier curves. Formulas:
-docs/metrics.md.
+their results become the scorecard, heat maps and Kaplan–Meier curves of every window at once, the
+window one more key column (:func:`all_windows`). Formulas: docs/metrics.md.
 """
 
 from __future__ import annotations
