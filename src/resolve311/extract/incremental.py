@@ -203,9 +203,11 @@ class WindowPuller:
         )
 
     def _count_or_none(self, dataset_id: str, where: str | None) -> int | None:
-        """:meth:`count`, or None when it fails: only the shortcut it gives :meth:`pull` is lost."""
+        """One ``count(*)`` request, or None when it fails: only the shortcut it gives :meth:`pull` is
+        lost. Not retried: the short page waits for it, and its backoff would cost more than the
+        count after the page it saves."""
         try:
-            return self.count(dataset_id, where)
+            return self.client.count(dataset_id, where)
         except Exception as exc:  # the count after a short page still decides
             log.debug("window count of %s failed (%s); short pages are counted after", dataset_id, exc)
             return None

@@ -164,9 +164,10 @@ def test_reading_ahead_counts_the_window_beside_the_first_page_instead_of_after_
     [
         httpx.Response(200, json=[{"count": "12"}]),  # more than arrive
         httpx.Response(400, json={"message": "no count"}),  # no count at all
+        httpx.Response(503, json={"message": "busy"}),  # a transient failure: not retried
         httpx.Response(200, json=[{"count": "4"}]),  # fewer (rows changed since)
     ],
-    ids=["above", "failed", "below"],
+    ids=["above", "failed", "unavailable", "below"],
 )
 def test_a_window_count_that_does_not_hold_leaves_the_short_page_to_the_count_after_it(
     ten_rows: Any, answer: httpx.Response
@@ -174,7 +175,9 @@ def test_a_window_count_that_does_not_hold_leaves_the_short_page_to_the_count_af
     ten_rows.count_faults = [answer]
     pages = list(puller(ten_rows).pull("ds", None, ahead=True))
     assert keys(pages) == [str(n) for n in range(10)]
-    assert any("row-0009" in where for where in counts(ten_rows))  # the count after the short page
+    asked = counts(ten_rows)
+    assert asked.count("") == 1  # the window's count, asked once
+    assert any("row-0009" in where for where in asked)  # the count after the short page
 
 
 def test_a_spurious_empty_page_is_not_trusted_when_reading_ahead(ten_rows: Any) -> None:
