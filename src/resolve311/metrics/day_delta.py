@@ -29,7 +29,6 @@ import pyarrow as pa
 
 from resolve311.metrics import panel
 from resolve311.metrics.definitions import GROUP_COLS, LEVELS
-from resolve311.metrics.staging import fetch_first
 from resolve311.warehouse.columns import quote_idents
 from resolve311.warehouse.normalize_sql import sql_text
 from resolve311.warehouse.transaction import registered, transaction
@@ -151,14 +150,8 @@ def _merge(
 ) -> None:
     """Add the signed counts ``delta`` (columns source, ``keys``, ``cols``) to ``table``'s rows,
     except on the recomputed days (:func:`add_signed`)."""
-    nonzero = " OR ".join(f"{c} <> 0" for c in cols)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE metric_delta AS SELECT * FROM ({delta})"
-        f" WHERE ({nonzero}) AND dnum NOT IN (SELECT dnum FROM {_DAYS})"
-    )
-    found = fetch_first(con, "SELECT count(*) FROM metric_delta")
-    if found and found[0]:
-        add_signed(con, table, source, keys, cols, "metric_delta")
+    change = f"(SELECT * FROM ({delta}) WHERE dnum NOT IN (SELECT dnum FROM {_DAYS}))"
+    add_signed(con, table, source, keys, cols, change)
 
 
 def add_signed(
@@ -176,17 +169,18 @@ def add_signed(
     keyed, columns = quote_idents(keys), quote_idents([*keys, *counts])
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM c."{k}"' for k in keys)
     sums = ", ".join(f'sum("{c}")::BIGINT AS "{c}"' for c in counts)
+    changed = " OR ".join(f'sum("{c}") <> 0' for c in counts)
     all_zero = " AND ".join(f't."{c}" + c."{c}" = 0' for c in counts)
     added = ", ".join(f'"{c}" = t."{c}" + c."{c}"' for c in counts)
-    nonzero = " OR ".join(f'c."{c}" <> 0' for c in counts)
     values = ", ".join(f'c."{c}"' for c in [*keys, *counts])
-    # one statement (a temporary table of the merged keys, a delete and an insert took twice as long)
+    # one statement (a temporary table of the merged keys, a delete and an insert took twice as long);
+    # keys whose signs cancel out are left alone
     con.execute(
         f"""MERGE INTO {table} t
-        USING (SELECT {keyed}, {sums} FROM {change} GROUP BY {keyed}) c
+        USING (SELECT {keyed}, {sums} FROM {change} GROUP BY {keyed} HAVING {changed}) c
         ON t.source = $source AND {match}
         WHEN MATCHED AND {all_zero} THEN DELETE
         WHEN MATCHED THEN UPDATE SET {added}
-        WHEN NOT MATCHED AND ({nonzero}) THEN INSERT (source, {columns}) VALUES ($source, {values})""",
+        WHEN NOT MATCHED THEN INSERT (source, {columns}) VALUES ($source, {values})""",
         {"source": source},
     )

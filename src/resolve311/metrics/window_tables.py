@@ -16,6 +16,7 @@ import pandas as pd
 
 from resolve311.metrics import definitions
 from resolve311.metrics.definitions import GROUP_COLS
+from resolve311.metrics.km_windows import KmTables
 from resolve311.metrics.scoring import SCORECARD_COLUMNS, ScoreParams, bucket_table, scorecard, unit_table
 from resolve311.metrics.windows import WINDOW_DAYS, WINDOWS, unit_end, units_of_bucket
 
@@ -77,13 +78,9 @@ def slice_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
     return frame[frame["window"] == window].drop(columns="window").reset_index(drop=True)
 
 
-#: One window's backlog per unit and per bucket; its Kaplan–Meier medians per unit and per bucket
+#: Every window's backlog per unit and per bucket; its Kaplan–Meier medians per unit and per bucket
 #: and its curves; its "when" and "where" heat maps. Each frame has a ``window`` column.
-Computed = tuple[
-    tuple[pd.DataFrame, pd.DataFrame],
-    tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-    tuple[pd.DataFrame, pd.DataFrame],
-]
+Computed = tuple[tuple[pd.DataFrame, pd.DataFrame], KmTables, tuple[pd.DataFrame, pd.DataFrame]]
 
 
 def all_windows(
