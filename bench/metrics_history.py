@@ -4,12 +4,17 @@ One simulated year (the real generator, normaliser and loader) is repeated back 
 (:mod:`bench.history_tiles`) to 1, 4, 12… years; at each length the full refresh and, after
 the kept-aside next day is loaded, the incremental refresh run in their own processes.
 ``RESOLVE311_BENCH_HISTORY_YEARS=1.2,12`` picks the lengths (12 years ≈ 40M requests).
+
+On a shared machine one refresh's wall time moves by ~30% from run to run, so each refresh is run
+``history_repeats`` times, the full and the incremental one alternated (each from the same saved
+state), and the table gives the median and every run's seconds; the ratios are the medians'.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,10 @@ from bench.warehouse_build import cached_build, load_next_day
 
 COLUMNS = (
     "history", "requests", "refresh", "days recomputed", "seconds", "CPU seconds", "peak RSS MB", "error",
+    "runs", "each run's seconds",
 )  # fmt: skip
+#: The files of a home that a refresh reads and changes (the warehouse and the serving snapshot).
+STATE_FILES = ("warehouse.duckdb", "serving.duckdb")
 REFRESH = "bench.metrics_history:refresh"
 
 
@@ -66,10 +74,56 @@ def _tiled(base: Path, sizes: Sizes, work: Path, years: float) -> tuple[Path, in
     return home, rows
 
 
-def _row(table: Table, years: float, rows: int, what: str, m: Measured) -> None:
-    cpu = m.result.get("cpu_s")
-    days = m.result.get("days_recomputed")
-    table.add(f"{years:g} years", rows, what, days, m.seconds, cpu, m.peak_rss_mb, m.error)
+def _row(table: Table, years: float, rows: int, what: str, runs: list[Measured]) -> None:
+    """One refresh kind's row: the median of its runs that succeeded, and each run's seconds."""
+    ok = [m for m in runs if m.ok]
+    error = next((m.error for m in runs if not m.ok), None)
+    seconds = round(statistics.median(m.seconds for m in ok), 2) if ok else None
+    cpu = round(statistics.median(_cpu(m) for m in ok), 1) if ok else None
+    peak = max((m.peak_rss_mb for m in ok), default=None)
+    days = ok[0].result.get("days_recomputed") if ok else None
+    each = ", ".join(f"{m.seconds:.2f}" for m in ok)
+    table.add(f"{years:g} years", rows, what, days, seconds, cpu, peak, error, len(runs), each)
+
+
+def _save(home: Path, name: str) -> None:
+    """Copy the home's state files aside as ``name.<file>``."""
+    for file in STATE_FILES:
+        if (home / file).is_file():
+            shutil.copyfile(home / file, home / f"{name}.{file}")
+
+
+def _restore(home: Path, name: str) -> None:
+    """Put back the state saved as ``name`` (a file it did not have is removed)."""
+    for file in STATE_FILES:
+        saved, live = home / f"{name}.{file}", home / file
+        if saved.is_file():
+            shutil.copyfile(saved, live)
+        else:
+            live.unlink(missing_ok=True)
+
+
+def _alternated(home: Path, next_day: Path, repeats: int) -> tuple[list[Measured], list[Measured]]:
+    """``repeats`` full refreshes of the history and incremental ones after its next day, alternated.
+
+    Every full refresh starts from the history as tiled, every incremental one from the state after
+    the first full refresh and the day's load. The home is left as after the last incremental
+    refresh (its snapshot kept as ``s-inc.duckdb``).
+    """
+    fulls: list[Measured] = []
+    incs: list[Measured] = []
+    _save(home, "tiled")
+    for run in range(repeats):
+        if run:
+            _restore(home, "tiled")
+        fulls.append(run_isolated(REFRESH, {"home": str(home), "full": True, "keep_as": "s-full.duckdb"}))
+        if run:
+            _restore(home, "day")
+        else:
+            load_next_day(home, next_day)
+            _save(home, "day")
+        incs.append(run_isolated(REFRESH, {"home": str(home), "full": False, "keep_as": "s-inc.duckdb"}))
+    return fulls, incs
 
 
 def run(sizes: Sizes, work: Path) -> Section:
@@ -79,17 +133,15 @@ def run(sizes: Sizes, work: Path) -> Section:
     if sizes.cache is not None:
         base = sizes.cache / f"warehouse-{sizes.today}-364d-x{sizes.history_base_scale}" / "home" / base.name
     table = section.table(*COLUMNS)
-    measured: dict[float, tuple[Measured, Measured]] = {}
+    measured: dict[float, tuple[list[Measured], list[Measured]]] = {}
     agree = None
     for years in _years(sizes):
         home, rows = _tiled(base, sizes, work, years)
-        full = run_isolated(REFRESH, {"home": str(home), "full": True, "keep_as": "s-full.duckdb"})
-        load_next_day(home, built.next_day)
-        inc = run_isolated(REFRESH, {"home": str(home), "full": False, "keep_as": "s-inc.duckdb"})
-        _row(table, years, rows, "full", full)
-        _row(table, years, rows, "incremental after 1 day", inc)
-        measured[years] = (full, inc)
-        if agree is None and inc.ok:  # incremental == full, checked at the shortest history
+        fulls, incs = _alternated(home, built.next_day, sizes.history_repeats)
+        _row(table, years, rows, "full", fulls)
+        _row(table, years, rows, "incremental after 1 day", incs)
+        measured[years] = (fulls, incs)
+        if agree is None and incs[-1].ok:  # incremental == full, checked at the shortest history
             again = run_isolated(REFRESH, {"home": str(home), "full": True, "keep_as": "s-full2.duckdb"})
             agree = snapshots_agree(home / "s-inc.duckdb", home / "s-full2.duckdb") if again.ok else None
         shutil.rmtree(home, ignore_errors=True)
@@ -98,32 +150,49 @@ def run(sizes: Sizes, work: Path) -> Section:
         "normaliser and loader, not timed) copied back in time to each history length (bench/history_tiles.py). "
         f"Then the next simulated day ({built.next_day_rows:,} new or changed rows) is loaded and the metrics "
         "refreshed again. Each refresh runs in its own process; CPU seconds are the process's user + system "
-        "time (less sensitive than wall time to the other work on the machine)."
+        "time (less sensitive than wall time to the other work on the machine). Each refresh is run "
+        f"{sizes.history_repeats} times, full and incremental alternated, each from the same saved state: "
+        "*seconds* and *CPU seconds* are the medians, *each run's seconds* the runs in order."
     )
     section.notes = _notes(measured, agree)
     return section
 
 
-def _notes(measured: dict[float, tuple[Measured, Measured]], agree: dict[str, Any] | None) -> list[str]:
+def _notes(
+    measured: dict[float, tuple[list[Measured], list[Measured]]], agree: dict[str, Any] | None
+) -> list[str]:
     out = []
     if agree is not None:
         out.append(
             f"Incremental == full at the shortest history: {agree.get('differ', '?')} of "
             f"{agree.get('compared', '?')} scorecard values differ."
         )
-    ok = {y: m for y, m in measured.items() if m[0].ok and m[1].ok}
+    ok = {y: (_median(f, _seconds), _median(i, _seconds), _median(f, _cpu), _median(i, _cpu), _pairs(f, i))
+          for y, (f, i) in measured.items() if all(m.ok for m in f + i)}  # fmt: skip
     if len(ok) >= 2:
         short, long = min(ok), max(ok)
-        inc_ratio = ok[long][1].seconds / ok[short][1].seconds
-        cpu_ratio = _cpu(ok[long][1]) / max(_cpu(ok[short][1]), 1e-9)
-        vs_full = ok[long][0].seconds / ok[long][1].seconds
-        vs_full_cpu = _cpu(ok[long][0]) / max(_cpu(ok[long][1]), 1e-9)
+        full_s, inc_s, full_cpu, inc_cpu, pairs = ok[long]
         out.append(
-            f"Incremental refresh at {long:g} years vs {short:g} years: {inc_ratio:.2f}× the wall time "
-            f"({cpu_ratio:.2f}× the CPU time; target ≤ 1.5×); at {long:g} years a full refresh takes "
-            f"{vs_full:.1f}× the incremental one's wall time ({vs_full_cpu:.1f}× its CPU time; target ≥ 5×)."
+            f"Incremental refresh at {long:g} years vs {short:g} years: {inc_s / ok[short][1]:.2f}× the wall "
+            f"time ({inc_cpu / max(ok[short][3], 1e-9):.2f}× the CPU time; target ≤ 1.5×); at {long:g} years "
+            f"a full refresh takes {full_s / inc_s:.1f}× the incremental one's wall time "
+            f"({full_cpu / max(inc_cpu, 1e-9):.1f}× its CPU time; target ≥ 5×), medians of the runs; "
+            f"each alternated pair (full, then incremental): {pairs}."
         )
     return out
+
+
+def _median(runs: list[Measured], value: Any) -> float:
+    return float(statistics.median(value(m) for m in runs))
+
+
+def _seconds(m: Measured) -> float:
+    return m.seconds
+
+
+def _pairs(fulls: list[Measured], incs: list[Measured]) -> str:
+    """Each run's full / incremental wall-time ratio, in order."""
+    return ", ".join(f"{f.seconds / max(i.seconds, 1e-9):.1f}×" for f, i in zip(fulls, incs, strict=True))
 
 
 def _cpu(m: Measured) -> float:

@@ -46,6 +46,7 @@ class Sizes:
     scale_web_repeats: int = 10
     history_base_scale: float = 1.0  # one simulated year, repeated back in time (bench/metrics_history.py)
     history_years: tuple[float, ...] = (1.2, 4.0, 12.0)  # 12 years ≈ 40M (env RESOLVE311_BENCH_HISTORY_YEARS)
+    history_repeats: int = 3  # each refresh of the history section, full and incremental alternated
     cache: Path | None = None  # where built warehouses are kept between runs (None: build every time)
 
 
@@ -82,4 +83,5 @@ QUICK = Sizes(
     scale_web_repeats=2,
     history_base_scale=0.003,
     history_years=(1.0, 2.0),
+    history_repeats=2,
 )

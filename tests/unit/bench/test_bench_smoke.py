@@ -201,3 +201,15 @@ def test_metrics_history_section_refreshes_each_history_length(tmp_path: Path) -
     assert "| history | requests | refresh | days recomputed |" in section
     assert "| 2 years |" in section and "incremental after 1 day" in section
     assert "Incremental == full at the shortest history: 0 of" in section
+    # each refresh is run twice in --quick, full and incremental alternated: the median and both runs
+    assert "| runs | each run's seconds |" in section
+    rows = [line for line in section.splitlines() if line.startswith(("| 1 years |", "| 2 years |"))]
+    assert len(rows) == 4
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        runs, each = int(cells[8]), [float(s) for s in cells[9].split(", ")]
+        assert runs == 2 and len(each) == 2
+        assert float(cells[4].replace(",", "")) == pytest.approx(
+            sorted(each)[0] / 2 + sorted(each)[1] / 2, abs=0.011
+        )
+    assert "each alternated pair (full, then incremental): " in section
