@@ -17,6 +17,7 @@ from typing import Final
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from resolve311.metrics.windows import (
@@ -73,15 +74,17 @@ def numeric_frame(t: ir.Table) -> pd.DataFrame:
     """:func:`to_frame` of a result of flags and numbers without NULLs (the open requests'
     instants, the closed rows: millions of rows): on DuckDB straight into numpy columns when the
     SQL's types are BIGINT, DOUBLE and BOOLEAN — an Arrow table and its conversion cost ~0.2 CPU-s
-    more for the 3.7M open requests at 40M. Same values and dtypes (test_engine_io.py)."""
+    more for the 3.7M open requests at 40M. The columns become the frame as they are, one block
+    each: ``relation.df()`` copied them into one 2-D block per dtype, on fresh memory the kernel
+    must zero first. Same values and dtypes (test_engine_io.py)."""
     backend = ibis.get_backend(t)
     if backend.name == "duckdb":
         con: duckdb.DuckDBPyConnection = getattr(backend, "con")  # noqa: B009 (untyped in Ibis)
         relation = con.sql(str(ibis.to_sql(t, dialect="duckdb")))
         if {str(kind) for kind in relation.types} <= _NUMPY_TYPES:
-            frame: pd.DataFrame = relation.df()
-            if not any(pd.api.types.is_extension_array_dtype(d) for d in frame.dtypes):
-                return frame  # (a NULL makes a nullable column: Arrow's dtypes then, below)
+            columns = relation.fetchnumpy()
+            if not any(isinstance(column, np.ma.MaskedArray) for column in columns.values()):
+                return pd.DataFrame(columns, copy=False)  # (a NULL makes a masked column: Arrow, below)
     return to_frame(t)
 
 
