@@ -175,7 +175,7 @@ def _notes(
         out.append(
             f"Incremental refresh at {long:g} years vs {short:g} years: {inc_s / ok[short][1]:.2f}× the wall "
             f"time ({inc_cpu / max(ok[short][3], 1e-9):.2f}× the CPU time; target ≤ 1.5×); at {long:g} years "
-            f"a full refresh takes {full_s / inc_s:.1f}× the incremental one's wall time "
+            f"a full refresh takes {full_s / inc_s:.2f}× the incremental one's wall time "
             f"({full_cpu / max(inc_cpu, 1e-9):.1f}× its CPU time; target ≥ 5×), medians of the runs; "
             f"each alternated pair (full, then incremental): {pairs}."
         )
@@ -192,7 +192,7 @@ def _seconds(m: Measured) -> float:
 
 def _pairs(fulls: list[Measured], incs: list[Measured]) -> str:
     """Each run's full / incremental wall-time ratio, in order."""
-    return ", ".join(f"{f.seconds / max(i.seconds, 1e-9):.1f}×" for f, i in zip(fulls, incs, strict=True))
+    return ", ".join(f"{f.seconds / max(i.seconds, 1e-9):.2f}×" for f, i in zip(fulls, incs, strict=True))
 
 
 def _cpu(m: Measured) -> float:

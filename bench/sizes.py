@@ -14,6 +14,7 @@ class Sizes:
     extract_days: int = 30
     extract_scale: float = 1.0
     extract_page: int = 50_000
+    extract_repeats: int = 3  # pulls per client without faults, the clients taking turns (median shown)
     extract_latency: float = (
         1.0  # seconds the simulator waits before answering each data request (latency run)
     )
@@ -55,6 +56,7 @@ QUICK = Sizes(
     extract_days=3,
     extract_scale=0.02,
     extract_page=200,
+    extract_repeats=1,
     extract_latency=0.05,
     fault_scale=0.02,
     fault_page=100,
