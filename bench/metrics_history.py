@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -74,16 +75,41 @@ def _tiled(base: Path, sizes: Sizes, work: Path, years: float) -> tuple[Path, in
     return home, rows
 
 
-def _row(table: Table, years: float, rows: int, what: str, runs: list[Measured]) -> None:
-    """One refresh kind's row: the median of its runs that succeeded, and each run's seconds."""
-    ok = [m for m in runs if m.ok]
-    error = next((m.error for m in runs if not m.ok), None)
-    seconds = round(statistics.median(m.seconds for m in ok), 2) if ok else None
-    cpu = round(statistics.median(_cpu(m) for m in ok), 1) if ok else None
+@dataclass(frozen=True)
+class Runs:
+    """One refresh kind's runs at one history length, in order."""
+
+    runs: list[Measured]
+
+    @property
+    def ok(self) -> list[Measured]:
+        return [m for m in self.runs if m.ok]
+
+    @property
+    def seconds(self) -> float | None:
+        """The median wall time of the runs that succeeded."""
+        return _median([m.seconds for m in self.ok])
+
+    @property
+    def cpu(self) -> float | None:
+        """The median CPU seconds of the runs that succeeded."""
+        return _median([_cpu(m) for m in self.ok])
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _row(table: Table, years: float, rows: int, what: str, runs: Runs) -> None:
+    """One refresh kind's row: the medians of its runs that succeeded, and each run's seconds."""
+    ok = runs.ok
+    error = next((m.error for m in runs.runs if not m.ok), None)
+    seconds = None if runs.seconds is None else round(runs.seconds, 2)
+    cpu = None if runs.cpu is None else round(runs.cpu, 1)
     peak = max((m.peak_rss_mb for m in ok), default=None)
     days = ok[0].result.get("days_recomputed") if ok else None
     each = ", ".join(f"{m.seconds:.2f}" for m in ok)
-    table.add(f"{years:g} years", rows, what, days, seconds, cpu, peak, error, len(runs), each)
+    table.add(f"{years:g} years", rows, what, days, seconds, cpu, peak, error, len(runs.runs), each)
 
 
 def _save(home: Path, name: str) -> None:
@@ -103,7 +129,7 @@ def _restore(home: Path, name: str) -> None:
             live.unlink(missing_ok=True)
 
 
-def _alternated(home: Path, next_day: Path, repeats: int) -> tuple[list[Measured], list[Measured]]:
+def _alternated(home: Path, next_day: Path, repeats: int) -> tuple[Runs, Runs]:
     """``repeats`` full refreshes of the history and incremental ones after its next day, alternated.
 
     Every full refresh starts from the history as tiled, every incremental one from the state after
@@ -123,7 +149,7 @@ def _alternated(home: Path, next_day: Path, repeats: int) -> tuple[list[Measured
             load_next_day(home, next_day)
             _save(home, "day")
         incs.append(run_isolated(REFRESH, {"home": str(home), "full": False, "keep_as": "s-inc.duckdb"}))
-    return fulls, incs
+    return Runs(fulls), Runs(incs)
 
 
 def run(sizes: Sizes, work: Path) -> Section:
@@ -133,7 +159,7 @@ def run(sizes: Sizes, work: Path) -> Section:
     if sizes.cache is not None:
         base = sizes.cache / f"warehouse-{sizes.today}-364d-x{sizes.history_base_scale}" / "home" / base.name
     table = section.table(*COLUMNS)
-    measured: dict[float, tuple[list[Measured], list[Measured]]] = {}
+    measured: dict[float, tuple[Runs, Runs]] = {}
     agree = None
     for years in _years(sizes):
         home, rows = _tiled(base, sizes, work, years)
@@ -141,7 +167,7 @@ def run(sizes: Sizes, work: Path) -> Section:
         _row(table, years, rows, "full", fulls)
         _row(table, years, rows, "incremental after 1 day", incs)
         measured[years] = (fulls, incs)
-        if agree is None and incs[-1].ok:  # incremental == full, checked at the shortest history
+        if agree is None and incs.runs[-1].ok:  # incremental == full, checked at the shortest history
             again = run_isolated(REFRESH, {"home": str(home), "full": True, "keep_as": "s-full2.duckdb"})
             agree = snapshots_agree(home / "s-inc.duckdb", home / "s-full2.duckdb") if again.ok else None
         shutil.rmtree(home, ignore_errors=True)
@@ -158,41 +184,36 @@ def run(sizes: Sizes, work: Path) -> Section:
     return section
 
 
-def _notes(
-    measured: dict[float, tuple[list[Measured], list[Measured]]], agree: dict[str, Any] | None
-) -> list[str]:
+def _notes(measured: dict[float, tuple[Runs, Runs]], agree: dict[str, Any] | None) -> list[str]:
     out = []
     if agree is not None:
         out.append(
             f"Incremental == full at the shortest history: {agree.get('differ', '?')} of "
             f"{agree.get('compared', '?')} scorecard values differ."
         )
-    ok = {y: (_median(f, _seconds), _median(i, _seconds), _median(f, _cpu), _median(i, _cpu), _pairs(f, i))
-          for y, (f, i) in measured.items() if all(m.ok for m in f + i)}  # fmt: skip
+    ok = {y: runs for y, runs in measured.items() if all(m.ok for kind in runs for m in kind.runs)}
     if len(ok) >= 2:
         short, long = min(ok), max(ok)
-        full_s, inc_s, full_cpu, inc_cpu, pairs = ok[long]
+        (full, inc), short_inc = ok[long], ok[short][1]
         out.append(
-            f"Incremental refresh at {long:g} years vs {short:g} years: {inc_s / ok[short][1]:.2f}× the wall "
-            f"time ({inc_cpu / max(ok[short][3], 1e-9):.2f}× the CPU time; target ≤ 1.5×); at {long:g} years "
-            f"a full refresh takes {full_s / inc_s:.2f}× the incremental one's wall time "
-            f"({full_cpu / max(inc_cpu, 1e-9):.1f}× its CPU time; target ≥ 5×), medians of the runs; "
-            f"each alternated pair (full, then incremental): {pairs}."
+            f"Incremental refresh at {long:g} years vs {short:g} years: "
+            f"{_ratio(inc.seconds, short_inc.seconds):.2f}× the wall time "
+            f"({_ratio(inc.cpu, short_inc.cpu):.2f}× the CPU time; target ≤ 1.5×); at {long:g} years "
+            f"a full refresh takes {_ratio(full.seconds, inc.seconds):.2f}× the incremental one's wall time "
+            f"({_ratio(full.cpu, inc.cpu):.1f}× its CPU time; target ≥ 5×), medians of the runs; "
+            f"each alternated pair (full, then incremental): {_pairs(full, inc)}."
         )
     return out
 
 
-def _median(runs: list[Measured], value: Any) -> float:
-    return float(statistics.median(value(m) for m in runs))
+def _ratio(top: float | None, bottom: float | None) -> float:
+    return (top or 0.0) / max(bottom or 0.0, 1e-9)
 
 
-def _seconds(m: Measured) -> float:
-    return m.seconds
-
-
-def _pairs(fulls: list[Measured], incs: list[Measured]) -> str:
+def _pairs(fulls: Runs, incs: Runs) -> str:
     """Each run's full / incremental wall-time ratio, in order."""
-    return ", ".join(f"{f.seconds / max(i.seconds, 1e-9):.2f}×" for f, i in zip(fulls, incs, strict=True))
+    pairs = zip(fulls.runs, incs.runs, strict=True)
+    return ", ".join(f"{_ratio(f.seconds, i.seconds):.2f}×" for f, i in pairs)
 
 
 def _cpu(m: Measured) -> float:
