@@ -38,8 +38,12 @@ lint: $(DEV)  ## ruff (lint + format check), mypy strict on src/ and bench/, the
 	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 
+# The tests start hundreds of Python processes: where the environment forbids writing bytecode
+# (PYTHONDONTWRITEBYTECODE, as this machine's environment sets it), each compiled our modules again and pytest
+# rewrote the asserts of every plugin package (dash, hypothesis, schemathesis) in each worker.
+# The caches go to __pycache__ folders, which git ignores.
 test: lint  ## lint, types, then every test (unit, integration, Spark, browser)
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=20
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist loadgroup --durations=20
 
 bench: $(DEV)  ## benchmarks side by side with the alternatives; writes BENCHMARKS.md
 	$(BIN)/python -m bench

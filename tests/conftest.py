@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import SimulatorProcess, start_simulator
+
+#: Every JVM the tests start (Spark's driver, master, worker and executors) lives for seconds to a
+#: minute on tiny data: the quick JIT alone and the serial collector. The Spark parity test took
+#: 36% less CPU (75 against 117 CPU-s of the machine) and 18% less wall with them.
+SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Settings of the processes the tests start (each xdist worker runs this too)."""
+    os.environ.setdefault("JAVA_TOOL_OPTIONS", SHORT_LIVED_JVM)
 
 
 @pytest.hookimpl(trylast=True)
