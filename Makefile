@@ -38,10 +38,9 @@ lint: $(DEV)  ## ruff (lint + format check), mypy strict on src/ and bench/, the
 	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 
-# The tests start hundreds of Python processes: where the environment forbids writing bytecode
-# (PYTHONDONTWRITEBYTECODE, as this machine's environment sets it), each compiled our modules again and pytest
-# rewrote the asserts of every plugin package (dash, hypothesis, schemathesis) in each worker.
-# The caches go to __pycache__ folders, which git ignores.
+# The tests start hundreds of Python processes. Where the environment sets PYTHONDONTWRITEBYTECODE
+# (this machine's does), each one compiled our modules again, and pytest rewrote the asserts of every
+# plugin package (dash, hypothesis, schemathesis) in each worker. The caches go to __pycache__ (ignored).
 test: lint  ## lint, types, then every test (unit, integration, Spark, browser)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist loadgroup --durations=20
 

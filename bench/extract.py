@@ -25,6 +25,7 @@ COLUMNS = (
     "seconds", "distinct rows/s", "peak RSS MB", "error", "client CPU s", "server CPU s", "requests",
     "each pull's distinct rows/s",
 )  # fmt: skip
+RATE = COLUMNS.index("distinct rows/s")
 
 
 def _sim_args(sizes: Sizes, scale: float, faults: str | None, latency: float = 0.0) -> list[str]:
@@ -100,8 +101,9 @@ def _measure(url: str, pid: int, target: str, kwargs: dict[str, Any], page: int)
 def _row(table: Table, name: str, runs: Sequence[Measured]) -> None:
     """``name``'s median pull by distinct rows/s (a failed pull counts as the slowest), and every pull's rate."""
     rows = [_cells(name, m) for m in runs]
-    rates = [row[8] for row in rows]
-    median = sorted(rows, key=lambda row: -1.0 if row[8] is None else float(row[8]))[(len(rows) - 1) // 2]
+    rates = [row[RATE] for row in rows]
+    by_rate = sorted(rows, key=lambda row: -1.0 if row[RATE] is None else float(row[RATE]))
+    median = by_rate[(len(rows) - 1) // 2]
     table.add(*median, ", ".join("failed" if rate is None else f"{rate:,.0f}" for rate in rates))
 
 

@@ -71,7 +71,7 @@ def test_a_token_with_surrounding_whitespace_is_stripped_sent_and_never_written(
     cli: Any, home: Path, simulator_factory: Any, tmp_path: Path
 ) -> None:
     # every kind of surrounding whitespace at once (a CRLF env file, a pasted secret with spaces and
-    # a tab): one run end to end; tests/unit/pipeline/test_redaction.py redacts each kind alone
+    # a tab), in one run end to end; tests/unit/pipeline/test_redaction.py redacts CR and CRLF tokens
     token = "  tokMIXED-Secr3t-aaaaBBBB \t\r\n"
     sim = simulator_factory(*SIM_ARGS, "--faults", "503:0.2,html:0.1", "--data-dir", str(tmp_path / "s"))
     env = {
