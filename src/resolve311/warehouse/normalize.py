@@ -108,15 +108,16 @@ def normalize(
 
 @contextlib.contextmanager
 def _batch_connection(threads: int | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB for one batch, emptied afterwards.
+    """The calling thread's in-memory DuckDB for one batch, emptied afterwards and kept for its next.
 
-    With ``threads`` (a caller normalising several batches at once, one per thread) it is the
-    thread's own, kept from batch to batch: a fresh database per 50,000-row page cost ~0.03 CPU-s
-    more in 4 threads (~7 %), most of it the kernel handing it new memory. A database that failed
-    mid-batch, or one inherited across a fork, is never reused.
+    A fresh database per batch cost ~0.03 CPU-s more per 50,000-row page in 4 threads (~7 %), most
+    of it the kernel handing it new memory, and ~0.05 CPU-s per page whatever its size on one
+    thread (opening it and applying its settings): as much as normalising a 200-row page. A batch
+    with another ``threads`` setting (``None``: DuckDB's default) replaces it; a database that
+    failed mid-batch, or one inherited across a fork, is never reused.
     """
     key = (os.getpid(), threads)
-    kept = getattr(_THREAD_DB, "con", None) if threads and getattr(_THREAD_DB, "key", None) == key else None
+    kept = getattr(_THREAD_DB, "con", None) if getattr(_THREAD_DB, "key", None) == key else None
     con = kept if kept is not None else _new_connection(threads)
     try:
         yield con
@@ -127,9 +128,7 @@ def _batch_connection(threads: int | None) -> Iterator[duckdb.DuckDBPyConnection
         with contextlib.suppress(duckdb.Error):
             con.close()
         raise
-    if not threads:
-        con.close()
-    elif con is not kept:
+    if con is not kept:
         _THREAD_DB.con, _THREAD_DB.key = con, key
 
 

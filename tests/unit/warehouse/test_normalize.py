@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -258,7 +259,7 @@ def test_loadable_rows_keep_the_input_order_across_row_groups() -> None:
 
 
 def test_a_thread_that_keeps_its_database_normalises_each_batch_as_a_fresh_one(make_row: Any) -> None:
-    """With ``threads`` the thread's in-memory DuckDB is reused: nothing of one batch reaches the next."""
+    """A thread's in-memory DuckDB is reused from batch to batch: nothing of one batch reaches the next."""
     import threading
 
     from resolve311.warehouse import normalize as module
@@ -268,21 +269,30 @@ def test_a_thread_that_keeps_its_database_normalises_each_batch_as_a_fresh_one(m
         [make_row(unique_key="3", surprise="a"), make_row(unique_key="3", descriptor="newer")],
         [make_row(unique_key="4")],
     ]
-    fresh = [_norm(rows) for rows in batches]  # no threads: a database of its own each time
+    fresh: list[Any] = []
     kept: list[Any] = []
     failed: list[BaseException] = []
 
-    def work() -> None:
-        try:
-            kept.extend(_norm(rows, threads=1) for rows in batches)
-            assert module._THREAD_DB.con is not None  # kept for the thread's next batch
-            kept.extend(_norm(rows, threads=1) for rows in batches)
-        except BaseException as exc:  # handed to the test's thread
-            failed.append(exc)
+    def in_thread(work: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                work()
+            except BaseException as exc:  # handed to the test's thread
+                failed.append(exc)
 
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
+        thread = threading.Thread(target=guarded)
+        thread.start()
+        thread.join()
+
+    def reuse() -> None:
+        for threads in (1, None):  # a worker's setting, and DuckDB's default (the serial path)
+            kept.extend(_norm(rows, threads=threads) for rows in batches)
+            assert module._THREAD_DB.con is not None  # kept for the thread's next batch
+            assert module._THREAD_DB.key[1] == threads
+
+    for rows in batches:  # a new thread each: a database of its own each time
+        in_thread(lambda rows=rows: fresh.append(_norm(rows)))
+    in_thread(reuse)
     assert failed == []
     assert len(kept) == 2 * len(batches)
     for got, want in zip(kept, [*fresh, *fresh], strict=True):
