@@ -76,7 +76,8 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     probe = current_probe(con)
     if con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(probe,)]:
         return False
-    log.info("re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse")
+    if _holds_rows(con):  # a new warehouse only records its probe
+        log.info("re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse")
     with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
         for table in _TABLES:
             _rehash(con, table)
@@ -84,6 +85,12 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
         con.execute("DELETE FROM row_hash_scheme")
         con.execute("INSERT INTO row_hash_scheme VALUES (?)", [probe])
     return True
+
+
+def _holds_rows(con: duckdb.DuckDBPyConnection) -> bool:
+    exists = " OR ".join(f"EXISTS (SELECT 1 FROM {table})" for table in _TABLES)
+    row = con.execute(f"SELECT {exists}").fetchone()
+    return bool(row and row[0])
 
 
 #: Row ids re-hashed per transaction: bounds the undo DuckDB keeps in memory.

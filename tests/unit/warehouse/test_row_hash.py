@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,12 @@ def stored(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
 def test_a_new_warehouse_records_the_probe_of_this_engine(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert warehouse.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(current_probe(warehouse),)]
     assert ensure_row_hash_scheme(warehouse) is False
+
+
+def test_a_new_warehouse_says_nothing_about_re_hashing(tmp_path: Path, caplog: Any) -> None:
+    caplog.set_level(logging.INFO, logger="resolve311.warehouse.row_hash")
+    connect(tmp_path / "new.duckdb").close()
+    assert not [r for r in caplog.records if "re-hashing" in r.getMessage()]
 
 
 def test_hashes_of_an_older_scheme_are_recomputed_once_and_redelivery_stays_unchanged(
