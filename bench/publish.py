@@ -17,6 +17,8 @@ from bench.warehouse_build import BuiltWarehouse, cached_build, load_next_day
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 SPARK_ARGS = "--conf spark.sql.shuffle.partitions=4 pyspark-shell"
+#: What a grown home holds (written beside its snapshot, so section 6b can reuse section 6's).
+GROWN_WHAT = "grown.txt"
 
 
 def _from_tests(name: str) -> Any:
@@ -117,20 +119,33 @@ def _grow(home: Path, work: Path, sizes: Sizes) -> tuple[Path, str]:
     target = int(sizes.web_target_requests * sizes.publish_scale)
     info = scale_snapshot(home / "serving.duckdb", grown / "serving.duckdb", target)
     years = info["history_days"] / 365.25
-    return (
-        grown,
-        f"the snapshot grown to the {years:.1f}-year history of {sizes.web_target_requests:,} NYC requests",
-    )
+    what = f"the snapshot grown to the {years:.1f}-year history of {sizes.web_target_requests:,} NYC requests"
+    (grown / GROWN_WHAT).write_text(what)
+    return grown, what
+
+
+def grown_stand_in(work: Path) -> tuple[Path, str] | None:
+    """The grown home this run's publish section left (its ``work``'s sibling), if any.
+
+    Only this run's: one left in a ``--work`` folder by an earlier run is older than this process.
+    """
+    import psutil
+
+    grown = work.parent / "publish" / "grown-home"
+    what = grown / GROWN_WHAT
+    if not what.is_file() or what.stat().st_mtime < psutil.Process().create_time():
+        return None
+    return grown, what.read_text()
 
 
 def _spark_rows(sizes: Sizes, home: Path, work: Path, table: Table) -> None:
+    if not sizes.spark:  # the DuckDB row is the Spark rows' reference
+        table.add("metrics full refresh: DuckDB / Spark local[2] / cluster", None, None, None, None, "skipped in --quick", None)  # fmt: skip
+        return
     duck = _refresh(home)
     table.add(
         "metrics full refresh: DuckDB", duck.seconds, duck.peak_rss_mb, None, None, "reference", duck.error
     )
-    if not sizes.spark:
-        table.add("metrics full refresh: Spark local[2] / cluster", None, None, None, None, "skipped in --quick", None)  # fmt: skip
-        return
     local = _refresh(home, "spark", "local[2]")
     table.add("metrics full refresh: Spark local[2]", local.seconds, local.peak_rss_mb, None, None, None, local.error)  # fmt: skip
     cluster = _from_tests("spark_cluster").SparkCluster.start(workers=2, memory="1g")

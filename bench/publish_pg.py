@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from bench.isolate import Measured, run_isolated
-from bench.publish import _from_tests, _grow, _refresh
+from bench.publish import _from_tests, _grow, _refresh, grown_stand_in
 from bench.report import Section, Table
 from bench.sizes import Sizes
 from bench.warehouse_build import cached_build
@@ -99,6 +99,14 @@ def _row(table: Table, what: str, where: Path, measured: Measured) -> int:
     return int(found.group(1)) if found else 0
 
 
+def _stand_in(sizes: Sizes, work: Path) -> tuple[Path, str]:
+    """Section 6's stand-in, built here when section 6 did not run before (``--only publish_pg``)."""
+    stand_in = cached_build(sizes.cache, work / "stand-in", date.fromisoformat(sizes.today),
+                            sizes.publish_days, sizes.publish_scale)  # fmt: skip
+    _refresh(stand_in.home)
+    return _grow(stand_in.home, work, sizes)
+
+
 def run(sizes: Sizes, work: Path) -> Section:
     section = Section("publish_pg", "6b. PostgreSQL publish of a snapshot shaped like 40M NYC requests")
     today = date.fromisoformat(sizes.pg_shape_today)
@@ -106,10 +114,7 @@ def run(sizes: Sizes, work: Path) -> Section:
     refresh = _refresh(built.home)  # the snapshot (not the point: reported for context)
     dense = work / "dense-home"
     added = _densify(built.home / "serving.duckdb", dense / "serving.duckdb")
-    stand_in = cached_build(sizes.cache, work / "stand-in", date.fromisoformat(sizes.today),
-                            sizes.publish_days, sizes.publish_scale)  # fmt: skip
-    _refresh(stand_in.home)
-    grown, grown_what = _grow(stand_in.home, work, sizes)
+    grown, grown_what = grown_stand_in(work) or _stand_in(sizes, work)
     table = section.table(
         "snapshot", "seconds", "peak RSS MB", "snapshot MB", "PostgreSQL MB", "detail", "error"
     )

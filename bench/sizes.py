@@ -32,6 +32,7 @@ class Sizes:
     web_load_seconds: float = 120.0
     web_load_days: int = 90
     web_load_scale: float = 0.2
+    web_load_normal_priority: bool = True  # the third server run: the writer at normal CPU priority
     publish_days: int = 120
     publish_scale: float = 0.2
     pg_shape_today: str = "2025-06-30"
@@ -72,6 +73,7 @@ QUICK = Sizes(
     web_load_seconds=4.0,
     web_load_days=30,
     web_load_scale=0.02,
+    web_load_normal_priority=False,
     publish_days=40,
     publish_scale=0.02,
     pg_shape_days=60,

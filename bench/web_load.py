@@ -307,7 +307,7 @@ def run(sizes: Sizes, work: Path) -> Section:
         home = work / "home"
         _prepare(home, url)
         targets = _targets(home)
-        for name, kind, nice in RUNS:
+        for name, kind, nice in RUNS if sizes.web_load_normal_priority else RUNS[:2]:
             with _server(kind, home) as base, _writer(home, url, sizes.web_load_seconds, nice) as codes:
                 stats, took = asyncio.run(_users(base, targets, sizes.web_load_users, sizes.web_load_seconds))
             loads.append(f"{name}: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))

@@ -38,7 +38,8 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
         "-m",
         "bench",
         "--quick",
-        "--no-cache",
+        "--cache",  # as make bench runs: the sections that build the same warehouse build it once
+        str(tmp / "cache"),
         "--out",
         str(out),
         "--work",
