@@ -77,7 +77,9 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     if con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(probe,)]:
         return False
     if _holds_rows(con):  # a new warehouse only records its probe
-        log.info("re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse")
+        log.info(
+            "re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse"
+        )
     with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
         for table in _TABLES:
             _rehash(con, table)
