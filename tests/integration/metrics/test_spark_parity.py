@@ -80,6 +80,7 @@ def test_duckdb_and_spark_publish_the_same_metrics(module_env, spark) -> None:
     duck = snapshot(module_env)
     spark_report = refresh_and_publish(module_env.settings, full=True, engine="spark")
     assert spark_report.engine == "spark"
+    assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"  # results come as Arrow
     assert spark_report.rows == duck_report.rows
     got = snapshot(module_env)
     for table in TABLES:
