@@ -66,6 +66,8 @@ def current_probe(con: duckdb.DuckDBPyConnection) -> str:
 def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     """Re-hash stored rows once when the stored probe is missing or differs; True when it did.
 
+    A warehouse without rows (a new one) only records this engine's probe.
+
     The caller must not be in a transaction. The rows are re-hashed in slices of
     ``REHASH_SLICE_ROWS`` row ids, each its own transaction, within ``REHASH_MEMORY_LIMIT`` (one
     transaction at DuckDB's default cap peaked at 12.3 GB on a 40M-request warehouse), then the
@@ -76,17 +78,18 @@ def ensure_row_hash_scheme(con: duckdb.DuckDBPyConnection) -> bool:
     probe = current_probe(con)
     if con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(probe,)]:
         return False
-    if _holds_rows(con):  # a new warehouse only records its probe
+    rehash = _holds_rows(con)
+    if rehash:
         log.info(
             "re-hashing the stored rows once (the row-hash scheme changed); minutes on a large warehouse"
         )
-    with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
-        for table in _TABLES:
-            _rehash(con, table)
+        with duckdb_options(con, memory_limit=REHASH_MEMORY_LIMIT):
+            for table in _TABLES:
+                _rehash(con, table)
     with transaction(con):
         con.execute("DELETE FROM row_hash_scheme")
         con.execute("INSERT INTO row_hash_scheme VALUES (?)", [probe])
-    return True
+    return rehash
 
 
 def _holds_rows(con: duckdb.DuckDBPyConnection) -> bool:

@@ -26,10 +26,14 @@ def test_a_new_warehouse_records_the_probe_of_this_engine(warehouse: duckdb.Duck
     assert ensure_row_hash_scheme(warehouse) is False
 
 
-def test_a_new_warehouse_says_nothing_about_re_hashing(tmp_path: Path, caplog: Any) -> None:
+def test_a_new_warehouse_only_records_its_probe(tmp_path: Path, caplog: Any) -> None:
     caplog.set_level(logging.INFO, logger="resolve311.warehouse.row_hash")
-    connect(tmp_path / "new.duckdb").close()
+    con = connect(tmp_path / "new.duckdb")
     assert not [r for r in caplog.records if "re-hashing" in r.getMessage()]
+    con.execute("DELETE FROM row_hash_scheme")  # as before its first open
+    assert ensure_row_hash_scheme(con) is False  # nothing to re-hash
+    assert con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(current_probe(con),)]
+    con.close()
 
 
 def test_hashes_of_an_older_scheme_are_recomputed_once_and_redelivery_stays_unchanged(
