@@ -54,7 +54,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--results", type=Path, default=RESULTS, help="folder of per-benchmark sections (kept between runs)"
     )
     parser.add_argument(
-        "--work", type=Path, default=None, help="scratch directory (default: a temporary one)"
+        "--work",
+        type=Path,
+        default=None,
+        help="scratch directory (default: a temporary one); each run empties its section folders",
     )
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE,
@@ -101,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="resolve311-bench-"))
     t0 = time.monotonic()
     try:
+        for name in BENCHMARKS + OPT_IN:  # a section may reuse a sibling's output: only this run's
+            shutil.rmtree(work / name, ignore_errors=True)
         for name in names:
-            (work / name).mkdir(parents=True, exist_ok=True)
+            (work / name).mkdir(parents=True)
         measured = provenance(args, started)  # the commit and load as the run starts, not as it ends
         for name in names:
             measured = provenance(args, started)  # the load average before this section runs, not after

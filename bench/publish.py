@@ -125,17 +125,10 @@ def _grow(home: Path, work: Path, sizes: Sizes) -> tuple[Path, str]:
 
 
 def grown_stand_in(work: Path) -> tuple[Path, str] | None:
-    """The grown home this run's publish section left (its ``work``'s sibling), if any.
-
-    Only this run's: one left in a ``--work`` folder by an earlier run is older than this process.
-    """
-    import psutil
-
+    """The grown home this run's publish section left (its ``work``'s sibling), if it ran."""
     grown = work.parent / "publish" / "grown-home"
     what = grown / GROWN_WHAT
-    if not what.is_file() or what.stat().st_mtime < psutil.Process().create_time():
-        return None
-    return grown, what.read_text()
+    return (grown, what.read_text()) if what.is_file() else None
 
 
 def _spark_rows(sizes: Sizes, home: Path, work: Path, table: Table) -> None:

@@ -148,6 +148,26 @@ def test_unknown_benchmark_name_is_a_usage_error() -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
+def test_a_run_starts_from_empty_section_folders_so_no_section_reuses_an_earlier_runs_output(
+    tmp_path: Path,
+) -> None:
+    """Sections reuse a sibling's output of the same run (web: the metrics snapshot; 6b: section 6's
+    stand-in); a ``--work`` folder kept from an earlier run must not hand them its leftovers."""
+    work = tmp_path / "work"
+    stale = work / "publish" / "grown-home" / "grown.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier run's stand-in")
+    env = {k: v for k, v in os.environ.items() if k != "SOCRATA_APP_TOKEN"}
+    env["RESOLVE311_CONFIG"] = str(tmp_path / "none.toml")
+    cmd = [sys.executable, "-m", "bench", "--quick", "--no-cache", "--only", "detection", "--work", str(work)]
+    cmd += ["--out", str(tmp_path / "B.md"), "--results", str(tmp_path / "results")]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (work / "publish").exists()
+    assert (work / "detection").is_dir()
+
+
 @pytest.fixture(scope="module")
 def quick_scale(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """``--quick --only scale`` (the opt-in section): (its section, the assembled report)."""
