@@ -348,7 +348,9 @@ def km_counts(created: ir.Table, p: Params) -> ir.Table:
     :func:`~resolve311.metrics.km_windows.rolled_up` does in numpy.
     """
     cutoff = ibis.literal(p.as_of_ms) - created.ushift * MS_PER_DAY
-    age_h = (cutoff - created.created_ms) / float(MS_PER_HOUR)
+    # a double divided, not a DECIMAL: Spark SQL reads the literal 3600000.0 as DECIMAL and rounded the
+    # age to 1e-9 h, so a request closed exactly at the cutoff counted as still open there
+    age_h = (cutoff - created.created_ms).cast("float64") / MS_PER_HOUR
     event = created.ttc_h.notnull() & (created.ttc_h <= age_h)
     t = created.mutate(event=event, t_hours=km_time(ibis.ifelse(event, created.ttc_h, age_h)))
     # counted, not summed: a SUM is a HUGEINT that Arrow casts back to int64 (0.06 s a refresh at 40M)

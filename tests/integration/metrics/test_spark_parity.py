@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("pyspark")
 
+from integration.metrics.conftest import NYC, utc
 from resolve311.metrics.engines import spark_session
 from resolve311.publish import refresh_and_publish
 
@@ -53,9 +54,29 @@ def build(warehouse) -> None:
             )
             warehouse.commit()
         warehouse.add(f"k{i}", created, closed, updated_at=closed, batch_seq=2, **fields)
+    add_closes_at_the_cutoffs(warehouse, newest=start + timedelta(days=421))
     warehouse.add_sla("Noise", 3.0)
     warehouse.add_sla("street condition", 240.0, agency="DOT")
     warehouse.commit()
+
+
+def add_closes_at_the_cutoffs(warehouse, newest: datetime) -> None:
+    """Requests closed exactly when their 8-week unit is censored (``as_of`` moved back 7 days per
+    unit), created a number of hours and 4 s before: closed at the cutoff, so a close (an event),
+    not censored. Spark once divided the age by a DECIMAL literal, rounding it to 1e-9 hours below
+    the close, and counted these as still open (a 7d/8w Kaplan-Meier median 1 hour off at 3.3M)."""
+    warehouse.add("newest", newest)  # the data's newest created date is the refresh's as_of
+    as_of_utc = utc(newest).replace(tzinfo=UTC)
+    for unit, hours in enumerate((40.5, 44, 47.9, 60, 75, 90, 100, 120, 140)):
+        closed = as_of_utc - timedelta(days=7 * unit)
+        created = closed - timedelta(hours=hours, seconds=4)
+        warehouse.add(
+            f"cutoff{unit}",
+            created.astimezone(NYC).replace(tzinfo=None),
+            closed.astimezone(NYC).replace(tzinfo=None),
+            agency="HPD",
+            complaint_type="HEAT/HOT WATER",
+        )
 
 
 def snapshot(env) -> dict[str, pd.DataFrame]:
