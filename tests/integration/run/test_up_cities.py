@@ -112,9 +112,10 @@ def test_up_keeps_every_city_current_and_an_outage_delays_no_other(tmp_path: Pat
         wait_for(lambda: is_held(places[DOWN] / "update.lock"), timeout=120)
         held_since = datetime.now(UTC).replace(tzinfo=None)
         others = [city for city in CITIES if city != DOWN]
-        # The other cities go on updating on schedule while the down city's first run is in flight ...
+        # The other cities go on updating on schedule (two runs each, started after the down city took
+        # its lock) while the down city's first run is in flight ...
         for city in others:
-            wait_for(lambda city=city: successful_updates(places[city], held_since) >= 3, timeout=300)
+            wait_for(lambda city=city: successful_updates(places[city], held_since) >= 2, timeout=300)
         # ... which never ended: it holds its lock, and a finished run (even a failed one) publishes.
         assert is_held(places[DOWN] / "update.lock")
         assert not (places[DOWN] / "serving.duckdb").exists()
