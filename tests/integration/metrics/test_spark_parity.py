@@ -24,6 +24,7 @@ pytestmark = pytest.mark.spark
 
 TABLES = ("scorecard", "heatmap_when", "heatmap_where", "series", "km_curve", "agencies")
 FLOAT_TOLERANCE = 1e-9
+SPAN_DAYS = 420  # the random requests are created within this many days of the start
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def build(warehouse) -> None:
     rng = random.Random(4)
     start = datetime(2024, 2, 1)
     for i in range(900):
-        created = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 420))
+        created = start + timedelta(minutes=rng.randrange(0, 60 * 24 * SPAN_DAYS))
         hours = rng.choice([rng.expovariate(1 / 20), 0.05, 0.0, -3.0]) if rng.random() < 0.85 else None
         closed = created + timedelta(hours=hours) if hours is not None else None
         fields = {
@@ -54,7 +55,7 @@ def build(warehouse) -> None:
             )
             warehouse.commit()
         warehouse.add(f"k{i}", created, closed, updated_at=closed, batch_seq=2, **fields)
-    add_closes_at_the_cutoffs(warehouse, newest=start + timedelta(days=421))
+    add_closes_at_the_cutoffs(warehouse, newest=start + timedelta(days=SPAN_DAYS + 1))
     warehouse.add_sla("Noise", 3.0)
     warehouse.add_sla("street condition", 240.0, agency="DOT")
     warehouse.commit()

@@ -21,17 +21,16 @@ def stored(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     ]
 
 
-def test_a_new_warehouse_records_the_probe_of_this_engine(warehouse: duckdb.DuckDBPyConnection) -> None:
-    assert warehouse.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(current_probe(warehouse),)]
-    assert ensure_row_hash_scheme(warehouse) is False
-
-
-def test_a_new_warehouse_only_records_its_probe(tmp_path: Path, caplog: Any) -> None:
+def test_a_new_warehouse_records_the_probe_of_this_engine_and_rehashes_nothing(
+    tmp_path: Path, caplog: Any
+) -> None:
     caplog.set_level(logging.INFO, logger="resolve311.warehouse.row_hash")
     con = connect(tmp_path / "new.duckdb")
+    assert con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(current_probe(con),)]
     assert not [r for r in caplog.records if "re-hashing" in r.getMessage()]
+    assert ensure_row_hash_scheme(con) is False  # the probe matches
     con.execute("DELETE FROM row_hash_scheme")  # as before its first open
-    assert ensure_row_hash_scheme(con) is False  # nothing to re-hash
+    assert ensure_row_hash_scheme(con) is False  # no rows: nothing to re-hash, only the probe recorded
     assert con.execute("SELECT probe FROM row_hash_scheme").fetchall() == [(current_probe(con),)]
     con.close()
 
