@@ -16,7 +16,8 @@ from bench.sizes import Sizes
 from bench.warehouse_build import BuiltWarehouse, cached_build, load_next_day
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-SPARK_ARGS = "--conf spark.sql.shuffle.partitions=4 pyspark-shell"
+#: The cluster's shuffle partitions (a local master keeps resolve311's default of 2, as a user's would).
+CLUSTER_SPARK_ARGS = "--conf spark.sql.shuffle.partitions=4 pyspark-shell"
 #: What a grown home holds (written beside its snapshot, so section 6b can reuse section 6's).
 GROWN_WHAT = "grown.txt"
 
@@ -42,7 +43,9 @@ def _refresh(
     home: Path, engine: str = "duckdb", master: str = "local[2]", lake: str | None = None
 ) -> Measured:
     kwargs = {"home": str(home), "engine": engine, "master": master, "lake_url": lake}
-    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": SPARK_ARGS, "PYSPARK_PYTHON": sys.executable}
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    if not master.startswith("local"):
+        env["PYSPARK_SUBMIT_ARGS"] = CLUSTER_SPARK_ARGS
     return run_isolated("bench.publish_contenders:refresh", kwargs, env=env, timeout_s=1800)
 
 

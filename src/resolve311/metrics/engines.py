@@ -8,6 +8,9 @@ a local master, into the lake (``lake_url``) for a cluster (``spark://``, ``yarn
 
 from __future__ import annotations
 
+import itertools
+import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,10 +57,7 @@ def spark_session(master: str, driver_memory: str = "4g") -> Any:
     """The process's Spark session (created on first use; UTC session time zone).
 
     ``master`` is a master URL (``local[2]``, ``spark://…``, ``yarn``) or a Spark
-    Connect URL (``sc://…``). Local masters get few shuffle partitions (the inputs
-    are small) and ``driver_memory`` (in local mode the driver does all the work:
-    Spark's 1 GB default ran out of heap on one year of NYC, see BENCHMARKS.md);
-    clusters keep Spark's defaults.
+    Connect URL (``sc://…``); its settings are :func:`session_settings`.
     """
     try:
         from pyspark.sql import SparkSession
@@ -65,18 +65,60 @@ def spark_session(master: str, driver_memory: str = "4g") -> Any:
         raise ConfigError("the spark engine needs pyspark: pip install 'resolve311[spark]'") from exc
     builder: Any = SparkSession.builder
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
-    builder = builder.appName("resolve311-metrics").config("spark.sql.session.timeZone", "UTC")
-    # Results come back to the driver through Arrow instead of row by row over py4j: a full refresh
-    # of a small warehouse on local[2] took 19.6 s instead of 27-35 s (52 Spark jobs instead of 59).
-    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    if master.startswith("local"):
-        builder = (
-            builder.config("spark.sql.shuffle.partitions", "2")
-            .config("spark.driver.memory", driver_memory)
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-        )
+    builder = builder.appName("resolve311-metrics")
+    submit_args = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    for key, value in session_settings(master, driver_memory, submit_args).items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def session_settings(master: str, driver_memory: str, submit_args: str) -> dict[str, str]:
+    """The Spark settings resolve311 gives its session: the UTC session time zone, then defaults.
+
+    The metrics need the UTC time zone, so it is always set. The defaults give way to a setting the
+    user passes in ``PYSPARK_SUBMIT_ARGS`` (``--conf key=value``, ``--driver-memory``); a session
+    builder's setting would otherwise override it. Results come back to the driver through Arrow
+    instead of row by row over py4j (a full refresh of a small warehouse on local[2] took 19.6 s
+    instead of 27-35 s, 52 Spark jobs instead of 59). Local masters get few shuffle partitions
+    (the inputs are small) and ``driver_memory`` (in local mode the driver does all the work:
+    Spark's 1 GB default ran out of heap on one year of NYC, see BENCHMARKS.md); clusters keep
+    Spark's defaults.
+    """
+    defaults = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
+    if master.startswith("local"):
+        defaults |= {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.driver.memory": driver_memory,
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+        }
+    given = submitted_settings(submit_args)
+    return {"spark.sql.session.timeZone": "UTC"} | {k: v for k, v in defaults.items() if k not in given}
+
+
+def submitted_settings(submit_args: str) -> dict[str, str]:
+    """The Spark settings in ``PYSPARK_SUBMIT_ARGS``: ``--conf``/``-c key=value`` and ``--driver-memory``.
+
+    Arguments that do not split (an unclosed quote) give none: spark-submit reports them itself.
+    """
+    try:
+        words = shlex.split(submit_args)
+    except ValueError:
+        return {}
+    given: dict[str, str] = {}
+    for word, following in itertools.pairwise([*words, ""]):
+        if word in ("--conf", "-c"):
+            setting = following
+        elif word.startswith("--conf="):
+            setting = word.removeprefix("--conf=")
+        elif word == "--driver-memory":
+            setting = f"spark.driver.memory={following}"
+        else:
+            continue
+        key, equals, value = setting.partition("=")
+        if equals:
+            given[key.strip()] = value
+    return given
 
 
 @contextmanager
