@@ -16,9 +16,9 @@ import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from resolve311.cli.exit_codes import (
     EXIT_FAILURE,
@@ -128,12 +128,12 @@ def main(argv: list[str] | None = None) -> None:
     _register_commands()
     try:
         code = app(args=argv, standalone_mode=False)
-    except click.exceptions.ClickException as exc:  # usage errors keep click's own presentation
+    except TyperException as exc:  # bad arguments: the parser's own presentation and exit code (2)
         from typer import rich_utils
 
-        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]
-        code = exc.exit_code
-    except click.exceptions.Abort as exc:
+        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # help already shown when no args
+        code = getattr(exc, "exit_code", EXIT_USAGE)
+    except typer.Abort as exc:
         cause = exc.__cause__ or exc.__context__
         if cause is None or isinstance(cause, KeyboardInterrupt):
             _error_line("interrupted")
