@@ -115,7 +115,9 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Metric engine.")
     spark_master: str = Field("local[2]", description="Spark master URL or sc:// Spark Connect URL.")
     spark_driver_memory: str = Field(
-        "4g", description="Driver memory for local Spark masters (the driver does all the work there)."
+        "4g",
+        description="Driver memory for local Spark masters (the driver does all the work there); "
+        "a --driver-memory in PYSPARK_SUBMIT_ARGS wins.",
     )
     metrics_memory_limit: str = Field(
         "4GB",
