@@ -109,6 +109,18 @@ def root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or came from, a Ctrl-C (or a SIGTERM a command turns into one).
+
+    DuckDB checks for signals while a query runs and ends the query with its own
+    ``RuntimeError("Query interrupted")``, consuming the KeyboardInterrupt.
+    """
+    return any(
+        isinstance(c, KeyboardInterrupt) or (type(c) is RuntimeError and str(c) == "Query interrupted")
+        for c in _chain(exc)
+    )
+
+
 def known_error(exc: BaseException) -> Resolve311Error | None:
     """The resolve311 error ``exc`` stands for (DiskFull, StorageError, ...), or None if unknown."""
     for candidate in _chain(exc):

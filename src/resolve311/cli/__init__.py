@@ -14,7 +14,8 @@ import logging
 import os
 import sys
 import traceback
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,6 +36,7 @@ from resolve311.errors import (
     SourceUnavailable,
     StorageError,
     first_line,
+    interrupted,
     known_error,
     root_cause,
 )
@@ -80,6 +82,37 @@ def _register_commands() -> None:
 
     for module in (sim_cmds, data_cmds, metrics_cmds, publish_cmds, web_cmds, run_cmds, digest_cmds):
         module.register(app)
+    _report_interrupts(app)
+
+
+class _Interrupted(Exception):
+    """Ctrl-C (or SIGTERM, where a command turns it into one) ended a command that did not report it."""
+
+
+def _report_interrupts(group: typer.Typer) -> None:
+    """Every command of ``group`` (and its sub-groups) raises :class:`_Interrupted` for an unhandled
+    KeyboardInterrupt: Typer would turn it into a silent exit 130; :func:`main` prints its line."""
+    for command in group.registered_commands:
+        if command.callback is not None:
+            command.callback = _interrupt_reported(command.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _report_interrupts(sub.typer_instance)
+
+
+def _interrupt_reported(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)  # Typer reads the parameters through __wrapped__
+    def command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except typer.Exit:  # the command's own outcome (it reported an interrupt itself)
+            raise
+        except (KeyboardInterrupt, Exception) as exc:
+            if interrupted(exc):  # also DuckDB's own error for a query a Ctrl-C reached
+                raise _Interrupted from exc
+            raise
+
+    return command
 
 
 #: Error class name -> exit code; subclasses inherit their parent's code (DiskFull -> StorageError).
@@ -144,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     except Resolve311Error as exc:
         _error_line(str(exc))
         code = exit_code_for(exc)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         _error_line("interrupted")
         code = EXIT_INTERRUPTED
     except Exception as exc:

@@ -23,6 +23,7 @@ from resolve311.errors import (
     Resolve311Error,
     SourceUnavailable,
     first_line,
+    interrupted,
     known_error,
     root_cause,
 )
@@ -247,6 +248,9 @@ def _run_body(
         _fail(report, "interrupted", exc)
         raise
     except Exception as exc:
+        if interrupted(exc):  # a Ctrl-C/SIGTERM that reached a DuckDB query
+            _fail(report, "interrupted", KeyboardInterrupt("interrupted during a warehouse query"))
+            raise KeyboardInterrupt(report.error) from exc
         known = known_error(exc)
         _fail(report, "failed", known or root_cause(exc))
         if known is None:

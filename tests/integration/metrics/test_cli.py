@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+
+from resolve311.cli.exit_codes import EXIT_INTERRUPTED
 
 DATA = Path(__file__).parent / "data"
 
@@ -52,3 +56,32 @@ def test_bad_arguments_are_one_line_errors(home: Path) -> None:
     missing = run(home, "import-sla", str(home / "nope.json"))
     assert missing.returncode == 2
     assert "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_ctrl_c_during_a_refresh_exits_130_with_one_line_and_the_next_run_publishes(
+    home: Path, warehouse
+) -> None:
+    """Whether the Ctrl-C lands in Python or inside a DuckDB query (which ends it with its own
+    "Query interrupted"), the command says so in one line and exits 130."""
+    for day in range(1, 12):
+        warehouse.add(f"k{day}", datetime(2025, 3, day, 9), datetime(2025, 3, day, 10 + day % 4))
+    warehouse.close()
+    env = {**os.environ, "RESOLVE311_HOME": str(home), "RESOLVE311_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resolve311", "metrics", "--full"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (home / "update.lock").exists() and proc.poll() is None:  # the refresh holds the lock
+        assert time.monotonic() < deadline, "the refresh never took the lock"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert err.strip().splitlines()[-1:] == ["error: interrupted"]
+    assert "Traceback" not in err and "Query interrupted" not in err
+    assert not (home / "serving.duckdb").exists()
+
+    done = run(home, "metrics", "--full")
+    assert done.returncode == 0, done.stderr
+    assert (home / "serving.duckdb").exists()
