@@ -232,7 +232,8 @@ def _print_status(summary: dict[str, Any]) -> None:
     for ds in summary["datasets"]:
         down = f", unavailable since {ds['unavailable_since']}" if ds["unavailable_since"] else ""
         typer.echo(
-            f"  {ds['dataset']}: watermark {ds['watermark']}, last success {ds['last_success_at']}{down}"
+            f"  {ds['dataset']}: watermark {_text(ds['watermark'])}, "
+            f"last successful update {ds['last_success_at'] or 'never'}{down}"
         )
     typer.echo("rows: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()))
     for run in summary["runs"]:
