@@ -25,6 +25,8 @@ rollback masks the original cause.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class Resolve311Error(Exception):
@@ -112,13 +114,32 @@ def root_cause(exc: BaseException) -> BaseException:
 def interrupted(exc: BaseException) -> bool:
     """Whether ``exc`` is, or came from, a Ctrl-C (or a SIGTERM a command turns into one).
 
-    DuckDB checks for signals while a query runs and ends the query with its own
-    ``RuntimeError("Query interrupted")``, consuming the KeyboardInterrupt.
+    DuckDB checks for signals while a query runs and consumes the KeyboardInterrupt: it ends the
+    query with ``RuntimeError("Query interrupted")``, or, when the signal came while it read a
+    registered Arrow table, with an error whose message ends ``failed: KeyboardInterrupt:``.
     """
     return any(
-        isinstance(c, KeyboardInterrupt) or (type(c) is RuntimeError and str(c) == "Query interrupted")
+        isinstance(c, KeyboardInterrupt)
+        or (type(c) is RuntimeError and str(c) == "Query interrupted")
+        or "failed: KeyboardInterrupt" in str(c)
         for c in _chain(exc)
     )
+
+
+def stop_if_interrupted(exc: Exception) -> None:
+    """Raise the KeyboardInterrupt ``exc`` stands for (see :func:`interrupted`), if it stands for one."""
+    if interrupted(exc):
+        raise KeyboardInterrupt("interrupted during a warehouse query") from exc
+
+
+@contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Inside, an interrupt that DuckDB turned into a query error comes out as a KeyboardInterrupt."""
+    try:
+        yield
+    except Exception as exc:
+        stop_if_interrupted(exc)
+        raise
 
 
 def known_error(exc: BaseException) -> Resolve311Error | None:

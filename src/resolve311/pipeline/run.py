@@ -23,7 +23,7 @@ from resolve311.errors import (
     Resolve311Error,
     SourceUnavailable,
     first_line,
-    interrupted,
+    interrupts_kept,
     known_error,
     root_cause,
 )
@@ -236,11 +236,12 @@ def _run_body(
     )  # fmt: skip
     run = RunContext(settings, source, con, report)
     try:
-        if drain_first:
-            pending = drain(con, run.store, run.source_for, lambda _m, r: run.record(r))
-            if pending:
-                log.info("loaded %d landed batch(es) left from an earlier run", pending)
-        body(run)
+        with interrupts_kept():  # a Ctrl-C/SIGTERM that reached a DuckDB query is one too
+            if drain_first:
+                pending = drain(con, run.store, run.source_for, lambda _m, r: run.record(r))
+                if pending:
+                    log.info("loaded %d landed batch(es) left from an earlier run", pending)
+            body(run)
         report.status = "success"
     except SourceUnavailable as exc:
         _fail(report, "source_unavailable", exc)
@@ -248,9 +249,6 @@ def _run_body(
         _fail(report, "interrupted", exc)
         raise
     except Exception as exc:
-        if interrupted(exc):  # a Ctrl-C/SIGTERM that reached a DuckDB query
-            _fail(report, "interrupted", KeyboardInterrupt("interrupted during a warehouse query"))
-            raise KeyboardInterrupt(report.error) from exc
         known = known_error(exc)
         _fail(report, "failed", known or root_cause(exc))
         if known is None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from resolve311.errors import Resolve311Error, first_line, interrupted, known_error, root_cause
+from resolve311.errors import Resolve311Error, first_line, known_error, root_cause, stop_if_interrupted
 from resolve311.logs import redact
 from resolve311.metrics.snapshot_temps import remove_stale_temps
 from resolve311.pipeline import ledger
@@ -43,13 +43,6 @@ def describe(exc: BaseException) -> tuple[str, str]:
     if not isinstance(cause, Resolve311Error):
         text = f"{type(cause).__name__}: {text}"
     return redact(text), type(cause).__name__
-
-
-def stop_if_interrupted(exc: Exception) -> None:
-    """A Ctrl-C/SIGTERM that DuckDB turned into a query error stops the run, as a kill would: the
-    stage stays ``running`` and the next run finishes it (never a failure to record and go on from)."""
-    if interrupted(exc):
-        raise KeyboardInterrupt("interrupted during a warehouse query") from exc
 
 
 def finish_stages(settings: Settings, report: RunReport, *, full: bool) -> None:
@@ -116,7 +109,7 @@ def _metrics_stage(
         log.info("metrics stage started for run %s (%s)", report.run_id, detail)
         result = refresh_metrics(settings, affected_dates=sorted(report.affected_dates), full=full)
     except Exception as exc:  # the load's outcome stands; the failure is recorded with its real cause
-        stop_if_interrupted(exc)
+        stop_if_interrupted(exc)  # as a kill would: the stage stays running, the next run finishes it
         error = describe(exc)
         report.metrics = f"failed: {error[0]}"
         log.error("metrics stage of run %s failed: %s", report.run_id, error[0])

@@ -8,8 +8,9 @@ it lands in Python or inside a query, and either way must end the same.
 from __future__ import annotations
 
 import duckdb
+import pytest
 
-from resolve311.errors import interrupted
+from resolve311.errors import interrupted, interrupts_kept
 
 
 def test_interrupts_are_found_along_the_chain() -> None:
@@ -22,6 +23,19 @@ def test_interrupts_are_found_along_the_chain() -> None:
     except ValueError as wrapped:
         assert interrupted(wrapped)
     assert interrupted(RuntimeError("Query interrupted"))  # DuckDB's own, for a signal during a query
+    registered_scan = duckdb.InvalidInputException(
+        "Invalid Input Error: exporting a stream from the object registered as '_r311_batch' failed: "
+        "KeyboardInterrupt: "
+    )  # DuckDB's own, for a signal while it reads a registered Arrow table (seen in a backfill)
+    assert interrupted(registered_scan)
     assert not interrupted(RuntimeError("Query interrupted by the user's typo"))
     assert not interrupted(duckdb.IOException("could not write"))
     assert not interrupted(RuntimeError("something else"))
+
+
+def test_inside_interrupts_kept_duckdbs_interrupt_comes_out_as_a_keyboard_interrupt() -> None:
+    with pytest.raises(KeyboardInterrupt) as stopped, interrupts_kept():
+        raise RuntimeError("Query interrupted")
+    assert isinstance(stopped.value.__cause__, RuntimeError)
+    with pytest.raises(ValueError), interrupts_kept():
+        raise ValueError("a real failure")
