@@ -162,9 +162,16 @@ def test_sigkill_during_metrics_and_publish_then_rerun_publishes_what_an_uninter
     assert [p.name for p in home.iterdir() if ".tmp" in p.name] == []  # the killed writers' files are gone
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
-        runs = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY ALL").fetchall())
+        runs = con.execute(
+            "SELECT r.status, (SELECT s.status FROM run_stages s WHERE s.run_id = r.run_id AND s.stage = 'publish') "
+            "FROM runs r"
+        ).fetchall()
         stages = set(con.execute("SELECT stage, status FROM run_stages").fetchall())
     finally:
         con.close()
-    assert runs == {"interrupted": sum(landed.values()), "success": 1}  # no killed run counts as success
+    # No killed run counts as success: a run is 'success' exactly when its publish stage committed (one
+    # transaction sets both). A kill can land after that commit, while the process exits, and an attempt
+    # can finish before its kill (more often on a fast machine), so the kills' count does not fix the split.
+    assert {status for status, _ in runs} <= {"success", "interrupted"}, runs
+    assert all((status == "success") == (publish == "success") for status, publish in runs), runs
     assert {("metrics", "interrupted"), ("publish", "interrupted")} <= stages
