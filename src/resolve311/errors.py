@@ -88,12 +88,15 @@ _DISK_FULL = ("no space left on device", "disk full", "disk is full", "not enoug
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from or during, outermost first."""
+    """``exc`` and the exceptions it was raised from or during, outermost first.
+
+    A ``raise ... from None`` ends the chain: its author said the error it handled is not the cause.
+    """
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in seen:
         seen.append(current)
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return seen
 
 

@@ -105,9 +105,7 @@ def _interrupt_reported(callback: Callable[..., Any]) -> Callable[..., Any]:
     def command(*args: Any, **kwargs: Any) -> Any:
         try:
             return callback(*args, **kwargs)
-        except typer.Exit:  # the command's own outcome (it reported an interrupt itself)
-            raise
-        except (KeyboardInterrupt, Exception) as exc:
+        except (KeyboardInterrupt, Exception) as exc:  # a command's own typer.Exit(...) from None passes
             if interrupted(exc):  # also DuckDB's own error for a query a Ctrl-C reached
                 raise _Interrupted from exc
             raise

@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from helpers import wait_for
 from resolve311.cli.exit_codes import EXIT_INTERRUPTED
 
 DATA = Path(__file__).parent / "data"
@@ -71,10 +71,8 @@ def test_ctrl_c_during_a_refresh_exits_130_with_one_line_and_the_next_run_publis
         [sys.executable, "-m", "resolve311", "metrics", "--full"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not (home / "update.lock").exists() and proc.poll() is None:  # the refresh holds the lock
-        assert time.monotonic() < deadline, "the refresh never took the lock"
-        time.sleep(0.01)
+    wait_for(lambda: (home / "update.lock").exists() or proc.poll() is not None, timeout=60, interval=0.01)
+    assert proc.poll() is None, "the refresh ended before it took the update lock"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_INTERRUPTED, err

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+import typer
 
+from resolve311.cli import _interrupt_reported, _Interrupted
 from resolve311.errors import interrupted, interrupts_kept
 
 
@@ -39,3 +41,26 @@ def test_inside_interrupts_kept_duckdbs_interrupt_comes_out_as_a_keyboard_interr
     assert isinstance(stopped.value.__cause__, RuntimeError)
     with pytest.raises(ValueError), interrupts_kept():
         raise ValueError("a real failure")
+
+
+def _handled_interrupt() -> None:
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None  # what a command that reports its own interrupt does
+
+
+def test_an_interrupt_a_command_handled_stays_its_own_outcome() -> None:
+    with pytest.raises(typer.Exit) as handled:
+        _handled_interrupt()
+    assert not interrupted(handled.value)  # `from None`: the KeyboardInterrupt is not its cause
+    with pytest.raises(typer.Exit):
+        _interrupt_reported(_handled_interrupt)()
+
+
+def test_an_unhandled_interrupt_is_reported_by_the_cli() -> None:
+    def refresh() -> None:
+        raise RuntimeError("Query interrupted")
+
+    with pytest.raises(_Interrupted):
+        _interrupt_reported(refresh)()
