@@ -115,17 +115,41 @@ def warehouse_content(warehouse: Path, extra: Mapping[str, str] | None = None) -
         con.close()
 
 
+def landed_batches(home: Path) -> int:
+    """Batches in the landing log of ``home`` (each page an update or a backfill pulls is one)."""
+    return sum(1 for _ in (home / "landing").rglob("*.manifest.json"))
+
+
 def kill_at_random_moments(
-    cmd: list[str], env: dict[str, str], rng: random.Random, runs: int, seconds: tuple[float, float]
+    cmd: list[str], env: dict[str, str], home: Path, rng: random.Random, runs: int, most_pages: int
 ) -> int:
-    """Start ``cmd`` ``runs`` times, SIGKILL each still running after a random time; return how many."""
+    """Start ``cmd`` ``runs`` times (its home is ``home``), each SIGKILLed a random moment after it has
+    landed 1 to ``most_pages`` new batches; return how many were killed (the others had ended).
+
+    Random moments of progress, not of time: a kill after a random time missed more runs the faster
+    the machine, as the later attempts have little left to pull.
+    """
     killed = 0
     for _ in range(runs):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=rng.uniform(*seconds))
-        except subprocess.TimeoutExpired:
-            proc.kill()  # SIGKILL: no cleanup of any kind
-            proc.wait()
-            killed += 1
+        target = landed_batches(home) + rng.randint(1, max(1, most_pages))
+        pause = rng.uniform(0.0, 0.05)  # between two pages, or inside a load, a commit, a landing write
+        killed += _killed_after(cmd, env, home, target, pause)
     return killed
+
+
+def _killed_after(cmd: list[str], env: dict[str, str], home: Path, batches: int, pause: float) -> bool:
+    """Run ``cmd``; SIGKILL it ``pause`` s after ``home``'s landing log holds ``batches``; True if it ran until then."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(
+            lambda: landed_batches(home) >= batches or proc.poll() is not None, timeout=300, interval=0.005
+        )
+        proc.wait(timeout=pause)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()  # SIGKILL: no cleanup of any kind
+        return True
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import kill_at_random_moments, warehouse_content
+from helpers import kill_at_random_moments, landed_batches, warehouse_content
 from resolve311.extract.ratelimit import RateLimiter
 from resolve311.pipeline import backfill, run_backfill
 from resolve311.pipeline.backfill import plan_windows
@@ -144,7 +144,9 @@ def test_sigkill_during_a_concurrent_backfill_then_rerun_equals_an_uninterrupted
 
     rng = random.Random(20261130)
     cmd, env = backfill_command(home, sim.url)
-    killed = kill_at_random_moments(cmd, env, rng, 8, (1.0, 4.0))  # workers and writer die at once
+    killed = kill_at_random_moments(
+        cmd, env, home, rng, 8, landed_batches(reference_home) // 8
+    )  # workers, writer
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert killed >= 4, "most runs should have been killed mid-way"

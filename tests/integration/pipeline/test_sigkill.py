@@ -1,6 +1,6 @@
 """Must show: killing `resolve311 update` with SIGKILL at random moments loses and duplicates nothing.
 
-Twenty runs are killed at random moments (seeded, so a failure can be replayed),
+Twenty runs are killed at random moments of their progress (seeded, so a failure can be replayed),
 each followed by the next attempt; a final run completes. The warehouse then
 equals the one an uninterrupted run builds from the same simulator.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from helpers import kill_at_random_moments, warehouse_content
+from helpers import kill_at_random_moments, landed_batches, wait_for, warehouse_content
 
 KILLS = 20
 SEED = 20261128
@@ -51,13 +51,14 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
     reference_home = tmp_path / "reference"
     cmd, env = update_command(reference_home, sim.url)
     assert subprocess.run(cmd, env=env, capture_output=True, timeout=300).returncode == 0
+    pages = landed_batches(reference_home)
 
     rng = random.Random(SEED)
     cmd, env = update_command(home, sim.url)
-    killed = kill_at_random_moments(cmd, env, rng, KILLS, (0.3, 3.0))
+    killed = kill_at_random_moments(cmd, env, home, rng, KILLS, pages // KILLS)
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
-    assert killed >= KILLS // 2, "most runs should have been killed mid-way"
+    assert killed >= KILLS // 2, f"most runs should have been killed mid-way: {killed} of {KILLS}"
 
     assert snapshot(home / "warehouse.duckdb") == snapshot(reference_home / "warehouse.duckdb")
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
@@ -103,8 +104,6 @@ def _kill_in_stage(
 ) -> bool:
     """Run an update; SIGKILL it inside ``stage`` (metrics: ``delay`` s after it starts; publish: while the
     snapshot's temporary file is being written). True when the kill landed there."""
-    from helpers import wait_for
-
     with log.open("w") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
     marker = f"{stage} stage started for run"
