@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,6 +30,7 @@ from resolve311.landing.store import BatchMeta, LandingStore, Manifest
 from resolve311.logs import redact, register_secret
 from resolve311.pipeline import ledger
 from resolve311.pipeline.consumer import apply_batch, drain
+from resolve311.pipeline.disk_reserve import keep_reserve, release_reserve
 from resolve311.pipeline.stages import finish_stages, remove_stale_temps
 from resolve311.settings import Settings
 from resolve311.sources.catalog import Source, get_source
@@ -39,10 +39,6 @@ from resolve311.warehouse.loader import LoadResult
 from resolve311.warehouse.lock import update_lock
 
 log = logging.getLogger(__name__)
-
-#: Space held beside the warehouse so that a run that fills the disk can still record why.
-RESERVE_NAME = ".disk-reserve"
-RESERVE_BYTES = 2 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]
 
@@ -184,28 +180,6 @@ def settings_of(settings: Settings, source_name: str | None) -> Settings:
     if source_name is None or source_name == settings.source:
         return settings
     return settings.model_copy(update={"source": source_name})
-
-
-def _reserve_path(settings: Settings) -> Path:
-    return settings.home / RESERVE_NAME
-
-
-def keep_reserve(settings: Settings) -> None:
-    """Hold RESERVE_BYTES on the warehouse's disk, released when the disk is full (see release_reserve)."""
-    path = _reserve_path(settings)
-    if path.exists() and path.stat().st_size >= RESERVE_BYTES:
-        return
-    try:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as out:
-            out.write(b"\0" * RESERVE_BYTES)
-    except OSError:  # no room for it: the run goes on without a reserve
-        path.unlink(missing_ok=True)
-
-
-def release_reserve(settings: Settings) -> None:
-    """Free the reserved space: room for the ledger to record that the disk is full."""
-    _reserve_path(settings).unlink(missing_ok=True)
 
 
 def open_for_writing(settings: Settings) -> duckdb.DuckDBPyConnection:

@@ -24,6 +24,7 @@ from resolve311.errors import Resolve311Error, first_line, known_error, root_cau
 from resolve311.logs import redact
 from resolve311.metrics.snapshot_temps import remove_stale_temps
 from resolve311.pipeline import ledger
+from resolve311.pipeline.disk_reserve import release_reserve
 from resolve311.settings import Settings
 from resolve311.warehouse.connection import open_warehouse
 
@@ -70,8 +71,6 @@ def finish_stages(settings: Settings, report: RunReport, *, full: bool) -> None:
 
 def _close_on_full_disk(settings: Settings, report: RunReport) -> None:
     """The disk filled while refreshing: free the reserve and record why; publishing would fill it again."""
-    from resolve311.pipeline.run import release_reserve  # run imports this module
-
     release_reserve(settings)
 
     def close(con: duckdb.DuckDBPyConnection) -> None:
