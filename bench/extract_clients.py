@@ -1,13 +1,16 @@
 """The ways to pull a dataset from a SODA API (each run in its own process).
 
 resolve311's incremental update and its backfill (serial or with several windows
-in flight), sodapy's ``get_all`` (offset paging, no ``$order``), and a pandas
-``read_csv`` loop over ``$limit``/``$offset`` pages.
+in flight), sodapy's ``get_all`` (offset paging, no ``$order``) alone and with its
+rows then written into a DuckDB table, and a pandas ``read_csv`` loop over
+``$limit``/``$offset`` pages.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -91,23 +94,54 @@ def _warehouse_stats(settings: Settings, report: RunReport, oracle: str) -> dict
 def sodapy_get_all(url: str, dataset: str, oracle: str, timeout_s: float, limit: int) -> dict[str, Any]:
     """``Socrata.get_all`` over plain http; an exception ends the pull and is reported."""
     started = time.perf_counter()
+    keys: list[str] = []
+    cpu = time.process_time()
+    error = _sodapy_pull(url, dataset, timeout_s, limit, lambda row: keys.append(row.get("unique_key", "")))
+    outcome = {"status": "failed" if error else "success", "error": error, **_pulled(started, cpu)}
+    return compare_keys(keys, oracle) | outcome
+
+
+def sodapy_get_all_into_duckdb(
+    url: str, dataset: str, oracle: str, timeout_s: float, limit: int, home: str
+) -> dict[str, Any]:
+    """``get_all``, then its rows into a DuckDB table the way a script would (a DataFrame, then
+    ``CREATE TABLE AS``): the naive way to have the rows in a database, with no landing log, no
+    normalising and no versions. The pull ends when the table is written."""
+    started = time.perf_counter()
+    import duckdb
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    cpu = time.process_time()
+    error = _sodapy_pull(url, dataset, timeout_s, limit, rows.append)
+    Path(home).mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(Path(home) / "sodapy.duckdb"))
+    con.register("page_rows", pd.DataFrame.from_records(rows, columns=None if rows else ["unique_key"]))
+    del rows
+    con.execute("CREATE TABLE requests AS SELECT * FROM page_rows")
+    outcome = {"status": "failed" if error else "success", "error": error, **_pulled(started, cpu)}
+    keys = [row[0] for row in con.execute("SELECT unique_key FROM requests").fetchall()]
+    con.close()
+    return compare_keys(keys, oracle) | outcome
+
+
+def _sodapy_pull(
+    url: str, dataset: str, timeout_s: float, limit: int, keep: Callable[[dict[str, Any]], None]
+) -> str | None:
+    """Every row of ``get_all`` given to ``keep``; the error a sodapy user sees, or None."""
     import requests
     from sodapy import Socrata
 
     adapter = {"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()}
     client = Socrata(urlsplit(url).netloc, None, timeout=timeout_s, session_adapter=adapter)
-    keys: list[str] = []
-    error = None
-    cpu = time.process_time()
     try:
         for row in client.get_all(dataset, limit=limit):
-            keys.append(row.get("unique_key", ""))
+            keep(row)
     except Exception as exc:  # what a sodapy user sees
-        error = f"{type(exc).__name__}: {str(exc)[:160]}"
+        return f"{type(exc).__name__}: {str(exc)[:160]}"
     finally:
         client.close()
-    outcome = {"status": "failed" if error else "success", "error": error, **_pulled(started, cpu)}
-    return compare_keys(keys, oracle) | outcome
+    return None
 
 
 def pandas_read_csv_loop(url: str, dataset: str, oracle: str, limit: int) -> dict[str, Any]:

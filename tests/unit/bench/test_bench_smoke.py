@@ -106,6 +106,15 @@ def test_extract_pulls_complete(quick_report: str, caption: str, clients: tuple[
 
 @pytest.mark.slow
 @ON_THE_QUICK_REPORT
+def test_extract_compares_with_sodapys_rows_written_into_duckdb(quick_report: str) -> None:
+    cells = client_cells(quick_report, "*No faults, pages of", "sodapy get_all, then a DuckDB table")
+    assert cells[1] == "success"
+    assert int(cells[3].replace(",", "")) > 0  # distinct keys read back from its table
+    assert "The naive way to have the rows in a database" in quick_report
+
+
+@pytest.mark.slow
+@ON_THE_QUICK_REPORT
 def test_extract_shows_the_simulators_cpu_and_requests_per_client(quick_report: str) -> None:
     section = quick_report.split("## 1. Extract")[1].split("## 2.")[0]
     header = next(line for line in section.splitlines() if line.startswith("| client |"))
