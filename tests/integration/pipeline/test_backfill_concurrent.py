@@ -144,9 +144,8 @@ def test_sigkill_during_a_concurrent_backfill_then_rerun_equals_an_uninterrupted
 
     rng = random.Random(20261130)
     cmd, env = backfill_command(home, sim.url)
-    killed = kill_at_random_moments(
-        cmd, env, home, rng, 8, landed_batches(reference_home) // 8
-    )  # workers, writer
+    # each kill takes the workers and the writer down at once
+    killed = kill_at_random_moments(cmd, env, home, rng, 8, landed_batches(reference_home) // 8)
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert killed >= 4, "most runs should have been killed mid-way"
