@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -73,9 +74,13 @@ def test_ctrl_c_during_a_refresh_exits_130_with_one_line_and_the_next_run_publis
     )  # fmt: skip
     wait_for(lambda: (home / "update.lock").exists() or proc.poll() is not None, timeout=60, interval=0.01)
     assert proc.poll() is None, "the refresh ended before it took the update lock"
+    signalled = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == EXIT_INTERRUPTED, err
+    out, err = proc.communicate(timeout=120)
+    # One failure seen in a full suite (exit 0, nothing on stderr) did not reproduce in 70 runs alone
+    # or beside CPU hogs, where the command lives ~3 s after taking the lock: say what happened.
+    seen = f"exit {proc.returncode} {time.monotonic() - signalled:.2f} s after the signal; out={out!r} err={err!r}"
+    assert proc.returncode == EXIT_INTERRUPTED, seen
     assert err.strip().splitlines()[-1:] == ["error: interrupted"]
     assert "Traceback" not in err and "Query interrupted" not in err
     assert not (home / "serving.duckdb").exists()
